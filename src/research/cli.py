@@ -1,0 +1,87 @@
+"""The command line: ``research run`` and ``research validate`` (SPEC §3-4).
+
+Exit status: 0 on success, 2 for a fatal problem with the study's input (one message naming the
+file and the column, row or key), 1 for any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EPILOG = """exit status: 0 success; 2 a fatal problem with the study's files (the message names the file
+and the column, row or key; nothing is written); 1 any other failure (the previous report is kept)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="research", description="Compare how marketing and sales see their relationship: "
+                                     "read a study folder, run the analysis notebooks and write HTML reports.",
+                                     epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"research {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="read a study, execute every notebook on it and write the HTML reports",
+                         description="Read and check the study, write processed data, execute the ordered notebooks "
+                         "and export them as HTML with an index page.", epilog=EPILOG)
+    run.add_argument("study", nargs="?", help="study folder holding study.yaml (default: the bundled demo, data/raw/demo)")
+    run.add_argument("--out", help="report folder (default: reports/<slug> under the current folder)")
+    run.add_argument("--processed", help="processed-data folder (default: data/processed/<slug> under the current folder)")
+    run.add_argument("--jobs", type=int, default=None, help="notebooks executed at once (default: the number of cores, at least 2)")
+    run.add_argument("--seed", type=int, default=2026, help="seed for every random source (bootstrap intervals); default 2026")
+    run.add_argument("--alpha", type=float, default=0.05, help="significance level used in the sentences; default 0.05")
+    run.add_argument("--quiet", action="store_true", help="print only errors")
+    val = sub.add_parser("validate", help="only read and check a study; write data_quality.csv",
+                         description="Read and check the study without analysing it. Writes data_quality.csv to "
+                         "OUT/tables/ and prints a summary of the problems found.", epilog=EPILOG)
+    val.add_argument("study", nargs="?", help="study folder holding study.yaml (default: the bundled demo)")
+    val.add_argument("--out", help="report folder to write tables/data_quality.csv into (default: reports/<slug>)")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    from .quality import StudyError
+
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        from .pipeline import run
+
+        run(args.study, out=args.out, processed=args.processed, jobs=args.jobs, seed=args.seed, alpha=args.alpha,
+            progress=None if args.quiet else print)
+        return 0
+    except StudyError as exc:
+        print(f"research: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("research: interrupted; the previous report is kept", file=sys.stderr)
+        return 1
+    except Exception as exc:  # anything else is a failure of the run, never a half-written report
+        print(f"research: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _validate(args) -> int:
+    from .paths import default_reports, demo_study
+    from .report import save_table
+    from .study import read_study
+
+    study = read_study(Path(args.study) if args.study else demo_study())
+    out = Path(args.out) if args.out else default_reports(study.slug)
+    quality = study.quality.frame()
+    path = save_table(quality, out, "data_quality")
+    counts = quality["problem"].value_counts()
+    print(f"{study.name}: {len(study.respondents)} respondents, {study.respondents['company_id'].nunique()} companies, "
+          f"{len(study.interviews)} interviews read.")
+    if counts.empty:
+        print("No data-quality problems found.")
+    else:
+        print(f"{len(quality)} data-quality problem(s): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

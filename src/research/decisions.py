@@ -1,0 +1,155 @@
+"""The decision table: rules that say when a company should stay at its stage and when and how to move.
+
+A rule fires for a company when its ``when`` conditions hold. Each condition names a *field* of the
+company summary (``band``, ``band_marketing``, ``band_sales``, ``total``, ``gap``, ``abs_gap``,
+``n_marketing``, ``n_sales``) or a company attribute (``attr:NAME``, taken from the respondents file)
+and one comparison (``eq``, ``ne``, ``in``, ``not_in``, ``lt``, ``le``, ``gt``, ``ge``). ``when.all``
+must all hold and, if given, at least one of ``when.any``. A condition on a field that the study lacks,
+or that is missing for the company, is *not assessable*: the rule is then reported as not assessable
+for that company (unless another condition already rules it out), never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .instruments import read_yaml_ref
+from .quality import StudyError
+
+OPERATORS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
+ACTIONS = ("stay", "move", "attend")
+SUMMARY_FIELDS = ("band", "band_marketing", "band_sales", "total", "total_marketing", "total_sales", "gap",
+                  "abs_gap", "n_marketing", "n_sales")
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: object
+
+    def describe(self) -> str:
+        return f"{self.field} {self.op} {self.value}"
+
+    def evaluate(self, facts: dict):
+        """True, False, or None when the field is not assessable."""
+        if self.field not in facts:
+            return None
+        got = facts[self.field]
+        if got is None or (not isinstance(got, str) and pd.isna(got)):
+            return None
+        if self.op in ("lt", "le", "gt", "ge"):
+            try:
+                x, y = float(got), float(self.value)
+            except (TypeError, ValueError):
+                return None
+            return {"lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y}[self.op]
+        norm = str(got).strip().lower()
+        wanted = [str(v).strip().lower() for v in (self.value if isinstance(self.value, list) else [self.value])]
+        return {"eq": norm == wanted[0], "ne": norm != wanted[0], "in": norm in wanted, "not_in": norm not in wanted}[self.op]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    action: str
+    stage: str | None
+    target: str | None
+    circumstance: str
+    moves: tuple[str, ...]
+    all: tuple[Condition, ...]
+    any: tuple[Condition, ...]
+
+    def evaluate(self, facts: dict) -> tuple[str, list[str]]:
+        """Return (``fires`` | ``does not fire`` | ``not assessable``, fields not assessable)."""
+        results = [(c, c.evaluate(facts)) for c in self.all]
+        missing = [c.field for c, r in results if r is None]
+        if any(r is False for _, r in results):
+            return "does not fire", []
+        any_ok = True
+        if self.any:
+            any_results = [(c, c.evaluate(facts)) for c in self.any]
+            if any(r is True for _, r in any_results):
+                any_ok = True
+            elif any(r is None for _, r in any_results):
+                missing += [c.field for c, r in any_results if r is None]
+                any_ok = None
+            else:
+                return "does not fire", []
+        if missing or any_ok is None:
+            return "not assessable", sorted(set(missing))
+        return "fires", []
+
+
+@dataclass(frozen=True)
+class DecisionTable:
+    id: str
+    rules: tuple[Rule, ...]
+    source: str = ""
+
+    def frame(self) -> pd.DataFrame:
+        """The rules as a table for reports."""
+        return pd.DataFrame([{"rule": r.id, "action": r.action, "stage": r.stage, "target": r.target,
+                              "circumstance": r.circumstance, "moves": "; ".join(r.moves)} for r in self.rules])
+
+
+def _condition(spec, source, key) -> Condition:
+    if not isinstance(spec, dict) or "field" not in spec:
+        raise StudyError(source, f"key '{key}'", "a condition needs 'field' and one comparison")
+    ops = [op for op in OPERATORS if op in spec]
+    if len(ops) != 1 or set(spec) - {"field", *OPERATORS}:
+        raise StudyError(source, f"key '{key}'", f"a condition needs exactly one of {list(OPERATORS)}")
+    field = str(spec["field"])
+    if field not in SUMMARY_FIELDS and not field.startswith("attr:"):
+        raise StudyError(source, f"key '{key}.field'", f"unknown field {field!r}; use one of {list(SUMMARY_FIELDS)} or attr:NAME")
+    op = ops[0]
+    if op in ("in", "not_in") and not isinstance(spec[op], list):
+        raise StudyError(source, f"key '{key}.{op}'", "needs a list of values")
+    if op in ("lt", "le", "gt", "ge") and not isinstance(spec[op], (int, float)):
+        raise StudyError(source, f"key '{key}.{op}'", "needs a number")
+    return Condition(field, op, spec[op])
+
+
+def decision_table_from_dict(spec, source: str = "<decision table>") -> DecisionTable:
+    """Validate a decision-table mapping and build a :class:`DecisionTable`.
+
+    Examples
+    --------
+    >>> table = decision_table_from_dict({"rules": [{"id": "r1", "action": "move", "circumstance": "c",
+    ...     "moves": ["m"], "when": {"all": [{"field": "band", "eq": "Undefined"}]}}]})
+    >>> table.rules[0].evaluate({"band": "undefined"})
+    ('fires', [])
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("rules"), list) or not spec["rules"]:
+        raise StudyError(source, "key 'rules'", "a decision table needs a non-empty list of rules")
+    rules, seen = [], set()
+    for n, r in enumerate(spec["rules"]):
+        key = f"rules[{n}]"
+        if not isinstance(r, dict) or not r.get("id"):
+            raise StudyError(source, f"key '{key}'", "each rule needs an 'id'")
+        if r["id"] in seen:
+            raise StudyError(source, f"key '{key}.id'", f"duplicate rule id {r['id']!r}")
+        seen.add(r["id"])
+        if r.get("action") not in ACTIONS:
+            raise StudyError(source, f"key '{key}.action'", f"must be one of {list(ACTIONS)}, got {r.get('action')!r}")
+        if not isinstance(r.get("circumstance"), str):
+            raise StudyError(source, f"key '{key}.circumstance'", "each rule needs the circumstance in words")
+        moves = r.get("moves") or []
+        if not isinstance(moves, list) or not all(isinstance(m, str) for m in moves):
+            raise StudyError(source, f"key '{key}.moves'", "must be a list of recommended moves in words")
+        when = r.get("when")
+        if not isinstance(when, dict) or not (when.get("all") or when.get("any")) or set(when) - {"all", "any"}:
+            raise StudyError(source, f"key '{key}.when'", "needs 'all' and/or 'any': lists of conditions")
+        conds = {part: tuple(_condition(c, source, f"{key}.when.{part}[{k}]") for k, c in enumerate(when.get(part) or []))
+                 for part in ("all", "any")}
+        rules.append(Rule(str(r["id"]), r["action"], r.get("stage"), r.get("target"), r["circumstance"].strip(),
+                          tuple(moves), conds["all"], conds["any"]))
+    return DecisionTable(str(spec.get("id", "decisions")), tuple(rules), source)
+
+
+def load_decision_table(ref: str, base: Path | None = None) -> DecisionTable:
+    """Load ``builtin:default`` or a decision-table YAML path and validate it."""
+    return decision_table_from_dict(*read_yaml_ref(ref, base, "decision table"))

@@ -1,0 +1,205 @@
+"""Run a study end to end: read it, execute the ordered notebooks (papermill), export HTML (nbconvert).
+
+The report is written to a temporary folder beside the target and swapped into place only when every
+notebook ran and every page was exported, so a failure leaves the previous report as it was.
+Notebooks of stage 1 (all but the summary) do not depend on each other and run in parallel; stage 2
+(marked ``"research": {"stage": 2}`` in the notebook's metadata) reads their tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+from . import __version__
+from .paths import default_processed, default_reports, demo_study, project_root
+from .report import escape
+from .study import _swap_into_place, checksum_folder, read_study
+
+
+def notebooks_folder() -> Path:
+    return project_root() / "notebooks"
+
+
+def list_notebooks(folder: Path | None = None) -> list[Path]:
+    """The ordered notebooks (``NN-name.ipynb``)."""
+    folder = folder or notebooks_folder()
+    return sorted(p for p in folder.glob("[0-9][0-9]-*.ipynb"))
+
+
+def _stage(path: Path) -> int:
+    meta = json.loads(path.read_text("utf-8")).get("metadata", {})
+    return int(meta.get("research", {}).get("stage", 1))
+
+
+def _title(nb) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return "Report"
+
+
+def _execute(path: Path, out_dir: Path, parameters: dict) -> Path:
+    import papermill as pm
+
+    target = out_dir / "executed" / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(path), str(target), parameters=parameters, cwd=str(path.parent), progress_bar=False,
+                        log_output=False, kernel_name="python3", report_mode=False)
+    return target
+
+
+def digest(checksums: dict) -> str:
+    """One SHA-256 over the raw folder's per-file checksums, for a one-line provenance stamp."""
+    return hashlib.sha256(json.dumps(checksums, sort_keys=True).encode()).hexdigest()
+
+
+def _provenance(study_name: str, checksums: dict, when: str) -> str:
+    return (f"<footer class='provenance'>research {escape(__version__)} · study “{escape(study_name)}” · "
+            f"{len(checksums)} raw files, SHA-256 of their checksums {digest(checksums)[:16]}… · run {escape(when)}</footer>")
+
+
+_STYLE = """<style>
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2433;line-height:1.5}
+h1{font-size:1.8rem;margin-bottom:.2rem} .lead{color:#4a5568;margin-top:0} ol.reports li{margin:.6rem 0}
+ol.reports a{font-weight:600;font-size:1.1rem} .q{color:#4a5568} table{border-collapse:collapse;font-size:.85rem}
+td,th{border:1px solid #d9dee7;padding:.2rem .5rem;text-align:left} footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px solid #e5e7eb;padding-top:.6rem}
+details{margin-top:1rem}
+</style>"""
+
+
+def _export_html(executed: list[Path], out_dir: Path, footer: str) -> list[dict]:
+    """Export executed notebooks to HTML in one process: code hidden, checks cells removed, stderr dropped."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.remove_cell_tags = {"remove_cell"}
+    config.TagRemovePreprocessor.enabled = True
+    exporter = HTMLExporter(config=config, template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
+    pages = []
+    for path in executed:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        nb.cells.append(nbformat.v4.new_markdown_cell(footer))
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": _title(nb)}})
+        name = path.stem + ".html"
+        (out_dir / name).write_text(body, "utf-8")
+        question = next((c.source.split("\n", 2)[-1].strip() for c in nb.cells if c.cell_type == "markdown"), "")
+        pages.append({"file": name, "title": _title(nb), "question": question.split("\n")[0]})
+    return pages
+
+
+def _index(pages: list[dict], out_dir: Path, study, checksums: dict, when: str, timings: dict) -> Path:
+    items = "\n".join(f"<li><a href='{escape(p['file'])}'>{escape(p['title'])}</a><br><span class='q'>{escape(p['question'])}</span></li>"
+                      for p in pages)
+    tables = ", ".join(f"<a href='tables/{escape(p.name)}'>{escape(p.name)}</a>" for p in sorted((out_dir / "tables").glob("*.csv")))
+    files = "\n".join(f"<tr><td>{escape(k)}</td><td><code>{v}</code></td></tr>" for k, v in checksums.items())
+    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(study.name)}: sales–marketing study reports</title>{_STYLE}</head>
+<body><h1>{escape(study.name)}</h1><p class="lead">How marketing and sales see their relationship: {len(study.respondents)} respondents from
+{study.respondents['company_id'].nunique()} companies, {len(study.interviews)} interviews. Read the reports in order; each opens with the question it answers.</p>
+<ol class="reports">{items}</ol>
+<h2>Tables</h2><p>Every table behind the reports, as CSV: {tables}</p>
+<details><summary>Provenance: the raw files and their SHA-256 checksums (unchanged by the run)</summary><table><tr><th>file</th><th>sha256</th></tr>{files}</table></details>
+{_provenance(study.name, checksums, when)}
+</body></html>"""
+    path = out_dir / "index.html"
+    path.write_text(page, "utf-8")
+    return path
+
+
+def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int = 2026, alpha: float = 0.05,
+        progress=print, notebooks: list[Path] | None = None) -> Path:
+    """Read ``study``, write processed data, execute every notebook and write the HTML report.
+
+    Parameters
+    ----------
+    study : path-like, optional
+        The study folder (default: the bundled demo).
+    out, processed : path-like, optional
+        Report and processed-data folders (defaults: ``reports/<slug>``, ``data/processed/<slug>``).
+    jobs : int, optional
+        Notebooks executed at once (default: number of cores, at least 2).
+    seed, alpha : passed to every notebook's ``parameters`` cell.
+    progress : callable or None
+        Called with one line of text per step.
+
+    Returns
+    -------
+    Path
+        The report folder, holding ``index.html``.
+    """
+    say = progress or (lambda *_: None)
+    started = time.perf_counter()
+    root = Path(study) if study else demo_study()
+    parsed = read_study(root)  # fatal problems raise StudyError here, before anything is written
+    out = Path(out) if out else default_reports(parsed.slug)
+    processed = Path(processed) if processed else default_processed(parsed.slug)
+    say(f"read {parsed.name}: {len(parsed.respondents)} respondents, {len(parsed.interviews)} interviews, "
+        f"{len(parsed.quality.rows)} data-quality notes ({time.perf_counter() - started:.1f} s)")
+    parsed.save(processed)
+    notebooks = notebooks or list_notebooks()
+    if not notebooks:
+        raise RuntimeError(f"no notebooks found in {notebooks_folder()}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        params = {"study_dir": str(root.resolve()), "processed_dir": str(processed.resolve()), "out_dir": str(tmp.resolve()),
+                  "seed": seed, "alpha": alpha}
+        jobs = jobs or max(2, os.cpu_count() or 2)
+        executed: dict[Path, Path] = {}
+        total = len(notebooks)
+        for stage in sorted({_stage(p) for p in notebooks}):
+            batch = [p for p in notebooks if _stage(p) == stage]
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = {p: pool.submit(_timed, _execute, p, tmp, params) for p in batch}
+                for p, fut in futures.items():
+                    try:
+                        target, seconds = fut.result()
+                    except Exception as exc:
+                        raise RuntimeError(f"notebook {p.name} failed: {_short(exc)}") from exc
+                    executed[p] = target
+                    say(f"[{len(executed)}/{total}] executed {p.name} ({seconds:.1f} s)")
+        when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        after = checksum_folder(root)
+        if after != parsed.checksums:
+            raise RuntimeError(f"the raw study folder {root} changed during the run; report not written")
+        footer = _provenance(parsed.name, after, when)
+        pages = _export_html([executed[p] for p in notebooks], tmp, footer)
+        _index(pages, tmp, parsed, after, when, {})
+        shutil.rmtree(tmp / "executed", ignore_errors=True)
+        _swap_into_place(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    say(f"wrote {out / 'index.html'} ({len(pages)} reports, {time.perf_counter() - started:.1f} s)")
+    return out
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - t0
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    lines = [line for line in text if line.strip()]
+    return lines[-1] if lines else type(exc).__name__

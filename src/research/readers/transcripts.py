@@ -1,0 +1,185 @@
+"""Read interview transcripts (TXT, VTT, SRT, DOCX) into numbered turns (SPEC §1).
+
+A *turn* is a run of consecutive text by one speaker: consecutive cues or lines of the same speaker
+merge. Turns are numbered from 1 in file order, the interviewer's included.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .tables import check_zip, decode_text
+
+TURN_COLUMNS = ["turn", "speaker", "text", "start"]
+
+_TIMESTAMP = re.compile(r"^\s*\[(\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d+)?\]\s*")
+# "Name: text". A name is short, starts with a letter and holds no sentence punctuation.
+_SPEAKER = re.compile(r"^\s*([^\W\d_][\w .'’()\-]{0,48}?)\s*:\s+(.*)$")
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
+_TAG = re.compile(r"<[^>]*>")
+
+
+class TranscriptError(Exception):
+    """A transcript that cannot be read; ``problem`` is the data-quality word it earns."""
+
+    def __init__(self, problem: str, message: str):
+        self.problem = problem
+        super().__init__(message)
+
+
+@dataclass
+class Transcript:
+    turns: pd.DataFrame
+    warning: str | None = None  # a recoverable oddity, e.g. malformed cues that were skipped
+
+
+def _split_speaker(line: str) -> tuple[str | None, str]:
+    m = _SPEAKER.match(line)
+    if m and not m.group(1).lower().startswith(("http", "www")):
+        return m.group(1).strip(), m.group(2).strip()
+    return None, line.strip()
+
+
+def _merge(pieces: list[tuple[str | None, str, float | None]]) -> pd.DataFrame:
+    """Merge consecutive pieces of one speaker; a piece without a speaker continues the last turn."""
+    turns: list[dict] = []
+    for speaker, text, start in pieces:
+        if not text:
+            continue
+        if turns and (speaker is None or speaker == turns[-1]["speaker"]):
+            turns[-1]["text"] += " " + text
+            continue
+        turns.append({"speaker": speaker or "", "text": text, "start": start})
+    frame = pd.DataFrame(turns, columns=["speaker", "text", "start"])
+    frame.insert(0, "turn", range(1, len(frame) + 1))
+    frame["start"] = frame["start"].astype(float)
+    return frame
+
+
+def _seconds(stamp: str) -> float:
+    parts = [float(p.replace(",", ".")) for p in stamp.split(":")]
+    total = 0.0
+    for p in parts:
+        total = total * 60 + p
+    return total
+
+
+def _text_lines(lines: list[str]) -> pd.DataFrame:
+    pieces = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        start = None
+        m = _TIMESTAMP.match(line)
+        if m:
+            start = _seconds(m.group(0).strip().strip("[]"))
+            line = line[m.end():]
+        speaker, text = _split_speaker(line)
+        pieces.append((speaker, text, start))
+    return _merge(pieces)
+
+
+def _captions(text: str, fmt: str) -> Transcript:
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+    warning = None
+    try:
+        captions = webvtt.from_buffer(io.StringIO(text), format=fmt, strict=True)
+    except (MalformedCaptionError, MalformedFileError, ValueError, IndexError):
+        try:
+            captions = webvtt.from_buffer(io.StringIO(text), format=fmt, strict=False)
+        except (MalformedCaptionError, MalformedFileError, ValueError, IndexError) as exc:
+            raise TranscriptError("invalid_transcript", f"not a valid {fmt.upper()} file ({exc})") from None
+        warning = "malformed cues were skipped"
+    pieces = []
+    for cap in captions:
+        raw = cap.raw_text.replace("\r", "")
+        voice = _VOICE.search(raw)
+        # Cue timestamps: computed from the text so that milliseconds survive (webvtt drops them).
+        start = _seconds(cap.start)
+        for n, line in enumerate(raw.split("\n")):
+            clean = _TAG.sub("", line).strip()
+            if voice and n == 0:
+                pieces.append((voice.group(1).strip(), clean, start))
+            elif voice:
+                pieces.append((voice.group(1).strip(), clean, start))
+            else:
+                speaker, clean = _split_speaker(clean)
+                pieces.append((speaker, clean, start if n == 0 else None))
+    return Transcript(_merge(pieces), warning)
+
+
+def read_transcript(path, name: str | None = None) -> Transcript:
+    """Read one transcript into turns.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.txt``, ``.vtt``, ``.srt`` or ``.docx`` file.
+
+    Returns
+    -------
+    Transcript
+        ``turns``: DataFrame with ``turn`` (from 1), ``speaker`` (``""`` when the file names none),
+        ``text`` and ``start`` (seconds, where the format has times); ``warning`` for recoverable oddities.
+
+    Raises
+    ------
+    TranscriptError
+        ``empty_transcript`` when the file holds no text, ``invalid_transcript`` when it cannot be parsed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.txt"
+    >>> _ = p.write_text("[00:00:01] Interviewer: Hello.\\nAna: Hi.\\nstill Ana\\nAna: more")
+    >>> read_transcript(p).turns[["turn", "speaker", "text"]].values.tolist()
+    [[1, 'Interviewer', 'Hello.'], [2, 'Ana', 'Hi. still Ana more']]
+    """
+    path = Path(path)
+    name = name or path.name
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        turns = _read_docx(path, name)
+        result = Transcript(turns)
+    else:
+        raw = path.read_bytes()
+        text = decode_text(raw).replace("\r\n", "\n").replace("\r", "\n")
+        if not text.strip():
+            raise TranscriptError("empty_transcript", "the file holds no text")
+        if suffix == ".vtt":
+            result = _captions(text, "vtt")
+        elif suffix == ".srt":
+            result = _captions(text, "srt")
+        elif suffix == ".txt":
+            result = Transcript(_text_lines(text.split("\n")))
+        else:
+            raise TranscriptError("invalid_transcript", f"unsupported transcript type {suffix!r}")
+    if result.turns.empty:
+        raise TranscriptError("empty_transcript", "the file holds no spoken text")
+    return result
+
+
+def _read_docx(path: Path, name: str) -> pd.DataFrame:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    from ..quality import StudyError
+
+    try:
+        check_zip(path, name)
+        document = docx.Document(str(path))
+    except StudyError as exc:
+        raise TranscriptError("invalid_transcript", exc.message) from None
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise TranscriptError("invalid_transcript", f"not a readable Word file ({exc})") from None
+    except Exception as exc:  # lxml.etree.XMLSyntaxError and other malformed-package errors
+        raise TranscriptError("invalid_transcript", f"not a readable Word file ({type(exc).__name__})") from None
+    return _text_lines([p.text for p in document.paragraphs])

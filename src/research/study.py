@@ -1,0 +1,494 @@
+"""Read a study folder (``study.yaml`` and the files it names) into a validated :class:`Study`.
+
+Fatal problems raise :class:`~research.quality.StudyError`; recoverable ones are logged in
+``study.quality`` and the offending cell, row or interview is set aside, as SPEC §4 says.
+Nothing in the study folder is ever written to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import __version__
+from .codebook import Codebook, load_codebook
+from .decisions import DecisionTable, load_decision_table
+from .instruments import Instrument, keyed, load_instrument, score
+from .quality import QualityLog, StudyError
+from .readers.tables import read_table
+from .readers.transcripts import TranscriptError, read_transcript
+
+ROLES = ("marketing", "sales")
+_FALSE_FINISHED = {"0", "false", "f", "no", "n", "0.0"}
+
+
+def slugify(name: str) -> str:
+    """Folder-safe slug of a study name.
+
+    Examples
+    --------
+    >>> slugify("Demo"), slugify("  Pharma Study 2026! ")
+    ('demo', 'pharma-study-2026')
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
+    return slug or "study"
+
+
+@dataclass
+class Study:
+    """A study read, checked and tidied: every frame is long or one row per unit.
+
+    Attributes
+    ----------
+    respondents : one row per kept respondent: ``respondent_id``, ``company_id``, ``role``, attributes.
+    responses : one row per respondent and item: ``respondent_id``, ``company_id``, ``role``,
+        ``instrument``, ``item``, ``subscale``, ``value`` (as answered) and ``keyed``.
+    scores : one row per respondent and instrument (see :func:`research.instruments.score`).
+    turns : one row per transcript turn: ``interview_id``, ``turn``, ``speaker``, ``text``, ``start``,
+        ``respondent_id``, ``role``, ``company_id``, ``is_interviewer``.
+    manual_codes : ``interview_id``, ``segment``, ``coder``, ``theme``.
+    open_answers : ``respondent_id``, ``company_id``, ``role``, ``column``, ``text``.
+    """
+
+    name: str
+    slug: str
+    root: Path
+    config: dict
+    instruments: list[Instrument]
+    respondents: pd.DataFrame
+    responses: pd.DataFrame
+    scores: pd.DataFrame
+    interviews: pd.DataFrame
+    turns: pd.DataFrame
+    manual_codes: pd.DataFrame
+    open_answers: pd.DataFrame
+    codebook: Codebook | None
+    decision_table: DecisionTable | None
+    quality: QualityLog = field(default_factory=QualityLog)
+    checksums: dict = field(default_factory=dict)
+
+    def instrument(self, instrument_id: str) -> Instrument:
+        for inst in self.instruments:
+            if inst.id == instrument_id:
+                return inst
+        raise KeyError(f"no instrument {instrument_id!r} in this study; it has {[i.id for i in self.instruments]}")
+
+    def wide(self, instrument_id: str, keyed_values: bool = True) -> pd.DataFrame:
+        """One row per respondent, one column per item of the instrument (keyed by default)."""
+        inst = self.instrument(instrument_id)
+        part = self.responses[self.responses["instrument"] == instrument_id]
+        wide = part.pivot(index="respondent_id", columns="item", values="keyed" if keyed_values else "value")
+        wide = wide.reindex(columns=inst.item_ids)
+        ids = self.respondents.set_index("respondent_id")[["company_id", "role"]]
+        out = ids.join(wide, how="inner").reset_index()
+        return out
+
+    @property
+    def segments(self) -> pd.DataFrame:
+        """Respondent segments: turns whose speaker is not the interviewer, numbered as turns."""
+        seg = self.turns[~self.turns["is_interviewer"]].rename(columns={"turn": "segment"})
+        return seg.reset_index(drop=True)
+
+    # ---- processed data -------------------------------------------------------------------------
+    TABLES = ("respondents", "responses", "scores", "interviews", "turns", "manual_codes", "open_answers")
+
+    def save(self, folder) -> Path:
+        """Write the processed study to ``folder`` as Parquet, atomically (a temporary folder, then a rename)."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            for table in self.TABLES:
+                getattr(self, table).to_parquet(tmp / f"{table}.parquet", index=False)
+            self.quality.frame().to_parquet(tmp / "data_quality.parquet", index=False)
+            manifest = {"name": self.name, "slug": self.slug, "root": str(self.root.resolve()),
+                        "config": self.config, "checksums": self.checksums, "toolkit_version": __version__}
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), "utf-8")
+            _swap_into_place(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return folder
+
+    @classmethod
+    def load(cls, folder) -> Study:
+        """Read a processed study written by :meth:`save`."""
+        folder = Path(folder)
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        root = Path(manifest["root"])
+        config = manifest["config"]
+        frames = {t: pd.read_parquet(folder / f"{t}.parquet") for t in cls.TABLES}
+        quality = QualityLog()
+        quality.extend(pd.read_parquet(folder / "data_quality.parquet"))
+        instruments = [load_instrument(ref, root) for ref in config["instruments"]]
+        codebook = load_codebook(config["codebook"], root) if config.get("codebook") else None
+        decisions = load_decision_table(config["decision_table"], root) if config.get("decision_table") else None
+        return cls(manifest["name"], manifest["slug"], root, config, instruments, codebook=codebook,
+                   decision_table=decisions, quality=quality, checksums=manifest["checksums"], **frames)
+
+
+def _swap_into_place(tmp: Path, folder: Path) -> None:
+    """Replace ``folder`` by ``tmp`` so that a reader never sees a half-written folder."""
+    old = None
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old-{next(tempfile._get_candidate_names())}")
+        folder.rename(old)
+    tmp.rename(folder)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# ---- study.yaml ---------------------------------------------------------------------------------
+
+_KNOWN_KEYS = {"name", "respondents", "survey", "survey_id_column", "include_unfinished", "instruments", "roles",
+               "interviews", "transcripts", "codebook", "manual_codes", "open_ended", "decision_table",
+               "description", "attributes"}
+
+
+def read_config(root: Path) -> dict:
+    """Read and validate ``study.yaml``; return it with defaults filled in."""
+    path = root / "study.yaml"
+    if not path.is_file():
+        raise StudyError(str(path), "", "study.yaml not found: a study is a folder with a study.yaml in it")
+    try:
+        config = yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise StudyError(str(path), "", f"not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(config, dict):
+        raise StudyError(str(path), "", "must be a YAML mapping of keys to values")
+
+    def bad(key, message):
+        raise StudyError(str(path), f"key '{key}'", message)
+
+    for key in ("name", "respondents", "instruments", "roles"):
+        if key not in config or config[key] in (None, "", []):
+            bad(key, "required key is missing")
+    unknown = sorted(set(config) - _KNOWN_KEYS)
+    if unknown:
+        bad(unknown[0], f"unknown key; expected one of {sorted(_KNOWN_KEYS)}")
+    for key in ("name", "respondents", "survey", "survey_id_column", "interviews", "transcripts", "codebook",
+                "manual_codes", "decision_table"):
+        if key in config and config[key] is not None and not isinstance(config[key], str):
+            bad(key, f"must be a text value, got {config[key]!r}")
+    if not isinstance(config["instruments"], list) or not all(isinstance(x, str) for x in config["instruments"]):
+        bad("instruments", "must be a list of built-in names (builtin:NAME) or YAML paths")
+    roles = config["roles"]
+    if not isinstance(roles, dict):
+        bad("roles", "must map each canonical role to a list of raw labels")
+    for role in ROLES:
+        if role not in roles:
+            bad(f"roles.{role}", "required: the toolkit compares marketing with sales")
+    for role, labels in roles.items():
+        if isinstance(labels, str):
+            roles[role] = [labels]
+        elif not isinstance(labels, list) or not all(isinstance(x, (str, int)) for x in labels):
+            bad(f"roles.{role}", "must be a list of raw role labels")
+    if not isinstance(config.get("include_unfinished", False), bool):
+        bad("include_unfinished", "must be true or false")
+    open_ended = config.get("open_ended") or []
+    if not isinstance(open_ended, list) or not all(isinstance(x, str) for x in open_ended):
+        bad("open_ended", "must be a list of survey column names")
+    if config.get("interviews") and not config.get("transcripts"):
+        bad("transcripts", "required when 'interviews' is given")
+    config = dict(config)
+    config.setdefault("survey", config["respondents"])
+    config.setdefault("survey_id_column", "respondent_id")
+    config.setdefault("include_unfinished", False)
+    config["open_ended"] = open_ended
+    if config.get("interviews") or open_ended:
+        config.setdefault("codebook", "builtin:default")
+    config.setdefault("decision_table", "builtin:default")
+    return config
+
+
+def _file(root: Path, config: dict, key: str) -> Path:
+    path = root / config[key]
+    if not path.exists():
+        raise StudyError(str(config[key]), "", f"file named by study.yaml key '{key}' not found in {root}")
+    return path
+
+
+def _require_columns(frame: pd.DataFrame, columns, name: str) -> None:
+    for col in columns:
+        if col not in frame.columns:
+            raise StudyError(name, f"column '{col}'", f"required column is missing (found: {', '.join(map(str, frame.columns))})")
+
+
+# ---- respondents ---------------------------------------------------------------------------------
+
+def _read_respondents(root, config, log) -> pd.DataFrame:
+    name = config["respondents"]
+    frame, _ = read_table(_file(root, config, "respondents"), name)
+    _require_columns(frame, ["respondent_id", "company_id", "role"], name)
+    frame["_row"] = np.arange(2, len(frame) + 2)
+    blank = frame["respondent_id"].isna()
+    for row in frame.loc[blank, "_row"]:
+        log.add(name, f"row {row}", "respondent_id", "", "blank_id")
+    frame = frame[~blank]
+    dup = frame["respondent_id"].duplicated(keep="first")
+    if dup.any():
+        first = frame.loc[dup].iloc[0]
+        raise StudyError(name, f"row {first['_row']}, column 'respondent_id'",
+                         f"duplicate respondent_id {first['respondent_id']!r}; each respondent must appear once")
+    lookup = {str(label).strip().lower(): role for role, labels in config["roles"].items() for label in labels}
+    raw_role = frame["role"].astype("string").str.strip().str.lower()
+    frame["role_label"] = frame["role"]
+    frame["role"] = raw_role.map(lookup)
+    for _, row in frame[frame["role"].isna()].iterrows():
+        log.add(name, row["respondent_id"], "role", "" if pd.isna(row["role_label"]) else row["role_label"], "unknown_role")
+    frame = frame[frame["role"].notna()].copy()
+    for _, row in frame[frame["company_id"].isna()].iterrows():
+        log.add(name, row["respondent_id"], "company_id", "", "blank_id", "kept; left out of company and dyad analyses")
+    frame["role"] = frame["role"].astype("string")
+    cols = ["respondent_id", "company_id", "role"] + [c for c in frame.columns if c not in
+                                                      {"respondent_id", "company_id", "role", "_row"}]
+    return frame[cols].reset_index(drop=True)
+
+
+# ---- survey ----------------------------------------------------------------------------------------
+
+def _to_values(column: pd.Series, inst: Instrument) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Convert raw answers to numbers: returns (values, out_of_range mask, not_a_number mask)."""
+    labels = inst.label_map()
+    text = column.astype("string").str.strip()
+    by_label = text.str.lower().map(labels)
+    numeric = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    value = by_label.astype(float).fillna(numeric.astype(float))
+    present = text.notna()
+    nan = present & value.isna()
+    oor = value.notna() & ((value < inst.scale_min) | (value > inst.scale_max))
+    return value.where(~oor), oor, nan
+
+
+def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFrame, pd.DataFrame]:
+    name = config["survey"]
+    id_col = config["survey_id_column"]
+    frame, _ = read_table(_file(root, config, "survey"), name, apply_labels=False)
+    _require_columns(frame, [id_col], name)
+    item_ids = [it.id for inst in instruments for it in inst.items]
+    _require_columns(frame, item_ids + list(config["open_ended"]), name)
+    frame = frame.rename(columns={id_col: "_sid"})
+    frame = frame[frame["_sid"].notna()]
+    finished = next((c for c in frame.columns if c.lower() == "finished"), None)
+    if finished is not None:
+        unfinished = frame[finished].astype("string").str.strip().str.lower().isin(_FALSE_FINISHED)
+        for sid in frame.loc[unfinished, "_sid"]:
+            log.add(name, sid, finished, "0", "unfinished_response",
+                    "kept (include_unfinished: true)" if config["include_unfinished"] else "left out")
+        if not config["include_unfinished"]:
+            frame = frame[~unfinished]
+    known = frame["_sid"].isin(respondents["respondent_id"])
+    for sid in frame.loc[~known, "_sid"]:
+        log.add(name, sid, id_col, sid, "unknown_respondent", "survey row left out")
+    frame = frame[known]
+    dup = frame["_sid"].duplicated(keep="first")
+    for sid in frame.loc[dup, "_sid"]:
+        log.add(name, sid, id_col, sid, "duplicate_response")
+    frame = frame[~dup].reset_index(drop=True)
+
+    ids = frame[["_sid"]].rename(columns={"_sid": "respondent_id"})
+    ids = ids.merge(respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left")
+    parts = []
+    for inst in instruments:
+        values = pd.DataFrame(index=frame.index)
+        for item in inst.items:
+            val, oor, nan = _to_values(frame[item.id], inst)
+            for idx in np.flatnonzero(oor.to_numpy()):
+                log.add(name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "out_of_range")
+            for idx in np.flatnonzero(nan.to_numpy()):
+                log.add(name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "not_a_number")
+            values[item.id] = val
+        keyed_values = keyed(values, inst)
+        long = pd.concat([ids, values], axis=1).melt(id_vars=list(ids.columns), var_name="item", value_name="value")
+        long["keyed"] = pd.concat([ids, keyed_values], axis=1).melt(id_vars=list(ids.columns))["value"].to_numpy()
+        long["instrument"] = inst.id
+        long["subscale"] = long["item"].map({it.id: it.subscale for it in inst.items})
+        parts.append(long)
+    responses = pd.concat(parts, ignore_index=True)[
+        ["respondent_id", "company_id", "role", "instrument", "item", "subscale", "value", "keyed"]]
+    open_cols = list(config["open_ended"])
+    if open_cols:
+        opened = pd.concat([ids, frame[open_cols]], axis=1).melt(
+            id_vars=list(ids.columns), var_name="column", value_name="text").dropna(subset=["text"])
+        opened["text"] = opened["text"].astype(str)
+    else:
+        opened = pd.DataFrame(columns=["respondent_id", "company_id", "role", "column", "text"])
+    return responses, opened.reset_index(drop=True)
+
+
+# ---- interviews -------------------------------------------------------------------------------------
+
+_TURN_COLS = ["interview_id", "turn", "speaker", "text", "start", "respondent_id", "company_id", "role", "is_interviewer"]
+
+
+def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.DataFrame]:
+    empty = (pd.DataFrame(columns=["interview_id", "respondent_id", "file", "interviewer", "company_id", "role"]),
+             pd.DataFrame(columns=_TURN_COLS))
+    if not config.get("interviews"):
+        return empty
+    name = config["interviews"]
+    frame, _ = read_table(_file(root, config, "interviews"), name)
+    _require_columns(frame, ["interview_id", "respondent_id", "file", "interviewer"], name)
+    folder = root / config["transcripts"]
+    if not folder.is_dir():
+        raise StudyError(str(config["transcripts"]), "", "transcripts folder named by study.yaml not found")
+    dup = frame["interview_id"].duplicated()
+    if dup.any():
+        raise StudyError(name, f"row {int(np.flatnonzero(dup)[0]) + 2}, column 'interview_id'",
+                         f"duplicate interview_id {frame.loc[dup, 'interview_id'].iloc[0]!r}")
+    frame = frame.merge(respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left")
+    kept, turns = [], []
+    folder_resolved = folder.resolve()
+    for row in frame.itertuples(index=False):
+        if pd.isna(row.role):
+            log.add(name, row.interview_id, "respondent_id", row.respondent_id, "unknown_respondent", "interview left out")
+            continue
+        rel = "" if pd.isna(row.file) else str(row.file)
+        path = (folder / rel).resolve()
+        if not rel or not path.is_relative_to(folder_resolved) or not path.is_file():
+            log.add(name, row.interview_id, "file", rel, "missing_transcript")
+            continue
+        try:
+            transcript = read_transcript(path, f"{config['transcripts'].rstrip('/')}/{rel}")
+        except TranscriptError as exc:
+            log.add(name, row.interview_id, "file", rel, exc.problem, f"interview left out: {exc}")
+            continue
+        if transcript.warning:
+            log.add(name, row.interview_id, "file", rel, "invalid_transcript", f"kept: {transcript.warning}")
+        t = transcript.turns.copy()
+        interviewer = "" if pd.isna(row.interviewer) else str(row.interviewer).strip().lower()
+        t["is_interviewer"] = t["speaker"].str.strip().str.lower() == interviewer
+        if not t["is_interviewer"].any():
+            log.add(name, row.interview_id, "interviewer", row.interviewer, "no_interviewer_turns")
+        t.insert(0, "interview_id", row.interview_id)
+        t["respondent_id"], t["company_id"], t["role"] = row.respondent_id, row.company_id, row.role
+        turns.append(t)
+        kept.append(row._asdict())
+    interviews = pd.DataFrame(kept, columns=empty[0].columns)
+    turns_frame = pd.concat(turns, ignore_index=True)[_TURN_COLS] if turns else empty[1]
+    return interviews.astype({"interview_id": "string"}), turns_frame
+
+
+def _read_manual_codes(root, config, turns, codebook, log) -> pd.DataFrame:
+    columns = ["interview_id", "segment", "coder", "theme"]
+    if not config.get("manual_codes"):
+        return pd.DataFrame(columns=columns)
+    name = config["manual_codes"]
+    frame, _ = read_table(_file(root, config, "manual_codes"), name)
+    _require_columns(frame, columns, name)
+    seg = turns.loc[~turns["is_interviewer"], ["interview_id", "turn"]].astype(str)
+    valid = set(zip(seg["interview_id"], seg["turn"], strict=True))
+    themes = set(codebook.theme_ids) if codebook else set()
+    keep = []
+    for n, row in enumerate(frame[columns].itertuples(index=False), start=2):
+        segment = "" if pd.isna(row.segment) else str(row.segment)
+        if (str(row.interview_id), segment) not in valid:
+            log.add(name, f"row {n}", "segment", f"{row.interview_id}/{segment}", "unknown_segment")
+        elif themes and str(row.theme) not in themes:
+            log.add(name, f"row {n}", "theme", row.theme, "unknown_segment", "manual code left out: theme not in codebook")
+        else:
+            keep.append(row._asdict())
+    out = pd.DataFrame(keep, columns=columns).astype(str)
+    out["segment"] = out["segment"].astype(int)
+    return out
+
+
+def checksum_folder(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``root`` (relative path -> hex digest), for provenance."""
+    sums = {}
+    for path in sorted(p for p in Path(root).rglob("*") if p.is_file()):
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        sums[path.relative_to(root).as_posix()] = digest.hexdigest()
+    return sums
+
+
+def read_study(path) -> Study:
+    """Read, validate and tidy a study folder.
+
+    Parameters
+    ----------
+    path : path-like
+        The study folder (holding ``study.yaml``).
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    StudyError
+        On any fatal problem of SPEC §4, naming the file and the column, row or key.
+
+    Examples
+    --------
+    >>> from research.paths import demo_study
+    >>> study = read_study(demo_study())
+    >>> sorted(study.respondents["role"].unique())
+    ['marketing', 'sales']
+    """
+    root = Path(path)
+    if root.is_file() and root.name == "study.yaml":
+        root = root.parent
+    config = read_config(root)
+    instruments = [load_instrument(ref, root) for ref in config["instruments"]]
+    ids = [i.id for i in instruments]
+    if len(set(ids)) != len(ids):
+        raise StudyError("study.yaml", "key 'instruments'", "two instruments share one id")
+    seen: dict[str, str] = {}
+    for inst in instruments:
+        for it in inst.items:
+            if it.id in seen:
+                raise StudyError(inst.source, f"item '{it.id}'", f"item id also used by instrument {seen[it.id]!r}")
+            seen[it.id] = inst.id
+    codebook = load_codebook(config["codebook"], root) if config.get("codebook") else None
+    decisions = load_decision_table(config["decision_table"], root) if config.get("decision_table") else None
+    log = QualityLog()
+    respondents = _read_respondents(root, config, log)
+    responses, open_answers = _read_survey(root, config, instruments, respondents, log)
+    interviews, turns = _read_interviews(root, config, respondents, log)
+    manual = _read_manual_codes(root, config, turns, codebook, log)
+    scores = score_all(responses, instruments)
+    return Study(str(config["name"]), slugify(config["name"]), root, config, instruments, respondents, responses,
+                 scores, interviews, turns, manual, open_answers, codebook, decisions, log, checksum_folder(root))
+
+
+def score_all(responses: pd.DataFrame, instruments: list[Instrument]) -> pd.DataFrame:
+    """Score every instrument for every respondent from the tidy ``responses`` (keyed values)."""
+    parts = []
+    for inst in instruments:
+        part = responses[responses["instrument"] == inst.id]
+        ids = part.drop_duplicates("respondent_id").set_index("respondent_id")[["company_id", "role"]]
+        wide = ids.join(part.pivot(index="respondent_id", columns="item", values="keyed")).reset_index()
+        wide.columns.name = None
+        parts.append(score(wide, inst))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def open_study(study=None, processed=None, refresh: bool = False) -> Study:
+    """The processed study for notebooks: read from ``processed`` when it is up to date, else rebuilt.
+
+    A processed folder is up to date when its manifest's checksums equal the raw folder's now.
+    """
+    from .paths import default_processed, demo_study
+
+    root = Path(study) if study else demo_study()
+    processed = Path(processed) if processed else default_processed(slugify(read_config(root)["name"]))
+    manifest = processed / "manifest.json"
+    if not refresh and manifest.is_file():
+        saved = json.loads(manifest.read_text("utf-8"))
+        if saved.get("checksums") == checksum_folder(root) and saved.get("toolkit_version") == __version__:
+            return Study.load(processed)
+    fresh = read_study(root)
+    fresh.save(processed)
+    return fresh
