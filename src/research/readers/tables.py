@@ -58,9 +58,12 @@ def _normalise_cell(value) -> object:
     return pd.NA if text == "" else text
 
 
-def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
+def _as_strings(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
+    dupes = frame.columns[frame.columns.duplicated()].tolist()
+    if dupes:
+        raise StudyError(name, f"column '{dupes[0]}'", "appears more than once in the header")
     for col in frame.columns:
         frame[col] = pd.array([_normalise_cell(v) for v in frame[col].tolist()], dtype="string")
     return frame
@@ -96,7 +99,7 @@ def _read_csv(path: Path, name: str) -> tuple[pd.DataFrame, dict]:
             raise StudyError(name, f"row {n}", f"has {len(row)} cells but the header has {width} columns")
     body = [(r + [""] * width)[:width] for r in body]
     frame = pd.DataFrame(body, columns=header[:width], dtype=object)
-    return _as_strings(frame), meta
+    return _as_strings(frame, name), meta
 
 
 def _import_id(cell: str):
@@ -138,7 +141,7 @@ def _read_xlsx(path: Path, name: str) -> tuple[pd.DataFrame, dict]:
     except Exception as exc:  # openpyxl raises many types for broken workbooks
         raise StudyError(name, "", f"not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
     frame = frame.dropna(how="all")
-    return _as_strings(frame), {"format": "xlsx"}
+    return _as_strings(frame, name), {"format": "xlsx"}
 
 
 def _read_sav(path: Path, name: str, apply_labels: bool) -> tuple[pd.DataFrame, dict]:
@@ -151,7 +154,7 @@ def _read_sav(path: Path, name: str, apply_labels: bool) -> tuple[pd.DataFrame, 
         raise StudyError(name, "", f"not a readable SPSS file ({exc})") from None
     info = {"format": "sav", "question_text": dict(zip(meta.column_names, meta.column_labels or [], strict=False)),
             "value_labels": meta.variable_value_labels}
-    return _as_strings(frame), info
+    return _as_strings(frame, name), info
 
 
 def read_table(path, name: str | None = None, apply_labels: bool = True) -> tuple[pd.DataFrame, dict]:
@@ -204,7 +207,4 @@ def read_table(path, name: str | None = None, apply_labels: bool = True) -> tupl
             raise StudyError(name, "", f"unsupported file type {suffix!r}; expected .csv, .xlsx or .sav")
     except OSError as exc:
         raise StudyError(name, "", f"cannot be read ({exc.strerror or exc})") from None
-    dupes = frame.columns[frame.columns.duplicated()].tolist()
-    if dupes:
-        raise StudyError(name, f"column '{dupes[0]}'", "appears more than once in the header")
     return frame, meta
