@@ -180,9 +180,10 @@ def _answers(rng, staff, companies, smr, perceptions) -> pd.DataFrame:
                 shift -= 0.55
             value = int(_likert(rng, mu + shift, 1, 1, 5)[0])
             row[item.id] = 6 - value if item.reverse else value
+        halo = {"marketing": rng.normal(0, 0.7), "sales": rng.normal(0, 0.7)}  # a rater's overall view of a function
         for item in perceptions.items:
             target, dim = item.extra["target"], item.extra["dimension"]
-            mean = PERCEPTION_BASE[target][dim] + (0.6 if target == r.role else 0.0)
+            mean = PERCEPTION_BASE[target][dim] + halo[target] + (0.6 if target == r.role else 0.0)
             mean += STEREOTYPE.get((r.role, target, dim), 0.0)
             row[item.id] = int(_likert(rng, mean, 1, 1, 7)[0])
         rows.append(row)

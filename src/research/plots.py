@@ -54,3 +54,124 @@ def stage_bars(counts: pd.DataFrame) -> plt.Figure:
     ax.legend(title="")
     fig.tight_layout()
     return fig
+
+
+def likert_shares(responses: pd.DataFrame, instrument, column: str = "keyed") -> pd.DataFrame:
+    """Share of each response level per item and role, every level of the scale present (empty levels as 0)."""
+    levels = np.arange(instrument.scale_min, instrument.scale_max + 1)
+    part = responses[(responses["instrument"] == instrument.id) & responses[column].notna()]
+    counts = part.groupby(["item", "role"])[column].value_counts().unstack(fill_value=0)
+    counts = counts.reindex(columns=levels, fill_value=0)
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    return shares
+
+
+def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
+    """Diverging stacked bars: per item, marketing above sales, disagreement left of zero, agreement right.
+
+    The middle level (odd scales) is split evenly across zero. Levels nobody chose take no room but keep
+    their colour, so bars of different items line up level by level.
+    """
+    shares = likert_shares(responses, instrument)
+    levels = list(shares.columns)
+    k = len(levels)
+    colors = sns.color_palette("RdBu", k)
+    mid = (k - 1) / 2
+    items = [i for i in instrument.item_ids if i in shares.index.get_level_values(0)]
+    fig, ax = plt.subplots(figsize=(8.5, 0.52 * len(items) * 2 / 1.6 + 1.6))
+    y, ticks, ticklabels = 0.0, [], []
+    for item in items:
+        for role, dy in (("marketing", -0.2), ("sales", 0.2)):
+            if (item, role) not in shares.index:
+                continue
+            row = shares.loc[(item, role)].to_numpy(float)
+            left = -(row[: int(np.floor(mid))].sum() + (row[int(mid)] / 2 if k % 2 else 0))
+            for j in range(k):
+                ax.barh(y + dy, row[j], left=left, height=0.38, color=colors[j],
+                        edgecolor=ROLE_COLORS[role] if j == 0 else "none", linewidth=0)
+                left += row[j]
+            ax.text(1.02, y + dy, role[0].upper(), va="center", fontsize=7, color=ROLE_COLORS[role],
+                    transform=ax.get_yaxis_transform())
+        ticks.append(y)
+        ticklabels.append(item + (" (R)" if next(it for it in instrument.items if it.id == item).reverse else ""))
+        y += 1
+    ax.axvline(0, color="#333", linewidth=0.8)
+    ax.set_yticks(ticks, ticklabels)
+    ax.invert_yaxis()
+    ax.set_xlim(-1, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
+    labels = list(instrument.labels) or [f"{v:g}" for v in levels]
+    handles = [matplotlib.patches.Patch(color=colors[j], label=labels[j]) for j in range(k)]
+    ax.legend(handles=handles, ncol=min(k, 4), loc="upper center", bbox_to_anchor=(0.5, -0.06 if len(items) > 6 else -0.15),
+              fontsize=8, frameon=False)
+    ax.set_title(f"{instrument.title}: answers by item (M marketing, S sales)", fontsize=11)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def dumbbell(pairs: pd.DataFrame, scale_label: str) -> plt.Figure:
+    """One line per matched company from sales' score to marketing's, companies ordered by their mean."""
+    p = pairs.assign(mid=(pairs["marketing"] + pairs["sales"]) / 2).sort_values("mid")
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(p) + 1.4))
+    y = np.arange(len(p))
+    ax.hlines(y, p["sales"], p["marketing"], color="#a0aec0", linewidth=1.5)
+    ax.scatter(p["marketing"], y, color=ROLE_COLORS["marketing"], label="marketing", zorder=3, s=22)
+    ax.scatter(p["sales"], y, color=ROLE_COLORS["sales"], label="sales", zorder=3, s=22)
+    ax.set_yticks(y, p["company_id"], fontsize=7)
+    ax.set_xlabel(scale_label)
+    ax.set_title("Matched companies: how each function rates the same relationship")
+    ax.legend(loc="lower right", frameon=True)
+    fig.tight_layout()
+    return fig
+
+
+def bland_altman_plot(points: pd.DataFrame, limits: dict, scale_label: str) -> plt.Figure:
+    """Difference (marketing minus sales) against the pair's mean, with the bias and 95% limits of agreement."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.scatter(points["mean"], points["diff"], color="#4a5568", s=22)
+    for value, style, text in ((limits["bias"], "-", "bias"), (limits["loa_low"], "--", "−1.96 SD"),
+                               (limits["loa_high"], "--", "+1.96 SD")):
+        if np.isfinite(value):
+            ax.axhline(value, linestyle=style, color="#c53030" if text == "bias" else "#718096", linewidth=1)
+            ax.text(1.01, value, f"{text} {value:.1f}", transform=ax.get_yaxis_transform(), va="center", fontsize=8)
+    ax.axhline(0, color="#cbd5e0", linewidth=0.8)
+    ax.set_xlabel(f"mean of the two functions ({scale_label})")
+    ax.set_ylabel("marketing minus sales")
+    ax.set_title("Gap between the functions within each company (Bland–Altman)")
+    fig.tight_layout()
+    return fig
+
+
+def forest(rows: pd.DataFrame, label_col: str, title: str) -> plt.Figure:
+    """Effect sizes with their intervals: one row per comparison, ``effect_size``, ``ci_low``, ``ci_high``, ``effect``."""
+    r = rows.dropna(subset=["effect_size"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 0.34 * len(r) + 1.4))
+    y = np.arange(len(r))
+    ax.errorbar(r["effect_size"], y, xerr=[r["effect_size"] - r["ci_low"], r["ci_high"] - r["effect_size"]], fmt="o",
+                color="#2d3748", ecolor="#a0aec0", capsize=2, markersize=4)
+    ax.axvline(0, color="#c53030", linewidth=0.8)
+    ax.set_yticks(y, r[label_col], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("effect size and 95% interval (positive: marketing higher)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def perception_plot(gaps: pd.DataFrame) -> plt.Figure:
+    """For each dimension and function rated: its own people's view and the other function's view."""
+    g = gaps.copy()
+    g["row"] = g["dimension"].str.replace("_", " ") + " — " + g["rated_function"]
+    fig, ax = plt.subplots(figsize=(7, 0.36 * len(g) + 1.4))
+    y = np.arange(len(g))
+    ax.hlines(y, g["other_view"], g["self_view"], color="#a0aec0")
+    ax.scatter(g["self_view"], y, marker="o", color="#2f855a", label="rated by its own people", zorder=3)
+    ax.scatter(g["other_view"], y, marker="s", color="#9b2c2c", label="rated by the other function", zorder=3)
+    ax.set_yticks(y, g["row"], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("mean rating")
+    ax.set_title("Thought worlds: self-view against the other function's view")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig

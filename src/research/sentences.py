@@ -109,3 +109,134 @@ def direction(diff, higher: str = "marketing", lower: str = "sales") -> str:
     if diff is None or pd.isna(diff) or math.isclose(diff, 0.0, abs_tol=1e-12):
         return "the same"
     return f"{higher} higher" if diff > 0 else f"{lower} higher"
+
+
+def bounded(x, digits: int = 2) -> str:
+    """A statistic that cannot exceed 1 in APA style, without the leading zero: ``.83``, ``-.12``."""
+    if x is None or pd.isna(x):
+        return "–"
+    text = f"{x:.{digits}f}"
+    return text.replace("0.", ".", 1) if abs(x) < 1 else text
+
+
+def _scale_name(scale: str, instrument) -> str:
+    labels = {s["id"]: s["label"] for s in instrument.subscales}
+    if instrument.total:
+        labels[instrument.total["id"]] = instrument.total.get("label", instrument.total["id"])
+    return labels.get(scale, scale)
+
+
+def reliability_sentences(table: pd.DataFrame, instrument) -> str:
+    """Plain words on internal consistency: the total's (or each scale's) alpha and the scales below .70."""
+    allr = table[table["group"] == "all"]
+    parts = []
+    for row in allr.itertuples():
+        parts.append(f"{escape(_scale_name(row.scale, instrument))}: α = {bounded(row.alpha)} "
+                     f"[{bounded(row.ci_low)}, {bounded(row.ci_high)}], ω = {bounded(row.omega)} (n = {row.n})")
+    weak = allr[allr["alpha"] < 0.7]["scale"].map(lambda s: _scale_name(s, instrument)).tolist()
+    verdict = ("Every scale reaches the usual .70 threshold for group comparisons." if not weak else
+               f"Below .70, read with care: {', '.join(escape(w) for w in weak)}.")
+    return f"**{escape(instrument.title)}.** " + "; ".join(parts) + ". " + verdict
+
+
+def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
+    """One bullet per scale: plain words, then the APA statistics."""
+    lines = []
+    for row in table.to_dict("records"):
+        name = escape(_scale_name(row["scale"], instrument))
+        if pd.isna(row["statistic"]):
+            lines.append(f"- **{name}**: not computed (too few respondents in one function).")
+            continue
+        sig = row["p_holm"] < alpha
+        who = "Marketing" if row["mean_marketing"] > row["mean_sales"] else "Sales"
+        lines.append(f"- **{name}**: {who} rates it higher ({fmt_num(row['mean_marketing'])} vs {fmt_num(row['mean_sales'])} "
+                     f"for marketing and sales), a {effect_words('hedges-g', row['effect_size'])} difference"
+                     f"{'' if sig else ' that could be chance (Holm-adjusted p ≥ ' + str(alpha) + ')'}; "
+                     f"{apa_t(row)} [{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}], Holm {fmt_p(row['p_holm'])}.")
+    return "\n".join(lines)
+
+
+def item_sentence(table: pd.DataFrame, alpha: float = 0.05) -> str:
+    sig = table[table["p_holm"] < alpha]
+    if table["p"].notna().sum() == 0:
+        return "No item could be compared."
+    top = table.reindex(table["effect_size"].abs().sort_values(ascending=False).index).iloc[0]
+    higher = "marketing" if top["effect_size"] > 0 else "sales"
+    return (f"{len(sig)} of {table['p'].notna().sum()} items differ between the functions after Holm's adjustment "
+            f"({(table['p_bh'] < alpha).sum()} by Benjamini–Hochberg). The largest difference is on {escape(top['item'])}: "
+            f"{higher} answers higher, rank-biserial r = {bounded(top['effect_size'])} "
+            f"[{bounded(top['ci_low'])}, {bounded(top['ci_high'])}], U = {top['statistic']:.1f}, {fmt_p(top['p'])}.")
+
+
+def dyad_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
+    lines = []
+    for row in table.to_dict("records"):
+        name = escape(_scale_name(row["scale"], instrument))
+        if pd.isna(row["statistic"]):
+            lines.append(f"- **{name}**: not computed ({row['n_pairs']} matched companies).")
+            continue
+        who = "marketing" if row["mean_diff"] > 0 else "sales"
+        lines.append(f"- **{name}**: within the same company, {who} rates it higher by {abs(row['mean_diff']):.2f} on average "
+                     f"over {row['n_pairs']} companies ({effect_words('cohen-dz', row['effect_size'])}); "
+                     f"{apa_t(row, 'd_z')} [{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]; "
+                     f"Wilcoxon W = {row['wilcoxon_statistic']:.1f}, {fmt_p(row['wilcoxon_p'])}.")
+    return "\n".join(lines)
+
+
+def agreement_sentence(table: pd.DataFrame, instrument) -> str:
+    lines = []
+    for row in table.to_dict("records"):
+        if pd.isna(row["r"]):
+            continue
+        lines.append(f"- **{escape(_scale_name(row['scale'], instrument))}**: partner r = {bounded(row['r'])} "
+                     f"({fmt_p(row['r_p'])}), ICC(1) = {bounded(row['icc1'])} [{bounded(row['icc1_ci_low'])}, "
+                     f"{bounded(row['icc1_ci_high'])}]; median r_wg(j) = {bounded(row['rwg_median'])}, "
+                     f"{share(row['rwg_share_70'])} of companies at or above .70.")
+    head = ("A high partner correlation means the two functions order companies alike; ICC(1) also asks that they "
+            "give the same level; r_wg(j) asks whether a company's respondents answer the items alike (1 = identical).")
+    return head + "\n\n" + "\n".join(lines)
+
+
+def bland_altman_sentence(limits: dict) -> str:
+    if not limits or not limits.get("n_pairs"):
+        return "No matched companies: no Bland–Altman analysis."
+    side = "marketing" if limits["bias"] > 0 else "sales"
+    return (f"Across {limits['n_pairs']} matched companies, {side} rates the relationship {abs(limits['bias']):.1f} points "
+            f"higher on average; 95% of companies' gaps should fall between {limits['loa_low']:.1f} and {limits['loa_high']:.1f}. "
+            "Gaps outside those limits mark companies where the two heads see different relationships.")
+
+
+def kappa_sentence(result: dict) -> str:
+    if not result or pd.isna(result.get("kappa_linear")):
+        return "Too few matched companies to compare the functions' stages."
+    return (f"The two functions place their company in the same stage in {share(result['exact_agreement'])} of "
+            f"{result['n_pairs']} companies; linearly weighted κ = {bounded(result['kappa_linear'])} "
+            f"[{bounded(result['kappa_ci_low'])}, {bounded(result['kappa_ci_high'])}].")
+
+
+def disagreement_sentence(rows: pd.DataFrame, what: str, model: str) -> str:
+    if rows.empty:
+        return f"The {model} agrees with the default tests on every {what}: same direction, same verdict at the chosen level."
+    listed = "; ".join(f"{escape(r[rows.columns[0]])}: {r['disagreement']}" for r in rows.to_dict("records"))
+    return f"The {model} and the default tests disagree on {plural(len(rows), what)}: {listed}. Report both."
+
+
+def sensitivity_sentence(table: pd.DataFrame) -> str:
+    parts = [f"{r['comparison']} ({r['n']}): {r['effect']} ≥ {r['min_detectable']:.2f}" for r in table.to_dict("records")]
+    return ("With 80% power at α = .05 (two-sided), the study can detect effects of about: " + "; ".join(parts) +
+            ". Smaller true differences may go unseen; a non-significant result is not evidence of no difference.")
+
+
+def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05) -> str:
+    lines = []
+    for row in gaps.to_dict("records"):
+        if pd.isna(row["p_holm"]) or row["p_holm"] >= alpha:
+            continue
+        dim = row["dimension"].replace("_", " ")
+        own = row["rated_function"]
+        other = "sales" if own == "marketing" else "marketing"
+        verb = "higher" if row["gap"] > 0 else "lower"
+        lines.append(f"- {own.capitalize()} rates its own {dim} {verb} than {other} rates it "
+                     f"({fmt_num(row['self_view'])} vs {fmt_num(row['other_view'])}; t({row['df']:.1f}) = {row['statistic']:.2f}, "
+                     f"Holm {fmt_p(row['p_holm'])}, g = {row['effect_size']:.2f}).")
+    return "\n".join(lines) if lines else "No self- and other-views differ after Holm's adjustment."

@@ -1,0 +1,141 @@
+"""Agreement within companies: partner correlation and ICC, r_wg(j), Bland-Altman limits, weighted kappa.
+
+These answer "do the two functions of one company see the same relationship?", beside the mean
+differences of :mod:`research.compare`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+from scipy import stats
+
+from .compare import dyads
+
+
+def uniform_null_variance(n_points: int) -> float:
+    """Expected variance of a uniform (random) response on an A-point scale: ``(A^2 - 1) / 12``.
+
+    Examples
+    --------
+    >>> uniform_null_variance(5), uniform_null_variance(7)
+    (2.0, 4.0)
+    """
+    return (n_points**2 - 1) / 12
+
+
+def rwg_j(ratings: np.ndarray, n_points: int) -> float:
+    """r_wg(j) of James, Demaree & Wolf (1984) for one group: rows raters, columns the J items of a scale.
+
+    ``r = J(1 - s2/σ2) / (J(1 - s2/σ2) + s2/σ2)`` with ``s2`` the mean of the items' variances across raters
+    and ``σ2`` the uniform null variance; truncated to 0 when ``s2`` exceeds ``σ2`` (more disagreement than
+    random answering). Missing when fewer than two raters answered every item.
+    """
+    ratings = ratings[~np.isnan(ratings).any(axis=1)]
+    if ratings.shape[0] < 2:
+        return float("nan")
+    j = ratings.shape[1]
+    ratio = ratings.var(axis=0, ddof=1).mean() / uniform_null_variance(n_points)
+    if ratio >= 1:
+        return 0.0
+    return float(j * (1 - ratio) / (j * (1 - ratio) + ratio))
+
+
+def rwg_by_company(responses: pd.DataFrame, instrument) -> pd.DataFrame:
+    """r_wg(j) per company and scale over all of the company's respondents (both functions).
+
+    Returns ``company_id``, ``scale``, ``n_raters``, ``n_items``, ``rwg_j``.
+    """
+    part = responses[(responses["instrument"] == instrument.id) & responses["company_id"].notna()]
+    wide = part.pivot(index="respondent_id", columns="item", values="keyed")
+    companies = part.drop_duplicates("respondent_id").set_index("respondent_id")["company_id"]
+    wide["company_id"] = companies.reindex(wide.index)
+    rows = []
+    for company, grp in wide.groupby("company_id"):
+        for scale, items in instrument.scales.items():
+            block = grp[items].to_numpy(float)
+            rows.append({"company_id": company, "scale": scale, "n_raters": int((~np.isnan(block).any(axis=1)).sum()),
+                         "n_items": len(items), "rwg_j": rwg_j(block, instrument.n_points)})
+    return pd.DataFrame(rows, columns=["company_id", "scale", "n_raters", "n_items", "rwg_j"])
+
+
+def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
+    """Per scale over matched companies: Pearson partner correlation and ICC(1), with r_wg summaries added by
+    :func:`agreement_summary`.
+
+    ICC(1) is the one-way random-effects, single-rater intraclass correlation of pingouin
+    (``intraclass_corr``, type ``ICC(1,1)``), companies as targets and the two functions as raters.
+    """
+    pairs = dyads(scores, instrument)
+    rows = []
+    for scale in instrument.scales:
+        p = pairs[pairs["scale"] == scale]
+        row = {"instrument": instrument.id, "scale": scale, "n_pairs": len(p), "r": np.nan, "r_p": np.nan,
+               "icc1": np.nan, "icc1_ci_low": np.nan, "icc1_ci_high": np.nan}
+        if len(p) >= 3 and p["marketing"].std() > 0 and p["sales"].std() > 0:
+            r, rp = stats.pearsonr(p["marketing"], p["sales"])
+            long = p.melt(id_vars="company_id", value_vars=["marketing", "sales"], var_name="role", value_name="score")
+            icc = pg.intraclass_corr(data=long, targets="company_id", raters="role", ratings="score").iloc[0]
+            # pingouin rounds its interval; recompute it unrounded from its F (Shrout & Fleiss, ICC(1,1)).
+            f_stat, df1, df2 = float(icc["F"]), float(icc["df1"]), float(icc["df2"])
+            f_low = f_stat / stats.f.ppf(0.975, df1, df2)
+            f_high = f_stat * stats.f.ppf(0.975, df2, df1)
+            row.update(r=float(r), r_p=float(rp), icc1=float(icc["ICC"]), icc1_ci_low=(f_low - 1) / (f_low + 1),
+                       icc1_ci_high=(f_high - 1) / (f_high + 1))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def agreement_summary(scores: pd.DataFrame, responses: pd.DataFrame, instrument) -> pd.DataFrame:
+    """Partner correlation and ICC(1) per scale, with the median r_wg(j) and the share of companies at or above .70."""
+    table = partner_agreement(scores, instrument)
+    rwg = rwg_by_company(responses, instrument)
+    summary = rwg.groupby("scale")["rwg_j"].agg(rwg_median="median", rwg_share_70=lambda s: (s.dropna() >= 0.7).mean()
+                                                if s.notna().any() else np.nan, rwg_companies="count")
+    return table.merge(summary.reset_index(), on="scale", how="left")
+
+
+def bland_altman(scores: pd.DataFrame, instrument, scale: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Bland-Altman analysis of marketing against sales within companies, on the total by default.
+
+    Returns
+    -------
+    points : DataFrame
+        ``company_id``, ``mean`` (of the two functions), ``diff`` (marketing minus sales).
+    limits : dict
+        ``bias`` (mean difference), ``sd``, ``loa_low``/``loa_high`` (bias ± 1.96 SD), ``n_pairs``.
+    """
+    scale = scale or (instrument.total["id"] if instrument.total else instrument.subscale_ids[0])
+    p = dyads(scores, instrument)
+    p = p[p["scale"] == scale]
+    points = pd.DataFrame({"company_id": p["company_id"], "mean": (p["marketing"] + p["sales"]) / 2, "diff": p["diff"]})
+    bias = float(points["diff"].mean()) if len(points) else float("nan")
+    sd = float(points["diff"].std(ddof=1)) if len(points) > 1 else float("nan")
+    return points.reset_index(drop=True), {"scale": scale, "n_pairs": len(points), "bias": bias, "sd": sd,
+                                           "loa_low": bias - 1.96 * sd, "loa_high": bias + 1.96 * sd}
+
+
+def stage_agreement(scores: pd.DataFrame, instrument) -> tuple[pd.DataFrame, dict]:
+    """Cross-table of the two functions' stages per company, and Cohen's weighted kappa on them.
+
+    The stage of a function is the band of its mean total in the company. Weights are linear
+    (statsmodels ``cohens_kappa(wt="linear")``): neighbouring stages count as partial agreement.
+    """
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    if not instrument.total:
+        return pd.DataFrame(), {}
+    labels = [b["label"] for b in instrument.total["bands"]]
+    p = dyads(scores, instrument)
+    p = p[p["scale"] == instrument.total["id"]]
+    bm = p["marketing"].map(instrument.band_of)
+    bs = p["sales"].map(instrument.band_of)
+    table = pd.crosstab(pd.Categorical(bm, labels), pd.Categorical(bs, labels), dropna=False)
+    table.index.name, table.columns.name = "marketing stage", "sales stage"
+    result = {"n_pairs": len(p), "exact_agreement": float((bm == bs).mean()) if len(p) else np.nan,
+              "kappa_linear": np.nan, "kappa_ci_low": np.nan, "kappa_ci_high": np.nan}
+    if len(p) >= 3:
+        res = cohens_kappa(table.to_numpy(), wt="linear")
+        result.update(kappa_linear=float(res.kappa), kappa_ci_low=float(res.kappa_low), kappa_ci_high=float(res.kappa_upp))
+    return table, result

@@ -1,0 +1,263 @@
+"""Marketing against sales: items (Mann-Whitney), scales (Welch), matched dyads (paired t, Wilcoxon).
+
+The defaults are exactly SPEC §3; columns beyond the contract (Benjamini-Hochberg, intervals) sit beside.
+Signs always run marketing minus sales: a positive effect means marketing rates higher.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+from statsmodels.stats.multitest import multipletests
+
+ITEM_COLUMNS = ["instrument", "item", "subscale", "n_marketing", "n_sales", "mean_marketing", "mean_sales",
+                "median_marketing", "median_sales", "test", "statistic", "p", "p_holm", "effect", "effect_size"]
+SCALE_COLUMNS = ["instrument", "scale", "n_marketing", "n_sales", "mean_marketing", "sd_marketing", "mean_sales",
+                 "sd_sales", "test", "statistic", "df", "p", "p_holm", "effect", "effect_size", "ci_low", "ci_high"]
+DYAD_COLUMNS = ["instrument", "scale", "n_pairs", "mean_marketing", "mean_sales", "mean_diff", "test", "statistic",
+                "df", "p", "p_holm", "wilcoxon_statistic", "wilcoxon_p", "effect", "effect_size"]
+
+
+def adjust(p: pd.Series, method: str) -> pd.Series:
+    """Holm (``holm``) or Benjamini-Hochberg (``fdr_bh``) adjusted p-values; missing p-values stay missing.
+
+    Examples
+    --------
+    >>> adjust(pd.Series([0.01, 0.04, np.nan, 0.03]), "holm").round(2).tolist()
+    [0.03, 0.06, nan, 0.06]
+    """
+    out = pd.Series(np.nan, index=p.index, dtype=float)
+    ok = p.notna()
+    if ok.any():
+        out[ok] = multipletests(p[ok].to_numpy(float), method=method)[1]
+    return out
+
+
+def rank_biserial(u: float, n1: int, n2: int) -> float:
+    """``2U/(n1*n2) - 1``: positive when the first group tends to rate higher."""
+    return 2 * u / (n1 * n2) - 1
+
+
+def _u_from_counts(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    """Mann-Whitney U of group 1 from counts per ordered level (ties count one half); works row-wise."""
+    below = np.cumsum(c2, axis=-1) - c2
+    return (c1 * (below + 0.5 * c2)).sum(axis=-1)
+
+
+def bootstrap_rank_biserial(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_boot: int = 2000,
+                            confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the rank-biserial correlation, resampling within each group.
+
+    Resampling a group of discrete answers with replacement is a multinomial draw of its level counts,
+    so the bootstrap runs on counts (exactly equivalent, and fast for Likert items).
+    """
+    if len(x) < 2 or len(y) < 2:
+        return float("nan"), float("nan")
+    levels = np.union1d(x, y)
+    px = np.array([(x == v).sum() for v in levels]) / len(x)
+    py = np.array([(y == v).sum() for v in levels]) / len(y)
+    cx = rng.multinomial(len(x), px, size=n_boot)
+    cy = rng.multinomial(len(y), py, size=n_boot)
+    r = 2 * _u_from_counts(cx, cy) / (len(x) * len(y)) - 1
+    tail = (1 - confidence) / 2
+    return float(np.quantile(r, tail)), float(np.quantile(r, 1 - tail))
+
+
+def item_comparison(responses: pd.DataFrame, instrument, seed: int = 2026, n_boot: int = 2000) -> pd.DataFrame:
+    """Mann-Whitney U (two-sided) per item on keyed values, marketing against sales.
+
+    Returns
+    -------
+    DataFrame
+        ``item_comparison.csv``: SPEC's columns, then ``p_bh`` (Benjamini-Hochberg) and a seeded percentile
+        bootstrap interval of the rank-biserial effect (``ci_low``, ``ci_high``).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"respondent_id": list("abcdef"), "role": ["marketing"] * 3 + ["sales"] * 3,
+    ...                   "instrument": "x", "item": "Q1", "subscale": "s", "keyed": [5, 4, 4, 2, 3, 1]})
+    >>> from research.instruments import instrument_from_dict
+    >>> inst = instrument_from_dict({"id": "x", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "s"}],
+    ...                              "items": [{"id": "Q1", "subscale": "s"}]})
+    >>> item_comparison(r, inst)[["statistic", "effect_size"]].values.tolist()
+    [[9.0, 1.0]]
+    """
+    rng = np.random.default_rng(seed)
+    part = responses[(responses["instrument"] == instrument.id) & responses["keyed"].notna()]
+    groups = {key: grp["keyed"].to_numpy(float) for key, grp in part.groupby(["item", "role"])}
+    rows = []
+    for item in instrument.items:
+        x = groups.get((item.id, "marketing"), np.array([]))
+        y = groups.get((item.id, "sales"), np.array([]))
+        row = {"instrument": instrument.id, "item": item.id, "subscale": item.subscale, "n_marketing": len(x),
+               "n_sales": len(y), "mean_marketing": _mean(x), "mean_sales": _mean(y),
+               "median_marketing": np.median(x) if len(x) else np.nan, "median_sales": np.median(y) if len(y) else np.nan,
+               "test": "mann-whitney", "statistic": np.nan, "p": np.nan, "effect": "rank-biserial", "effect_size": np.nan,
+               "ci_low": np.nan, "ci_high": np.nan}
+        if len(x) and len(y):
+            res = stats.mannwhitneyu(x, y, alternative="two-sided")
+            row.update(statistic=float(res.statistic), p=float(res.pvalue),
+                       effect_size=rank_biserial(res.statistic, len(x), len(y)))
+            row["ci_low"], row["ci_high"] = bootstrap_rank_biserial(x, y, rng, n_boot)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["p_holm"] = adjust(table["p"], "holm")
+    table["p_bh"] = adjust(table["p"], "fdr_bh")
+    return table[ITEM_COLUMNS + ["p_bh", "ci_low", "ci_high"]]
+
+
+def _mean(x) -> float:
+    return float(np.mean(x)) if len(x) else float("nan")
+
+
+def _sd(x) -> float:
+    return float(np.std(x, ddof=1)) if len(x) > 1 else float("nan")
+
+
+def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
+    """Hedges' g: ``d * (1 - 3/(4(n1+n2) - 9))``, d the mean difference over the pooled SD (n-1 weights)."""
+    n1, n2 = len(x), len(y)
+    pooled = np.sqrt(((n1 - 1) * np.var(x, ddof=1) + (n2 - 1) * np.var(y, ddof=1)) / (n1 + n2 - 2))
+    if pooled == 0:
+        return float("nan")
+    d = (np.mean(x) - np.mean(y)) / pooled
+    return float(d * (1 - 3 / (4 * (n1 + n2) - 9)))
+
+
+def g_interval(g: float, n1: int, n2: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Normal-approximation interval of g with ``SE = sqrt((n1+n2)/(n1*n2) + g^2/(2(n1+n2)))`` (Hedges & Olkin)."""
+    if np.isnan(g):
+        return float("nan"), float("nan")
+    se = np.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
+    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    return float(g - z * se), float(g + z * se)
+
+
+def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) -> pd.DataFrame:
+    """Welch's t-test per subscale and total over respondents' scores, marketing minus sales, with Hedges' g.
+
+    Returns
+    -------
+    DataFrame
+        ``scale_comparison.csv``: SPEC's columns, then ``p_bh`` and ``mean_diff``.
+    """
+    part = scores[scores["instrument"] == instrument.id]
+    rows = []
+    for scale in instrument.scales:
+        x = part.loc[part["role"] == "marketing", scale].dropna().to_numpy(float)
+        y = part.loc[part["role"] == "sales", scale].dropna().to_numpy(float)
+        row = {"instrument": instrument.id, "scale": scale, "n_marketing": len(x), "n_sales": len(y),
+               "mean_marketing": _mean(x), "sd_marketing": _sd(x), "mean_sales": _mean(y), "sd_sales": _sd(y),
+               "test": "welch-t", "statistic": np.nan, "df": np.nan, "p": np.nan, "effect": "hedges-g",
+               "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan, "mean_diff": _mean(x) - _mean(y)}
+        if len(x) > 1 and len(y) > 1 and (np.var(x) > 0 or np.var(y) > 0):
+            res = stats.ttest_ind(x, y, equal_var=False)
+            g = hedges_g(x, y)
+            row.update(statistic=float(res.statistic), df=float(res.df), p=float(res.pvalue), effect_size=g)
+            row["ci_low"], row["ci_high"] = g_interval(g, len(x), len(y), confidence)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["p_holm"] = adjust(table["p"], "holm")
+    table["p_bh"] = adjust(table["p"], "fdr_bh")
+    return table[SCALE_COLUMNS + ["p_bh", "mean_diff"]]
+
+
+def dyads(scores: pd.DataFrame, instrument) -> pd.DataFrame:
+    """One row per company with a score from both functions: each function's mean over its respondents.
+
+    Pairs are formed by ``company_id``, never by row order. Columns: ``company_id``, ``scale``,
+    ``marketing``, ``sales``, ``n_marketing``, ``n_sales``, ``diff`` (marketing minus sales).
+    """
+    part = scores[(scores["instrument"] == instrument.id) & scores["company_id"].notna()]
+    long = part.melt(id_vars=["company_id", "role"], value_vars=list(instrument.scales), var_name="scale",
+                     value_name="score").dropna(subset=["score"])
+    means = long.groupby(["company_id", "scale", "role"])["score"].agg(["mean", "size"]).unstack("role")
+    if means.empty or "marketing" not in means["mean"] or "sales" not in means["mean"]:
+        return pd.DataFrame(columns=["company_id", "scale", "marketing", "sales", "n_marketing", "n_sales", "diff"])
+    out = pd.DataFrame({"marketing": means[("mean", "marketing")], "sales": means[("mean", "sales")],
+                        "n_marketing": means[("size", "marketing")], "n_sales": means[("size", "sales")]}).dropna()
+    out["diff"] = out["marketing"] - out["sales"]
+    out = out.reset_index()
+    out["n_marketing"] = out["n_marketing"].astype(int)
+    out["n_sales"] = out["n_sales"].astype(int)
+    return out
+
+
+def dz_interval(t: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact interval of Cohen's d_z by inverting the noncentral t distribution of the paired t statistic."""
+    if n < 3 or not np.isfinite(t):
+        return float("nan"), float("nan")
+    df = n - 1
+    tail = (1 - confidence) / 2
+
+    spread = 8 * np.sqrt(1 + t**2 / (2 * df)) + 1  # the ncp lies well within t +/- spread
+
+    def solve(target):
+        f = lambda ncp: stats.nct.cdf(t, df, ncp) - target  # noqa: E731
+        return optimize.brentq(f, t - spread, t + spread)
+
+    try:
+        return float(solve(1 - tail) / np.sqrt(n)), float(solve(tail) / np.sqrt(n))
+    except ValueError:  # nct.cdf underflows far in the tails: fall back to the normal approximation
+        dz = t / np.sqrt(n)
+        se = np.sqrt(1 / n + dz**2 / (2 * n))
+        z = stats.norm.ppf(1 - tail)
+        return float(dz - z * se), float(dz + z * se)
+
+
+def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) -> pd.DataFrame:
+    """Paired t-test (and Wilcoxon signed-rank beside it) on marketing minus sales within companies.
+
+    Returns
+    -------
+    DataFrame
+        ``dyad_comparison.csv``: SPEC's columns, then ``p_bh``, ``sd_diff`` and an exact interval of d_z
+        (``ci_low``, ``ci_high``).
+    """
+    pairs = dyads(scores, instrument)
+    rows = []
+    for scale in instrument.scales:
+        p = pairs[pairs["scale"] == scale]
+        d = p["diff"].to_numpy(float)
+        row = {"instrument": instrument.id, "scale": scale, "n_pairs": len(p), "mean_marketing": _mean(p["marketing"]),
+               "mean_sales": _mean(p["sales"]), "mean_diff": _mean(d), "test": "paired-t", "statistic": np.nan,
+               "df": np.nan, "p": np.nan, "wilcoxon_statistic": np.nan, "wilcoxon_p": np.nan, "effect": "cohen-dz",
+               "effect_size": np.nan, "sd_diff": _sd(d), "ci_low": np.nan, "ci_high": np.nan}
+        if len(d) > 1 and np.std(d) > 0:
+            res = stats.ttest_rel(p["marketing"], p["sales"])
+            row.update(statistic=float(res.statistic), df=float(len(d) - 1), p=float(res.pvalue),
+                       effect_size=float(np.mean(d) / np.std(d, ddof=1)))
+            row["ci_low"], row["ci_high"] = dz_interval(float(res.statistic), len(d), confidence)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                w = stats.wilcoxon(d)
+            row.update(wilcoxon_statistic=float(w.statistic), wilcoxon_p=float(w.pvalue))
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["p_holm"] = adjust(table["p"], "holm")
+    table["p_bh"] = adjust(table["p"], "fdr_bh")
+    return table[DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high"]]
+
+
+def sensitivity(n_marketing: int, n_sales: int, n_pairs: int, alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:
+    """The smallest effect the study could detect with the given power: g for the role comparison, d_z for dyads.
+
+    Two-sided tests; statsmodels' power solvers (``TTestIndPower``, ``TTestPower``).
+    """
+    from statsmodels.stats.power import TTestIndPower, TTestPower
+
+    rows = []
+    if n_marketing > 1 and n_sales > 1:
+        g = TTestIndPower().solve_power(nobs1=n_marketing, ratio=n_sales / n_marketing, alpha=alpha, power=power)
+        rows.append({"comparison": "marketing vs sales (Welch/independent t)", "n": f"{n_marketing} + {n_sales}",
+                     "effect": "hedges-g", "min_detectable": float(np.atleast_1d(g)[0])})
+    if n_pairs > 2:
+        dz = TTestPower().solve_power(nobs=n_pairs, alpha=alpha, power=power)
+        rows.append({"comparison": "matched dyads (paired t)", "n": f"{n_pairs} pairs", "effect": "cohen-dz",
+                     "min_detectable": float(np.atleast_1d(dz)[0])})
+    out = pd.DataFrame(rows, columns=["comparison", "n", "effect", "min_detectable"])
+    out["alpha"], out["power"] = alpha, power
+    return out
