@@ -8,11 +8,13 @@ Notebooks of stage 1 (all but the summary) do not depend on each other and run i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -166,18 +168,10 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
                   "seed": seed, "alpha": alpha}
         jobs = jobs or max(2, os.cpu_count() or 2)
         executed: dict[Path, Path] = {}
-        total = len(notebooks)
-        for stage in sorted({_stage(p) for p in notebooks}):
-            batch = [p for p in notebooks if _stage(p) == stage]
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {p: pool.submit(_timed, _execute, p, tmp, params) for p in batch}
-                for p, fut in futures.items():
-                    try:
-                        target, seconds = fut.result()
-                    except Exception as exc:
-                        raise RuntimeError(f"notebook {p.name} failed: {_short(exc)}") from exc
-                    executed[p] = target
-                    say(f"[{len(executed)}/{total}] executed {p.name} ({seconds:.1f} s)")
+        with _kernel_stderr_to(tmp / "kernels.log"):
+            _execute_stages(notebooks, tmp, params, jobs, executed, say)
+        shutil.copy(tmp / "kernels.log", processed / "kernels.log")
+        (tmp / "kernels.log").unlink()
         when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         after = checksum_folder(root)
         if after != parsed.checksums:
@@ -191,6 +185,41 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
         shutil.rmtree(tmp, ignore_errors=True)
     say(f"wrote {out / 'index.html'} ({len(pages)} reports, {time.perf_counter() - started:.1f} s)")
     return out
+
+
+def _execute_stages(notebooks, tmp, params, jobs, executed, say) -> None:
+    """Stage by stage; the notebooks of one stage in parallel threads (each drives its own kernel)."""
+    total = len(notebooks)
+    for stage in sorted({_stage(p) for p in notebooks}):
+        batch = [p for p in notebooks if _stage(p) == stage]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {p: pool.submit(_timed, _execute, p, tmp, params) for p in batch}
+            for p, fut in futures.items():
+                try:
+                    target, seconds = fut.result()
+                except Exception as exc:
+                    raise RuntimeError(f"notebook {p.name} failed: {_short(exc)}") from exc
+                executed[p] = target
+                say(f"[{len(executed)}/{total}] executed {p.name} ({seconds:.1f} s)")
+
+
+@contextlib.contextmanager
+def _kernel_stderr_to(log: Path):
+    """Send what kernel processes print to stderr (transport warnings, shutdown notices) to a log file.
+
+    Kernels inherit the stderr file descriptor, so it is redirected at the descriptor level; a notebook's
+    own errors still reach the user through the exception papermill raises.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(log, "wb") as fh:
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _timed(fn, *args):

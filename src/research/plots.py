@@ -175,3 +175,36 @@ def perception_plot(gaps: pd.DataFrame) -> plt.Figure:
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def theme_prevalence(table: pd.DataFrame, unit: str = "interviews") -> plt.Figure:
+    """Share of interviews (or answers) with each theme, by role, with Wilson 95% intervals."""
+    t = table.iloc[::-1].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.36 * len(t) + 1.6))
+    y = np.arange(len(t))
+    for role, dy in (("marketing", 0.17), ("sales", -0.17)):
+        share = t[f"share_{role}"]
+        ax.errorbar(share, y + dy, xerr=[share - t[f"share_{role}_ci_low"], t[f"share_{role}_ci_high"] - share], fmt="o",
+                    color=ROLE_COLORS[role], ecolor=ROLE_COLORS[role], alpha=0.9, capsize=2, markersize=5, label=role)
+    ax.set_yticks(y, t["label"], fontsize=8)
+    ax.set_xlim(-0.02, 1.02)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(f"share of {unit} raising the theme (95% Wilson interval)")
+    ax.set_title("What each function talks about")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def theme_heatmap(matrix: pd.DataFrame) -> plt.Figure:
+    """Theme × role heatmap of the share of segments coded with each theme (NVivo's matrix coding)."""
+    grid = matrix.pivot(index="label", columns="role", values="segment_share")
+    order = matrix.drop_duplicates("label")["label"]
+    grid = grid.reindex(order)
+    fig, ax = plt.subplots(figsize=(5, 0.34 * len(grid) + 1.4))
+    sns.heatmap(grid, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=ax, linewidths=0.5)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title("Share of segments coded with each theme")
+    fig.tight_layout()
+    return fig

@@ -240,3 +240,35 @@ def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05) -> str:
                      f"({fmt_num(row['self_view'])} vs {fmt_num(row['other_view'])}; t({row['df']:.1f}) = {row['statistic']:.2f}, "
                      f"Holm {fmt_p(row['p_holm'])}, g = {row['effect_size']:.2f}).")
     return "\n".join(lines) if lines else "No self- and other-views differ after Holm's adjustment."
+
+
+def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float = 0.05) -> str:
+    """The themes whose prevalence differs by role (Holm), then the three most common overall, in words."""
+    lines = []
+    for row in table.sort_values("p").to_dict("records"):
+        if pd.isna(row["p"]) or row["p_holm"] >= alpha:
+            continue
+        more = "Marketing" if row["share_marketing"] > row["share_sales"] else "Sales"
+        lines.append(f"- **{escape(row['label'])}**: {more} raises it more often ({share(row['share_marketing'])} of "
+                     f"marketing and {share(row['share_sales'])} of sales {unit}; Fisher's exact {fmt_p(row['p'])}, "
+                     f"Holm {fmt_p(row['p_holm'])}, h = {row['effect_size']:.2f}).")
+    head = (f"Themes that differ between the functions after Holm's adjustment over {len(table)} themes:"
+            if lines else f"No theme's prevalence differs between the functions after Holm's adjustment over {len(table)} themes; "
+            f"with few {unit} per side only large differences can show.")
+    nominal = table[(table["p"] < alpha) & (table["p_holm"] >= alpha)]
+    tail = ""
+    if len(nominal):
+        tail = ("\n\nBefore adjustment (exploratory): " + ", ".join(escape(x) for x in nominal["label"]) + ".")
+    return head + ("\n" + "\n".join(lines) if lines else "") + tail
+
+
+def coder_sentence(pairs: pd.DataFrame, kripp: pd.DataFrame) -> str:
+    if pairs.empty:
+        return "The study has no manual codes, so agreement between human coders cannot be assessed."
+    k = pairs["kappa"].dropna()
+    low = pairs[pairs["kappa"] < 0.6]["theme"].tolist()
+    return (f"Over {pairs['units'].max()} shared segments, Cohen's κ per theme ranges from {bounded(k.min())} to "
+            f"{bounded(k.max())} (median {bounded(k.median())}); Krippendorff's α across all coders has median "
+            f"{bounded(kripp['alpha'].median())}. "
+            + (f"Below .60 (moderate or worse; refine the code definitions): {', '.join(escape(t) for t in low)}." if low
+               else "Every theme reaches at least .60."))

@@ -23,6 +23,7 @@ from . import __version__
 from .codebook import Codebook, load_codebook
 from .decisions import DecisionTable, load_decision_table
 from .instruments import Instrument, keyed, load_instrument, score
+from .privacy import speaker_map
 from .quality import QualityLog, StudyError
 from .readers.tables import read_table
 from .readers.transcripts import TranscriptError, read_transcript
@@ -110,6 +111,8 @@ class Study:
             for table in self.TABLES:
                 getattr(self, table).to_parquet(tmp / f"{table}.parquet", index=False)
             self.quality.frame().to_parquet(tmp / "data_quality.parquet", index=False)
+            # The only place real names and pseudonyms meet: kept in the processed folder, never in reports.
+            speaker_map(self.turns, self.respondents).to_parquet(tmp / "pseudonyms.parquet", index=False)
             manifest = {"name": self.name, "slug": self.slug, "root": str(self.root.resolve()),
                         "config": self.config, "checksums": self.checksums, "toolkit_version": __version__}
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), "utf-8")

@@ -1,0 +1,69 @@
+"""Within-company agreement: r_wg(j), ICC(1), Bland-Altman limits and weighted kappa, from their formulas."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research import agreement
+from research.instruments import instrument_from_dict
+
+INST = instrument_from_dict({
+    "id": "t", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "a"}],
+    "items": [{"id": f"A{i}", "subscale": "a"} for i in range(1, 5)],
+    "total": {"id": "tot", "bands": [{"label": "L", "min": 4}, {"label": "M", "min": 10}, {"label": "H", "min": 16}]}})
+
+
+def test_rwg_j_formula_with_uniform_null_variance():
+    ratings = np.array([[4, 4, 5, 3], [5, 4, 4, 3], [4, 3, 5, 4.0]])
+    s2 = ratings.var(axis=0, ddof=1).mean()
+    j, sigma = 4, (5**2 - 1) / 12
+    expected = j * (1 - s2 / sigma) / (j * (1 - s2 / sigma) + s2 / sigma)
+    assert agreement.rwg_j(ratings, 5) == pytest.approx(expected)
+    assert agreement.uniform_null_variance(7) == 4.0
+    assert agreement.rwg_j(np.array([[1, 5], [5, 1], [1, 5.0]]), 5) == 0.0  # worse than random: truncated
+    assert np.isnan(agreement.rwg_j(np.array([[1, 2.0]]), 5))
+
+
+@pytest.fixture
+def scores():
+    rng = np.random.default_rng(9)
+    rows = []
+    for c in range(25):
+        level = rng.uniform(5, 19)
+        for role, shift in (("marketing", 1.5), ("sales", -1.0)):
+            rows.append({"respondent_id": f"{c}{role}", "company_id": f"C{c:02d}", "role": role, "instrument": "t",
+                         "a": (level + shift) / 4, "tot": level + shift + rng.normal(0, 2)})
+    return pd.DataFrame(rows)
+
+
+def test_icc1_and_partner_correlation_from_the_one_way_anova(scores):
+    table = agreement.partner_agreement(scores, INST).set_index("scale")
+    wide = scores.pivot(index="company_id", columns="role", values="tot")
+    x = wide.to_numpy()
+    n, k = x.shape
+    msb = k * ((x.mean(axis=1) - x.mean()) ** 2).sum() / (n - 1)
+    msw = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum() / (n * (k - 1))
+    assert table.loc["tot", "icc1"] == pytest.approx((msb - msw) / (msb + (k - 1) * msw))
+    assert table.loc["tot", "r"] == pytest.approx(np.corrcoef(x[:, 0], x[:, 1])[0, 1])
+    assert table.loc["tot", "icc1_ci_low"] < table.loc["tot", "icc1"] < table.loc["tot", "icc1_ci_high"]
+
+
+def test_bland_altman_limits(scores):
+    points, limits = agreement.bland_altman(scores, INST)
+    wide = scores.pivot(index="company_id", columns="role", values="tot")
+    d = (wide["marketing"] - wide["sales"]).to_numpy()
+    assert limits["bias"] == pytest.approx(d.mean())
+    assert limits["loa_high"] == pytest.approx(d.mean() + 1.96 * d.std(ddof=1))
+    assert limits["loa_low"] == pytest.approx(d.mean() - 1.96 * d.std(ddof=1))
+    assert len(points) == 25
+
+
+def test_weighted_kappa_with_linear_weights_written_out(scores):
+    table, result = agreement.stage_agreement(scores, INST)
+    p = table.to_numpy(float) / table.to_numpy().sum()
+    k = p.shape[0]
+    w = 1 - np.abs(np.subtract.outer(np.arange(k), np.arange(k))) / (k - 1)
+    po = (w * p).sum()
+    pe = (w * np.outer(p.sum(axis=1), p.sum(axis=0))).sum()
+    assert result["kappa_linear"] == pytest.approx((po - pe) / (1 - pe))
+    assert list(table.index) == ["L", "M", "H"]  # every stage shown, even an empty one
