@@ -236,7 +236,10 @@ def export_study(study, coded: pd.DataFrame, path) -> Path:
         mapping = dict(zip(names.loc[names["interview_id"] == iid, "speaker"], names.loc[names["interview_id"] == iid, "pseudonym"], strict=True))
         lines, spans, pos = [], {}, 0
         for t in turns.itertuples():
-            line = f"{mapping.get(t.speaker, 'Speaker')}: {redact.redact(t.text)}"
+            # "Sales VP (C-014): ..." - a speaker label the plain-text transcript reader recognises again.
+            label = mapping.get(t.speaker, "Speaker").replace(", ", " (", 1)
+            label = label + ")" if "(" in label else label
+            line = f"{label}: {redact.redact(t.text)}"
             spans[t.turn] = (pos, pos + len(line))
             lines.append(line)
             pos += len(line) + 1
