@@ -109,6 +109,10 @@ def item_comparison(responses: pd.DataFrame, instrument, seed: int = 2026, n_boo
     return table[ITEM_COLUMNS + ["p_bh", "ci_low", "ci_high"]]
 
 
+def _kind(scale: str, instrument) -> str:
+    return "total" if instrument.total and scale == instrument.total["id"] else "subscale"
+
+
 def _mean(x) -> float:
     return float(np.mean(x)) if len(x) else float("nan")
 
@@ -150,6 +154,7 @@ def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95)
         x = part.loc[part["role"] == "marketing", scale].dropna().to_numpy(float)
         y = part.loc[part["role"] == "sales", scale].dropna().to_numpy(float)
         row = {"instrument": instrument.id, "scale": scale, "n_marketing": len(x), "n_sales": len(y),
+               "kind": _kind(scale, instrument),
                "mean_marketing": _mean(x), "sd_marketing": _sd(x), "mean_sales": _mean(y), "sd_sales": _sd(y),
                "test": "welch-t", "statistic": np.nan, "df": np.nan, "p": np.nan, "effect": "hedges-g",
                "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan, "mean_diff": _mean(x) - _mean(y)}
@@ -162,7 +167,7 @@ def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95)
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["p"], "holm")
     table["p_bh"] = adjust(table["p"], "fdr_bh")
-    return table[SCALE_COLUMNS + ["p_bh", "mean_diff"]]
+    return table[SCALE_COLUMNS + ["p_bh", "mean_diff", "kind"]]
 
 
 def dyads(scores: pd.DataFrame, instrument) -> pd.DataFrame:
@@ -222,7 +227,8 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
     for scale in instrument.scales:
         p = pairs[pairs["scale"] == scale]
         d = p["diff"].to_numpy(float)
-        row = {"instrument": instrument.id, "scale": scale, "n_pairs": len(p), "mean_marketing": _mean(p["marketing"]),
+        row = {"instrument": instrument.id, "scale": scale, "kind": _kind(scale, instrument), "n_pairs": len(p),
+               "mean_marketing": _mean(p["marketing"]),
                "mean_sales": _mean(p["sales"]), "mean_diff": _mean(d), "test": "paired-t", "statistic": np.nan,
                "df": np.nan, "p": np.nan, "wilcoxon_statistic": np.nan, "wilcoxon_p": np.nan, "effect": "cohen-dz",
                "effect_size": np.nan, "sd_diff": _sd(d), "ci_low": np.nan, "ci_high": np.nan}
@@ -239,7 +245,7 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["p"], "holm")
     table["p_bh"] = adjust(table["p"], "fdr_bh")
-    return table[DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high"]]
+    return table[DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high", "kind"]]
 
 
 def sensitivity(n_marketing: int, n_sales: int, n_pairs: int, alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:

@@ -24,14 +24,14 @@ def coded_segments(study) -> pd.DataFrame:
     """
     segments = study.segments
     if segments.empty or study.codebook is None:
-        cols = SEGMENT_COLUMNS + (study.codebook.theme_ids if study.codebook else [])
+        cols = SEGMENT_COLUMNS + ["company_id"] + (study.codebook.theme_ids if study.codebook else [])
         return pd.DataFrame(columns=cols)
     names = speaker_map(study.turns, study.respondents)
     segs = segments.merge(names, on=["interview_id", "speaker"], how="left")
     segs["speaker"] = segs["pseudonym"].fillna("Respondent")
     segs["text"] = redactor(study).redact_series(segs["text"])
     coded = themes.code_segments(segs.drop(columns="pseudonym"), study.codebook)
-    return coded[SEGMENT_COLUMNS + study.codebook.theme_ids]
+    return coded[SEGMENT_COLUMNS + ["company_id"] + study.codebook.theme_ids]
 
 
 def theme_table(study, coded: pd.DataFrame) -> pd.DataFrame:

@@ -52,6 +52,18 @@ def _title(nb) -> str:
     return "Report"
 
 
+def _question(nb) -> str:
+    """The notebook's "**The question:** ..." paragraph as plain text, for the index page."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for paragraph in cell.source.split("\n\n"):
+            if paragraph.startswith("**The question:**"):
+                text = " ".join(paragraph[len("**The question:**"):].split())
+                return text.replace("**", "").replace("`", "")
+    return ""
+
+
 def _execute(path: Path, out_dir: Path, parameters: dict) -> Path:
     import papermill as pm
 
@@ -105,8 +117,7 @@ def _export_html(executed: list[Path], out_dir: Path, footer: str) -> list[dict]
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": _title(nb)}})
         name = path.stem + ".html"
         (out_dir / name).write_text(body, "utf-8")
-        question = next((c.source.split("\n", 2)[-1].strip() for c in nb.cells if c.cell_type == "markdown"), "")
-        pages.append({"file": name, "title": _title(nb), "question": question.split("\n")[0]})
+        pages.append({"file": name, "title": _title(nb), "question": _question(nb)})
     return pages
 
 

@@ -208,3 +208,43 @@ def theme_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     ax.set_title("Share of segments coded with each theme")
     fig.tight_layout()
     return fig
+
+
+def company_map(summary: pd.DataFrame, instrument) -> plt.Figure:
+    """Each company's total (x) against the gap between its functions (y), over the instrument's bands."""
+    s = summary[summary["instrument"] == instrument.id]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    bands = instrument.total["bands"]
+    top = instrument.scale_max * len(instrument.items)
+    for i, band in enumerate(bands):
+        upper = bands[i + 1]["min"] if i + 1 < len(bands) else top
+        ax.axvspan(band["min"], upper, color=BAND_COLORS[i % len(BAND_COLORS)], zorder=0)
+        ax.text((band["min"] + upper) / 2, 1.01, band["label"], transform=ax.get_xaxis_transform(), ha="center", fontsize=9)
+    both = s.dropna(subset=["gap"])
+    ax.scatter(both["total"], both["gap"], color="#2d3748", s=26, zorder=3)
+    for r in both.itertuples():
+        if abs(r.gap) >= 20:
+            ax.annotate(r.company_id, (r.total, r.gap), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.axhline(0, color="#718096", linewidth=0.8)
+    ax.axhspan(-10, 10, color="#a0aec0", alpha=0.15, zorder=1)
+    ax.set_xlim(instrument.scale_min * len(instrument.items), top)
+    ax.set_xlabel("company total (mean of the two functions)")
+    ax.set_ylabel("gap: marketing minus sales")
+    ax.set_title("Companies by stage and by how differently their two functions see it", pad=18)
+    fig.tight_layout()
+    return fig
+
+
+def stage_theme_heatmap(table: pd.DataFrame, band_order: list[str]) -> plt.Figure:
+    """Joint display: share of interviews raising each theme (rows) by the company's stage (columns)."""
+    grid = table.pivot(index="label", columns="band", values="share")
+    grid = grid.reindex(index=table.drop_duplicates("label")["label"], columns=[b for b in band_order if b in grid.columns])
+    counts = table.drop_duplicates("band").set_index("band")["interviews"]
+    grid.columns = [f"{b}\n(n = {counts[b]})" for b in grid.columns]
+    fig, ax = plt.subplots(figsize=(6.5, 0.34 * len(grid) + 1.6))
+    sns.heatmap(grid, annot=True, fmt=".0%", cmap="Purples", cbar=False, ax=ax, linewidths=0.5)
+    ax.set_xlabel("company stage")
+    ax.set_ylabel("")
+    ax.set_title("What interviewees raise, by their company's stage")
+    fig.tight_layout()
+    return fig

@@ -272,3 +272,48 @@ def coder_sentence(pairs: pd.DataFrame, kripp: pd.DataFrame) -> str:
             f"{bounded(kripp['alpha'].median())}. "
             + (f"Below .60 (moderate or worse; refine the code definitions): {', '.join(escape(t) for t in low)}." if low
                else "Every theme reaches at least .60."))
+
+
+def company_overview(summary: pd.DataFrame, instrument) -> str:
+    s = summary[summary["instrument"] == instrument.id]
+    if s.empty:
+        return "No company could be scored."
+    counts = s["band"].value_counts()
+    bands = [b["label"] for b in instrument.total["bands"]]
+    listed = ", ".join(f"{int(counts.get(b, 0))} {b}" for b in bands)
+    gaps = s["gap"].dropna()
+    wide = int((gaps.abs() >= 10).sum())
+    both = len(gaps)
+    return (f"Of {len(s)} companies, {listed}. In {both} companies both functions answered; in {wide} of them the "
+            f"two functions' totals are at least 10 points apart, and marketing rates higher in {int((gaps > 0).sum())}.")
+
+
+def explain_company(row: dict, evaluation: pd.DataFrame, action: str) -> str:
+    """A company's diagnosis and one fired rule of the given action (``move`` or ``stay``), in words."""
+    fired = evaluation[(evaluation["company_id"] == row["company_id"]) & (evaluation["status"] == "fires")
+                       & (evaluation["action"] == action)]
+    if fired.empty:
+        return ""
+    rule = fired.iloc[0]
+    sides = []
+    for role in ("marketing", "sales"):
+        total = row.get(f"total_{role}")
+        if total is not None and not pd.isna(total):
+            sides.append(f"{role} {total:.0f} ({escape(row.get(f'band_{role}'))})")
+    moves = "\n".join(f"  - {escape(m)}" for m in str(rule["moves"]).split(" | ") if m)
+    verb = "should stay where it is" if action == "stay" else "should move up"
+    return (f"**{escape(row['company_id'])}** is **{escape(row['band'])}** (total {row['total']:.0f}: {', '.join(sides)}). "
+            f"It {verb}: rule `{escape(rule['rule'])}` fires because {escape(rule['circumstance'][0].lower() + rule['circumstance'][1:])}\n"
+            f"Recommended:\n{moves}")
+
+
+def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
+    if evaluation.empty:
+        return "No decision table was applied."
+    fired = evaluation[evaluation["status"] == "fires"]
+    by_action = fired.groupby("action")["company_id"].nunique()
+    unknown = evaluation[evaluation["status"] == "not assessable"]
+    return (f"{int(by_action.get('move', 0))} companies get a *move up* recommendation, {int(by_action.get('stay', 0))} a "
+            f"*stay where you are* recommendation and {int(by_action.get('attend', 0))} a point to attend to first. "
+            f"{len(unknown)} rule checks in {unknown['company_id'].nunique()} companies were **not assessable** because "
+            "the study lacks an attribute the rule needs (or the company left it blank); they are listed, never guessed.")

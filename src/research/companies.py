@@ -1,0 +1,161 @@
+"""Company diagnosis: each function's score, the company's stage, the gap, and the decision table's advice.
+
+``company_summary.csv`` (SPEC §3): ``total_marketing``/``total_sales`` are the means of that role's totals in the
+company, ``total`` the mean of the available role means (each function counts once), ``gap = total_marketing -
+total_sales``; bands as in SPEC §2; ``recommendations`` the ``;``-joined ids of the rules that fire.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .privacy import personal_columns
+
+SUMMARY_COLUMNS = ["company_id", "instrument", "n_marketing", "n_sales", "total_marketing", "total_sales", "total", "gap",
+                   "band_marketing", "band_sales", "band", "recommendations"]
+_NOT_ATTRIBUTES = {"respondent_id", "company_id", "role", "role_label"}
+
+
+def company_attributes(respondents: pd.DataFrame) -> pd.DataFrame:
+    """One row per company: each non-personal attribute column, the most common value among its respondents
+    (ties: the first in file order). Names, e-mail addresses and phone numbers are never included."""
+    cols = [c for c in respondents.columns if c not in _NOT_ATTRIBUTES and c not in personal_columns(respondents)]
+    if not cols:
+        return pd.DataFrame({"company_id": respondents["company_id"].dropna().unique()})
+
+    def mode(s: pd.Series):
+        s = s.dropna()
+        s = s[s.astype(str).str.strip() != ""]
+        return s.value_counts(sort=True).index[0] if len(s) else None
+
+    return respondents.dropna(subset=["company_id"]).groupby("company_id", sort=False)[cols].agg(mode).reset_index()
+
+
+def company_scores(scores: pd.DataFrame, instrument) -> pd.DataFrame:
+    """SPEC's company summary without recommendations, for one instrument with a banded total."""
+    tid = instrument.total["id"]
+    part = scores[(scores["instrument"] == instrument.id) & scores["company_id"].notna()]
+    by_role = part.dropna(subset=[tid]).groupby(["company_id", "role"])[tid].agg(["mean", "size"]).unstack("role")
+    companies = pd.Index(part["company_id"].unique(), name="company_id")
+    out = pd.DataFrame(index=companies)
+    for role in ("marketing", "sales"):
+        out[f"n_{role}"] = by_role[("size", role)].reindex(companies).fillna(0).astype(int) if ("size", role) in by_role else 0
+        out[f"total_{role}"] = by_role[("mean", role)].reindex(companies) if ("mean", role) in by_role else np.nan
+    out["total"] = out[["total_marketing", "total_sales"]].mean(axis=1, skipna=True)
+    out["gap"] = out["total_marketing"] - out["total_sales"]
+    for col, src in (("band_marketing", "total_marketing"), ("band_sales", "total_sales"), ("band", "total")):
+        out[col] = out[src].map(instrument.band_of)
+    out.insert(0, "instrument", instrument.id)
+    return out.reset_index()
+
+
+def company_facts(summary_row: dict, attributes: dict) -> dict:
+    """The facts a decision rule may test: summary fields, ``abs_gap``, and ``attr:NAME`` for each attribute."""
+    facts = {k: summary_row.get(k) for k in ("band", "band_marketing", "band_sales", "total", "total_marketing",
+                                             "total_sales", "gap", "n_marketing", "n_sales")}
+    facts["abs_gap"] = abs(summary_row["gap"]) if summary_row.get("gap") is not None and not pd.isna(summary_row["gap"]) else None
+    for key, value in attributes.items():
+        if key != "company_id":
+            facts[f"attr:{key}"] = value
+    return facts
+
+
+def evaluate_rules(summary: pd.DataFrame, attributes: pd.DataFrame, table) -> pd.DataFrame:
+    """Every rule for every company: ``status`` is ``fires``, ``does not fire`` or ``not assessable``
+    (with the fields the study lacks or the company left blank)."""
+    attrs = attributes.set_index("company_id").to_dict("index") if len(attributes) else {}
+    rows = []
+    for row in summary.to_dict("records"):
+        facts = company_facts(row, attrs.get(row["company_id"], {}))
+        for rule in table.rules:
+            status, missing = rule.evaluate(facts)
+            rows.append({"company_id": row["company_id"], "instrument": row["instrument"], "rule": rule.id,
+                         "action": rule.action, "status": status, "not_assessable": "; ".join(missing),
+                         "circumstance": rule.circumstance, "moves": " | ".join(rule.moves)})
+    return pd.DataFrame(rows, columns=["company_id", "instrument", "rule", "action", "status", "not_assessable",
+                                       "circumstance", "moves"])
+
+
+def company_summary(study) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``company_summary.csv`` for every instrument with a banded total, and the long rule evaluation.
+
+    Returns
+    -------
+    summary : DataFrame
+        SPEC's columns, then ``not_assessable`` (``;``-joined ids of rules that could not be assessed).
+    evaluations : DataFrame
+        One row per company, instrument and rule (see :func:`evaluate_rules`).
+    """
+    summaries, evaluations = [], []
+    attributes = company_attributes(study.respondents)
+    for inst in study.instruments:
+        if not inst.total or not inst.total.get("bands"):
+            continue
+        summary = company_scores(study.scores, inst)
+        if study.decision_table is not None:
+            ev = evaluate_rules(summary, attributes, study.decision_table)
+            fired = ev[ev["status"] == "fires"].groupby("company_id")["rule"].agg(";".join)
+            unknown = ev[ev["status"] == "not assessable"].groupby("company_id")["rule"].agg(";".join)
+            summary["recommendations"] = summary["company_id"].map(fired).fillna("")
+            summary["not_assessable"] = summary["company_id"].map(unknown).fillna("")
+            evaluations.append(ev)
+        else:
+            summary["recommendations"], summary["not_assessable"] = "", ""
+        summaries.append(summary[SUMMARY_COLUMNS + ["not_assessable"]])
+    summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame(columns=SUMMARY_COLUMNS + ["not_assessable"])
+    evaluation = pd.concat(evaluations, ignore_index=True) if evaluations else pd.DataFrame()
+    return summary.sort_values(["instrument", "company_id"], ignore_index=True), evaluation
+
+
+def themes_by_stage(coded: pd.DataFrame, interviews: pd.DataFrame, summary: pd.DataFrame, codebook) -> pd.DataFrame:
+    """Joint display: share of interviews raising each theme, by the company's stage (statistics by themes)."""
+    from .themes import interviews_with_themes
+
+    if coded.empty or summary.empty:
+        return pd.DataFrame(columns=["theme", "label", "band", "interviews", "with_theme", "share"])
+    units = interviews_with_themes(coded, interviews, codebook)
+    first = summary[summary["instrument"] == summary["instrument"].iloc[0]]
+    units = units.merge(first[["company_id", "band"]], on="company_id", how="left").dropna(subset=["band"])
+    rows = []
+    for band, part in units.groupby("band", sort=False):
+        for theme in codebook.themes:
+            k = int(part[theme.id].sum())
+            rows.append({"theme": theme.id, "label": theme.label, "band": band, "interviews": len(part),
+                         "with_theme": k, "share": k / len(part)})
+    return pd.DataFrame(rows)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _best_sentence(texts, codebook) -> str:
+    best, best_key = "", None
+    for text in texts:
+        for sentence in _SENTENCE.split(str(text)):
+            hits = sum(t.matches(sentence) for t in codebook.themes)
+            if hits:
+                key = (-hits, abs(len(sentence) - 110))
+                if best_key is None or key < best_key:
+                    best, best_key = sentence.strip(), key
+    return best
+
+
+def case_ordered(summary: pd.DataFrame, coded: pd.DataFrame, codebook, instrument_id: str | None = None) -> pd.DataFrame:
+    """Joint display: companies ordered by total (then gap), each function's score and stage, and a pseudonymised
+    quote from each side's interview (the sentence carrying most codebook themes)."""
+    if summary.empty:
+        return pd.DataFrame()
+    inst = instrument_id or summary["instrument"].iloc[0]
+    s = summary[summary["instrument"] == inst].copy()
+    for role in ("marketing", "sales"):
+        quotes = {}
+        if not coded.empty:
+            for company, part in coded[coded["role"] == role].groupby("company_id"):
+                quotes[company] = _best_sentence(part["text"], codebook)
+        s[f"quote_{role}"] = s["company_id"].map(quotes).fillna("")
+    s = s.sort_values(["total", "gap"], ascending=[False, False], ignore_index=True)
+    return s[["company_id", "band", "total", "gap", "total_marketing", "band_marketing", "total_sales", "band_sales",
+              "quote_marketing", "quote_sales", "recommendations"]]
