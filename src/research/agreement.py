@@ -124,7 +124,7 @@ def stage_agreement(scores: pd.DataFrame, instrument) -> tuple[pd.DataFrame, dic
     """
     from statsmodels.stats.inter_rater import cohens_kappa
 
-    if not instrument.total:
+    if not instrument.total or not instrument.total.get("bands"):
         return pd.DataFrame(), {}
     labels = [b["label"] for b in instrument.total["bands"]]
     p = dyads(scores, instrument)
@@ -135,7 +135,7 @@ def stage_agreement(scores: pd.DataFrame, instrument) -> tuple[pd.DataFrame, dic
     table.index.name, table.columns.name = "marketing stage", "sales stage"
     result = {"n_pairs": len(p), "exact_agreement": float((bm == bs).mean()) if len(p) else np.nan,
               "kappa_linear": np.nan, "kappa_ci_low": np.nan, "kappa_ci_high": np.nan}
-    if len(p) >= 3:
+    if len(p) >= 3 and table.to_numpy().sum() > 0 and (table.sum(axis=1) > 0).sum() + (table.sum(axis=0) > 0).sum() > 2:
         res = cohens_kappa(table.to_numpy(), wt="linear")
         result.update(kappa_linear=float(res.kappa), kappa_ci_low=float(res.kappa_low), kappa_ci_high=float(res.kappa_upp))
     return table, result

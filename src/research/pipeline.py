@@ -240,6 +240,8 @@ def _timed(fn, *args):
 
 
 def _short(exc: Exception) -> str:
+    if hasattr(exc, "ename"):  # papermill's PapermillExecutionError: the failing cell's error
+        return f"{exc.ename}: {exc.evalue} (cell {getattr(exc, 'exec_count', '?')})"
     text = str(exc).strip().splitlines()
     lines = [line for line in text if line.strip()]
     return lines[-1] if lines else type(exc).__name__
