@@ -22,11 +22,11 @@ report: $(STAMP)  ## run every notebook on the demo study; HTML in reports/demo/
 	$(BIN)/research run
 
 test: $(STAMP)  ## unit tests, then every notebook executed on the demo with nbval
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:randomly notebooks
 
 unit: $(STAMP)  ## unit tests only (fast)
-	$(BIN)/python -m pytest tests -m "not slow"
+	$(BIN)/python -m pytest -m "not slow"
 
 lab: $(STAMP)  ## start JupyterLab on the project's environment
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)

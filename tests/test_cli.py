@@ -23,7 +23,7 @@ def test_help_explains_each_option(tmp_path):
 
 def test_validate_without_company_id_exits_2_naming_file_and_column_and_writes_nothing(demo_copy, tmp_path):
     path = demo_copy / "respondents.xlsx"
-    frame = pd.read_excel(path, dtype=str).drop(columns="company_id")
+    frame = pd.read_excel(path, dtype=str, engine="calamine").drop(columns="company_id")
     frame.to_excel(path, index=False)
     work = tmp_path / "work"
     work.mkdir()

@@ -45,19 +45,31 @@ def rwg_j(ratings: np.ndarray, n_points: int) -> float:
 def rwg_by_company(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     """r_wg(j) per company and scale over all of the company's respondents (both functions).
 
-    Returns ``company_id``, ``scale``, ``n_raters``, ``n_items``, ``rwg_j``.
+    Vectorised form of :func:`rwg_j`: raters are the company's respondents who answered every item of the
+    scale. Returns ``company_id``, ``scale``, ``n_raters``, ``n_items``, ``rwg_j``.
     """
     part = responses[(responses["instrument"] == instrument.id) & responses["company_id"].notna()]
     wide = part.pivot(index="respondent_id", columns="item", values="keyed")
     companies = part.drop_duplicates("respondent_id").set_index("respondent_id")["company_id"]
-    wide["company_id"] = companies.reindex(wide.index)
-    rows = []
-    for company, grp in wide.groupby("company_id"):
-        for scale, items in instrument.scales.items():
-            block = grp[items].to_numpy(float)
-            rows.append({"company_id": company, "scale": scale, "n_raters": int((~np.isnan(block).any(axis=1)).sum()),
-                         "n_items": len(items), "rwg_j": rwg_j(block, instrument.n_points)})
-    return pd.DataFrame(rows, columns=["company_id", "scale", "n_raters", "n_items", "rwg_j"])
+    sigma = uniform_null_variance(instrument.n_points)
+    frames = []
+    for scale, items in instrument.scales.items():
+        block = wide.reindex(columns=items).dropna()
+        grouped = block.groupby(companies.reindex(block.index).to_numpy())
+        s2 = grouped.var(ddof=1).mean(axis=1)
+        n = grouped.size()
+        j = len(items)
+        ratio = s2 / sigma
+        rwg = (j * (1 - ratio) / (j * (1 - ratio) + ratio)).where(ratio < 1, 0.0).where(n >= 2)
+        frames.append(pd.DataFrame({"company_id": n.index, "scale": scale, "n_raters": n.to_numpy(), "n_items": j,
+                                    "rwg_j": rwg.reindex(n.index).to_numpy()}))
+    all_companies = pd.Index(part["company_id"].unique())
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    full = pd.MultiIndex.from_product([all_companies, list(instrument.scales)], names=["company_id", "scale"])
+    out = out.set_index(["company_id", "scale"]).reindex(full).reset_index()
+    out["n_raters"] = out["n_raters"].fillna(0).astype(int)
+    out["n_items"] = out["scale"].map({k: len(v) for k, v in instrument.scales.items()})
+    return out[["company_id", "scale", "n_raters", "n_items", "rwg_j"]]
 
 
 def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:

@@ -7,12 +7,11 @@ total_sales``; bands as in SPEC §2; ``recommendations`` the ``;``-joined ids of
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from .privacy import personal_columns
+from .themes import theme_sentences
 
 SUMMARY_COLUMNS = ["company_id", "instrument", "n_marketing", "n_sales", "total_marketing", "total_sales", "total", "gap",
                    "band_marketing", "band_sales", "band", "recommendations"]
@@ -21,17 +20,27 @@ _NOT_ATTRIBUTES = {"respondent_id", "company_id", "role", "role_label"}
 
 def company_attributes(respondents: pd.DataFrame) -> pd.DataFrame:
     """One row per company: each non-personal attribute column, the most common value among its respondents
-    (ties: the first in file order). Names, e-mail addresses and phone numbers are never included."""
+    (ties: the first in file order). Names, e-mail addresses and phone numbers are never included.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"respondent_id": list("abc"), "company_id": ["K", "K", "K"], "role": ["sales"] * 3,
+    ...                   "size": ["10", "20", "20"], "email": ["x@y.z"] * 3})
+    >>> company_attributes(r).to_dict("records")
+    [{'company_id': 'K', 'size': '20'}]
+    """
     cols = [c for c in respondents.columns if c not in _NOT_ATTRIBUTES and c not in personal_columns(respondents)]
+    companies = respondents["company_id"].dropna().unique()
     if not cols:
-        return pd.DataFrame({"company_id": respondents["company_id"].dropna().unique()})
-
-    def mode(s: pd.Series):
-        s = s.dropna()
-        s = s[s.astype(str).str.strip() != ""]
-        return s.value_counts(sort=True).index[0] if len(s) else None
-
-    return respondents.dropna(subset=["company_id"]).groupby("company_id", sort=False)[cols].agg(mode).reset_index()
+        return pd.DataFrame({"company_id": companies})
+    long = respondents[["company_id", *cols]].dropna(subset=["company_id"]).reset_index(drop=True)
+    long = long.reset_index(names="order").melt(id_vars=["order", "company_id"], var_name="variable", value_name="value")
+    long = long[long["value"].notna() & (long["value"].astype(str).str.strip() != "")]
+    counts = long.groupby(["company_id", "variable", "value"], sort=False).agg(n=("order", "size"), first=("order", "min"))
+    best = counts.reset_index().sort_values(["company_id", "variable", "n", "first"], ascending=[True, True, False, True])
+    best = best.drop_duplicates(["company_id", "variable"])
+    wide = best.pivot(index="company_id", columns="variable", values="value").reindex(index=companies, columns=cols)
+    return wide.rename_axis(index="company_id", columns=None).reset_index()
 
 
 def company_scores(scores: pd.DataFrame, instrument) -> pd.DataFrame:
@@ -128,21 +137,6 @@ def themes_by_stage(coded: pd.DataFrame, interviews: pd.DataFrame, summary: pd.D
     return pd.DataFrame(rows)
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
-
-
-def _best_sentence(texts, codebook) -> str:
-    best, best_key = "", None
-    for text in texts:
-        for sentence in _SENTENCE.split(str(text)):
-            hits = sum(t.matches(sentence) for t in codebook.themes)
-            if hits:
-                key = (-hits, abs(len(sentence) - 110))
-                if best_key is None or key < best_key:
-                    best, best_key = sentence.strip(), key
-    return best
-
-
 def case_ordered(summary: pd.DataFrame, coded: pd.DataFrame, codebook, instrument_id: str | None = None) -> pd.DataFrame:
     """Joint display: companies ordered by total (then gap), each function's score and stage, and a pseudonymised
     quote from each side's interview (the sentence carrying most codebook themes)."""
@@ -150,11 +144,15 @@ def case_ordered(summary: pd.DataFrame, coded: pd.DataFrame, codebook, instrumen
         return pd.DataFrame()
     inst = instrument_id or summary["instrument"].iloc[0]
     s = summary[summary["instrument"] == inst].copy()
+    sentences = theme_sentences(coded, codebook) if not coded.empty else pd.DataFrame()
+    if len(sentences):
+        # each side's sentence carrying the most themes, then the one closest to 110 characters
+        sentences = sentences.assign(off=(sentences["sentence"].str.len() - 110).abs())
+        sentences = sentences.sort_values(["n_themes", "off", "interview_id", "segment"], ascending=[False, True, True, True],
+                                          kind="stable")
+        best = sentences.drop_duplicates(["company_id", "role"])
     for role in ("marketing", "sales"):
-        quotes = {}
-        if not coded.empty:
-            for company, part in coded[coded["role"] == role].groupby("company_id"):
-                quotes[company] = _best_sentence(part["text"], codebook)
+        quotes = best[best["role"] == role].set_index("company_id")["sentence"] if len(sentences) else pd.Series(dtype=str)
         s[f"quote_{role}"] = s["company_id"].map(quotes).fillna("")
     s = s.sort_values(["total", "gap"], ascending=[False, False], ignore_index=True)
     return s[["company_id", "band", "total", "gap", "total_marketing", "band_marketing", "total_sales", "band_sales",

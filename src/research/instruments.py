@@ -261,10 +261,8 @@ def score(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     ...     "min_answered": 0.5, "subscales": [{"id": "a"}], "items": [{"id": "A1", "subscale": "a"},
     ...     {"id": "A2", "subscale": "a"}], "total": {"id": "tot", "bands": [{"label": "low", "min": 2},
     ...     {"label": "high", "min": 6}]}})
-    >>> score(pd.DataFrame({"respondent_id": ["1", "2"], "A1": [4, 3], "A2": [None, 2]}), inst)[["a", "tot", "band"]]
-         a  tot band
-    0  4.0  8.0 high
-    1  2.5  5.0  low
+    >>> score(pd.DataFrame({"respondent_id": ["1", "2"], "A1": [4, 3], "A2": [None, 2]}), inst)[["a", "tot", "band"]].to_dict("list")
+    {'a': [4.0, 2.5], 'tot': [8.0, 5.0], 'band': ['high', 'low']}
     """
     ids = [c for c in ID_COLUMNS if c in answers]
     item_cols = instrument.item_ids

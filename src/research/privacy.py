@@ -40,18 +40,33 @@ def respondent_pseudonyms(respondents: pd.DataFrame) -> pd.Series:
 
 
 def speaker_map(turns: pd.DataFrame, respondents: pd.DataFrame) -> pd.DataFrame:
-    """Every (interview, speaker label) -> pseudonym. The interviewee is the first non-interviewer speaker."""
+    """Every (interview, speaker label) -> pseudonym. The interviewee is the first non-interviewer speaker;
+    any further speaker becomes "Other speaker 1", "Other speaker 2"...
+
+    Examples
+    --------
+    >>> turns = pd.DataFrame({"interview_id": ["I1"] * 3, "speaker": ["Mo", "Ana", "Bo"], "respondent_id": ["1"] * 3,
+    ...                       "is_interviewer": [True, False, False]})
+    >>> r = pd.DataFrame({"respondent_id": ["1"], "company_id": ["C-9"], "role": ["sales"]})
+    >>> speaker_map(turns, r)["pseudonym"].tolist()
+    ['Interviewer', 'Sales VP, C-9', 'Other speaker 1']
+    """
+    columns = ["interview_id", "speaker", "pseudonym"]
+    if turns.empty:
+        return pd.DataFrame(columns=columns)
+    speakers = turns.drop_duplicates(["interview_id", "speaker"])[["interview_id", "speaker", "respondent_id", "is_interviewer"]]
+    speakers = speakers.reset_index(drop=True)
+    others = ~speakers["is_interviewer"]
+    rank = speakers[others].groupby("interview_id", sort=False).cumcount()
     pseud = respondent_pseudonyms(respondents)
-    rows = []
-    for iid, t in turns.groupby("interview_id", sort=False):
-        others = [s for s in dict.fromkeys(t.loc[~t["is_interviewer"], "speaker"])]
-        respondent = t["respondent_id"].iloc[0]
-        for speaker in dict.fromkeys(t.loc[t["is_interviewer"], "speaker"]):
-            rows.append({"interview_id": iid, "speaker": speaker, "pseudonym": "Interviewer"})
-        for k, speaker in enumerate(others):
-            name = pseud.get(respondent, "Respondent") if k == 0 else f"Other speaker {k}"
-            rows.append({"interview_id": iid, "speaker": speaker, "pseudonym": name})
-    return pd.DataFrame(rows, columns=["interview_id", "speaker", "pseudonym"])
+    names = pd.Series("Interviewer", index=speakers.index, dtype=object)
+    first = rank[rank == 0].index
+    names[first] = speakers.loc[first, "respondent_id"].map(pseud).fillna("Respondent").to_numpy()
+    later = rank[rank > 0]
+    names[later.index] = "Other speaker " + later.astype(str)
+    speakers["pseudonym"] = names
+    order = speakers.assign(_kind=others.astype(int)).sort_values(["interview_id", "_kind"], kind="stable")
+    return order[columns].reset_index(drop=True)
 
 
 def known_names(turns: pd.DataFrame, respondents: pd.DataFrame) -> list[str]:
@@ -72,24 +87,45 @@ def known_names(turns: pd.DataFrame, respondents: pd.DataFrame) -> list[str]:
 
 
 class Redactor:
-    """Replace known names with ``[name]`` and e-mail addresses with ``[email]``; patterns compiled once.
+    """Replace known names with ``[name]`` and e-mail addresses with ``[email]``.
+
+    A name is redacted word by word: every capitalised word of three letters or more that is part of a known
+    name is replaced (so "Dana Whitfield", "Dana" and "Whitfield" all go), then runs of ``[name]`` collapse
+    into one. One pass over the text with a set look-up per word, whatever the number of names.
 
     Examples
     --------
-    >>> Redactor(["Dana Whitfield", "Dana"]).redact("Ask Dana Whitfield (dana@x.org) or Dana.")
+    >>> Redactor(["Dana Whitfield"]).redact("Ask Dana Whitfield (dana@x.org) or Dana.")
     'Ask [name] ([email]) or [name].'
     """
 
+    _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+    _RUN = re.compile(r"\[name\](?:[\s-]+\[name\])+")
+
     def __init__(self, names):
-        names = [n for n in names if n]
-        body = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        self._names = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE) if body else None
+        tokens = set()
+        for name in names:
+            for token in re.split(r"[\s,]+", str(name)):
+                token = token.strip(".()")
+                if len(token) >= 3 and token[:1].isupper():
+                    tokens.add(token)
+        self._tokens = frozenset(tokens)
+
+    def _word(self, match: re.Match) -> str:
+        word = match.group(0)
+        if word in self._tokens:
+            return "[name]"
+        if word.endswith(("'s", "’s")) and word[:-2] in self._tokens:  # possessive: "Dana's"
+            return "[name]" + word[-2:]
+        return word
 
     def redact(self, text):
         if not isinstance(text, str):
             return text
         text = _EMAIL.sub("[email]", text)
-        return self._names.sub("[name]", text) if self._names else text
+        if self._tokens:
+            text = self._RUN.sub("[name]", self._WORD.sub(self._word, text))
+        return text
 
     def redact_series(self, series: pd.Series) -> pd.Series:
         return series.map(self.redact, na_action="ignore")

@@ -42,8 +42,8 @@ def omega_total(items: pd.DataFrame) -> float:
     >>> rng = np.random.default_rng(0)
     >>> f = rng.normal(size=2000)
     >>> items = pd.DataFrame({f"i{k}": 0.7 * f + rng.normal(scale=0.714, size=2000) for k in range(4)})
-    >>> round(omega_total(items), 2)
-    0.8
+    >>> round(omega_total(items), 2)  # population value 4(.7)^2 / (4(.7)^2 + 4(.51)) = .79
+    0.79
     """
     from statsmodels.multivariate.factor import Factor
 

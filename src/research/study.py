@@ -366,17 +366,21 @@ def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.D
             continue
         if transcript.warning:
             log.add(name, row.interview_id, "file", rel, "invalid_transcript", f"kept: {transcript.warning}")
-        t = transcript.turns.copy()
         interviewer = "" if pd.isna(row.interviewer) else str(row.interviewer).strip().lower()
-        t["is_interviewer"] = t["speaker"].str.strip().str.lower() == interviewer
-        if not t["is_interviewer"].any():
+        said = False
+        for rec in transcript.records:
+            is_interviewer = rec["speaker"].strip().lower() == interviewer
+            said |= is_interviewer
+            turns.append({"interview_id": row.interview_id, **rec, "respondent_id": row.respondent_id,
+                          "company_id": row.company_id, "role": row.role, "is_interviewer": is_interviewer})
+        if not said:
             log.add(name, row.interview_id, "interviewer", row.interviewer, "no_interviewer_turns")
-        t.insert(0, "interview_id", row.interview_id)
-        t["respondent_id"], t["company_id"], t["role"] = row.respondent_id, row.company_id, row.role
-        turns.append(t)
         kept.append(row._asdict())
     interviews = pd.DataFrame(kept, columns=empty[0].columns)
-    turns_frame = pd.concat(turns, ignore_index=True)[_TURN_COLS] if turns else empty[1]
+    turns_frame = pd.DataFrame(turns, columns=_TURN_COLS) if turns else empty[1]
+    if turns:
+        for col in ("interview_id", "speaker", "text", "respondent_id", "company_id", "role"):
+            turns_frame[col] = turns_frame[col].astype("string")
     return interviews.astype({"interview_id": "string"}), turns_frame
 
 

@@ -23,8 +23,8 @@ SEGMENT_COLUMNS = ["interview_id", "segment", "respondent_id", "role", "speaker"
 
 def theme_matrix(texts: pd.Series, codebook) -> pd.DataFrame:
     """Boolean frame, one column per theme, True where the text matches the theme's patterns."""
-    texts = texts.fillna("").astype(str)
-    return pd.DataFrame({t.id: texts.map(lambda s, rx=t.regex: rx.search(s) is not None).astype(bool)
+    lowered = texts.fillna("").astype(str).str.lower().tolist()
+    return pd.DataFrame({t.id: np.fromiter((t.regex.search(s) is not None for s in lowered), bool, len(lowered))
                          for t in codebook.themes}, index=texts.index)
 
 
@@ -121,35 +121,53 @@ def co_occurrence(coded: pd.DataFrame, codebook) -> pd.DataFrame:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
-def representative_quotes(coded: pd.DataFrame, codebook, per_role: int = 2) -> pd.DataFrame:
+def theme_sentences(coded: pd.DataFrame, codebook) -> pd.DataFrame:
+    """The sentences of coded segments that carry at least one theme, with one boolean column per theme.
+
+    Only segments coded with some theme are split, and each sentence is matched once against every theme;
+    quotes and the joint displays pick from this table. Columns: ``interview_id``, ``segment``, ``role``,
+    ``speaker``, ``company_id`` (when present), ``sentence``, ``n_themes`` and the theme columns.
+    """
+    keep = [c for c in ("interview_id", "segment", "role", "speaker", "company_id") if c in coded.columns]
+    part = coded[coded[codebook.theme_ids].any(axis=1)] if len(coded) else coded
+    part = part.reset_index(drop=True)
+    sentences = part[keep].assign(sentence=part["text"].str.split(_SENTENCE)).explode("sentence")
+    sentences["sentence"] = sentences["sentence"].fillna("").str.strip()
+    sentences = sentences[sentences["sentence"] != ""]  # the index still points at the segment
+    # A sentence can only carry its segment's themes (it is a substring of the segment, cut at white space),
+    # so each sentence is matched against those alone.
+    segment_flags = part[codebook.theme_ids].to_numpy()[sentences.index.to_numpy()] if len(sentences) else None
+    lowered = sentences["sentence"].str.lower().tolist()
+    flags = np.zeros((len(sentences), len(codebook.themes)), bool)
+    for j, theme in enumerate(codebook.themes):
+        for i in np.flatnonzero(segment_flags[:, j]) if segment_flags is not None else []:
+            flags[i, j] = theme.regex.search(lowered[i]) is not None
+    flags = pd.DataFrame(flags, columns=codebook.theme_ids, index=sentences.index)
+    sentences = pd.concat([sentences.reset_index(drop=True), flags.reset_index(drop=True)], axis=1)
+    sentences["n_themes"] = flags.to_numpy().sum(axis=1)
+    return sentences[sentences["n_themes"] > 0].reset_index(drop=True)
+
+
+def representative_quotes(coded: pd.DataFrame, codebook, per_role: int = 2, sentences: pd.DataFrame | None = None) -> pd.DataFrame:
     """For each theme and role, up to ``per_role`` quotes: the sentence of a segment that carries the theme.
 
     Sentences that carry the theme alone, of readable length (40-300 characters), come first, from
     different interviews. Returns ``theme``, ``role``, ``interview_id``, ``segment``, ``speaker``, ``quote``.
     """
+    sentences = theme_sentences(coded, codebook) if sentences is None else sentences
+    if sentences.empty:
+        return pd.DataFrame(columns=["theme", "role", "interview_id", "segment", "speaker", "quote"])
+    length = sentences["sentence"].str.len()
+    sentences = sentences.assign(rank=sentences["n_themes"] - 1 + (~length.between(40, 300)).astype(int))
     rows = []
-    for theme in codebook.themes:
-        hits = coded[coded[theme.id]]
-        for role, part in hits.groupby("role"):
-            candidates = []
-            for seg in part.itertuples(index=False):
-                for sentence in _SENTENCE.split(seg.text):
-                    if theme.matches(sentence):
-                        others = sum(t.matches(sentence) for t in codebook.themes) - 1
-                        length_penalty = 0 if 40 <= len(sentence) <= 300 else 1
-                        candidates.append((others + length_penalty, seg.interview_id, seg.segment, seg.speaker,
-                                           sentence.strip()))
-            candidates.sort(key=lambda c: (c[0], c[1], c[2]))
-            used = set()
-            for _, iid, segment, speaker, sentence in candidates:
-                if iid in used:
-                    continue
-                used.add(iid)
-                rows.append({"theme": theme.id, "role": role, "interview_id": iid, "segment": segment,
-                             "speaker": speaker, "quote": sentence})
-                if len(used) == per_role:
-                    break
-    return pd.DataFrame(rows, columns=["theme", "role", "interview_id", "segment", "speaker", "quote"])
+    for theme in codebook.theme_ids:
+        hits = sentences[sentences[theme]].sort_values(["rank", "interview_id", "segment"], kind="stable")
+        best = hits.drop_duplicates(["role", "interview_id"]).groupby("role", sort=True).head(per_role)
+        rows.append(pd.DataFrame({"theme": theme, "role": best["role"], "interview_id": best["interview_id"],
+                                  "segment": best["segment"], "speaker": best["speaker"], "quote": best["sentence"]}))
+    out = pd.concat(rows, ignore_index=True)
+    return out.sort_values(["theme", "role"], key=lambda s: s.map({t: i for i, t in enumerate(codebook.theme_ids)})
+                           if s.name == "theme" else s, kind="stable").reset_index(drop=True)
 
 
 def sentiment(coded: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,208 @@
+"""Benchmark the analysis at 1x, 10x and 100x the demo's size, and `research run` against its floor.
+
+    python benchmarks/run.py              # everything; writes benchmarks/results.md
+    python benchmarks/run.py --sizes 1 10 # a subset
+
+Each size runs in its own process (so its peak memory is its own): every stage of the analysis is
+timed in that one process, imports excluded. `research run` on the demo is timed end to end beside its
+floor: starting one kernel that imports the stack, times the number of notebooks, divided by the
+notebooks run at once. Figures are measured, never asserted: this prints them and writes them down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+STUDIES = HERE / "studies"
+
+STAGES = ["read and validate", "transcripts", "score", "reliability", "comparisons", "robustness models",
+          "agreement", "theme coding", "quotes and sentiment", "inter-coder agreement", "company summary"]
+
+
+def one_size(size: float) -> dict:
+    """Time every stage for the study of ``size`` (already written); runs inside its own process."""
+    import pandas as pd  # noqa: F401  (imports are excluded from the timings)
+
+    from research import companies, compare, interviews, study, survey, themes
+    from research.quality import QualityLog
+
+    folder = STUDIES / f"x{size:g}"
+    times: dict[str, float] = {}
+
+    def timed(name, fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        times[name] = times.get(name, 0.0) + time.perf_counter() - t0
+        return out
+
+    root = folder
+    config = timed("read and validate", study.read_config, root)
+    instruments = timed("read and validate", lambda: [study.load_instrument(r, root) for r in config["instruments"]])
+    codebook = timed("read and validate", study.load_codebook, config["codebook"], root)
+    decisions = timed("read and validate", study.load_decision_table, config["decision_table"], root)
+    log = QualityLog()
+    respondents = timed("read and validate", study._read_respondents, root, config, log)
+    responses, open_answers = timed("read and validate", study._read_survey, root, config, instruments, respondents, log)
+    ivs, turns = timed("transcripts", study._read_interviews, root, config, respondents, log)
+    manual = timed("transcripts", study._read_manual_codes, root, config, turns, codebook, log)
+    scores = timed("score", study.score_all, responses, instruments)
+    s = study.Study("bench", "bench", root, config, instruments, respondents, responses, scores, ivs, turns, manual,
+                    open_answers, codebook, decisions, log, {})
+    timed("reliability", survey.reliability_table, s)
+    timed("reliability", survey.item_statistics_table, s)
+    timed("comparisons", survey.item_table, s)
+    timed("comparisons", survey.scale_table, s)
+    timed("comparisons", survey.dyad_table, s)
+    timed("comparisons", survey.assumption_table, s)
+    timed("comparisons", survey.thought_worlds_tables, s)
+    timed("robustness models", survey.ordinal_table, s)
+    timed("robustness models", survey.mixed_table, s)
+    timed("agreement", survey.agreement_table, s)
+    coded = timed("theme coding", interviews.coded_segments, s)
+    timed("theme coding", interviews.theme_table, s, coded)
+    timed("theme coding", themes.matrix_coding, coded, codebook)
+    timed("theme coding", themes.co_occurrence, coded, codebook)
+    timed("theme coding", interviews.open_answer_table, s)
+    timed("quotes and sentiment", themes.representative_quotes, coded, codebook)
+    tone = timed("quotes and sentiment", themes.sentiment, coded)
+    timed("quotes and sentiment", themes.sentiment_by_theme, coded, tone, codebook)
+    timed("inter-coder agreement", interviews.agreement_tables, s)
+    summary, _ = timed("company summary", companies.company_summary, s)
+    timed("company summary", companies.themes_by_stage, coded, ivs, summary, codebook)
+    timed("company summary", companies.case_ordered, summary, coded, codebook)
+    del compare
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"size": size, "companies": int(respondents["company_id"].nunique()), "respondents": len(respondents),
+            "interviews": len(ivs), "segments": int((~turns["is_interviewer"]).sum()), "stages": times,
+            "total": sum(times.values()), "peak_mb": peak_kib / 1024}
+
+
+def floor_seconds(n_notebooks: int, jobs: int) -> dict:
+    """Start a kernel, import the stack in it, shut it down: the fixed cost of one executed notebook."""
+    from jupyter_client.manager import start_new_kernel
+
+    costs = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        km, kc = start_new_kernel(kernel_name="python3")
+        kc.execute_interactive("import pandas, pingouin, statsmodels.api, seaborn, matplotlib.pyplot, research.survey",
+                               timeout=120)
+        km.shutdown_kernel(now=True)
+        kc.stop_channels()
+        costs.append(time.perf_counter() - t0)
+    one = min(costs)
+    parallel = min(jobs, n_notebooks)
+    return {"kernel_with_imports": one, "notebooks": n_notebooks, "parallel": parallel,
+            "floor": one * n_notebooks / parallel}
+
+
+def time_run() -> float:
+    out = Path(tempfile.mkdtemp())
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "research.cli", "run", "--out", str(out / "report"), "--processed",
+                    str(out / "processed"), "--quiet"], check=True, cwd=ROOT)
+    elapsed = time.perf_counter() - t0
+    shutil.rmtree(out, ignore_errors=True)
+    return elapsed
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = cpu
+    return f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1, 10, 100])
+    parser.add_argument("--one", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--skip-run", action="store_true", help="do not time `research run` and its floor")
+    args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(one_size(args.one)))
+        return 0
+    sys.path.insert(0, str(ROOT / "src"))
+    from research.demo import write_demo
+    from research.pipeline import list_notebooks
+
+    results = []
+    for size in args.sizes:
+        folder = STUDIES / f"x{size:g}"
+        if not (folder / "study.yaml").is_file():
+            t0 = time.perf_counter()
+            write_demo(folder, size=size, seed=2026)
+            print(f"wrote the {size:g}x study in {time.perf_counter() - t0:.1f} s", flush=True)
+        out = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        r = results[-1]
+        print(f"{size:g}x: {r['total']:.2f} s, peak {r['peak_mb']:.0f} MB", flush=True)
+    lines = [f"# Benchmark results\n", f"Machine: {machine()}. Command: `make bench` (`python benchmarks/run.py`).\n",
+             "## The analysis, stage by stage (seconds, one process, imports excluded)\n"]
+    header = "| stage | " + " | ".join(f"{r['size']:g}x" for r in results) + " | " + " | ".join(
+        f"{b['size']:g}x/{a['size']:g}x" for a, b in zip(results, results[1:])) + " |"
+    lines += [header, "|" + "---|" * (1 + 2 * len(results) - 1)]
+    ratios_ok = True
+    for stage in STAGES:
+        cells = [f"{r['stages'].get(stage, 0):.3f}" for r in results]
+        ratios = []
+        for a, b in zip(results, results[1:]):
+            ta, tb = a["stages"].get(stage, 0), b["stages"].get(stage, 0)
+            ratio = tb / ta if ta > 0 else float("nan")
+            scale = b["size"] / a["size"]
+            # Tiny stages are dominated by fixed costs; growth is judged where the larger run takes 0.05 s or more.
+            ok = ratio <= scale or tb < 0.05
+            ratios_ok &= ok
+            ratios.append(f"{ratio:.1f}{'' if ok else ' (!)'}")
+        lines.append(f"| {stage} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    lines.append("| **total** | " + " | ".join(f"**{r['total']:.2f}**" for r in results) + " | " + " | ".join(
+        f"{b['total'] / a['total']:.1f}" for a, b in zip(results, results[1:])) + " |")
+    lines.append("| peak memory (MB) | " + " | ".join(f"{r['peak_mb']:.0f}" for r in results) + " |" + " |" * (len(results) - 1))
+    lines.append("| companies / respondents / interviews | " + " | ".join(
+        f"{r['companies']} / {r['respondents']} / {r['interviews']}" for r in results) + " |" + " |" * (len(results) - 1))
+    lines.append("")
+    goals = []
+    big = next((r for r in results if r["size"] == 100), None)
+    if big:
+        goals.append(f"- 100x analysis at most 10 s: **{big['total']:.2f} s**, {'met' if big['total'] <= 10 else 'NOT met'}.")
+        goals.append(f"- 100x peak memory at most 2 GB: **{big['peak_mb']:.0f} MB**, {'met' if big['peak_mb'] <= 2048 else 'NOT met'}.")
+    goals.append(f"- 10x the data costs at most 10x the time at each stage (stages under 0.05 s excepted): "
+                 f"{'met' if ratios_ok else 'NOT met (see (!))'}.")
+    if not args.skip_run:
+        notebooks = list_notebooks(ROOT / "notebooks")
+        jobs = max(2, os.cpu_count() or 2)
+        stage1 = sum(1 for p in notebooks if json.loads(p.read_text())["metadata"].get("research", {}).get("stage", 1) == 1)
+        floor = floor_seconds(len(notebooks), jobs)
+        runs = [time_run() for _ in range(2)]
+        run_s = min(runs)
+        lines += ["## `research run` on the demo\n",
+                  f"- one kernel started with the stack imported: {floor['kernel_with_imports']:.2f} s",
+                  f"- floor = {floor['kernel_with_imports']:.2f} s × {floor['notebooks']} notebooks / {floor['parallel']} at once = **{floor['floor']:.2f} s**"
+                  f" ({stage1} notebooks run in parallel, the summary after them)",
+                  f"- `research run`, end to end (best of {len(runs)}): **{run_s:.2f} s** = {run_s / floor['floor']:.2f} × the floor", ""]
+        goals.append(f"- `research run` within 2x the floor: {run_s:.2f} s against 2 × {floor['floor']:.2f} s: "
+                     f"{'met' if run_s <= 2 * floor['floor'] else 'NOT met'}.")
+    lines += ["## Goals\n"] + goals + [""]
+    text = "\n".join(lines)
+    (HERE / "results.md").write_text(text, "utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
