@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 from scipy import stats
 
 from .compare import dyads
@@ -79,6 +78,8 @@ def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     ICC(1) is the one-way random-effects, single-rater intraclass correlation of pingouin
     (``intraclass_corr``, type ``ICC(1,1)``), companies as targets and the two functions as raters.
     """
+    import pingouin as pg
+
     pairs = dyads(scores, instrument)
     rows = []
     for scale in instrument.scales:

@@ -71,7 +71,7 @@ def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
 #: Above this many companies the random-intercept model is fitted by :func:`random_intercept_reml`, which gives
 #: MixedLM's REML estimates in linear time; statsmodels' MixedLM loops over groups in Python (about 3 s per fit
 #: at 4,000 companies).
-MIXEDLM_MAX_GROUPS = 500
+MIXEDLM_MAX_GROUPS = 300
 
 
 def random_intercept_reml(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> dict:

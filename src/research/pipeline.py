@@ -93,8 +93,8 @@ details{margin-top:1rem}
 </style>"""
 
 
-def _export_html(executed: list[Path], out_dir: Path, footer: str) -> list[dict]:
-    """Export executed notebooks to HTML in one process: code hidden, checks cells removed, stderr dropped."""
+def _html_exporter():
+    """nbconvert's lab template with the code hidden and cells tagged ``remove_cell`` removed."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -107,21 +107,23 @@ def _export_html(executed: list[Path], out_dir: Path, footer: str) -> list[dict]
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    pages = []
-    for path in executed:
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-        nb.cells.append(nbformat.v4.new_markdown_cell(footer))
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": _title(nb)}})
-        name = path.stem + ".html"
-        (out_dir / name).write_text(body, "utf-8")
-        pages.append({"file": name, "title": _title(nb), "question": _question(nb)})
-    return pages
+    return exporter
 
 
-def _index(pages: list[dict], out_dir: Path, study, checksums: dict, when: str, timings: dict) -> Path:
+def _export_page(exporter, executed: Path, out_dir: Path, footer: str) -> dict:
+    """Export one executed notebook to ``out_dir``: stderr streams dropped, the provenance footer added."""
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    nb.cells.append(nbformat.v4.new_markdown_cell(footer))
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": _title(nb)}})
+    name = executed.stem + ".html"
+    (out_dir / name).write_text(body, "utf-8")
+    return {"file": name, "title": _title(nb), "question": _question(nb)}
+
+
+def _index(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) -> Path:
     items = "\n".join(f"<li><a href='{escape(p['file'])}'>{escape(p['title'])}</a><br><span class='q'>{escape(p['question'])}</span></li>"
                       for p in pages)
     tables = ", ".join(f"<a href='tables/{escape(p.name)}'>{escape(p.name)}</a>" for p in sorted((out_dir / "tables").glob("*.csv")))
@@ -168,6 +170,8 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
     processed = Path(processed) if processed else default_processed(parsed.slug)
     say(f"read {parsed.name}: {len(parsed.respondents)} respondents, {len(parsed.interviews)} interviews, "
         f"{len(parsed.quality.rows)} data-quality notes ({time.perf_counter() - started:.1f} s)")
+    timings = processed / "notebook_seconds.json"  # read before the processed folder is replaced
+    history = json.loads(timings.read_text("utf-8")) if timings.is_file() else {}
     parsed.save(processed)
     notebooks = notebooks or list_notebooks()
     if not notebooks:
@@ -178,18 +182,19 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
         params = {"study_dir": str(root.resolve()), "processed_dir": str(processed.resolve()), "out_dir": str(tmp.resolve()),
                   "seed": seed, "alpha": alpha}
         jobs = jobs or max(2, os.cpu_count() or 2)
-        executed: dict[Path, Path] = {}
+        when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        footer = _provenance(parsed.name, parsed.checksums, when)
+        exporter = _html_exporter()
         with _kernel_stderr_to(tmp / "kernels.log"):
-            _execute_stages(notebooks, tmp, params, jobs, executed, say)
+            pages = _execute_stages(notebooks, tmp, params, jobs, say, history,
+                                    lambda executed: _export_page(exporter, executed, tmp, footer))
+        timings.write_text(json.dumps(history, indent=1), "utf-8")
         shutil.copy(tmp / "kernels.log", processed / "kernels.log")
         (tmp / "kernels.log").unlink()
-        when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         after = checksum_folder(root)
         if after != parsed.checksums:
             raise RuntimeError(f"the raw study folder {root} changed during the run; report not written")
-        footer = _provenance(parsed.name, after, when)
-        pages = _export_html([executed[p] for p in notebooks], tmp, footer)
-        _index(pages, tmp, parsed, after, when, {})
+        _index([pages[p] for p in notebooks], tmp, parsed, after, when)
         shutil.rmtree(tmp / "executed", ignore_errors=True)
         _swap_into_place(tmp, out)
     finally:
@@ -198,20 +203,42 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
     return out
 
 
-def _execute_stages(notebooks, tmp, params, jobs, executed, say) -> None:
-    """Stage by stage; the notebooks of one stage in parallel threads (each drives its own kernel)."""
-    total = len(notebooks)
+def _expected_seconds(path: Path, history: dict) -> float:
+    """How long a notebook is expected to take: its last run's time, else its number of code cells."""
+    if path.name in history:
+        return float(history[path.name])
+    cells = json.loads(path.read_text("utf-8")).get("cells", [])
+    return float(sum(1 for c in cells if c.get("cell_type") == "code"))
+
+
+def _execute_stages(notebooks, tmp, params, jobs, say, history: dict, export) -> dict[Path, dict]:
+    """Stage by stage; the notebooks of one stage in parallel threads (each drives its own kernel).
+
+    The longest notebooks are started first (longest-processing-time order), so that a long one does not
+    start last and keep the others waiting; while a stage runs, the previous stage's notebooks are exported
+    to HTML by ``export`` in this thread. ``history`` receives each notebook's time. Returns the pages.
+    """
+    total, done, pages = len(notebooks), 0, {}
+    waiting: list[tuple[Path, Path]] = []
     for stage in sorted({_stage(p) for p in notebooks}):
-        batch = [p for p in notebooks if _stage(p) == stage]
+        batch = sorted((p for p in notebooks if _stage(p) == stage), key=lambda p: -_expected_seconds(p, history))
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {p: pool.submit(_timed, _execute, p, tmp, params) for p in batch}
+            for p, executed in waiting:
+                pages[p] = export(executed)
+            waiting = []
             for p, fut in futures.items():
                 try:
                     target, seconds = fut.result()
                 except Exception as exc:
                     raise RuntimeError(f"notebook {p.name} failed: {_short(exc)}") from exc
-                executed[p] = target
-                say(f"[{len(executed)}/{total}] executed {p.name} ({seconds:.1f} s)")
+                done += 1
+                history[p.name] = round(seconds, 2)
+                waiting.append((p, target))
+                say(f"[{done}/{total}] executed {p.name} ({seconds:.1f} s)")
+    for p, executed in waiting:
+        pages[p] = export(executed)
+    return pages
 
 
 @contextlib.contextmanager

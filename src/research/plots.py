@@ -78,25 +78,25 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
     colors = sns.color_palette("RdBu", k)
     mid = (k - 1) / 2
     items = [i for i in instrument.item_ids if i in shares.index.get_level_values(0)]
-    fig, ax = plt.subplots(figsize=(8.5, 0.52 * len(items) * 2 / 1.6 + 1.6))
-    y, ticks, ticklabels = 0.0, [], []
-    for item in items:
+    reverse = {it.id for it in instrument.items if it.reverse}
+    rows, ys, roles = [], [], []
+    for y, item in enumerate(items):
         for role, dy in (("marketing", -0.2), ("sales", 0.2)):
-            if (item, role) not in shares.index:
-                continue
-            row = shares.loc[(item, role)].to_numpy(float)
-            left = -(row[: int(np.floor(mid))].sum() + (row[int(mid)] / 2 if k % 2 else 0))
-            for j in range(k):
-                ax.barh(y + dy, row[j], left=left, height=0.38, color=colors[j],
-                        edgecolor=ROLE_COLORS[role] if j == 0 else "none", linewidth=0)
-                left += row[j]
-            ax.text(1.02, y + dy, role[0].upper(), va="center", fontsize=7, color=ROLE_COLORS[role],
-                    transform=ax.get_yaxis_transform())
-        ticks.append(y)
-        ticklabels.append(item + (" (R)" if next(it for it in instrument.items if it.id == item).reverse else ""))
-        y += 1
+            if (item, role) in shares.index:
+                rows.append(shares.loc[(item, role)].to_numpy(float))
+                ys.append(y + dy)
+                roles.append(role)
+    data = np.array(rows).reshape(-1, k)
+    left = -(data[:, : int(np.floor(mid))].sum(axis=1) + (data[:, int(mid)] / 2 if k % 2 else 0))
+    fig, ax = plt.subplots(figsize=(8.5, 0.65 * len(items) + 1.6))
+    for j in range(k):  # one call per response level, all bars at once
+        ax.barh(ys, data[:, j], left=left, height=0.38, color=colors[j], linewidth=0)
+        left = left + data[:, j]
+    for y, role in zip(ys, roles, strict=True):
+        ax.text(1.02, y, role[0].upper(), va="center", fontsize=7, color=ROLE_COLORS[role],
+                transform=ax.get_yaxis_transform())
     ax.axvline(0, color="#333", linewidth=0.8)
-    ax.set_yticks(ticks, ticklabels)
+    ax.set_yticks(range(len(items)), [i + (" (R)" if i in reverse else "") for i in items])
     ax.invert_yaxis()
     ax.set_xlim(-1, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))

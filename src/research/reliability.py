@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 
 GROUPS = ("all", "marketing", "sales")
 RELIABILITY_COLUMNS = ["instrument", "scale", "group", "n", "n_items", "alpha", "ci_low", "ci_high", "omega"]
@@ -70,6 +69,7 @@ def alpha_with_ci(items: pd.DataFrame, confidence: float = 0.95) -> tuple[float,
     n, k = data.shape
     if k < 2 or n < 3 or np.isclose(data.sum(axis=1).var(ddof=1), 0):
         return float("nan"), float("nan"), float("nan"), n
+    import pingouin as pg  # imported here: notebooks without reliability need not pay for it
     from scipy.stats import f
 
     alpha, _ = pg.cronbach_alpha(data=data, nan_policy="listwise", ci=confidence)

@@ -59,6 +59,19 @@ def save_figure(fig, out, name: str) -> Path:
     return path
 
 
+def show_figure(fig, out, name: str):
+    """Save a figure to ``OUT/figures/NAME.png`` and show that same PNG (one rendering, not two); close it.
+
+    Returns the IPython ``Image`` to display, so a notebook cell can end with this call.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    path = save_figure(fig, out, name)
+    plt.close(fig)
+    return Image(filename=str(path), width=min(900, int(fig.get_figwidth() * 110)))
+
+
 def show(frame: pd.DataFrame, digits: int = 2, max_rows: int = 60):
     """Display a table rounded for reading, with every text cell HTML-escaped by pandas' Styler."""
     shown = frame.head(max_rows)

@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 from scipy import stats
 
 from .compare import adjust, hedges_g
@@ -38,6 +37,8 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame) -> pd.DataFrame:
     Respondents who rated only one of the two functions on a dimension are left out of that dimension.
     Returns ``dimension``, ``source`` (rater, target, rater × target), ``F``, ``df1``, ``df2``, ``p``, ``np2``.
     """
+    import pingouin as pg
+
     rows = []
     for dim, d in ratings.groupby("dimension", sort=False):
         complete = d.groupby("respondent_id")["target"].transform("nunique") == 2
