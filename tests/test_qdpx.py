@@ -72,7 +72,7 @@ def test_xml_entity_expansion_is_refused(tmp_path):
     bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
             '<Project xmlns="urn:QDA-XML:project:1.0">&lol2;</Project>')
     path = _zip(tmp_path / "lol.qdpx", {"project.qde": bomb})
-    with pytest.raises(StudyError, match="refused or invalid XML"):
+    with pytest.raises(StudyError, match=r"entity expansion\) refused|refused or invalid XML"):
         qdpx.read_qdpx(path)
 
 

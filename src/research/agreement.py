@@ -85,8 +85,11 @@ def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     for scale in instrument.scales:
         p = pairs[pairs["scale"] == scale]
         row = {"instrument": instrument.id, "scale": scale, "n_pairs": len(p), "r": np.nan, "r_p": np.nan,
-               "icc1": np.nan, "icc1_ci_low": np.nan, "icc1_ci_high": np.nan}
-        if len(p) >= 3 and p["marketing"].std() > 0 and p["sales"].std() > 0:
+               "icc1": np.nan, "icc1_ci_low": np.nan, "icc1_ci_high": np.nan,
+               "note": "" if len(p) >= 3 else f"{len(p)} matched companies (3 needed)"}
+        if not row["note"] and not (p["marketing"].std() > 0 and p["sales"].std() > 0):
+            row["note"] = "no variance in one function's scores"
+        if not row["note"]:
             r, rp = stats.pearsonr(p["marketing"], p["sales"])
             long = p.melt(id_vars="company_id", value_vars=["marketing", "sales"], var_name="role", value_name="score")
             icc = pg.intraclass_corr(data=long, targets="company_id", raters="role", ratings="score").iloc[0]

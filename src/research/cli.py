@@ -59,7 +59,8 @@ def main(argv=None) -> int:
         print("research: interrupted; the previous report is kept", file=sys.stderr)
         return 1
     except Exception as exc:  # anything else is a failure of the run, never a half-written report
-        print(f"research: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        kept = " (no report was written; any previous report is unchanged)" if args.command == "run" else ""
+        print(f"research: failed: {type(exc).__name__}: {exc}{kept}", file=sys.stderr)
         return 1
 
 

@@ -152,8 +152,9 @@ def case_ordered(summary: pd.DataFrame, coded: pd.DataFrame, codebook, instrumen
                                           kind="stable")
         best = sentences.drop_duplicates(["company_id", "role"])
     for role in ("marketing", "sales"):
-        quotes = best[best["role"] == role].set_index("company_id")["sentence"] if len(sentences) else pd.Series(dtype=str)
-        s[f"quote_{role}"] = s["company_id"].map(quotes).fillna("")
+        part = best[best["role"] == role] if len(sentences) else pd.DataFrame(columns=["company_id", "sentence"])
+        quotes = dict(zip(part["company_id"], part["sentence"], strict=True))
+        s[f"quote_{role}"] = [quotes.get(company, "") for company in s["company_id"]]
     s = s.sort_values(["total", "gap"], ascending=[False, False], ignore_index=True)
     return s[["company_id", "band", "total", "gap", "total_marketing", "band_marketing", "total_sales", "band_sales",
               "quote_marketing", "quote_sales", "recommendations"]]

@@ -96,7 +96,7 @@ def item_comparison(responses: pd.DataFrame, instrument, seed: int = 2026, n_boo
                "n_sales": len(y), "mean_marketing": _mean(x), "mean_sales": _mean(y),
                "median_marketing": np.median(x) if len(x) else np.nan, "median_sales": np.median(y) if len(y) else np.nan,
                "test": "mann-whitney", "statistic": np.nan, "p": np.nan, "effect": "rank-biserial", "effect_size": np.nan,
-               "ci_low": np.nan, "ci_high": np.nan}
+               "ci_low": np.nan, "ci_high": np.nan, "note": _missing_note({"marketing": len(x), "sales": len(y)}, 1)}
         if len(x) and len(y):
             res = stats.mannwhitneyu(x, y, alternative="two-sided")
             row.update(statistic=float(res.statistic), p=float(res.pvalue),
@@ -106,7 +106,13 @@ def item_comparison(responses: pd.DataFrame, instrument, seed: int = 2026, n_boo
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["p"], "holm")
     table["p_bh"] = adjust(table["p"], "fdr_bh")
-    return table[ITEM_COLUMNS + ["p_bh", "ci_low", "ci_high"]]
+    return table[ITEM_COLUMNS + ["p_bh", "ci_low", "ci_high", "note"]]
+
+
+def _missing_note(counts: dict[str, int], needed: int) -> str:
+    """Why a test could not be computed ("" when it could): the groups with fewer than ``needed`` values."""
+    short = [f"{n} {role} value{'s' if n != 1 else ''}" for role, n in counts.items() if n < needed]
+    return f"not computed: {' and '.join(short)} ({needed} needed per group)" if short else ""
 
 
 def _kind(scale: str, instrument) -> str:
@@ -157,8 +163,11 @@ def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95)
                "kind": _kind(scale, instrument),
                "mean_marketing": _mean(x), "sd_marketing": _sd(x), "mean_sales": _mean(y), "sd_sales": _sd(y),
                "test": "welch-t", "statistic": np.nan, "df": np.nan, "p": np.nan, "effect": "hedges-g",
-               "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan, "mean_diff": _mean(x) - _mean(y)}
-        if len(x) > 1 and len(y) > 1 and (np.var(x) > 0 or np.var(y) > 0):
+               "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan, "mean_diff": _mean(x) - _mean(y),
+               "note": _missing_note({"marketing": len(x), "sales": len(y)}, 2)}
+        if not row["note"] and np.var(x) == 0 and np.var(y) == 0:
+            row["note"] = "no variance: every score is the same in both groups"
+        if not row["note"]:
             res = stats.ttest_ind(x, y, equal_var=False)
             g = hedges_g(x, y)
             row.update(statistic=float(res.statistic), df=float(res.df), p=float(res.pvalue), effect_size=g)
@@ -167,7 +176,7 @@ def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95)
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["p"], "holm")
     table["p_bh"] = adjust(table["p"], "fdr_bh")
-    return table[SCALE_COLUMNS + ["p_bh", "mean_diff", "kind"]]
+    return table[SCALE_COLUMNS + ["p_bh", "mean_diff", "kind", "note"]]
 
 
 def dyads(scores: pd.DataFrame, instrument) -> pd.DataFrame:
@@ -231,8 +240,11 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
                "mean_marketing": _mean(p["marketing"]),
                "mean_sales": _mean(p["sales"]), "mean_diff": _mean(d), "test": "paired-t", "statistic": np.nan,
                "df": np.nan, "p": np.nan, "wilcoxon_statistic": np.nan, "wilcoxon_p": np.nan, "effect": "cohen-dz",
-               "effect_size": np.nan, "sd_diff": _sd(d), "ci_low": np.nan, "ci_high": np.nan}
-        if len(d) > 1 and np.std(d) > 0:
+               "effect_size": np.nan, "sd_diff": _sd(d), "ci_low": np.nan, "ci_high": np.nan,
+               "note": "" if len(d) > 1 else f"{len(d)} compan{'y' if len(d) == 1 else 'ies'} with scores from both functions; 2 needed"}
+        if not row["note"] and np.std(d) == 0:
+            row["note"] = "no variance: every company's difference is the same"
+        if not row["note"]:
             res = stats.ttest_rel(p["marketing"], p["sales"])
             row.update(statistic=float(res.statistic), df=float(len(d) - 1), p=float(res.pvalue),
                        effect_size=float(np.mean(d) / np.std(d, ddof=1)))
@@ -245,7 +257,7 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["p"], "holm")
     table["p_bh"] = adjust(table["p"], "fdr_bh")
-    return table[DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high", "kind"]]
+    return table[DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high", "kind", "note"]]
 
 
 def sensitivity(n_marketing: int, n_sales: int, n_pairs: int, alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 GROUPS = ("all", "marketing", "sales")
-RELIABILITY_COLUMNS = ["instrument", "scale", "group", "n", "n_items", "alpha", "ci_low", "ci_high", "omega"]
+RELIABILITY_COLUMNS = ["instrument", "scale", "group", "n", "n_items", "alpha", "ci_low", "ci_high", "omega", "note"]
 
 
 def _wide(responses: pd.DataFrame, instrument) -> pd.DataFrame:
@@ -104,9 +104,15 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
         for group, part in _groups(wide):
             block = part[items]
             alpha, low, high, n = alpha_with_ci(block)
+            omega = omega_total(block) if len(items) >= 3 else float("nan")
+            notes = []
+            if np.isnan(alpha):
+                notes.append("alpha not computed: " + ("one item" if len(items) < 2 else
+                                                       f"{n} complete respondents (3 needed)" if n < 3 else "no variance"))
+            if np.isnan(omega):
+                notes.append("omega: no one-factor model " + ("for fewer than three items" if len(items) < 3 else "could be fitted"))
             rows.append({"instrument": instrument.id, "scale": scale, "group": group, "n": n, "n_items": len(items),
-                         "alpha": alpha, "ci_low": low, "ci_high": high,
-                         "omega": omega_total(block) if len(items) >= 3 else float("nan")})
+                         "alpha": alpha, "ci_low": low, "ci_high": high, "omega": omega, "note": "; ".join(notes)})
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
 
 

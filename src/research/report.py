@@ -75,7 +75,7 @@ def show_figure(fig, out, name: str):
 def show(frame: pd.DataFrame, digits: int = 2, max_rows: int = 60):
     """Display a table rounded for reading, with every text cell HTML-escaped by pandas' Styler."""
     shown = frame.head(max_rows)
-    return shown.style.format(precision=digits, na_rep="–").hide(axis="index")
+    return shown.style.format(precision=digits, na_rep="–", escape="html").hide(axis="index")
 
 
 def escape(text) -> str:

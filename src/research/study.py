@@ -231,6 +231,8 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
     name = config["respondents"]
     frame, _ = read_table(_file(root, config, "respondents"), name)
     _require_columns(frame, ["respondent_id", "company_id", "role"], name)
+    if frame.empty:
+        raise StudyError(name, "", "the file holds no respondents, only a header")
     frame["_row"] = np.arange(2, len(frame) + 2)
     blank = frame["respondent_id"].isna()
     for row in frame.loc[blank, "_row"]:
@@ -250,6 +252,9 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
     frame = frame[frame["role"].notna()].copy()
     for _, row in frame[frame["company_id"].isna()].iterrows():
         log.add(name, row["respondent_id"], "company_id", "", "blank_id", "kept; left out of company and dyad analyses")
+    if frame.empty:
+        raise StudyError(name, "column 'role'", "no respondent with a known role: nothing to analyse "
+                         f"(roles in study.yaml: {', '.join(config['roles'])})")
     frame["role"] = frame["role"].astype("string")
     cols = ["respondent_id", "company_id", "role"] + [c for c in frame.columns if c not in
                                                       {"respondent_id", "company_id", "role", "_row"}]

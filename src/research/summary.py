@@ -30,6 +30,14 @@ def _figure(out: Path, pattern: str) -> Path | None:
     return found[0] if found else None
 
 
+def _largest(frame: pd.DataFrame | None, column: str):
+    """The row with the largest absolute value of ``column``; None when no row has a value."""
+    if frame is None:
+        return None
+    frame = frame.dropna(subset=[column])
+    return None if frame.empty else frame.loc[frame[column].abs().idxmax()]
+
+
 def _stages(out) -> Finding | None:
     s = _table(out, "company_summary")
     if s is None or s.empty:
@@ -68,10 +76,9 @@ def _largest_scale(out, alpha) -> Finding | None:
         return None
     main = s.loc[s["kind"] == "total", "instrument"]
     sub = s[(s["kind"] == "subscale") & (s["instrument"] == (main.iloc[0] if len(main) else s["instrument"].iloc[0]))]
-    sub = sub.dropna(subset=["effect_size"])
-    if sub.empty:
+    row = _largest(sub, "effect_size")
+    if row is None:
         return None
-    row = sub.loc[sub["effect_size"].abs().idxmax()]
     who = "marketing" if row["effect_size"] > 0 else "sales"
     return Finding(f"The sides differ most on {escape(row['scale']).replace('_', ' ')}",
                    f"On {escape(row['scale']).replace('_', ' ')} ({escape(row['instrument'])}), {who} gives the higher rating: "
@@ -81,11 +88,9 @@ def _largest_scale(out, alpha) -> Finding | None:
 
 
 def _themes(out, alpha) -> Finding | None:
-    t = _table(out, "theme_by_role")
-    if t is None or t.empty or t["p"].isna().all():
+    row = _largest(_table(out, "theme_by_role"), "effect_size")
+    if row is None:
         return None
-    t = t.dropna(subset=["effect_size"])
-    row = t.loc[t["effect_size"].abs().idxmax()]
     more, less = ("marketing", "sales") if row["effect_size"] > 0 else ("sales", "marketing")
     caution = "" if row["p_holm"] < alpha else " (not significant after Holm's adjustment: treat as a lead to follow)"
     return Finding(f"In interviews, {more} raises “{escape(row['label'])}” far more often",
@@ -111,10 +116,9 @@ def _advice(out) -> Finding | None:
 
 
 def _thought_worlds(out, alpha) -> Finding | None:
-    g = _table(out, "perception_gaps")
-    if g is None or g.empty:
+    row = _largest(_table(out, "perception_gaps"), "effect_size")
+    if row is None:
         return None
-    row = g.loc[g["gap"].abs().idxmax()]
     other = "sales" if row["rated_function"] == "marketing" else "marketing"
     return Finding("Each side sees itself differently from how the other sees it",
                    f"The largest gap: {escape(row['rated_function'])} rates its own {escape(row['dimension']).replace('_', ' ')} at "
@@ -127,6 +131,8 @@ def _reliability(out) -> Finding | None:
     if r is None or r.empty:
         return None
     allr = r[r["group"] == "all"].dropna(subset=["alpha"])
+    if allr.empty:
+        return None
     weak = allr[allr["alpha"] < 0.7]
     return Finding("The scales measure reliably enough" if weak.empty else "Some scales measure less reliably",
                    f"Cronbach's alpha ranges from {bounded(allr['alpha'].min())} to {bounded(allr['alpha'].max())} across "

@@ -70,8 +70,10 @@ def prevalence_by_role(units: pd.DataFrame, codebook, unit: str = "interviews") 
         if n1 and n2:
             row["p"] = float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue)
             row["effect_size"] = cohen_h(k1 / n1, k2 / n2)
+            row["note"] = ""
         else:
             row["p"], row["effect_size"] = np.nan, np.nan
+            row["note"] = f"not computed: no {'marketing' if not n1 else 'sales'} {unit}"
         rows.append(row)
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["p"], "holm")

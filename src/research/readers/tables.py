@@ -130,6 +130,15 @@ def check_zip(path: Path, name: str) -> None:
                     raise StudyError(name, f"archive member '{member}'", "compression ratio too high (zip bomb?); refused")
             if total > MAX_UNPACKED_BYTES:
                 raise StudyError(name, "", f"unpacks to {total} bytes, over the {MAX_UNPACKED_BYTES}-byte limit; refused")
+            for info in zf.infolist():
+                # Office and REFI-QDA XML never declare a DTD; one that does may expand entities (billion laughs)
+                # or fetch external ones, so it is refused before any parser sees it.
+                if info.filename.lower().endswith((".xml", ".rels", ".qde")):
+                    with zf.open(info) as fh:
+                        head = fh.read(65536)  # the prolog, where a DTD must stand
+                    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+                        raise StudyError(name, f"archive member '{info.filename}'",
+                                         "XML with a document type declaration (entity expansion) refused")
     except zipfile.BadZipFile:
         raise StudyError(name, "", "not a valid zip-based Office file") from None
 
