@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -109,6 +110,26 @@ def _import_id(cell: str):
         return None
 
 
+_ROOT_ELEMENT = re.compile(rb"<[A-Za-z_]")
+
+
+def _declares_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML member's prolog (everything before its root element) declares a DTD or an entity."""
+    prolog = b""
+    with zf.open(info) as fh:
+        while len(prolog) < (1 << 20):
+            chunk = fh.read(4096)
+            if not chunk:
+                break
+            prolog += chunk
+            root = _ROOT_ELEMENT.search(prolog)
+            if root:
+                prolog = prolog[: root.start()]
+                break
+    upper = prolog.upper()
+    return b"<!DOCTYPE" in upper or b"<!ENTITY" in upper
+
+
 def check_zip(path: Path, name: str) -> None:
     """Refuse archives (xlsx, docx, qdpx) that would unpack to too much or escape their folder.
 
@@ -133,12 +154,9 @@ def check_zip(path: Path, name: str) -> None:
             for info in zf.infolist():
                 # Office and REFI-QDA XML never declare a DTD; one that does may expand entities (billion laughs)
                 # or fetch external ones, so it is refused before any parser sees it.
-                if info.filename.lower().endswith((".xml", ".rels", ".qde")):
-                    with zf.open(info) as fh:
-                        head = fh.read(65536)  # the prolog, where a DTD must stand
-                    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-                        raise StudyError(name, f"archive member '{info.filename}'",
-                                         "XML with a document type declaration (entity expansion) refused")
+                if info.filename.lower().endswith((".xml", ".rels", ".qde")) and _declares_dtd(zf, info):
+                    raise StudyError(name, f"archive member '{info.filename}'",
+                                     "XML with a document type declaration (entity expansion) refused")
     except zipfile.BadZipFile:
         raise StudyError(name, "", "not a valid zip-based Office file") from None
 
