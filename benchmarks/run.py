@@ -159,16 +159,16 @@ def main() -> int:
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = results[-1]
         print(f"{size:g}x: {r['total']:.2f} s, peak {r['peak_mb']:.0f} MB", flush=True)
-    lines = [f"# Benchmark results\n", f"Machine: {machine()}. Command: `make bench` (`python benchmarks/run.py`).\n",
+    lines = ["# Benchmark results\n", f"Machine: {machine()}. Command: `make bench` (`python benchmarks/run.py`).\n",
              "## The analysis, stage by stage (seconds, one process, imports excluded)\n"]
     header = "| stage | " + " | ".join(f"{r['size']:g}x" for r in results) + " | " + " | ".join(
-        f"{b['size']:g}x/{a['size']:g}x" for a, b in zip(results, results[1:])) + " |"
+        f"{b['size']:g}x/{a['size']:g}x" for a, b in zip(results, results[1:], strict=False)) + " |"
     lines += [header, "|" + "---|" * (1 + 2 * len(results) - 1)]
     ratios_ok = True
     for stage in STAGES:
         cells = [f"{r['stages'].get(stage, 0):.3f}" for r in results]
         ratios = []
-        for a, b in zip(results, results[1:]):
+        for a, b in zip(results, results[1:], strict=False):
             ta, tb = a["stages"].get(stage, 0), b["stages"].get(stage, 0)
             ratio = tb / ta if ta > 0 else float("nan")
             scale = b["size"] / a["size"]
@@ -178,7 +178,7 @@ def main() -> int:
             ratios.append(f"{ratio:.1f}{'' if ok else ' (!)'}")
         lines.append(f"| {stage} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     lines.append("| **total** | " + " | ".join(f"**{r['total']:.2f}**" for r in results) + " | " + " | ".join(
-        f"{b['total'] / a['total']:.1f}" for a, b in zip(results, results[1:])) + " |")
+        f"{b['total'] / a['total']:.1f}" for a, b in zip(results, results[1:], strict=False)) + " |")
     lines.append("| peak memory (MB) | " + " | ".join(f"{r['peak_mb']:.0f}" for r in results) + " |" + " |" * (len(results) - 1))
     lines.append("| companies / respondents / interviews | " + " | ".join(
         f"{r['companies']} / {r['respondents']} / {r['interviews']}" for r in results) + " |" + " |" * (len(results) - 1))
@@ -194,7 +194,10 @@ def main() -> int:
         notebooks = list_notebooks(ROOT / "notebooks")
         jobs = max(2, os.cpu_count() or 2)
         stage1 = sum(1 for p in notebooks if json.loads(p.read_text())["metadata"].get("research", {}).get("stage", 1) == 1)
-        floor = floor_seconds(len(notebooks), jobs)
+        from research.pipeline import _kernel_stderr_to
+
+        with _kernel_stderr_to(Path(tempfile.mkdtemp()) / "kernels.log"):  # kernels' transport warnings
+            floor = floor_seconds(len(notebooks), jobs)
         runs = [time_run() for _ in range(2)]
         run_s = min(runs)
         lines += ["## `research run` on the demo\n",

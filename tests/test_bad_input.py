@@ -13,7 +13,7 @@ import yaml
 from research import cli
 from research.study import read_study
 
-from .conftest import SMALL_INSTRUMENT, write_study
+from .conftest import SMALL_INSTRUMENT
 
 
 def run_cli(args, tmp_path, monkeypatch, capsys):
@@ -196,7 +196,7 @@ def test_an_item_answered_by_nobody_gives_missing_statistics_with_a_reason(small
 
 
 def test_only_one_function_gives_missing_comparisons_with_a_reason(small_study):
-    from research import compare, companies
+    from research import companies, compare
 
     respondents = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"], "company_id": ["A", "A", "B", "B"],
                                 "role": ["marketing"] * 4})

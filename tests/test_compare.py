@@ -44,7 +44,7 @@ def mwu_by_hand(x, y):
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(7)
-    rows, scores = [], []
+    rows, _scores = [], []
     companies = [f"K{i:02d}" for i in range(30)]
     rid = 0
     for c_i, company in enumerate(companies):

@@ -56,9 +56,9 @@ def test_vtt_voice_tags_merge_one_turn_split_over_many_cues(tmp_path):
 
 def test_zoom_style_name_prefixes_in_vtt_and_srt_with_crlf_and_bom(tmp_path):
     srt = tmp_path / "zoom.srt"
-    srt.write_bytes(b"\xef\xbb\xbf" + ("1\r\n00:00:01,000 --> 00:00:02,000\r\nInterviewer: Hello.\r\n\r\n"
-                                      "2\r\n00:00:02,000 --> 00:00:03,000\r\nBo Li: Hi there.\r\n\r\n"
-                                      "3\r\n00:00:03,000 --> 00:00:04,000\r\nBo Li: More.\r\n").encode())
+    srt.write_bytes(b"\xef\xbb\xbf" + (b"1\r\n00:00:01,000 --> 00:00:02,000\r\nInterviewer: Hello.\r\n\r\n"
+                                      b"2\r\n00:00:02,000 --> 00:00:03,000\r\nBo Li: Hi there.\r\n\r\n"
+                                      b"3\r\n00:00:03,000 --> 00:00:04,000\r\nBo Li: More.\r\n"))
     turns = read_transcript(srt).turns
     assert turns[["speaker", "text"]].values.tolist() == [["Interviewer", "Hello."], ["Bo Li", "Hi there. More."]]
 

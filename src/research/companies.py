@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .privacy import personal_columns
-from .themes import theme_sentences
+from .themes import interviews_with_themes, theme_sentences
 
 SUMMARY_COLUMNS = ["company_id", "instrument", "n_marketing", "n_sales", "total_marketing", "total_sales", "total", "gap",
                    "band_marketing", "band_sales", "band", "recommendations"]
@@ -121,8 +121,6 @@ def company_summary(study) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def themes_by_stage(coded: pd.DataFrame, interviews: pd.DataFrame, summary: pd.DataFrame, codebook) -> pd.DataFrame:
     """Joint display: share of interviews raising each theme, by the company's stage (statistics by themes)."""
-    from .themes import interviews_with_themes
-
     if coded.empty or summary.empty:
         return pd.DataFrame(columns=["theme", "label", "band", "interviews", "with_theme", "share"])
     units = interviews_with_themes(coded, interviews, codebook)

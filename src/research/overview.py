@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .quality import PROBLEMS, QUALITY_COLUMNS
+from .quality import PROBLEMS
 
 PROBLEM_WORDS = {
     "out_of_range": "an answer outside the response scale",

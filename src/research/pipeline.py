@@ -182,7 +182,7 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
         params = {"study_dir": str(root.resolve()), "processed_dir": str(processed.resolve()), "out_dir": str(tmp.resolve()),
                   "seed": seed, "alpha": alpha}
         jobs = jobs or max(2, os.cpu_count() or 2)
-        when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         footer = _provenance(parsed.name, parsed.checksums, when)
         exporter = _html_exporter()
         with _kernel_stderr_to(tmp / "kernels.log"):

@@ -232,12 +232,12 @@ def export_study(study, coded: pd.DataFrame, path) -> Path:
     names = speaker_map(study.turns, study.respondents)
     redact = redactor(study)
     texts, selections = {}, {}
+    labels = {(r.interview_id, r.speaker): r.pseudonym for r in names.itertuples()}
     for iid, turns in study.turns.groupby("interview_id", sort=False):
-        mapping = dict(zip(names.loc[names["interview_id"] == iid, "speaker"], names.loc[names["interview_id"] == iid, "pseudonym"], strict=True))
         lines, spans, pos = [], {}, 0
         for t in turns.itertuples():
             # "Sales VP (C-014): ..." - a speaker label the plain-text transcript reader recognises again.
-            label = mapping.get(t.speaker, "Speaker").replace(", ", " (", 1)
+            label = labels.get((iid, t.speaker), "Speaker").replace(", ", " (", 1)
             label = label + ")" if "(" in label else label
             line = f"{label}: {redact.redact(t.text)}"
             spans[t.turn] = (pos, pos + len(line))
@@ -248,17 +248,17 @@ def export_study(study, coded: pd.DataFrame, path) -> Path:
     by_interview = {iid: part for iid, part in coded.groupby("interview_id")}
     manual = study.manual_codes
     cases = _sub(project, "Cases")
+    interviewee = names[names["pseudonym"] != "Interviewer"].drop_duplicates("interview_id")
+    case_names = dict(zip(interviewee["interview_id"], interviewee["pseudonym"], strict=True))
     for iv in study.interviews.itertuples():
-        case = _sub(cases, "Case", guid=_guid("case", iv.respondent_id), name=names.loc[
-            (names["interview_id"] == iv.interview_id) & (names["pseudonym"] != "Interviewer"), "pseudonym"].head(1).squeeze()
-            if len(names) else iv.respondent_id)
+        case = _sub(cases, "Case", guid=_guid("case", iv.respondent_id), name=case_names.get(iv.interview_id, "Respondent"))
         for var, value in (("role", iv.role), ("company_id", iv.company_id)):
             vv = _sub(case, "VariableValue")
             _sub(vv, "VariableRef", targetGUID=_guid("variable", var))
             _sub(vv, "TextValue").text = str(value)
         _sub(case, "SourceRef", targetGUID=_guid("source", iv.interview_id))
     sources = _sub(project, "Sources")
-    for iid, text in texts.items():
+    for iid in texts:
         src = _sub(sources, "TextSource", guid=_guid("source", iid), name=iid, plainTextPath=f"internal://{_guid('source', iid)}.txt")
         spans = selections[iid]
         applied = []
