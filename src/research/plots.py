@@ -200,12 +200,16 @@ def theme_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     """Theme × role heatmap of the share of segments coded with each theme (NVivo's matrix coding)."""
     grid = matrix.pivot(index="label", columns="role", values="segment_share")
     order = matrix.drop_duplicates("label")["label"]
-    grid = grid.reindex(order)
-    fig, ax = plt.subplots(figsize=(5, 0.34 * len(grid) + 1.4))
-    sns.heatmap(grid, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=ax, linewidths=0.5)
-    ax.set_xlabel("")
+    return _share_heatmap(grid.reindex(order), "Blues", "Share of segments coded with each theme", "", width=5)
+
+
+def _share_heatmap(grid: pd.DataFrame, cmap: str, title: str, xlabel: str, width: float) -> plt.Figure:
+    """A heatmap of shares, one row per theme, annotated in percent."""
+    fig, ax = plt.subplots(figsize=(width, 0.34 * len(grid) + 1.5))
+    sns.heatmap(grid, annot=True, fmt=".0%", cmap=cmap, cbar=False, ax=ax, linewidths=0.5)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("")
-    ax.set_title("Share of segments coded with each theme")
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -241,10 +245,4 @@ def stage_theme_heatmap(table: pd.DataFrame, band_order: list[str]) -> plt.Figur
     grid = grid.reindex(index=table.drop_duplicates("label")["label"], columns=[b for b in band_order if b in grid.columns])
     counts = table.drop_duplicates("band").set_index("band")["interviews"]
     grid.columns = [f"{b}\n(n = {counts[b]})" for b in grid.columns]
-    fig, ax = plt.subplots(figsize=(6.5, 0.34 * len(grid) + 1.6))
-    sns.heatmap(grid, annot=True, fmt=".0%", cmap="Purples", cbar=False, ax=ax, linewidths=0.5)
-    ax.set_xlabel("company stage")
-    ax.set_ylabel("")
-    ax.set_title("What interviewees raise, by their company's stage")
-    fig.tight_layout()
-    return fig
+    return _share_heatmap(grid, "Purples", "What interviewees raise, by their company's stage", "company stage", width=6.5)
