@@ -169,3 +169,14 @@ def test_missing_group_gives_missing_statistics_not_a_crash(data):
     only_marketing = scores[scores["role"] == "marketing"]
     assert compare.scale_comparison(only_marketing, INST)["p"].isna().all()
     assert compare.dyad_comparison(only_marketing, INST)["n_pairs"].eq(0).all()
+
+
+def test_likert_shares_keep_every_level_when_one_is_empty():
+    from research.plots import likert_shares
+
+    r = pd.DataFrame({"respondent_id": list("abcd"), "role": ["marketing", "marketing", "sales", "sales"],
+                      "instrument": "t", "item": "A1", "keyed": [1.0, 5.0, 5.0, 5.0]})
+    shares = likert_shares(r, INST)
+    assert list(shares.columns) == [1, 2, 3, 4, 5]
+    assert shares.loc[("A1", "marketing")].tolist() == [0.5, 0, 0, 0, 0.5]
+    assert shares.loc[("A1", "sales")].tolist() == [0, 0, 0, 0, 1.0]

@@ -64,6 +64,7 @@ def quality_overview(quality: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from research.quality import QUALITY_COLUMNS
     >>> log = pd.DataFrame([["s.csv", "R1", "Q1", "9", "out_of_range", "set to missing"]], columns=QUALITY_COLUMNS)
     >>> quality_overview(log)[["problem", "count"]].values.tolist()
     [['out_of_range', 1]]

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,7 +143,7 @@ def _swap_into_place(tmp: Path, folder: Path) -> None:
     """Replace ``folder`` by ``tmp`` so that a reader never sees a half-written folder."""
     old = None
     if folder.exists():
-        old = folder.with_name(f".{folder.name}.old-{next(tempfile._get_candidate_names())}")
+        old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
         folder.rename(old)
     tmp.rename(folder)
     if old is not None:
