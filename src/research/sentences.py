@@ -64,7 +64,8 @@ def coverage_sentence(coverage: pd.DataFrame) -> str:
     one = int(by.get("marketing only", 0) + by.get("sales only", 0))
     total = both + one
     return (f"{both} of {total} companies have answers from both functions and can be compared as matched pairs; "
-            f"{plural(one, 'company', 'companies')} only one side answered, so they count in the role comparisons but not in the paired ones.")
+            f"in {plural(one, 'company', 'companies')} only one side answered, so "
+            f"{'it counts' if one == 1 else 'they count'} in the role comparisons but not in the paired ones.")
 
 
 def quality_sentence(quality: pd.DataFrame) -> str:
