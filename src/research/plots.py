@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import matplotlib
 
-matplotlib.use("Agg") if not matplotlib.get_backend().lower().startswith(("module://", "inline")) else None
+if not matplotlib.get_backend().lower().startswith(("module://", "inline")):  # no display outside a notebook
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

@@ -70,20 +70,13 @@ def speaker_map(turns: pd.DataFrame, respondents: pd.DataFrame) -> pd.DataFrame:
 
 
 def known_names(turns: pd.DataFrame, respondents: pd.DataFrame) -> list[str]:
-    """Names to redact: every speaker label and every value of a personal column, with their parts."""
+    """Names to redact: every speaker label and every value of a personal column, but not generic labels
+    such as "Interviewer" or e-mail addresses (those are redacted by pattern). :class:`Redactor` splits them into words."""
     names = set(turns["speaker"].dropna().astype(str)) if len(turns) else set()
     for col in personal_columns(respondents):
         names |= set(respondents[col].dropna().astype(str))
     generic = {"interviewer", "speaker", "moderator", "respondent", ""}
-    parts = set()
-    for name in names:
-        if "@" in name:
-            continue
-        for token in re.split(r"[\s,]+", name):
-            if len(token) >= 3 and token[:1].isupper() and token.lower() not in generic:
-                parts.add(token)
-    full = {n for n in names if n.strip().lower() not in generic and "@" not in n}
-    return sorted(full | parts, key=len, reverse=True)
+    return sorted(n for n in names if n.strip().lower() not in generic and "@" not in n)
 
 
 class Redactor:

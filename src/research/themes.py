@@ -164,12 +164,10 @@ def representative_quotes(coded: pd.DataFrame, codebook, per_role: int = 2, sent
     rows = []
     for theme in codebook.theme_ids:
         hits = sentences[sentences[theme]].sort_values(["rank", "interview_id", "segment"], kind="stable")
-        best = hits.drop_duplicates(["role", "interview_id"]).groupby("role", sort=True).head(per_role)
+        best = hits.drop_duplicates(["role", "interview_id"]).groupby("role").head(per_role).sort_values("role", kind="stable")
         rows.append(pd.DataFrame({"theme": theme, "role": best["role"], "interview_id": best["interview_id"],
                                   "segment": best["segment"], "speaker": best["speaker"], "quote": best["sentence"]}))
-    out = pd.concat(rows, ignore_index=True)
-    return out.sort_values(["theme", "role"], key=lambda s: s.map({t: i for i, t in enumerate(codebook.theme_ids)})
-                           if s.name == "theme" else s, kind="stable").reset_index(drop=True)
+    return pd.concat(rows, ignore_index=True)  # themes in codebook order, roles sorted within each
 
 
 def sentiment(coded: pd.DataFrame) -> pd.DataFrame:

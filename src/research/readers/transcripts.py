@@ -108,10 +108,8 @@ def _captions(text: str, fmt: str) -> Transcript:
         start = _seconds(cap.start)
         for n, line in enumerate(raw.split("\n")):
             clean = _TAG.sub("", line).strip()
-            if voice and n == 0:
-                pieces.append((voice.group(1).strip(), clean, start))
-            elif voice:
-                pieces.append((voice.group(1).strip(), clean, start))
+            if voice:
+                pieces.append((voice.group(1).strip(), clean, start if n == 0 else None))
             else:
                 speaker, clean = _split_speaker(clean)
                 pieces.append((speaker, clean, start if n == 0 else None))
