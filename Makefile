@@ -21,7 +21,8 @@ setup: $(STAMP)  ## create .venv and install the toolkit with its test tools
 report: $(STAMP)  ## run every notebook on the demo study; HTML in reports/demo/index.html
 	$(BIN)/research run
 
-test: $(STAMP)  ## unit tests, then every notebook executed on the demo with nbval
+test: $(STAMP)  ## the layer contract, unit tests, then every notebook executed on the demo with nbval
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:randomly notebooks
 
@@ -35,10 +36,11 @@ bench: $(STAMP)  ## time each stage at 1x, 10x, 100x the demo; writes benchmarks
 	$(BIN)/python benchmarks/run.py
 
 demo: $(STAMP)  ## rewrite the bundled demo study from its generator (fixed seed)
-	rm -rf data/raw/demo && $(BIN)/python -m research.demo --out data/raw/demo
+	rm -rf data/raw/demo && $(BIN)/python -m research.run.demo --out data/raw/demo
 
-lint: $(STAMP)  ## ruff over the package and tests
+lint: $(STAMP)  ## ruff and the layer contract (import-linter)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 
 clean:  ## remove reports, processed data and the virtual environment
 	rm -rf reports data/processed/*/ $(VENV)

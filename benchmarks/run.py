@@ -42,8 +42,9 @@ def one_size(size: float) -> dict:
     import webvtt  # noqa: F401
     from docx.oxml import parse_xml  # noqa: F401
 
-    from research import companies, compare, interviews, study, survey, themes
-    from research.quality import QualityLog
+    from research.analysis import companies, compare, interviews, survey, themes
+    from research.inputs import study
+    from research.inputs.quality import QualityLog
 
     folder = STUDIES / f"x{size:g}"
     times: dict[str, float] = {}
@@ -145,8 +146,8 @@ def main() -> int:
         print(json.dumps(one_size(args.one)))
         return 0
     sys.path.insert(0, str(ROOT / "src"))
-    from research.demo import write_demo
-    from research.pipeline import list_notebooks
+    from research.run.demo import write_demo
+    from research.run.pipeline import list_notebooks
 
     results = []
     for size in args.sizes:
@@ -194,9 +195,9 @@ def main() -> int:
         notebooks = list_notebooks(ROOT / "notebooks")
         jobs = max(2, os.cpu_count() or 2)
         stage1 = sum(1 for p in notebooks if json.loads(p.read_text())["metadata"].get("research", {}).get("stage", 1) == 1)
-        from research.pipeline import _kernel_stderr_to
+        from research.run.pipeline import kernel_stderr_to
 
-        with _kernel_stderr_to(Path(tempfile.mkdtemp()) / "kernels.log"):  # kernels' transport warnings
+        with kernel_stderr_to(Path(tempfile.mkdtemp()) / "kernels.log"):  # kernels' transport warnings
             floor = floor_seconds(len(notebooks), jobs)
         runs = [time_run() for _ in range(2)]
         run_s = min(runs)

@@ -31,7 +31,7 @@ def demo_copy(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_study():
-    from research.study import read_study
+    from research.inputs.study import read_study
 
     return read_study(DEMO)
 

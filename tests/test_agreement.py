@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research import agreement
-from research.instruments import instrument_from_dict
+from research.analysis import agreement
+from research.spec.instruments import instrument_from_dict
 
 INST = instrument_from_dict({
     "id": "t", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "a"}],

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from research import cli
-from research.study import read_study
+from research.inputs.study import read_study
 
 from .conftest import SMALL_INSTRUMENT
 
@@ -183,7 +183,7 @@ def test_blank_ids_are_logged_and_left_out(small_study):
 
 
 def test_an_item_answered_by_nobody_gives_missing_statistics_with_a_reason(small_study):
-    from research import compare, reliability
+    from research.analysis import compare, reliability
 
     survey = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"], "M1": [5, 4, 3, 2], "M2": [1, 2, 3, 4],
                            "M3": ["", "", "", ""], "M4": [4, 3, 2, 1]})
@@ -196,7 +196,7 @@ def test_an_item_answered_by_nobody_gives_missing_statistics_with_a_reason(small
 
 
 def test_only_one_function_gives_missing_comparisons_with_a_reason(small_study):
-    from research import companies, compare
+    from research.analysis import companies, compare
 
     respondents = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"], "company_id": ["A", "A", "B", "B"],
                                 "role": ["marketing"] * 4})

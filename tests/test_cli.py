@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from research.study import checksum_folder
+from research.files import checksum_folder
 
 
 def research(*args, cwd):

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research import companies
-from research.decisions import decision_table_from_dict, load_decision_table
-from research.quality import StudyError
+from research.analysis import companies
+from research.errors import StudyError
+from research.spec.decisions import decision_table_from_dict, load_decision_table
 
 
 def band(total):

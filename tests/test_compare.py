@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from research import compare
-from research.instruments import instrument_from_dict
+from research.analysis import compare, effects
+from research.spec.instruments import instrument_from_dict
 
 INST = instrument_from_dict({
     "id": "t", "response_scale": {"min": 1, "max": 5}, "min_answered": 0.5,
@@ -62,7 +62,7 @@ def data():
                 rows.append({"respondent_id": f"r{rid}", "company_id": company, "role": role, "instrument": "t",
                              "item": item, "subscale": item[0].lower(), "keyed": value})
     responses = pd.DataFrame(rows)
-    from research.study import score_all
+    from research.inputs.study import score_all
 
     return responses, score_all(responses.assign(value=responses["keyed"]), [INST])
 
@@ -93,9 +93,9 @@ def test_bootstrap_interval_is_seeded_and_count_based_u_equals_pair_counting():
     levels = np.union1d(x, y)
     cx = np.array([(x == v).sum() for v in levels])
     cy = np.array([(y == v).sum() for v in levels])
-    assert compare._u_from_counts(cx, cy) == pytest.approx(mwu_by_hand(x, y)[0])
-    a = compare.bootstrap_rank_biserial(x, y, np.random.default_rng(5))
-    b = compare.bootstrap_rank_biserial(x, y, np.random.default_rng(5))
+    assert effects.u_from_counts(cx, cy) == pytest.approx(mwu_by_hand(x, y)[0])
+    a = effects.bootstrap_rank_biserial(x, y, np.random.default_rng(5))
+    b = effects.bootstrap_rank_biserial(x, y, np.random.default_rng(5))
     assert a == b and a[0] < a[1]
 
 
@@ -150,7 +150,7 @@ def test_dyads_pair_by_company_average_several_respondents_and_ignore_row_order(
 
 
 def test_dz_interval_inverts_the_noncentral_t():
-    low, high = compare.dz_interval(3.0, 25)
+    low, high = effects.dz_interval(3.0, 25)
     assert stats.nct.cdf(3.0, 24, low * 5) == pytest.approx(0.975, abs=1e-6)
     assert stats.nct.cdf(3.0, 24, high * 5) == pytest.approx(0.025, abs=1e-6)
 
@@ -172,7 +172,7 @@ def test_missing_group_gives_missing_statistics_not_a_crash(data):
 
 
 def test_likert_shares_keep_every_level_when_one_is_empty():
-    from research.plots import likert_shares
+    from research.report.figures import likert_shares
 
     r = pd.DataFrame({"respondent_id": list("abcd"), "role": ["marketing", "marketing", "sales", "sales"],
                       "instrument": "t", "item": "A1", "keyed": [1.0, 5.0, 5.0, 5.0]})

@@ -10,7 +10,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from research import cli, pipeline
+from research import cli
+from research.run import pipeline
 
 from .conftest import DEMO
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.instruments import instrument_from_dict, keyed, load_instrument, score
-from research.quality import StudyError
+from research.errors import StudyError
+from research.spec.instruments import instrument_from_dict, keyed, load_instrument, score
 
 from .conftest import SMALL_INSTRUMENT
 

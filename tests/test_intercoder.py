@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research import intercoder
+from research.analysis import intercoder
 
 
 def kappa_by_hand(x, y):

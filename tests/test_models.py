@@ -8,8 +8,8 @@ import pytest
 import statsmodels.formula.api as smf
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-from research import agreement, models
-from research.instruments import instrument_from_dict
+from research.analysis import agreement, models
+from research.spec.instruments import instrument_from_dict
 
 
 def test_ordinal_logit_on_the_collapsed_table_equals_the_fit_on_individual_answers(demo_study):

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from research.companies import company_attributes
-from research.privacy import Redactor, personal_columns, respondent_pseudonyms, speaker_map
+from research.analysis.companies import company_attributes
+from research.inputs.privacy import Redactor, personal_columns, respondent_pseudonyms, speaker_map
 
 
 def test_redactor_removes_full_names_parts_possessives_and_emails():

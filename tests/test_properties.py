@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from research import cli
-from research.quality import StudyError
-from research.study import read_study
+from research.errors import StudyError
+from research.inputs.study import read_study
 
 from .conftest import SMALL_INSTRUMENT, write_study
 

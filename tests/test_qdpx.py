@@ -4,8 +4,10 @@ import zipfile
 
 import pytest
 
-from research import interviews, qdpx
-from research.quality import StudyError
+from research.analysis import interviews
+from research.errors import StudyError
+from research.inputs import qdpx
+from research.report import qdpx_export
 
 
 def test_nvivo_project_imports_sources_codes_and_coders(real):
@@ -24,7 +26,7 @@ def test_nvivo_project_imports_sources_codes_and_coders(real):
 
 def test_export_round_trips_sources_codes_coders_and_cases(demo_study, tmp_path):
     coded = interviews.coded_segments(demo_study)
-    path = qdpx.export_study(demo_study, coded, tmp_path / "coded.qdpx")
+    path = qdpx_export.export_study(demo_study, coded, tmp_path / "coded.qdpx")
     back = qdpx.read_qdpx(path)
     assert set(back.sources["name"]) == set(demo_study.interviews["interview_id"])
     assert list(back.codes["name"]) == [t.label for t in demo_study.codebook.themes]

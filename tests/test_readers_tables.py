@@ -4,8 +4,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from research.quality import StudyError
-from research.readers.tables import read_table
+from research.errors import StudyError
+from research.inputs.tables import read_table
 
 
 def test_csv_ids_stay_strings_with_leading_zeros(tmp_path):

@@ -3,7 +3,7 @@
 import docx
 import pytest
 
-from research.readers.transcripts import TranscriptError, read_transcript
+from research.inputs.transcripts import TranscriptError, read_transcript
 
 READABLE = {  # file -> (turns, first words of the merged text, a warning expected)
     "sample.vtt": (1, "Caption text #1 Caption text #2", False),

@@ -6,7 +6,7 @@ import pingouin as pg
 import pytest
 from scipy import stats
 
-from research.reliability import alpha_with_ci, item_statistics, omega_total
+from research.analysis.reliability import alpha_with_ci, item_statistics, omega_total
 
 
 def alpha_by_hand(x: np.ndarray) -> float:

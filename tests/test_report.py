@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.study import checksum_folder
+from research.files import checksum_folder
 
 from .conftest import DEMO, ROOT
 
@@ -132,7 +132,7 @@ def _texts_under(folder: Path):
 
 
 def test_no_speaker_respondent_name_or_email_in_any_report_file(demo_report):
-    from research.study import read_study
+    from research.inputs.study import read_study
 
     study = read_study(demo_report["study"])
     names = set(study.turns["speaker"]) - {"Interviewer"}

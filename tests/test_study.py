@@ -4,8 +4,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from research.quality import QUALITY_COLUMNS, StudyError
-from research.study import checksum_folder, read_study
+from research.errors import StudyError
+from research.files import checksum_folder
+from research.inputs.quality import QUALITY_COLUMNS
+from research.inputs.study import read_study
 
 from .conftest import SMALL_INSTRUMENT
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from research import interviews, themes
-from research.codebook import codebook_from_dict, load_codebook
+from research.analysis import interviews, themes
+from research.spec.codebook import codebook_from_dict, load_codebook
 
 from .test_compare import holm
 

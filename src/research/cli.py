@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from research import __version__
 
 EPILOG = """exit status: 0 success; 2 a fatal problem with the study's files (the message names the file
 and the column, row or key; nothing is written); 1 any other failure (the previous report is kept)."""
@@ -42,12 +42,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from .quality import StudyError
+    from research.errors import StudyError
 
     try:
         if args.command == "validate":
             return _validate(args)
-        from .pipeline import run
+        from research.run.pipeline import run
 
         run(args.study, out=args.out, processed=args.processed, jobs=args.jobs, seed=args.seed, alpha=args.alpha,
             progress=None if args.quiet else print)
@@ -65,9 +65,9 @@ def main(argv=None) -> int:
 
 
 def _validate(args) -> int:
-    from .paths import default_reports, demo_study
-    from .report import save_table
-    from .study import read_study
+    from research.inputs.study import read_study
+    from research.paths import default_reports, demo_study
+    from research.report.tables import save_table
 
     study = read_study(Path(args.study) if args.study else demo_study())
     out = Path(args.out) if args.out else default_reports(study.slug)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .tables import check_zip, decode_text
+from research.inputs.tables import check_zip, decode_text
 
 TURN_COLUMNS = ["turn", "speaker", "text", "start"]
 
@@ -42,7 +42,7 @@ class Transcript:
         return pd.DataFrame(self.records, columns=TURN_COLUMNS)
 
 
-def _split_speaker(line: str) -> tuple[str | None, str]:
+def split_speaker(line: str) -> tuple[str | None, str]:
     m = _SPEAKER.match(line)
     if m and not m.group(1).lower().startswith(("http", "www")):
         return m.group(1).strip(), m.group(2).strip()
@@ -82,7 +82,7 @@ def _text_lines(lines: list[str]) -> list[dict]:
         if m:
             start = _seconds(m.group(0).strip().strip("[]"))
             line = line[m.end():]
-        speaker, text = _split_speaker(line)
+        speaker, text = split_speaker(line)
         pieces.append((speaker, text, start))
     return _merge(pieces)
 
@@ -111,7 +111,7 @@ def _captions(text: str, fmt: str) -> Transcript:
             if voice:
                 pieces.append((voice.group(1).strip(), clean, start if n == 0 else None))
             else:
-                speaker, clean = _split_speaker(clean)
+                speaker, clean = split_speaker(clean)
                 pieces.append((speaker, clean, start if n == 0 else None))
     return Transcript(_merge(pieces), warning)
 
@@ -179,7 +179,7 @@ def _read_docx(path: Path, name: str) -> list[dict]:
     from docx.oxml import parse_xml
     from docx.text.paragraph import Paragraph
 
-    from ..quality import StudyError
+    from research.errors import StudyError
 
     try:
         check_zip(path, name)

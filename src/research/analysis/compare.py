@@ -6,13 +6,20 @@ Signs always run marketing minus sales: a positive effect means marketing rates 
 
 from __future__ import annotations
 
-import gc
 import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
-from statsmodels.stats.multitest import multipletests
+from scipy import stats
+
+from research.analysis.effects import (
+    adjust,
+    bootstrap_rank_biserial,
+    dz_interval,
+    g_interval,
+    hedges_g,
+    rank_biserial,
+)
 
 ITEM_COLUMNS = ["instrument", "item", "subscale", "n_marketing", "n_sales", "mean_marketing", "mean_sales",
                 "median_marketing", "median_sales", "test", "statistic", "p", "p_holm", "effect", "effect_size"]
@@ -20,57 +27,6 @@ SCALE_COLUMNS = ["instrument", "scale", "n_marketing", "n_sales", "mean_marketin
                  "sd_sales", "test", "statistic", "df", "p", "p_holm", "effect", "effect_size", "ci_low", "ci_high"]
 DYAD_COLUMNS = ["instrument", "scale", "n_pairs", "mean_marketing", "mean_sales", "mean_diff", "test", "statistic",
                 "df", "p", "p_holm", "wilcoxon_statistic", "wilcoxon_p", "effect", "effect_size"]
-
-
-def adjust(p: pd.Series, method: str) -> pd.Series:
-    """Holm (``holm``) or Benjamini-Hochberg (``fdr_bh``) adjusted p-values; missing p-values stay missing.
-
-    Examples
-    --------
-    >>> adjust(pd.Series([0.01, 0.04, np.nan, 0.03]), "holm").round(2).tolist()
-    [0.03, 0.06, nan, 0.06]
-    """
-    out = pd.Series(np.nan, index=p.index, dtype=float)
-    ok = p.notna()
-    if ok.any():
-        # statsmodels' Holm branch calls gc.collect(), which walks every live object (0.1 s per call in a
-        # large study); objects frozen beforehand are skipped, so the collection only sees what the call made.
-        gc.freeze()
-        try:
-            out[ok] = multipletests(p[ok].to_numpy(float), method=method)[1]
-        finally:
-            gc.unfreeze()
-    return out
-
-
-def rank_biserial(u: float, n1: int, n2: int) -> float:
-    """``2U/(n1*n2) - 1``: positive when the first group tends to rate higher."""
-    return 2 * u / (n1 * n2) - 1
-
-
-def _u_from_counts(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
-    """Mann-Whitney U of group 1 from counts per ordered level (ties count one half); works row-wise."""
-    below = np.cumsum(c2, axis=-1) - c2
-    return (c1 * (below + 0.5 * c2)).sum(axis=-1)
-
-
-def bootstrap_rank_biserial(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_boot: int = 2000,
-                            confidence: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the rank-biserial correlation, resampling within each group.
-
-    Resampling a group of discrete answers with replacement is a multinomial draw of its level counts,
-    so the bootstrap runs on counts (exactly equivalent, and fast for Likert items).
-    """
-    if len(x) < 2 or len(y) < 2:
-        return float("nan"), float("nan")
-    levels = np.union1d(x, y)
-    px = np.array([(x == v).sum() for v in levels]) / len(x)
-    py = np.array([(y == v).sum() for v in levels]) / len(y)
-    cx = rng.multinomial(len(x), px, size=n_boot)
-    cy = rng.multinomial(len(y), py, size=n_boot)
-    r = 2 * _u_from_counts(cx, cy) / (len(x) * len(y)) - 1
-    tail = (1 - confidence) / 2
-    return float(np.quantile(r, tail)), float(np.quantile(r, 1 - tail))
 
 
 def item_comparison(responses: pd.DataFrame, instrument, seed: int = 2026, n_boot: int = 2000) -> pd.DataFrame:
@@ -86,7 +42,7 @@ def item_comparison(responses: pd.DataFrame, instrument, seed: int = 2026, n_boo
     --------
     >>> r = pd.DataFrame({"respondent_id": list("abcdef"), "role": ["marketing"] * 3 + ["sales"] * 3,
     ...                   "instrument": "x", "item": "Q1", "subscale": "s", "keyed": [5, 4, 4, 2, 3, 1]})
-    >>> from research.instruments import instrument_from_dict
+    >>> from research.spec.instruments import instrument_from_dict
     >>> inst = instrument_from_dict({"id": "x", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "s"}],
     ...                              "items": [{"id": "Q1", "subscale": "s"}]})
     >>> item_comparison(r, inst)[["statistic", "effect_size"]].values.tolist()
@@ -132,25 +88,6 @@ def _mean(x) -> float:
 
 def _sd(x) -> float:
     return float(np.std(x, ddof=1)) if len(x) > 1 else float("nan")
-
-
-def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
-    """Hedges' g: ``d * (1 - 3/(4(n1+n2) - 9))``, d the mean difference over the pooled SD (n-1 weights)."""
-    n1, n2 = len(x), len(y)
-    pooled = np.sqrt(((n1 - 1) * np.var(x, ddof=1) + (n2 - 1) * np.var(y, ddof=1)) / (n1 + n2 - 2))
-    if pooled == 0:
-        return float("nan")
-    d = (np.mean(x) - np.mean(y)) / pooled
-    return float(d * (1 - 3 / (4 * (n1 + n2) - 9)))
-
-
-def g_interval(g: float, n1: int, n2: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Normal-approximation interval of g with ``SE = sqrt((n1+n2)/(n1*n2) + g^2/(2(n1+n2)))`` (Hedges & Olkin)."""
-    if np.isnan(g):
-        return float("nan"), float("nan")
-    se = np.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
-    z = stats.norm.ppf(1 - (1 - confidence) / 2)
-    return float(g - z * se), float(g + z * se)
 
 
 def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) -> pd.DataFrame:
@@ -205,28 +142,6 @@ def dyads(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     out["n_marketing"] = out["n_marketing"].astype(int)
     out["n_sales"] = out["n_sales"].astype(int)
     return out
-
-
-def dz_interval(t: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact interval of Cohen's d_z by inverting the noncentral t distribution of the paired t statistic."""
-    if n < 3 or not np.isfinite(t):
-        return float("nan"), float("nan")
-    df = n - 1
-    tail = (1 - confidence) / 2
-
-    spread = 8 * np.sqrt(1 + t**2 / (2 * df)) + 1  # the ncp lies well within t +/- spread
-
-    def solve(target):
-        f = lambda ncp: stats.nct.cdf(t, df, ncp) - target  # noqa: E731
-        return optimize.brentq(f, t - spread, t + spread)
-
-    try:
-        return float(solve(1 - tail) / np.sqrt(n)), float(solve(tail) / np.sqrt(n))
-    except ValueError:  # nct.cdf underflows far in the tails: fall back to the normal approximation
-        dz = t / np.sqrt(n)
-        se = np.sqrt(1 / n + dz**2 / (2 * n))
-        z = stats.norm.ppf(1 - tail)
-        return float(dz - z * se), float(dz + z * se)
 
 
 def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .compare import adjust, hedges_g
+from research.analysis.effects import adjust, hedges_g
 
 
 def has_thought_worlds(instrument) -> bool:

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import nbformat
 
-from . import __version__
-from .paths import default_processed, default_reports, demo_study, project_root
-from .report import escape
-from .study import _swap_into_place, checksum_folder, read_study
+from research import __version__
+from research.files import checksum_folder, swap_into_place
+from research.inputs.study import read_study
+from research.paths import default_processed, default_reports, demo_study, project_root
+from research.report.tables import escape
 
 
 def notebooks_folder() -> Path:
@@ -185,7 +186,7 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
         when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         footer = _provenance(parsed.name, parsed.checksums, when)
         exporter = _html_exporter()
-        with _kernel_stderr_to(tmp / "kernels.log"):
+        with kernel_stderr_to(tmp / "kernels.log"):
             pages = _execute_stages(notebooks, tmp, params, jobs, say, history,
                                     lambda executed: _export_page(exporter, executed, tmp, footer))
         timings.write_text(json.dumps(history, indent=1), "utf-8")
@@ -196,7 +197,7 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
             raise RuntimeError(f"the raw study folder {root} changed during the run; report not written")
         _index([pages[p] for p in notebooks], tmp, parsed, after, when)
         shutil.rmtree(tmp / "executed", ignore_errors=True)
-        _swap_into_place(tmp, out)
+        swap_into_place(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     say(f"wrote {out / 'index.html'} ({len(pages)} reports, {time.perf_counter() - started:.1f} s)")
@@ -242,7 +243,7 @@ def _execute_stages(notebooks, tmp, params, jobs, say, history: dict, export) ->
 
 
 @contextlib.contextmanager
-def _kernel_stderr_to(log: Path):
+def kernel_stderr_to(log: Path):
     """Send what kernel processes print to stderr (transport warnings, shutdown notices) to a log file.
 
     Kernels inherit the stderr file descriptor, so it is redirected at the descriptor level; a notebook's

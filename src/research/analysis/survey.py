@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import agreement, assumptions, compare, models, reliability, thoughtworlds
+from research.analysis import agreement, assumptions, compare, models, reliability, thoughtworlds
 
 
 def _concat(frames) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..quality import StudyError
+from research.errors import StudyError
 
 #: Zip archives larger than this when unpacked are refused (a defence against zip bombs).
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024

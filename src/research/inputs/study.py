@@ -7,12 +7,10 @@ Nothing in the study folder is ever written to.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +18,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import __version__
-from .codebook import Codebook, load_codebook
-from .decisions import DecisionTable, load_decision_table
-from .instruments import Instrument, keyed, load_instrument, score
-from .privacy import speaker_map
-from .quality import QualityLog, StudyError
-from .readers.tables import read_table
-from .readers.transcripts import TranscriptError, read_transcript
+from research import __version__
+from research.errors import StudyError
+from research.files import checksum_folder, swap_into_place
+from research.inputs.privacy import speaker_map
+from research.inputs.quality import QualityLog
+from research.inputs.tables import read_table
+from research.inputs.transcripts import TranscriptError, read_transcript
+from research.spec.codebook import Codebook, load_codebook
+from research.spec.decisions import DecisionTable, load_decision_table
+from research.spec.instruments import Instrument, keyed, load_instrument, score
 
 ROLES = ("marketing", "sales")
 _FALSE_FINISHED = {"0", "false", "f", "no", "n", "0.0"}
@@ -117,7 +117,7 @@ class Study:
             manifest = {"name": self.name, "slug": self.slug, "root": str(self.root.resolve()),
                         "config": self.config, "checksums": self.checksums, "toolkit_version": __version__}
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), "utf-8")
-            _swap_into_place(tmp, folder)
+            swap_into_place(tmp, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return folder
@@ -137,17 +137,6 @@ class Study:
         decisions = load_decision_table(config["decision_table"], root) if config.get("decision_table") else None
         return cls(manifest["name"], manifest["slug"], root, config, instruments, codebook=codebook,
                    decision_table=decisions, quality=quality, checksums=manifest["checksums"], **frames)
-
-
-def _swap_into_place(tmp: Path, folder: Path) -> None:
-    """Replace ``folder`` by ``tmp`` so that a reader never sees a half-written folder."""
-    old = None
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
-        folder.rename(old)
-    tmp.rename(folder)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # ---- study.yaml ---------------------------------------------------------------------------------
@@ -414,18 +403,6 @@ def _read_manual_codes(root, config, turns, codebook, log) -> pd.DataFrame:
     return out
 
 
-def checksum_folder(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``root`` (relative path -> hex digest), for provenance."""
-    sums = {}
-    for path in sorted(p for p in Path(root).rglob("*") if p.is_file()):
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        sums[path.relative_to(root).as_posix()] = digest.hexdigest()
-    return sums
-
-
 def read_study(path) -> Study:
     """Read, validate and tidy a study folder.
 
@@ -493,7 +470,7 @@ def open_study(study=None, processed=None, refresh: bool = False) -> Study:
 
     A processed folder is up to date when its manifest's checksums equal the raw folder's now.
     """
-    from .paths import default_processed, demo_study
+    from research.paths import default_processed, demo_study
 
     root = Path(study) if study else demo_study()
     processed = Path(processed) if processed else default_processed(slugify(read_config(root)["name"]))

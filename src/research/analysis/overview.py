@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .quality import PROBLEMS
+from research.inputs.quality import PROBLEMS
 
 PROBLEM_WORDS = {
     "out_of_range": "an answer outside the response scale",
@@ -64,7 +64,7 @@ def quality_overview(quality: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from research.quality import QUALITY_COLUMNS
+    >>> from research.inputs.quality import QUALITY_COLUMNS
     >>> log = pd.DataFrame([["s.csv", "R1", "Q1", "9", "out_of_range", "set to missing"]], columns=QUALITY_COLUMNS)
     >>> quality_overview(log)[["problem", "count"]].values.tolist()
     [['out_of_range', 1]]

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from .report import escape
+from research.report.tables import escape
 
 
 def fmt_p(p) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .sentences import bounded, escape, fmt_p, share
+from research.report.prose import bounded, escape, fmt_p, share
 
 
 @dataclass

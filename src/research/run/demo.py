@@ -1,4 +1,4 @@
-"""Write a synthetic demo study of any size (``python -m research.demo --out DIR --size N``).
+"""Write a synthetic demo study of any size (``python -m research.run.demo --out DIR --size N``).
 
 The study is fiction: companies, people and quotes are made up, and marked as synthetic in the
 study's README. It is shaped like real data (Qualtrics-style survey export, respondents in Excel,
@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .codebook import load_codebook
-from .instruments import load_instrument
+from research.spec.codebook import load_codebook
+from research.spec.instruments import load_instrument
 
 FIRST = ["Dana", "Lior", "Priya", "Mateo", "Ingrid", "Kwame", "Sofia", "Tobias", "Aiko", "Rafael", "Nadia",
          "Henrik", "Chloe", "Emeka", "Marta", "Oskar", "Leila", "Julien", "Hana", "Viktor", "Amara", "Callum",
@@ -427,7 +427,7 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
 _README = """# Demo study (SYNTHETIC)
 
 **Every company, person, answer and quote in this folder is made up.** It was written by
-`python -m research.demo --out data/raw/demo --size {size:g} --seed {seed}` (module `src/research/demo.py`).
+`python -m research.run.demo --out data/raw/demo --size {size:g} --seed {seed}` (module `src/research/run/demo.py`).
 Names and e-mail addresses are fictitious and exist only so that the toolkit's pseudonymisation can be tested.
 
 - {companies} companies, {respondents} respondents (`respondents.xlsx`), a Qualtrics-style survey export

@@ -91,7 +91,7 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from research.study import read_study
+    >>> from research.inputs.study import read_study
     >>> from research.paths import demo_study
     >>> s = read_study(demo_study())
     >>> table = reliability(s.responses, s.instrument("smr"))

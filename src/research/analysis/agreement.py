@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .compare import dyads
+from research.analysis.compare import dyads
 
 
 def uniform_null_variance(n_points: int) -> float:

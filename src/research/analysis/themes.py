@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from .compare import adjust
+from research.analysis.effects import adjust, cohen_h
 
 THEME_BY_ROLE_COLUMNS = ["theme", "label", "interviews_marketing", "with_theme_marketing", "share_marketing",
                          "interviews_sales", "with_theme_sales", "share_sales", "test", "p", "p_holm", "effect",
@@ -36,11 +36,6 @@ def code_segments(segments: pd.DataFrame, codebook) -> pd.DataFrame:
     mask = flags.to_numpy()
     out["themes"] = [";".join(ids[row]) for row in mask]
     return pd.concat([out, flags], axis=1)
-
-
-def cohen_h(p1: float, p2: float) -> float:
-    """``2 asin(sqrt(p1)) - 2 asin(sqrt(p2))``."""
-    return float(2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p2)))
 
 
 def prevalence_by_role(units: pd.DataFrame, codebook, unit: str = "interviews") -> pd.DataFrame:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .instruments import read_yaml_ref
-from .quality import StudyError
+from research.errors import StudyError
+from research.spec.yamlfile import read_yaml_ref
 
 OPERATORS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
 ACTIONS = ("stay", "move", "attend")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .privacy import personal_columns
-from .themes import interviews_with_themes, theme_sentences
+from research.analysis.themes import interviews_with_themes, theme_sentences
+from research.inputs.privacy import personal_columns
 
 SUMMARY_COLUMNS = ["company_id", "instrument", "n_marketing", "n_sales", "total_marketing", "total_sales", "total", "gap",
                    "band_marketing", "band_sales", "band", "recommendations"]

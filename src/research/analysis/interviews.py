@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import intercoder, themes
-from .privacy import Redactor, known_names, speaker_map
-from .themes import SEGMENT_COLUMNS
+from research.analysis import intercoder, themes
+from research.analysis.themes import SEGMENT_COLUMNS
+from research.inputs.privacy import Redactor, known_names, speaker_map
 
 
 def redactor(study) -> Redactor:

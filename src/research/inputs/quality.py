@@ -1,8 +1,6 @@
-"""The data-quality log and the one error type that means "fatal input problem".
-
-Every recoverable problem found while reading a study becomes one row of ``data_quality.csv``
-(SPEC §4) and the run goes on; a fatal one raises :class:`StudyError`, which the command line
-turns into exit status 2 and a single message naming the file and the column, row or key.
+"""The data-quality log: every recoverable problem found while reading a study becomes one row of
+``data_quality.csv`` (SPEC §4) and the run goes on. Fatal problems raise
+:class:`research.errors.StudyError` instead.
 """
 
 from __future__ import annotations
@@ -29,29 +27,6 @@ PROBLEMS = {
     "no_interviewer_turns": "kept; every turn coded",
     "blank_id": "row left out",
 }
-
-
-class StudyError(Exception):
-    """A fatal problem with a study's input: the run stops with exit status 2.
-
-    Parameters
-    ----------
-    file : str
-        The file (or ``study.yaml`` key path) at fault, as the researcher knows it.
-    where : str
-        The column, row or key at fault, e.g. ``"column 'company_id'"`` or ``"row 12"``.
-    message : str
-        What is wrong and what was expected.
-
-    Examples
-    --------
-    >>> str(StudyError("respondents.csv", "column 'company_id'", "required column is missing"))
-    "respondents.csv: column 'company_id': required column is missing"
-    """
-
-    def __init__(self, file: str, where: str, message: str):
-        self.file, self.where, self.message = str(file), where, message
-        super().__init__(f"{self.file}: {where}: {message}" if where else f"{self.file}: {message}")
 
 
 @dataclass

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .instruments import read_yaml_ref
-from .quality import StudyError
+from research.errors import StudyError
+from research.spec.yamlfile import read_yaml_ref
 
 
 def compile_pattern(pattern: str) -> str:

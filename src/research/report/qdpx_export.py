@@ -1,0 +1,109 @@
+"""Export of a coded, pseudonymised study as a REFI-QDA project (``.qdpx``) for NVivo, MAXQDA and ATLAS.ti.
+
+One text source per interview (pseudonymised speakers, names redacted), the codebook's themes as codes,
+the automatic coding (coder ``research-codebook``) and every human coder's codes as codings, and one case
+per interviewee carrying role and company.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pandas as pd
+
+from research import __version__
+from research.analysis.interviews import redactor
+from research.inputs.privacy import speaker_map
+
+NS = "urn:QDA-XML:project:1.0"
+AUTO_CODER = "research-codebook"
+
+
+def _guid(*parts) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "research-qdpx:" + ":".join(map(str, parts))))
+
+
+def _sub(parent, tag, **attrs):
+    return ET.SubElement(parent, f"{{{NS}}}{tag}", {k: str(v) for k, v in attrs.items() if v is not None})
+
+
+def export_study(study, coded: pd.DataFrame, path) -> Path:
+    """Write the coded, pseudonymised study as a REFI-QDA project; return the path.
+
+    ``coded`` is :func:`research.interviews.coded_segments` (pseudonymised speakers, redacted text).
+    """
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.register_namespace("", NS)
+    project = ET.Element(f"{{{NS}}}Project", {"name": study.name, "origin": f"research {__version__}"})
+    coders = [AUTO_CODER] + sorted(study.manual_codes["coder"].unique().tolist())
+    users = _sub(project, "Users")
+    for coder in coders:
+        _sub(users, "User", guid=_guid("user", coder), name=coder)
+    codes = _sub(_sub(project, "CodeBook"), "Codes")
+    for theme in study.codebook.themes:
+        code = _sub(codes, "Code", guid=_guid("code", theme.id), name=theme.label, isCodable="true")
+        _sub(code, "Description").text = f"id: {theme.id}. {theme.description}"
+    variables = _sub(project, "Variables")
+    for var in ("role", "company_id"):
+        _sub(variables, "Variable", guid=_guid("variable", var), name=var, typeOfVariable="Text")
+    names = speaker_map(study.turns, study.respondents)
+    redact = redactor(study)
+    texts, selections = {}, {}
+    labels = {(r.interview_id, r.speaker): r.pseudonym for r in names.itertuples()}
+    for iid, turns in study.turns.groupby("interview_id", sort=False):
+        lines, spans, pos = [], {}, 0
+        for t in turns.itertuples():
+            # "Sales VP (C-014): ..." - a speaker label the plain-text transcript reader recognises again.
+            label = labels.get((iid, t.speaker), "Speaker").replace(", ", " (", 1)
+            label = label + ")" if "(" in label else label
+            line = f"{label}: {redact.redact(t.text)}"
+            spans[t.turn] = (pos, pos + len(line))
+            lines.append(line)
+            pos += len(line) + 1
+        texts[iid] = "\n".join(lines) + "\n"
+        selections[iid] = spans
+    by_interview = {iid: part for iid, part in coded.groupby("interview_id")}
+    manual = study.manual_codes
+    cases = _sub(project, "Cases")
+    interviewee = names[names["pseudonym"] != "Interviewer"].drop_duplicates("interview_id")
+    case_names = dict(zip(interviewee["interview_id"], interviewee["pseudonym"], strict=True))
+    for iv in study.interviews.itertuples():
+        case = _sub(cases, "Case", guid=_guid("case", iv.respondent_id), name=case_names.get(iv.interview_id, "Respondent"))
+        for var, value in (("role", iv.role), ("company_id", iv.company_id)):
+            vv = _sub(case, "VariableValue")
+            _sub(vv, "VariableRef", targetGUID=_guid("variable", var))
+            _sub(vv, "TextValue").text = str(value)
+        _sub(case, "SourceRef", targetGUID=_guid("source", iv.interview_id))
+    sources = _sub(project, "Sources")
+    for iid in texts:
+        src = _sub(sources, "TextSource", guid=_guid("source", iid), name=iid, plainTextPath=f"internal://{_guid('source', iid)}.txt")
+        spans = selections[iid]
+        applied = []
+        part = by_interview.get(iid)
+        if part is not None:
+            for seg in part.itertuples():
+                for theme in str(seg.themes).split(";"):
+                    if theme:
+                        applied.append((int(seg.segment), AUTO_CODER, theme))
+        for m in manual[manual["interview_id"] == iid].itertuples():
+            applied.append((int(m.segment), m.coder, m.theme))
+        for segment, coder, theme in sorted(set(applied)):
+            if segment not in spans:
+                continue
+            start, end = spans[segment]
+            sel = _sub(src, "PlainTextSelection", guid=_guid("sel", iid, segment, coder, theme), name="",
+                       startPosition=start, endPosition=end, creatingUser=_guid("user", coder))
+            coding = _sub(sel, "Coding", guid=_guid("coding", iid, segment, coder, theme), creatingUser=_guid("user", coder))
+            _sub(coding, "CodeRef", targetGUID=_guid("code", theme))
+    tmp = path.with_suffix(".qdpx.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("project.qde", ET.tostring(project, encoding="utf-8", xml_declaration=True))
+        for iid, text in texts.items():
+            zf.writestr(f"Sources/{_guid('source', iid)}.txt", text.encode("utf-8"))
+    tmp.replace(path)
+    return path
