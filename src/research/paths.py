@@ -27,3 +27,23 @@ def default_processed(slug: str, base: Path | None = None) -> Path:
 def default_reports(slug: str, base: Path | None = None) -> Path:
     """``reports/<slug>`` under ``base`` (the current folder by default)."""
     return (base or Path.cwd()) / "reports" / slug
+
+
+def scratch_reports(slug: str, base: Path | None = None) -> Path:
+    """``reports/_scratch/<slug>``: where a notebook opened by hand, ``make test`` or ``validate`` writes.
+
+    Only ``research run`` publishes a report folder; everything else writes here, so a half-run notebook
+    never leaves a report that looks whole. A slug never starts with ``_``, so no study's reports collide.
+    """
+    return (base or Path.cwd()) / "reports" / "_scratch" / slug
+
+
+def output_folder(out_dir, slug: str) -> Path:
+    """The folder a notebook writes its tables and figures to: ``out_dir`` when given, else the scratch folder.
+
+    Examples
+    --------
+    >>> output_folder("/tmp/rep", "demo").as_posix(), output_folder(None, "demo").parts[-3:]
+    ('/tmp/rep', ('reports', '_scratch', 'demo'))
+    """
+    return Path(out_dir) if out_dir else scratch_reports(slug)
