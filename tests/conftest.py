@@ -1,5 +1,5 @@
-"""Shared fixtures: the demo study, the real-format files in ../shared/fixtures/real, and small studies
-written by the tests themselves."""
+"""Fixtures: the demo study, the real-format files in tests/fixtures/real (copies of other tools' files, see its
+PROVENANCE.md), and small studies written by the tests themselves."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "raw" / "demo"
-REAL = ROOT.parent / "shared" / "fixtures" / "real"
+REAL = Path(__file__).resolve().parent / "fixtures" / "real"
 
 
 @pytest.fixture(scope="session")
 def real() -> Path:
-    assert REAL.is_dir(), f"the shared real-format fixtures are expected at {REAL}"
+    """The real-format files made by other tools; part of the repository, so never skipped."""
     return REAL
 
 

@@ -1,4 +1,4 @@
-"""Transcript readers on the real subtitle files in ../shared/fixtures/real/webvtt and on files written here."""
+"""Transcript readers on the real subtitle files in tests/fixtures/real/webvtt and on files written here."""
 
 import docx
 import pytest
