@@ -15,6 +15,8 @@ from research.inputs.privacy import personal_columns
 
 SUMMARY_COLUMNS = ["company_id", "instrument", "n_marketing", "n_sales", "total_marketing", "total_sales", "total", "gap",
                    "band_marketing", "band_sales", "band", "recommendations"]
+EVALUATION_COLUMNS = ["company_id", "instrument", "rule", "action", "status", "not_assessable", "held",
+                      "circumstance", "moves"]
 _NOT_ATTRIBUTES = {"respondent_id", "company_id", "role", "role_label"}
 
 
@@ -81,11 +83,11 @@ def evaluate_rules(summary: pd.DataFrame, attributes: pd.DataFrame, table) -> pd
         facts = company_facts(row, attrs.get(row["company_id"], {}))
         for rule in table.rules:
             status, missing = rule.evaluate(facts)
+            held = "; ".join(c.words() for c in rule.held(facts)) if status == "fires" else ""
             rows.append({"company_id": row["company_id"], "instrument": row["instrument"], "rule": rule.id,
                          "action": rule.action, "status": status, "not_assessable": "; ".join(missing),
-                         "circumstance": rule.circumstance, "moves": " | ".join(rule.moves)})
-    return pd.DataFrame(rows, columns=["company_id", "instrument", "rule", "action", "status", "not_assessable",
-                                       "circumstance", "moves"])
+                         "held": held, "circumstance": rule.circumstance, "moves": " | ".join(rule.moves)})
+    return pd.DataFrame(rows, columns=EVALUATION_COLUMNS)
 
 
 def company_summary(study) -> tuple[pd.DataFrame, pd.DataFrame]:

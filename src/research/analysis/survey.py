@@ -85,3 +85,42 @@ def sensitivity_table(study, alpha: float = 0.05) -> pd.DataFrame:
     pairs = compare.dyads(study.scores, inst)
     n_pairs = int((pairs["scale"] == scale).sum())
     return compare.sensitivity(int(n.get("marketing", 0)), int(n.get("sales", 0)), n_pairs, alpha=alpha)
+
+
+def both_functions_present(study) -> bool:
+    """Whether the study has respondents of both functions: without both, nothing compares them (SPEC §4)."""
+    return set(study.respondents["role"].dropna().unique()) >= {"marketing", "sales"}
+
+
+def missing_functions(study) -> list[str]:
+    """The functions with no respondent at all (empty when both answered)."""
+    present = set(study.respondents["role"].dropna().unique())
+    return [role for role in ("marketing", "sales") if role not in present]
+
+
+def matched_pairs(study, instrument=None, scale: str | None = None) -> pd.DataFrame:
+    """The matched companies of one scale: companies with a score from both functions (the one definition
+    used on every page), with each function's mean score and the difference (see :func:`compare.dyads`)."""
+    instrument = instrument or main_instrument(study)
+    scale = scale or main_scale(instrument)
+    pairs = compare.dyads(study.scores, instrument)
+    return pairs[pairs["scale"] == scale].reset_index(drop=True)
+
+
+def dimension_labels(study) -> dict[str, str]:
+    """Thought-worlds dimension ids mapped to their labels, from every instrument that defines them."""
+    return {str(d["id"]): str(d.get("label", d["id"])) for inst in study.instruments for d in inst.dimensions
+            if isinstance(d, dict) and "id" in d}
+
+
+def scored_companies(study, instrument=None, scale: str | None = None) -> pd.Index:
+    """Companies with a score on the main scale from at least one function."""
+    instrument = instrument or main_instrument(study)
+    scale = scale or main_scale(instrument)
+    part = study.scores[(study.scores["instrument"] == instrument.id) & study.scores[scale].notna()]
+    return pd.Index(part["company_id"].dropna().unique())
+
+
+def failed_fits(table: pd.DataFrame) -> int:
+    """How many rows of a robustness table have no estimate (the model could not be fitted; see ``note``)."""
+    return int(table["coef"].isna().sum()) if "coef" in table else 0

@@ -20,6 +20,13 @@ BAND_COLORS = ["#fde2e1", "#fef3c7", "#dcfce7", "#dbeafe"]
 sns.set_theme(style="whitegrid", context="notebook")
 
 
+def _error_bars(estimate, low, high) -> list[np.ndarray]:
+    """Error-bar lengths below and above each estimate, never negative (an interval that does not hold its
+    estimate, such as a percentile bootstrap's, or a rounding hair below it, draws no bar on that side)."""
+    estimate, low, high = (np.asarray(v, float) for v in (estimate, low, high))
+    return [np.clip(estimate - low, 0, None), np.clip(high - estimate, 0, None)]
+
+
 def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
     """Each respondent's total (or first scale) by role, over the instrument's bands."""
     scale = instrument.total["id"] if instrument.total else instrument.subscale_ids[0]
@@ -149,7 +156,7 @@ def forest(rows: pd.DataFrame, label_col: str, title: str) -> plt.Figure:
     r = rows.dropna(subset=["effect_size"]).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7, 0.34 * len(r) + 1.4))
     y = np.arange(len(r))
-    ax.errorbar(r["effect_size"], y, xerr=[r["effect_size"] - r["ci_low"], r["ci_high"] - r["effect_size"]], fmt="o",
+    ax.errorbar(r["effect_size"], y, xerr=_error_bars(r["effect_size"], r["ci_low"], r["ci_high"]), fmt="o",
                 color="#2d3748", ecolor="#a0aec0", capsize=2, markersize=4)
     ax.axvline(0, color="#c53030", linewidth=0.8)
     ax.set_yticks(y, r[label_col], fontsize=8)
@@ -185,7 +192,9 @@ def theme_prevalence(table: pd.DataFrame, unit: str = "interviews") -> plt.Figur
     y = np.arange(len(t))
     for role, dy in (("marketing", 0.17), ("sales", -0.17)):
         share = t[f"share_{role}"]
-        ax.errorbar(share, y + dy, xerr=[share - t[f"share_{role}_ci_low"], t[f"share_{role}_ci_high"] - share], fmt="o",
+        if share.isna().all():
+            continue
+        ax.errorbar(share, y + dy, xerr=_error_bars(share, t[f"share_{role}_ci_low"], t[f"share_{role}_ci_high"]), fmt="o",
                     color=ROLE_COLORS[role], ecolor=ROLE_COLORS[role], alpha=0.9, capsize=2, markersize=5, label=role)
     ax.set_yticks(y, t["label"], fontsize=8)
     ax.set_xlim(-0.02, 1.02)

@@ -1,4 +1,16 @@
-"""Plain-language and APA-style sentences built from result rows, for readers who never open Python."""
+"""Plain-language and APA-style sentences built from result rows, for readers who never open Python.
+
+Every sentence here is a function of the numbers it is given, and says no more than they earn:
+
+- significance is judged at the study's ``alpha`` and the p-value quoted is the one judged, named as
+  such (``Holm-adjusted p``, ``unadjusted p``);
+- a difference that is not significant is never called sameness: it "could be chance";
+- "most" means more than half; a plurality is "the most common"; ties are named as ties;
+- a tie in the means is "the same", never one side "higher";
+- counts agree with their nouns ("1 problem was", "2 problems were");
+- labels come from the instrument and codebook (subscale, band, dimension and theme labels);
+- reverse-keyed items are said to be compared on keyed (turned-round) values.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +20,59 @@ import pandas as pd
 
 from research.report.tables import escape
 
+ROLES = ("marketing", "sales")
 
-def fmt_p(p) -> str:
-    """APA p-value: ``p = .032``, ``p < .001``; no leading zero.
+
+# ---- numbers -------------------------------------------------------------------------------------
+
+def fmt_p(p, name: str = "p") -> str:
+    """APA p-value: ``p = .032``, ``p < .001``; no leading zero; ``name`` says which p it is.
 
     Examples
     --------
-    >>> fmt_p(0.0321), fmt_p(0.00001), fmt_p(float("nan"))
-    ('p = .032', 'p < .001', 'p not computed')
+    >>> fmt_p(0.0321), fmt_p(0.00001), fmt_p(float("nan")), fmt_p(0.2, "Holm-adjusted p")
+    ('p = .032', 'p < .001', 'p not computed', 'Holm-adjusted p = .200')
     """
     if p is None or pd.isna(p):
-        return "p not computed"
+        return f"{name} not computed"
     if p < 0.001:
-        return "p < .001"
-    return f"p = {p:.3f}".replace("0.", ".", 1)
+        return f"{name} < .001"
+    return f"{name} = {p:.3f}".replace("0.", ".", 1)
+
+
+def fmt_alpha(alpha: float) -> str:
+    """The significance level as APA writes it: ``.05``, ``.10``, ``.001``.
+
+    Examples
+    --------
+    >>> fmt_alpha(0.05), fmt_alpha(0.1), fmt_alpha(0.001)
+    ('.05', '.10', '.001')
+    """
+    text = f"{alpha:.3f}".rstrip("0")
+    if len(text.split(".")[1]) < 2:
+        text = f"{alpha:.2f}"
+    return text.replace("0.", ".", 1)
 
 
 def fmt_num(x, digits: int = 2) -> str:
-    """A number for prose (``–`` when missing); drops the leading zero for values bounded by 1 is *not* done here."""
+    """A number for prose; ``–`` when missing."""
     if x is None or pd.isna(x):
         return "–"
     return f"{x:.{digits}f}"
+
+
+def bounded(x, digits: int = 2) -> str:
+    """A statistic that cannot exceed 1 in APA style, without the leading zero: ``.83``, ``-.12``.
+
+    Examples
+    --------
+    >>> bounded(0.834), bounded(-0.12), bounded(1.0), bounded(None)
+    ('.83', '-.12', '1.00', '–')
+    """
+    if x is None or pd.isna(x):
+        return "–"
+    text = f"{x:.{digits}f}"
+    return text.replace("0.", ".", 1) if abs(x) < 1 else text
 
 
 def share(x) -> str:
@@ -37,35 +81,176 @@ def share(x) -> str:
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 company``, ``2 companies``.
+
+    Examples
+    --------
+    >>> plural(1, "problem"), plural(0, "item"), plural(2, "company", "companies")
+    ('1 problem', '0 items', '2 companies')
+    """
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
+def verb(n: int, one: str = "was", many: str = "were") -> str:
+    return one if n == 1 else many
+
+
+def count_of(k: int, n: int, word: str, many: str | None = None) -> str:
+    """``12 of 38 companies``, ``1 of 1 company``.
+
+    Examples
+    --------
+    >>> count_of(12, 38, "company", "companies"), count_of(1, 1, "company", "companies")
+    ('12 of 38 companies', '1 of 1 company')
+    """
+    return f"{k} of {plural(n, word, many)}"
+
+
+def significant(p, alpha: float) -> bool | None:
+    """``p < alpha``; ``None`` when p is missing."""
+    return None if p is None or pd.isna(p) else bool(p < alpha)
+
+
+def is_tie(diff) -> bool:
+    return diff is None or pd.isna(diff) or math.isclose(float(diff), 0.0, abs_tol=1e-9)
+
+
+def higher_side(diff) -> str | None:
+    """``marketing`` or ``sales`` for a marketing-minus-sales difference; ``None`` for a tie or missing."""
+    if is_tie(diff):
+        return None
+    return "marketing" if diff > 0 else "sales"
+
+
+def size_word(effect: str, size) -> str:
+    """Conventional size words for an effect (see :func:`research.analysis.effects.size_word`)."""
+    from research.analysis import effects
+
+    if hasattr(effects, "size_word"):
+        return effects.size_word(effect, size)
+    if size is None or pd.isna(size):
+        return "not computed"
+    a = abs(size)
+    cuts = {"rank-biserial": (0.1, 0.3, 0.5)}.get(effect, (0.2, 0.5, 0.8))
+    return "negligible" if a < cuts[0] else "small" if a < cuts[1] else "medium" if a < cuts[2] else "large"
+
+
+effect_words = size_word
+
+
+def verdict(p, alpha: float, name: str) -> str:
+    """Significance in words at ``alpha``, naming the p used; non-significance is never called sameness.
+
+    Examples
+    --------
+    >>> verdict(0.01, 0.05, "Holm-adjusted p")
+    'significant at α = .05 (Holm-adjusted p = .010)'
+    >>> verdict(0.2, 0.05, "Holm-adjusted p")
+    'not significant at α = .05: it could be chance (Holm-adjusted p = .200)'
+    """
+    sig = significant(p, alpha)
+    if sig is None:
+        return f"not tested ({name} not computed)"
+    if sig:
+        return f"significant at α = {fmt_alpha(alpha)} ({fmt_p(p, name)})"
+    return f"not significant at α = {fmt_alpha(alpha)}: it could be chance ({fmt_p(p, name)})"
+
+
+def fmt_df(df) -> str:
+    return f"{df:.0f}" if float(df).is_integer() else f"{df:.1f}"
+
+
+def apa_t(row, effect_symbol: str = "g") -> str:
+    """``t(58.3) = -3.21, p = .002, g = -0.82`` from a comparison row (the unadjusted p)."""
+    if pd.isna(row.get("statistic")):
+        return "not computed"
+    return (f"t({fmt_df(row['df'])}) = {row['statistic']:.2f}, {fmt_p(row['p'])}, "
+            f"{effect_symbol} = {row['effect_size']:.2f}")
+
+
+# ---- labels --------------------------------------------------------------------------------------
+
+def scale_label(scale: str, instrument) -> str:
+    """The label of a subscale or total from the instrument YAML (its id when it has none)."""
+    labels = {s["id"]: s["label"] for s in instrument.subscales}
+    if instrument.total:
+        labels[instrument.total["id"]] = instrument.total.get("label", instrument.total["id"])
+    return labels.get(scale, scale)
+
+
+_scale_name = scale_label
+
+
+def item_label(item_id: str, instrument) -> str:
+    """``SMR03 (“Our two heads confer on …”)`` when the item has text, else its id."""
+    item = next((it for it in instrument.items if it.id == item_id), None)
+    if item is None or not item.text:
+        return item_id
+    text = item.text if len(item.text) <= 70 else item.text[:67].rstrip() + "…"
+    return f"{item_id} (“{text}”)"
+
+
+def one_side_warning(missing: list[str]) -> str:
+    """The warning every page opens with when a function has no respondents (SPEC §4); ``""`` otherwise."""
+    if not missing:
+        return ""
+    who = " and ".join(missing)
+    return (f"**Warning: the study has no {who} respondents.** Every comparison of marketing with sales is "
+            "left out of this report; check the `roles` in study.yaml against the role labels in the respondents file.")
+
+
+# ---- 01 overview ---------------------------------------------------------------------------------
+
 def study_intro(study) -> str:
     r = study.respondents
-    return (f"**{escape(study.name)}**: {plural(len(r), 'respondent')} from {plural(r['company_id'].nunique(), 'company', 'companies')}, "
+    return (f"**{escape(study.name)}**: {plural(len(r), 'respondent')} from "
+            f"{plural(r['company_id'].nunique(), 'company', 'companies')}, "
             f"{plural(len(study.instruments), 'instrument')} ({', '.join(escape(i.title) for i in study.instruments)}), "
             f"{plural(len(study.interviews), 'interview')} read.")
+
+
+def instrument_sentence(instrument) -> str:
+    """``**Title** (5-point scale, 20 items)``."""
+    return (f"**{escape(instrument.title)}** ({instrument.n_points}-point scale, "
+            f"{plural(len(instrument.items), 'item')})")
+
+
+def coding_sentence(study, coded: pd.DataFrame) -> str:
+    """How many interviews were read and segments coded, with which codebook."""
+    if study.codebook is None:
+        return f"{plural(len(study.interviews), 'interview')} read; the study names no codebook, so nothing was coded."
+    return (f"{plural(len(study.interviews), 'interview')} read, {plural(len(coded), 'interviewee segment')} coded with "
+            f"the `{escape(study.codebook.id)}` codebook ({plural(len(study.codebook.themes), 'theme')}).")
 
 
 def sample_sentence(sample: pd.DataFrame) -> str:
     get = sample.set_index("role")
     parts = []
-    for role in ("marketing", "sales"):
+    for role in ROLES:
         if role in get.index:
             row = get.loc[role]
-            parts.append(f"{plural(int(row['respondents']), role + ' respondent')} ({int(row['with_survey'])} with survey answers, "
-                         f"{plural(int(row['interviews']), 'interview')})")
+            parts.append(f"{plural(int(row['respondents']), role + ' respondent')} ({int(row['with_survey'])} with "
+                         f"survey answers, {plural(int(row['interviews']), 'interview')})")
+        else:
+            parts.append(f"no {role} respondents")
     return "The study holds " + " and ".join(parts) + "."
 
 
-def coverage_sentence(coverage: pd.DataFrame) -> str:
-    by = coverage.groupby("coverage")["companies"].sum()
-    both = int(by.get("both functions", 0))
-    one = int(by.get("marketing only", 0) + by.get("sales only", 0))
-    total = both + one
-    return (f"{both} of {total} companies have answers from both functions and can be compared as matched pairs; "
-            f"in {plural(one, 'company', 'companies')} only one side answered, so "
-            f"{'it counts' if one == 1 else 'they count'} in the role comparisons but not in the paired ones.")
+def coverage_sentence(n_matched: int, n_companies: int, n_one_side: int, scale_name: str) -> str:
+    """How many companies are matched (a score from both functions on the main scale) and how many are not.
+
+    Examples
+    --------
+    >>> coverage_sentence(38, 40, 2, "Total")
+    '38 of 40 companies are matched: both functions have a Total score, so they are compared as pairs. In 2 companies only one function has a score; they count in the role comparisons but not in the paired ones.'
+    """
+    head = (f"{count_of(n_matched, n_companies, 'company', 'companies')} {verb(n_matched, 'is', 'are')} matched: "
+            f"both functions have a {escape(scale_name)} score, so they are compared as pairs.")
+    if n_one_side == 0:
+        return head
+    rest = n_one_side
+    return head + (f" In {plural(rest, 'company', 'companies')} only one function has a score; "
+                   f"{'it counts' if rest == 1 else 'they count'} in the role comparisons but not in the paired ones.")
 
 
 def quality_sentence(quality: pd.DataFrame) -> str:
@@ -73,114 +258,155 @@ def quality_sentence(quality: pd.DataFrame) -> str:
         return "No data-quality problems were found."
     counts = quality["problem"].value_counts()
     listed = ", ".join(f"{v} × `{k}`" for k, v in counts.items())
-    return (f"{plural(len(quality), 'problem')} were found and handled as the table says ({listed}). "
+    n = len(quality)
+    return (f"{plural(n, 'problem')} {verb(n)} found and handled as the table says ({listed}). "
             "The full list, one row per problem with the file, record and column, is in `tables/data_quality.csv`.")
 
 
 def stage_sentence(counts: pd.DataFrame, instrument) -> str:
+    """Where each function's respondents most often place the relationship; ties named as ties."""
     if counts.empty:
         return ""
     parts = []
     for role, grp in counts.groupby("role"):
-        top = grp.sort_values("n", ascending=False).iloc[0]
-        parts.append(f"{role} respondents most often place the relationship at **{escape(top['band'])}** ({share(top['share'])})")
-    return "; ".join(parts) + f" ({escape(instrument.title)})."
+        total = int(grp["n"].sum())
+        if total == 0:
+            continue
+        top_n = grp["n"].max()
+        tops = grp.loc[grp["n"] == top_n, "band"].tolist()
+        bands = " and ".join(f"**{escape(b)}**" for b in tops)
+        how = "equally often" if len(tops) > 1 else "most often"
+        parts.append(f"{role} respondents place the relationship {how} at {bands} "
+                     f"({count_of(int(top_n), total, 'respondent')}{' each' if len(tops) > 1 else ''})")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + f" ({escape(instrument.title)})."
 
 
-def effect_words(effect: str, size) -> str:
-    """Conventional size words (Cohen) for an effect, e.g. ``small``."""
-    if size is None or pd.isna(size):
-        return "not computed"
-    a = abs(size)
-    cuts = {"hedges-g": (0.2, 0.5, 0.8), "cohen-dz": (0.2, 0.5, 0.8), "cohen-h": (0.2, 0.5, 0.8),
-            "rank-biserial": (0.1, 0.3, 0.5)}.get(effect, (0.2, 0.5, 0.8))
-    return "negligible" if a < cuts[0] else "small" if a < cuts[1] else "medium" if a < cuts[2] else "large"
+def stage_distribution(counts: pd.Series, n: int, unit: str) -> tuple[str, str]:
+    """Title and sentence for how many units sit at each stage: "most" only for a majority.
+
+    Examples
+    --------
+    >>> stage_distribution(pd.Series({"A": 18, "B": 12, "C": 10}), 40, "companies")[0]
+    'The most common stage is A (18 of 40 companies)'
+    >>> stage_distribution(pd.Series({"A": 21, "B": 19}), 40, "companies")[0]
+    'Most companies (21 of 40) are at the A stage'
+    >>> stage_distribution(pd.Series({"A": 20, "B": 20}), 40, "companies")[0]
+    'A and B are equally common (20 of 40 companies each)'
+    """
+    top = counts.max()
+    tops = counts[counts == top].index.tolist()
+    if len(tops) > 1:
+        title = f"{' and '.join(map(str, tops))} are equally common ({top} of {n} {unit} each)"
+    elif top > n / 2:
+        title = f"Most {unit} ({top} of {n}) are at the {tops[0]} stage"
+    else:
+        title = f"The most common stage is {tops[0]} ({top} of {n} {unit})"
+    listed = ", ".join(f"{escape(b)} {int(k)}" for b, k in counts.items())
+    return escape(title), f"Of {n} {unit}: {listed}."
 
 
-def apa_t(row, effect_symbol: str = "g") -> str:
-    """``t(58.3) = -3.21, p = .002, g = -0.82`` from a comparison row."""
-    if pd.isna(row.get("statistic")):
-        return "not computed"
-    df = row["df"]
-    df_text = f"{df:.0f}" if float(df).is_integer() else f"{df:.1f}"
-    return f"t({df_text}) = {row['statistic']:.2f}, {fmt_p(row['p'])}, {effect_symbol} = {row['effect_size']:.2f}"
-
-
-def direction(diff, higher: str = "marketing", lower: str = "sales") -> str:
-    if diff is None or pd.isna(diff) or math.isclose(diff, 0.0, abs_tol=1e-12):
-        return "the same"
-    return f"{higher} higher" if diff > 0 else f"{lower} higher"
-
-
-def bounded(x, digits: int = 2) -> str:
-    """A statistic that cannot exceed 1 in APA style, without the leading zero: ``.83``, ``-.12``."""
-    if x is None or pd.isna(x):
-        return "–"
-    text = f"{x:.{digits}f}"
-    return text.replace("0.", ".", 1) if abs(x) < 1 else text
-
-
-def _scale_name(scale: str, instrument) -> str:
-    labels = {s["id"]: s["label"] for s in instrument.subscales}
-    if instrument.total:
-        labels[instrument.total["id"]] = instrument.total.get("label", instrument.total["id"])
-    return labels.get(scale, scale)
-
+# ---- 02 measurement ------------------------------------------------------------------------------
 
 def reliability_sentences(table: pd.DataFrame, instrument) -> str:
-    """Plain words on internal consistency: the total's (or each scale's) alpha and the scales below .70."""
+    """Internal consistency in words: each scale's alpha and omega; the scales below .70; those not computed."""
     allr = table[table["group"] == "all"]
     parts = []
     for row in allr.itertuples():
-        parts.append(f"{escape(_scale_name(row.scale, instrument))}: α = {bounded(row.alpha)} "
+        parts.append(f"{escape(scale_label(row.scale, instrument))}: α = {bounded(row.alpha)} "
                      f"[{bounded(row.ci_low)}, {bounded(row.ci_high)}], ω = {bounded(row.omega)} (n = {row.n})")
-    weak = allr[allr["alpha"] < 0.7]["scale"].map(lambda s: _scale_name(s, instrument)).tolist()
-    verdict = ("Every scale reaches the usual .70 threshold for group comparisons." if not weak else
-               f"Below .70, read with care: {', '.join(escape(w) for w in weak)}.")
-    return f"**{escape(instrument.title)}.** " + "; ".join(parts) + ". " + verdict
+    computed = allr.dropna(subset=["alpha"])
+    weak = computed[computed["alpha"] < 0.7]["scale"].map(lambda s: scale_label(s, instrument)).tolist()
+    missing = allr[allr["alpha"].isna()]["scale"].map(lambda s: scale_label(s, instrument)).tolist()
+    if computed.empty:
+        verdict_text = "No alpha could be computed."
+    elif not weak:
+        verdict_text = ("Every scale with an alpha reaches the usual .70 threshold for group comparisons."
+                        if missing else "Every scale reaches the usual .70 threshold for group comparisons.")
+    else:
+        verdict_text = f"Below .70, read with care: {', '.join(escape(w) for w in weak)}."
+    if missing:
+        verdict_text += f" Not computed (see the table's note): {', '.join(escape(m) for m in missing)}."
+    return f"**{escape(instrument.title)}.** " + "; ".join(parts) + ". " + verdict_text
+
+
+def weak_items_sentence(items: pd.DataFrame, threshold: float = 0.3) -> str:
+    """The items whose item-rest correlation is below ``threshold``, or that none is.
+
+    Examples
+    --------
+    >>> weak_items_sentence(pd.DataFrame({"item": ["A"], "scale": ["s"], "item_rest_r": [0.5]}))
+    'No item has an item-rest correlation below .30.'
+    """
+    weak = items[items["item_rest_r"] < threshold]
+    if weak.empty:
+        return f"No item has an item-rest correlation below {bounded(threshold)}."
+    listed = ", ".join(f"{escape(i)} ({escape(s)})" for i, s in zip(weak["item"], weak["scale"], strict=True))
+    return f"{plural(len(weak), 'item')} {verb(len(weak), 'has', 'have')} an item-rest correlation below {bounded(threshold)}: {listed}."
+
+
+# ---- 03 comparisons ------------------------------------------------------------------------------
+
+def _mean_phrase(row) -> str:
+    return f"{fmt_num(row['mean_marketing'])} for marketing against {fmt_num(row['mean_sales'])} for sales"
 
 
 def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
-    """One bullet per scale: plain words, then the APA statistics."""
+    """One bullet per scale: the direction and size in words, its significance at ``alpha``, then the APA figures."""
     lines = []
     for row in table.to_dict("records"):
-        name = escape(_scale_name(row["scale"], instrument))
+        name = escape(scale_label(row["scale"], instrument))
         if pd.isna(row["statistic"]):
-            lines.append(f"- **{name}**: not computed (too few respondents in one function).")
+            lines.append(f"- **{name}**: not computed ({escape(row.get('note') or 'too few respondents in one function')}).")
             continue
-        sig = row["p_holm"] < alpha
-        who = "Marketing" if row["mean_marketing"] > row["mean_sales"] else "Sales"
-        lines.append(f"- **{name}**: {who} rates it higher ({fmt_num(row['mean_marketing'])} vs {fmt_num(row['mean_sales'])} "
-                     f"for marketing and sales), a {effect_words('hedges-g', row['effect_size'])} difference"
-                     f"{'' if sig else ' that could be chance (Holm-adjusted p ≥ ' + str(alpha) + ')'}; "
-                     f"{apa_t(row)} [{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}], Holm {fmt_p(row['p_holm'])}.")
+        side = higher_side(row["mean_marketing"] - row["mean_sales"])
+        who = f"{side.capitalize()} rates it higher" if side else "Both functions have the same mean"
+        lines.append(f"- **{name}**: {who} ({_mean_phrase(row)}), a {size_word('hedges-g', row['effect_size'])} "
+                     f"difference, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
+                     f"{apa_t(row)} [{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}].")
     return "\n".join(lines)
 
 
-def item_sentence(table: pd.DataFrame, alpha: float = 0.05) -> str:
-    sig = table[table["p_holm"] < alpha]
-    if table["p"].notna().sum() == 0:
+def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> str:
+    """How many items differ at ``alpha`` after Holm, and the largest difference (keyed values said as such)."""
+    tested = table[table["p"].notna()]
+    if tested.empty:
         return "No item could be compared."
-    top = table.reindex(table["effect_size"].abs().sort_values(ascending=False).index).iloc[0]
-    higher = "marketing" if top["effect_size"] > 0 else "sales"
-    return (f"{len(sig)} of {table['p'].notna().sum()} items differ between the functions after Holm's adjustment "
-            f"({(table['p_bh'] < alpha).sum()} by Benjamini–Hochberg). The largest difference is on {escape(top['item'])}: "
-            f"{higher} answers higher, rank-biserial r = {bounded(top['effect_size'])} "
-            f"[{bounded(top['ci_low'])}, {bounded(top['ci_high'])}], U = {top['statistic']:.1f}, {fmt_p(top['p'])}.")
+    n_holm = int((tested["p_holm"] < alpha).sum())
+    n_bh = int((tested["p_bh"] < alpha).sum()) if "p_bh" in tested else None
+    top = tested.loc[tested["effect_size"].abs().idxmax()]
+    head = (f"{count_of(n_holm, len(tested), 'item')} {verb(n_holm, 'differs', 'differ')} between the functions at "
+            f"α = {fmt_alpha(alpha)} after Holm's adjustment"
+            + (f" ({n_bh} by Benjamini–Hochberg)." if n_bh is not None else "."))
+    if is_tie(top["effect_size"]):
+        return head + " No item shows any difference in the ranks of the answers."
+    item_id = str(top["item"])
+    name = escape(item_label(item_id, instrument)) if instrument is not None else escape(item_id)
+    reverse = instrument is not None and any(it.id == item_id and it.reverse for it in instrument.items)
+    keyed_note = " (a reverse-keyed item: its values are turned round, so higher means a closer relationship)" if reverse else ""
+    return (head + f" The largest difference is on {name}{keyed_note}: {higher_side(top['effect_size'])}'s "
+            f"{'keyed ' if reverse else ''}answers are higher, rank-biserial r = {bounded(top['effect_size'])} "
+            f"[{bounded(top['ci_low'])}, {bounded(top['ci_high'])}], U = {top['statistic']:.1f}, "
+            f"{fmt_p(top['p'], 'unadjusted p')}, {fmt_p(top['p_holm'], 'Holm-adjusted p')}.")
 
 
 def dyad_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
     lines = []
     for row in table.to_dict("records"):
-        name = escape(_scale_name(row["scale"], instrument))
+        name = escape(scale_label(row["scale"], instrument))
         if pd.isna(row["statistic"]):
-            lines.append(f"- **{name}**: not computed ({row['n_pairs']} matched companies).")
+            lines.append(f"- **{name}**: not computed ({plural(int(row['n_pairs']), 'matched company', 'matched companies')}).")
             continue
-        who = "marketing" if row["mean_diff"] > 0 else "sales"
-        lines.append(f"- **{name}**: within the same company, {who} rates it higher by {abs(row['mean_diff']):.2f} on average "
-                     f"over {row['n_pairs']} companies ({effect_words('cohen-dz', row['effect_size'])}); "
-                     f"{apa_t(row, 'd_z')} [{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]; "
-                     f"Wilcoxon W = {row['wilcoxon_statistic']:.1f}, {fmt_p(row['wilcoxon_p'])}.")
+        side = higher_side(row["mean_diff"])
+        who = (f"within the same company, {side} rates it higher by {abs(row['mean_diff']):.2f} on average"
+               if side else "within the same company, the two functions' mean scores are the same")
+        lines.append(f"- **{name}**: {who} over {plural(int(row['n_pairs']), 'company', 'companies')} "
+                     f"({size_word('cohen-dz', row['effect_size'])} by the size words for d_z), "
+                     f"{verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; {apa_t(row, 'd_z')} "
+                     f"[{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]; Wilcoxon W = "
+                     f"{fmt_num(row['wilcoxon_statistic'], 1)}, {fmt_p(row['wilcoxon_p'])}.")
     return "\n".join(lines)
 
 
@@ -189,91 +415,160 @@ def agreement_sentence(table: pd.DataFrame, instrument) -> str:
     for row in table.to_dict("records"):
         if pd.isna(row["r"]):
             continue
-        lines.append(f"- **{escape(_scale_name(row['scale'], instrument))}**: partner r = {bounded(row['r'])} "
+        covered = int(row.get("rwg_companies") or 0)
+        lines.append(f"- **{escape(scale_label(row['scale'], instrument))}**: partner r = {bounded(row['r'])} "
                      f"({fmt_p(row['r_p'])}), ICC(1) = {bounded(row['icc1'])} [{bounded(row['icc1_ci_low'])}, "
-                     f"{bounded(row['icc1_ci_high'])}]; median r_wg(j) = {bounded(row['rwg_median'])}, "
-                     f"{share(row['rwg_share_70'])} of companies at or above .70.")
+                     f"{bounded(row['icc1_ci_high'])}]; median r_wg(j) = {bounded(row['rwg_median'])} over "
+                     f"{plural(covered, 'company', 'companies')} with two or more raters, "
+                     f"{share(row['rwg_share_70'])} of them at or above .70.")
+    if not lines:
+        return "Too few matched companies to assess agreement within companies."
     head = ("A high partner correlation means the two functions order companies alike; ICC(1) also asks that they "
-            "give the same level; r_wg(j) asks whether a company's respondents answer the items alike (1 = identical).")
+            "give the same level. r_wg(j) asks whether a company's respondents answer the items alike (1 = identical), "
+            "against random answering; it grows with the number of items, so a high r_wg(j) on a long scale can sit "
+            "beside a clear gap in the two functions' totals.")
     return head + "\n\n" + "\n".join(lines)
 
 
 def bland_altman_sentence(limits: dict) -> str:
     if not limits or not limits.get("n_pairs"):
         return "No matched companies: no Bland–Altman analysis."
-    side = "marketing" if limits["bias"] > 0 else "sales"
-    return (f"Across {limits['n_pairs']} matched companies, {side} rates the relationship {abs(limits['bias']):.1f} points "
-            f"higher on average; 95% of companies' gaps should fall between {limits['loa_low']:.1f} and {limits['loa_high']:.1f}. "
-            "Gaps outside those limits mark companies where the two heads see different relationships.")
+    n = limits["n_pairs"]
+    if n < 2 or pd.isna(limits.get("sd")):
+        return f"Only {plural(n, 'matched company', 'matched companies')}: no limits of agreement."
+    side = higher_side(limits["bias"])
+    mean_text = (f"{side} rates the relationship {abs(limits['bias']):.1f} points higher on average"
+                 if side else "the two functions rate the relationship the same on average")
+    ci = ""
+    if "bias_ci_low" in limits:
+        ci = f" (95% interval of the mean gap {limits['bias_ci_low']:.1f} to {limits['bias_ci_high']:.1f})"
+    return (f"Across {plural(n, 'matched company', 'matched companies')}, {mean_text}{ci}; the limits of agreement "
+            f"run from {limits['loa_low']:.1f} to {limits['loa_high']:.1f}, the range expected to hold 95% of "
+            "companies' gaps if the gaps are roughly normal. A company outside them differs more than the usual spread.")
 
 
 def kappa_sentence(result: dict) -> str:
     if not result or pd.isna(result.get("kappa_linear")):
         return "Too few matched companies to compare the functions' stages."
     return (f"The two functions place their company in the same stage in {share(result['exact_agreement'])} of "
-            f"{result['n_pairs']} companies; linearly weighted κ = {bounded(result['kappa_linear'])} "
+            f"{plural(result['n_pairs'], 'company', 'companies')}; linearly weighted κ = {bounded(result['kappa_linear'])} "
             f"[{bounded(result['kappa_ci_low'])}, {bounded(result['kappa_ci_high'])}].")
 
 
-def disagreement_sentence(rows: pd.DataFrame, what: str, model: str) -> str:
+def disagreement_sentence(rows: pd.DataFrame, what: str, model: str, n_failed: int = 0) -> str:
+    failed = f" The {model} could not be fitted for {plural(n_failed, what)}; see the table's note." if n_failed else ""
     if rows.empty:
-        return f"The {model} agrees with the default tests on every {what}: same direction, same verdict at the chosen level."
+        return (f"Where the {model} was fitted, it agrees with the default tests on every {what}: same direction, "
+                f"same verdict at the chosen level.{failed}")
     listed = "; ".join(f"{escape(r[rows.columns[0]])}: {r['disagreement']}" for r in rows.to_dict("records"))
-    return f"The {model} and the default tests disagree on {plural(len(rows), what)}: {listed}. Report both."
+    return f"The {model} and the default tests disagree on {plural(len(rows), what)}: {listed}. Report both.{failed}"
 
 
 def sensitivity_sentence(table: pd.DataFrame) -> str:
+    if table.empty:
+        return "Too few respondents in one function to say what the study could detect."
+    alpha, power = table["alpha"].iloc[0], table["power"].iloc[0]
     parts = [f"{r['comparison']} ({r['n']}): {r['effect']} ≥ {r['min_detectable']:.2f}" for r in table.to_dict("records")]
-    return ("With 80% power at α = .05 (two-sided), the study can detect effects of about: " + "; ".join(parts) +
-            ". Smaller true differences may go unseen; a non-significant result is not evidence of no difference.")
+    return (f"With {power:.0%} power at α = {fmt_alpha(alpha)} (two-sided), the study can detect effects of about: "
+            + "; ".join(parts) + ". Smaller true differences may go unseen; a non-significant result is not evidence "
+            "of no difference.")
 
 
-def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05) -> str:
+def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05, labels: dict | None = None) -> str:
+    labels = labels or {}
     lines = []
     for row in gaps.to_dict("records"):
-        if pd.isna(row["p_holm"]) or row["p_holm"] >= alpha:
+        if not significant(row["p_holm"], alpha) or is_tie(row["gap"]):
             continue
-        dim = row["dimension"].replace("_", " ")
+        dim = escape(labels.get(row["dimension"], str(row["dimension"]).replace("_", " ")))
         own = row["rated_function"]
         other = "sales" if own == "marketing" else "marketing"
-        verb = "higher" if row["gap"] > 0 else "lower"
-        lines.append(f"- {own.capitalize()} rates its own {dim} {verb} than {other} rates it "
-                     f"({fmt_num(row['self_view'])} vs {fmt_num(row['other_view'])}; t({row['df']:.1f}) = {row['statistic']:.2f}, "
-                     f"Holm {fmt_p(row['p_holm'])}, g = {row['effect_size']:.2f}).")
-    return "\n".join(lines) if lines else "No self- and other-views differ after Holm's adjustment."
+        direction = "higher" if row["gap"] > 0 else "lower"
+        lines.append(f"- {own.capitalize()} rates itself {direction} than {other} rates it on *{dim}* "
+                     f"({fmt_num(row['self_view'])} against {fmt_num(row['other_view'])}; t({row['df']:.1f}) = "
+                     f"{row['statistic']:.2f}, {fmt_p(row['p_holm'], 'Holm-adjusted p')}, g = {row['effect_size']:.2f}).")
+    if lines:
+        return f"Self- and other-views that differ at α = {fmt_alpha(alpha)} after Holm's adjustment:\n" + "\n".join(lines)
+    return (f"No self- and other-view differs at α = {fmt_alpha(alpha)} after Holm's adjustment; that does not show "
+            "that the two functions see each other alike.")
 
+
+def assumption_words(row: dict, alpha: float = 0.05) -> str:
+    """The assumption checks of one scale (Shapiro-Wilk, Levene, outliers) in words."""
+    notes = []
+    for role in ROLES:
+        p = row.get(f"shapiro_p_{role}")
+        n = row.get(f"n_{role}", 0) or 0
+        if p is not None and not pd.isna(p) and p < alpha:
+            notes.append(f"{role} scores depart from a normal shape (Shapiro-Wilk p = {bounded(p, 3)})"
+                         + ("; with 30 or more respondents the t-test is still robust" if n >= 30 else
+                            "; with fewer than 30 respondents, lean on the rank test beside it"))
+    lev = row.get("levene_p")
+    if lev is not None and not pd.isna(lev) and lev < alpha:
+        notes.append(f"the two functions' spreads differ (Levene p = {bounded(lev, 3)}); Welch's test does not "
+                     "assume equal spreads")
+    n_out = int(row.get("outliers_marketing", 0) or 0) + int(row.get("outliers_sales", 0) or 0)
+    if n_out:
+        notes.append(f"{plural(n_out, 'score')} {verb(n_out, 'lies', 'lie')} more than 3 SD from their group's mean")
+    if not notes:
+        return (f"No check flags a concern at α = {fmt_alpha(alpha)}: no departure from normality or from equal "
+                "spreads was detected, and no score lies beyond 3 SD.")
+    text = "; ".join(notes)
+    return text[:1].upper() + text[1:] + "."
+
+
+# ---- 04 interviews -------------------------------------------------------------------------------
 
 def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float = 0.05) -> str:
-    """The themes whose prevalence differs by role (Holm), then the three most common overall, in words."""
+    """The themes whose prevalence differs by role at ``alpha`` after Holm, in words; then the unadjusted ones."""
+    tested = table[table["p"].notna()]
+    if tested.empty:
+        return f"No theme could be compared: one function has no {unit}."
     lines = []
-    for row in table.sort_values("p").to_dict("records"):
-        if pd.isna(row["p"]) or row["p_holm"] >= alpha:
+    for row in tested.sort_values("p").to_dict("records"):
+        if not significant(row["p_holm"], alpha) or is_tie(row["effect_size"]):
             continue
-        more = "Marketing" if row["share_marketing"] > row["share_sales"] else "Sales"
+        more = higher_side(row["share_marketing"] - row["share_sales"]).capitalize()
         lines.append(f"- **{escape(row['label'])}**: {more} raises it more often ({share(row['share_marketing'])} of "
-                     f"marketing and {share(row['share_sales'])} of sales {unit}; Fisher's exact {fmt_p(row['p'])}, "
-                     f"Holm {fmt_p(row['p_holm'])}, h = {row['effect_size']:.2f}).")
-    head = (f"Themes that differ between the functions after Holm's adjustment over {len(table)} themes:"
-            if lines else f"No theme's prevalence differs between the functions after Holm's adjustment over {len(table)} themes; "
-            f"with few {unit} per side only large differences can show.")
-    nominal = table[(table["p"] < alpha) & (table["p_holm"] >= alpha)]
+                     f"{row[f'{unit}_marketing']} marketing and {share(row['share_sales'])} of {row[f'{unit}_sales']} "
+                     f"sales {unit}; Fisher's exact {fmt_p(row['p'], 'unadjusted p')}, "
+                     f"{fmt_p(row['p_holm'], 'Holm-adjusted p')}, h = {row['effect_size']:.2f}).")
+    n = len(tested)
+    if lines:
+        head = (f"Themes whose prevalence differs between the functions at α = {fmt_alpha(alpha)} after Holm's "
+                f"adjustment over {plural(n, 'theme')}:")
+    else:
+        head = (f"No theme's prevalence differs between the functions at α = {fmt_alpha(alpha)} after Holm's "
+                f"adjustment over {plural(n, 'theme')}; that does not show that the two functions raise the same themes.")
+    nominal = tested[(tested["p"] < alpha) & (tested["p_holm"] >= alpha)]
     tail = ""
     if len(nominal):
-        tail = ("\n\nBefore adjustment (exploratory): " + ", ".join(escape(x) for x in nominal["label"]) + ".")
+        tail = ("\n\nBelow α before the adjustment only (exploratory, could be chance): "
+                + ", ".join(escape(x) for x in nominal["label"]) + ".")
     return head + ("\n" + "\n".join(lines) if lines else "") + tail
 
 
-def coder_sentence(pairs: pd.DataFrame, kripp: pd.DataFrame) -> str:
+def coder_sentence(pairs: pd.DataFrame, kripp: pd.DataFrame, labels: dict | None = None) -> str:
     if pairs.empty:
-        return "The study has no manual codes, so agreement between human coders cannot be assessed."
+        return "The study has no manual codes from two or more coders, so agreement between human coders cannot be assessed."
     k = pairs["kappa"].dropna()
-    low = pairs[pairs["kappa"] < 0.6]["theme"].tolist()
-    return (f"Over {pairs['units'].max()} shared segments, Cohen's κ per theme ranges from {bounded(k.min())} to "
-            f"{bounded(k.max())} (median {bounded(k.median())}); Krippendorff's α across all coders has median "
-            f"{bounded(kripp['alpha'].median())}. "
-            + (f"Below .60 (moderate or worse; refine the code definitions): {', '.join(escape(t) for t in low)}." if low
-               else "Every theme reaches at least .60."))
+    if k.empty:
+        return "No theme varied enough among the shared segments for Cohen's κ to be computed."
+    assessed = pairs.dropna(subset=["kappa"])
+    low = [(labels or {}).get(t, t) for t in assessed[assessed["kappa"] < 0.6]["theme"].unique()]
+    n_missing = pairs["kappa"].isna().sum()
+    alpha_text = (f"; Krippendorff's α across all coders has median {bounded(kripp['alpha'].median())}"
+                  if len(kripp) and kripp["alpha"].notna().any() else "")
+    text = (f"Over up to {plural(int(pairs['units'].max()), 'shared segment')}, Cohen's κ per theme ranges from "
+            f"{bounded(k.min())} to {bounded(k.max())} (median {bounded(k.median())}){alpha_text}. ")
+    text += (f"Below .60 (moderate or worse; refine the code definitions): {', '.join(escape(t) for t in low)}." if low
+             else "Every theme with a κ reaches at least .60.")
+    if n_missing:
+        text += f" κ could not be computed for {plural(int(n_missing), 'theme and coder pair', 'theme and coder pairs')} (no variation)."
+    return text
 
+
+# ---- 05 companies --------------------------------------------------------------------------------
 
 def company_overview(summary: pd.DataFrame, instrument) -> str:
     s = summary[summary["instrument"] == instrument.id]
@@ -281,31 +576,57 @@ def company_overview(summary: pd.DataFrame, instrument) -> str:
         return "No company could be scored."
     counts = s["band"].value_counts()
     bands = [b["label"] for b in instrument.total["bands"]]
-    listed = ", ".join(f"{int(counts.get(b, 0))} {b}" for b in bands)
+    listed = ", ".join(f"{int(counts.get(b, 0))} {escape(b)}" for b in bands)
+    unbanded = int(s["band"].isna().sum())
     gaps = s["gap"].dropna()
     wide = int((gaps.abs() >= 10).sum())
     both = len(gaps)
-    return (f"Of {len(s)} companies, {listed}. In {both} companies both functions answered; in {wide} of them the "
-            f"two functions' totals are at least 10 points apart, and marketing rates higher in {int((gaps > 0).sum())}.")
+    text = f"Of {plural(len(s), 'company', 'companies')}: {listed}" + (f", {unbanded} without a score" if unbanded else "") + "."
+    if both == 0:
+        return text + " No company has scores from both functions, so no gap can be computed."
+    up, down = int((gaps > 0).sum()), int((gaps < 0).sum())
+    return (text + f" In {plural(both, 'company', 'companies')} both functions have a score; in {wide} of them the "
+            f"two functions' totals are at least 10 points apart. " + who_higher_count(up, down, both))
+
+
+def who_higher_count(marketing_higher: int, sales_higher: int, n: int) -> str:
+    """Which function scores higher in how many companies, ties named.
+
+    Examples
+    --------
+    >>> who_higher_count(30, 7, 38)
+    'Marketing gives the higher score in 30 of 38 companies, sales in 7, and the two are equal in 1.'
+    """
+    ties = n - marketing_higher - sales_higher
+    text = (f"Marketing gives the higher score in {count_of(marketing_higher, n, 'company', 'companies')}, "
+            f"sales in {sales_higher}")
+    return text + (f", and the two are equal in {ties}." if ties else ".")
+
+
+_ACTION_WORDS = {"move": "should move to a closer stage", "stay": "can stay at its stage",
+                 "attend": "has a point to attend to before any move"}
 
 
 def explain_company(row: dict, evaluation: pd.DataFrame, action: str) -> str:
-    """A company's diagnosis and one fired rule of the given action (``move`` or ``stay``), in words."""
+    """A company's diagnosis and one fired rule of the given action, in words, with the conditions that held."""
     fired = evaluation[(evaluation["company_id"] == row["company_id"]) & (evaluation["status"] == "fires")
                        & (evaluation["action"] == action)]
     if fired.empty:
         return ""
     rule = fired.iloc[0]
     sides = []
-    for role in ("marketing", "sales"):
+    for role in ROLES:
         total = row.get(f"total_{role}")
         if total is not None and not pd.isna(total):
             sides.append(f"{role} {total:.0f} ({escape(row.get(f'band_{role}'))})")
     moves = "\n".join(f"  - {escape(m)}" for m in str(rule["moves"]).split(" | ") if m)
-    verb = "should stay where it is" if action == "stay" else "should move up"
-    return (f"**{escape(row['company_id'])}** is **{escape(row['band'])}** (total {row['total']:.0f}: {', '.join(sides)}). "
-            f"It {verb}: rule `{escape(rule['rule'])}` fires because {escape(rule['circumstance'][0].lower() + rule['circumstance'][1:])}\n"
-            f"Recommended:\n{moves}")
+    held = rule.get("held", "")
+    because = f" It holds because {escape(held)}." if held else ""
+    circumstance = escape(rule["circumstance"][:1].lower() + rule["circumstance"][1:])
+    return (f"**{escape(row['company_id'])}** is **{escape(row['band'])}** (total {row['total']:.0f}: "
+            f"{', '.join(sides)}). It {_ACTION_WORDS.get(action, action)}: rule `{escape(rule['rule'])}` applies to "
+            f"this circumstance: {circumstance}{because}"
+            + (f"\nRecommended:\n{moves}" if moves else ""))
 
 
 def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
@@ -313,8 +634,108 @@ def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
         return "No decision table was applied."
     fired = evaluation[evaluation["status"] == "fires"]
     by_action = fired.groupby("action")["company_id"].nunique()
+    n = evaluation["company_id"].nunique()
     unknown = evaluation[evaluation["status"] == "not assessable"]
-    return (f"{int(by_action.get('move', 0))} companies get a *move up* recommendation, {int(by_action.get('stay', 0))} a "
-            f"*stay where you are* recommendation and {int(by_action.get('attend', 0))} a point to attend to first. "
-            f"{len(unknown)} rule checks in {unknown['company_id'].nunique()} companies were **not assessable** because "
-            "the study lacks an attribute the rule needs (or the company left it blank); they are listed, never guessed.")
+    parts = [f"{count_of(int(by_action.get('move', 0)), n, 'company', 'companies')} get a *move* recommendation",
+             f"{int(by_action.get('stay', 0))} a *stay* recommendation",
+             f"{int(by_action.get('attend', 0))} a point to attend to first"]
+    text = "; ".join(parts) + "."
+    if len(unknown):
+        k = unknown["company_id"].nunique()
+        text += (f" {plural(len(unknown), 'rule check')} in {plural(k, 'company', 'companies')} {verb(len(unknown))} "
+                 "**not assessable** because the study lacks what the rule needs (or the company left it blank); "
+                 "they are listed, never guessed.")
+    return text
+
+
+# ---- 06 the manager summary ----------------------------------------------------------------------
+
+def _difference_words(p, alpha: float) -> str:
+    sig = significant(p, alpha)
+    if sig:
+        return f"unlikely to be chance alone (at the {fmt_alpha(alpha)} level, allowing for the number of comparisons)"
+    return "not clear enough to rule out chance; more companies would be needed to be sure either way"
+
+
+def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
+    """Title and plain sentence for the matched-company gap on the main scale (no statistic names)."""
+    n = int(row["n_pairs"])
+    side = higher_side(row["mean_diff"])
+    size = size_word("cohen-dz", row["effect_size"])
+    if side is None:
+        return ("Within the same company, the two heads' scores are the same on average",
+                f"Over {plural(n, 'matched company', 'matched companies')}, marketing and sales give the same "
+                f"{escape(scale_name)} score on average.")
+    sig = significant(row["p_holm"], alpha)
+    title = (f"Within the same company, {side} rates the relationship higher" if sig else
+             f"Within the same company, {side} rates the relationship somewhat higher, but this could be chance")
+    text = (f"Over {plural(n, 'company', 'companies')} where both heads answered, {side} gives a "
+            f"{escape(scale_name)} score {abs(row['mean_diff']):.1f} points higher on average: a {size} difference, "
+            f"{_difference_words(row['p_holm'], alpha)}.")
+    return title, text
+
+
+def largest_scale_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
+    side = higher_side(row["mean_marketing"] - row["mean_sales"])
+    if side is None:
+        return (f"No side rates {escape(scale_name)} higher", "Both functions give it the same mean.")
+    size = size_word("hedges-g", row["effect_size"])
+    title = f"The two sides differ most on {escape(scale_name)}"
+    text = (f"{side.capitalize()} rates {escape(scale_name)} higher ({_mean_phrase(row)}, "
+            f"{plural(int(row['n_marketing']), 'marketing respondent')} and {plural(int(row['n_sales']), 'sales respondent')}): "
+            f"a {size} difference, {_difference_words(row['p_holm'], alpha)}. Of the subscales, this is the largest difference.")
+    return title, text
+
+
+def theme_plain(row, alpha: float) -> tuple[str, str]:
+    more = higher_side(row["share_marketing"] - row["share_sales"])
+    less = "sales" if more == "marketing" else "marketing"
+    k_more, n_more = int(row[f"with_theme_{more}"]), int(row[f"interviews_{more}"])
+    k_less, n_less = int(row[f"with_theme_{less}"]), int(row[f"interviews_{less}"])
+    sig = significant(row["p_holm"], alpha)
+    title = (f"In interviews, {more} raises “{escape(row['label'])}” more often" if sig else
+             f"In interviews, {more} raises “{escape(row['label'])}” more often, but this could be chance")
+    text = (f"{count_of(k_more, n_more, more + ' interview')} raise {escape(str(row['label']).lower())}, against "
+            f"{count_of(k_less, n_less, less + ' interview')}: a {size_word('cohen-h', row['effect_size'])} difference, "
+            f"{_difference_words(row['p_holm'], alpha)}. Of the themes, this is the largest difference between the sides.")
+    return title, text
+
+
+def advice_plain(evaluation: pd.DataFrame, summary: pd.DataFrame) -> tuple[str, str]:
+    """How many companies each kind of advice applies to, and a sentence for every company."""
+    n = summary["company_id"].nunique()
+    fired = evaluation[evaluation["status"] == "fires"]
+    move = fired[fired["action"] == "move"]["company_id"].nunique()
+    stay = fired[fired["action"] == "stay"]["company_id"].nunique()
+    attend = fired[fired["action"] == "attend"]["company_id"].nunique()
+    none = n - fired["company_id"].nunique()
+    title = (f"{count_of(move, n, 'company', 'companies')} should move closer; {stay} can stay where "
+             f"{'it is' if stay == 1 else 'they are'}")
+    text = (f"The decision table advises a move to a closer stage for {plural(move, 'company', 'companies')} and staying at "
+            f"the present stage for {stay}; {plural(attend, 'company', 'companies')} {verb(attend, 'has', 'have')} a point "
+            "to attend to first (a large gap between the two heads, or only one side answered).")
+    if none:
+        text += (f" For {plural(none, 'company', 'companies')} no rule applies, or the study lacks what the rules need; "
+                 "report 05 lists each company with its reason.")
+    return escape(title), text
+
+
+def thought_world_plain(row, alpha: float, dimension: str) -> tuple[str, str]:
+    own = row["rated_function"]
+    other = "sales" if own == "marketing" else "marketing"
+    sig = significant(row["p_holm"], alpha)
+    if is_tie(row["gap"]):
+        return ("Each side sees the other as it sees itself on every trait", "")
+    direction = "higher" if row["gap"] > 0 else "lower"
+    title = (f"{own.capitalize()} sees its own {escape(dimension.lower())} differently from how {other} sees it"
+             + ("" if sig else ", but this could be chance"))
+    text = (f"On {escape(dimension.lower())}, {own} rates itself {direction} ({row['self_view']:.1f}) than {other} "
+            f"rates it ({row['other_view']:.1f}): a {size_word('hedges-g', row['effect_size'])} difference, "
+            f"{_difference_words(row['p_holm'], alpha)}.")
+    return title, text
+
+
+def holm_note(alpha: float) -> str:
+    return (f"How to read these findings: differences are marketing minus sales; “unlikely to be chance” means "
+            f"significant at α = {fmt_alpha(alpha)} after allowing for the number of comparisons made (Holm's method). "
+            "A difference that could be chance is not evidence that the two sides agree.")

@@ -1,147 +1,138 @@
-"""The manager's summary: the five most important findings, in plain words, with their figures.
+"""The manager's summary: the most important findings, in plain words, each with its base and its figure.
 
-Reads the tables and figures the other notebooks wrote to the report folder, so it runs last.
+Every finding is computed here from the study in memory (through the analysis façades), never read back
+from files another notebook wrote, so the summary runs beside the other notebooks. A finding's figure is
+drawn by the function that shows that finding (``Finding.draw``), not found by a file name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
-from research.report.prose import bounded, escape, fmt_p, share
+from research.analysis import companies, interviews, survey
+from research.report import figures, prose
+from research.report.tables import escape
 
 
 @dataclass
 class Finding:
+    """One finding: a plain-language ``title`` and ``text``, the statistics behind it for the analyst
+    (``evidence``), and ``draw``, which returns the figure that shows it (or ``None``)."""
+
     title: str
     text: str
-    figure: Path | None = None
+    evidence: str = ""
+    draw: Callable | None = None
+    caption: str = ""
 
 
-def _table(out: Path, name: str) -> pd.DataFrame | None:
-    path = out / "tables" / f"{name}.csv"
-    return pd.read_csv(path, dtype={"company_id": str}) if path.is_file() and path.stat().st_size > 1 else None
-
-
-def _figure(out: Path, pattern: str) -> Path | None:
-    found = sorted((out / "figures").glob(pattern))
-    return found[0] if found else None
-
-
-def _largest(frame: pd.DataFrame | None, column: str):
-    """The row with the largest absolute value of ``column``; None when no row has a value."""
-    if frame is None:
+def _stages(summary: pd.DataFrame, instrument) -> Finding | None:
+    s = summary[summary["instrument"] == instrument.id].dropna(subset=["band"])
+    if s.empty:
         return None
-    frame = frame.dropna(subset=[column])
-    return None if frame.empty else frame.loc[frame[column].abs().idxmax()]
+    labels = [b["label"] for b in instrument.total["bands"]]
+    counts = s["band"].value_counts().reindex(labels, fill_value=0)
+    title, text = prose.stage_distribution(counts, len(s), "companies")
+    top = labels[-1]
+    at_top = int(counts[top])
+    text += (f" {prose.count_of(at_top, len(s), 'company', 'companies')} "
+             f"{'is' if at_top == 1 else 'are'} at the highest stage, {escape(top)}.")
+    return Finding(title, text, "Stage = the band of the company total (each function's mean total, averaged)",
+                   lambda: figures.company_map(summary, instrument),
+                   "Each company's total against the gap between its two functions, over the stages.")
 
 
-def _stages(out) -> Finding | None:
-    s = _table(out, "company_summary")
-    if s is None or s.empty:
+def _dyad_gap(study, instrument, alpha: float) -> Finding | None:
+    dyads = survey.dyad_table(study)
+    scale = survey.main_scale(instrument)
+    rows = dyads[(dyads["instrument"] == instrument.id) & (dyads["scale"] == scale)]
+    if rows.empty or pd.isna(rows.iloc[0]["statistic"]):
         return None
-    inst = s["instrument"].iloc[0]
-    s = s[s["instrument"] == inst]
-    counts = s["band"].value_counts()
-    top = counts.index[0]
-    return Finding(f"Most companies are at the {top} stage",
-                   f"{counts.iloc[0]} of {len(s)} companies are {escape(top)} ("
-                   + ", ".join(f"{escape(b)} {n}" for b, n in counts.items()) + "). "
-                   "Fully integrated sales and marketing is rare, as the field expects.",
-                   _figure(out, f"05_company_map_{inst}.png"))
+    row = rows.iloc[0]
+    n = int(row["n_pairs"])
+    title, text = prose.dyad_plain(row, alpha, prose.scale_label(scale, instrument))
+    pairs = survey.matched_pairs(study, instrument, scale)
+    higher = int((pairs["diff"] > 0).sum())
+    lower = int((pairs["diff"] < 0).sum())
+    text += " " + prose.who_higher_count(higher, lower, n)
+    return Finding(title, text, prose.apa_t(row, "d_z") + f"; Holm-adjusted {prose.fmt_p(row['p_holm'])}",
+                   lambda: figures.dumbbell(pairs, prose.scale_label(scale, instrument)),
+                   "Each matched company: the marketing and the sales score on one line.")
 
 
-def _dyad_gap(out, alpha) -> Finding | None:
-    d = _table(out, "dyad_comparison")
-    if d is None or d.empty:
+def _largest_scale(study, instrument, alpha: float) -> Finding | None:
+    scales = survey.scale_table(study)
+    sub = scales[(scales["instrument"] == instrument.id) & (scales["kind"] == "subscale")].dropna(subset=["effect_size"])
+    if sub.empty:
         return None
-    totals = d[d["kind"] == "total"]
-    row = totals.iloc[0] if len(totals) else d.iloc[0]
-    if pd.isna(row["statistic"]):
+    row = sub.loc[sub["effect_size"].abs().idxmax()]
+    title, text = prose.largest_scale_plain(row, alpha, prose.scale_label(row["scale"], instrument))
+    return Finding(title, text, prose.apa_t(row) + f"; Holm-adjusted {prose.fmt_p(row['p_holm'])}",
+                   lambda: figures.forest(sub.assign(label=[prose.scale_label(s, instrument) for s in sub["scale"]]),
+                                          "label", "Marketing minus sales, by subscale"),
+                   "Difference between the functions on each subscale, with its 95% interval.")
+
+
+def _themes(study, alpha: float) -> Finding | None:
+    if study.codebook is None or study.interviews.empty:
         return None
-    who, other = ("Marketing", "sales") if row["mean_diff"] > 0 else ("Sales", "marketing")
-    sig = row["p_holm"] < alpha
-    return Finding("The two heads of one company see different relationships" if sig else "The two heads of one company see much the same relationship",
-                   f"{who} rates the relationship {abs(row['mean_diff']):.1f} points higher than {other} in the same company, "
-                   f"on average over {int(row['n_pairs'])} companies (d_z = {row['effect_size']:.2f}, {fmt_p(row['p'])}). "
-                   "The gap itself is a finding to discuss with both heads before acting on any score.",
-                   _figure(out, "03_dumbbell.png"))
-
-
-def _largest_scale(out, alpha) -> Finding | None:
-    s = _table(out, "scale_comparison")
-    if s is None or s.empty:
+    coded = interviews.coded_segments(study)
+    table = interviews.theme_table(study, coded).dropna(subset=["effect_size"])
+    if table.empty:
         return None
-    main = s.loc[s["kind"] == "total", "instrument"]
-    sub = s[(s["kind"] == "subscale") & (s["instrument"] == (main.iloc[0] if len(main) else s["instrument"].iloc[0]))]
-    row = _largest(sub, "effect_size")
-    if row is None:
+    row = table.loc[table["effect_size"].abs().idxmax()]
+    if row["effect_size"] == 0:
         return None
-    who = "marketing" if row["effect_size"] > 0 else "sales"
-    return Finding(f"The sides differ most on {escape(row['scale']).replace('_', ' ')}",
-                   f"On {escape(row['scale']).replace('_', ' ')} ({escape(row['instrument'])}), {who} gives the higher rating: "
-                   f"{row['mean_marketing']:.2f} for marketing against {row['mean_sales']:.2f} for sales "
-                   f"(Hedges' g = {row['effect_size']:.2f}, Holm {fmt_p(row['p_holm'])}). This is where a joint conversation will pay off first.",
-                   _figure(out, "03_forest_scales.png"))
+    title, text = prose.theme_plain(row, alpha)
+    return Finding(title, text, f"Fisher's exact {prose.fmt_p(row['p'])}, Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
+                   f"h = {row['effect_size']:.2f}",
+                   lambda: figures.theme_prevalence(table[table["theme"] == row["theme"]]),
+                   "Share of each function's interviews that raise the theme, with 95% intervals.")
 
 
-def _themes(out, alpha) -> Finding | None:
-    row = _largest(_table(out, "theme_by_role"), "effect_size")
-    if row is None:
+def _advice(study, summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) -> Finding | None:
+    if evaluation.empty:
         return None
-    more, less = ("marketing", "sales") if row["effect_size"] > 0 else ("sales", "marketing")
-    caution = "" if row["p_holm"] < alpha else " (not significant after Holm's adjustment: treat as a lead to follow)"
-    return Finding(f"In interviews, {more} raises “{escape(row['label'])}” far more often",
-                   f"{share(row[f'share_{more}'])} of {more} interviews against {share(row[f'share_{less}'])} of {less} "
-                   f"interviews raise {escape(row['label']).lower()} (Fisher's exact {fmt_p(row['p'])}, h = {row['effect_size']:.2f}){caution}.",
-                   _figure(out, "04_theme_prevalence.png"))
+    ev = evaluation[evaluation["instrument"] == instrument.id]
+    title, text = prose.advice_plain(ev, summary[summary["instrument"] == instrument.id])
+    return Finding(title, text, "Decision table: " + ", ".join(sorted(ev["rule"].unique())),
+                   lambda: figures.company_map(summary, instrument),
+                   "Companies by stage and gap; the advice for each is in report 05.")
 
 
-def _advice(out) -> Finding | None:
-    r = _table(out, "company_rules")
-    if r is None or r.empty:
+def _thought_worlds(study, alpha: float) -> Finding | None:
+    _, gaps = survey.thought_worlds_tables(study)
+    if gaps.empty or gaps["effect_size"].dropna().empty:
         return None
-    fired = r[r["status"] == "fires"]
-    move = fired[fired["action"] == "move"]["company_id"].nunique()
-    stay = fired[fired["action"] == "stay"]["company_id"].nunique()
-    top = fired[fired["action"] == "move"]["rule"].value_counts()
-    common = f" The most common move is `{escape(top.index[0])}`." if len(top) else ""
-    unknown = r[r["status"] == "not assessable"]["company_id"].nunique()
-    return Finding(f"{move} companies should move closer; {stay} should stay where they are",
-                   f"The decision table recommends a move up for {move} companies and staying put for {stay}.{common} "
-                   f"For {unknown} companies some rules were not assessable for lack of information; see report 05.",
-                   _figure(out, "05_themes_by_stage.png"))
+    row = gaps.loc[gaps["effect_size"].abs().idxmax()]
+    labels = survey.dimension_labels(study)
+    title, text = prose.thought_world_plain(row, alpha, labels.get(row["dimension"], row["dimension"]))
+    return Finding(title, text, f"t({row['df']:.1f}) = {row['statistic']:.2f}, Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
+                   f"g = {row['effect_size']:.2f}",
+                   lambda: figures.perception_plot(gaps.assign(dimension=gaps["dimension"].map(labels).fillna(gaps["dimension"]))),
+                   "How each function rates itself and how the other function rates it, per trait.")
 
 
-def _thought_worlds(out, alpha) -> Finding | None:
-    row = _largest(_table(out, "perception_gaps"), "effect_size")
-    if row is None:
-        return None
-    other = "sales" if row["rated_function"] == "marketing" else "marketing"
-    return Finding("Each side sees itself differently from how the other sees it",
-                   f"The largest gap: {escape(row['rated_function'])} rates its own {escape(row['dimension']).replace('_', ' ')} at "
-                   f"{row['self_view']:.1f}, {other} rates it {row['other_view']:.1f} (g = {row['effect_size']:.2f}, Holm {fmt_p(row['p_holm'])}).",
-                   _figure(out, "03_thought_worlds.png"))
+def key_findings(study, alpha: float = 0.05, seed: int = 2026, n: int = 5) -> list[Finding]:
+    """The ``n`` most important findings the study supports, in order of importance for a manager.
 
-
-def _reliability(out) -> Finding | None:
-    r = _table(out, "reliability")
-    if r is None or r.empty:
-        return None
-    allr = r[r["group"] == "all"].dropna(subset=["alpha"])
-    if allr.empty:
-        return None
-    weak = allr[allr["alpha"] < 0.7]
-    return Finding("The scales measure reliably enough" if weak.empty else "Some scales measure less reliably",
-                   f"Cronbach's alpha ranges from {bounded(allr['alpha'].min())} to {bounded(allr['alpha'].max())} across "
-                   f"{len(allr)} scales" + ("." if weak.empty else f"; {len(weak)} fall below .70 and deserve caution."), None)
-
-
-def key_findings(out, alpha: float = 0.05, n: int = 5) -> list[Finding]:
-    """The ``n`` most important findings available, in order of importance for a manager."""
-    out = Path(out)
-    candidates = [_stages(out), _dyad_gap(out, alpha), _largest_scale(out, alpha), _themes(out, alpha), _advice(out),
-                  _thought_worlds(out, alpha), _reliability(out)]
+    When one function has no respondents, no finding compares marketing with sales; only the stages are
+    reported (from the side that answered).
+    """
+    banded = [inst for inst in study.instruments if inst.total and inst.total.get("bands")]
+    main = survey.main_instrument(study)
+    summary, evaluation = companies.company_summary(study)
+    both = survey.both_functions_present(study)
+    candidates = []
+    if banded:
+        candidates.append(_stages(summary, banded[0]))
+    if both:
+        candidates += [_dyad_gap(study, main, alpha), _largest_scale(study, main, alpha), _themes(study, alpha)]
+    if banded:
+        candidates.append(_advice(study, summary, evaluation, banded[0]))
+    if both:
+        candidates.append(_thought_worlds(study, alpha))
     return [f for f in candidates if f is not None][:n]

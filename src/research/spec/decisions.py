@@ -25,14 +25,32 @@ SUMMARY_FIELDS = ("band", "band_marketing", "band_sales", "total", "total_market
                   "abs_gap", "n_marketing", "n_sales")
 
 
+_FIELD_WORDS = {"band": "the company's stage", "band_marketing": "marketing's stage", "band_sales": "sales' stage",
+                "total": "the company total", "total_marketing": "marketing's total", "total_sales": "sales' total",
+                "gap": "the gap (marketing minus sales)", "abs_gap": "the gap between the two functions (either way)",
+                "n_marketing": "the number of marketing respondents", "n_sales": "the number of sales respondents"}
+_OP_WORDS = {"eq": "is", "ne": "is not", "in": "is one of", "not_in": "is none of", "lt": "is below",
+             "le": "is at most", "gt": "is above", "ge": "is at least"}
+
+
 @dataclass(frozen=True)
 class Condition:
     field: str
     op: str
     value: object
 
-    def describe(self) -> str:
-        return f"{self.field} {self.op} {self.value}"
+    def words(self) -> str:
+        """The condition in words, for reports.
+
+        Examples
+        --------
+        >>> Condition("abs_gap", "ge", 10).words(), Condition("attr:sales_cycle", "in", ["short", "mid"]).words()
+        ('the gap between the two functions (either way) is at least 10', 'sales cycle is one of short or mid')
+        """
+        name = _FIELD_WORDS.get(self.field, self.field.removeprefix("attr:").replace("_", " "))
+        values = self.value if isinstance(self.value, list) else [self.value]
+        shown = " or ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+        return f"{name} {_OP_WORDS[self.op]} {shown}"
 
     def evaluate(self, facts: dict):
         """True, False, or None when the field is not assessable."""
@@ -62,6 +80,10 @@ class Rule:
     moves: tuple[str, ...]
     all: tuple[Condition, ...]
     any: tuple[Condition, ...]
+
+    def held(self, facts: dict) -> list[Condition]:
+        """The conditions that hold for these facts (every ``all`` condition and the ``any`` ones that hold)."""
+        return [c for c in (*self.all, *self.any) if c.evaluate(facts) is True]
 
     def evaluate(self, facts: dict) -> tuple[str, list[str]]:
         """Return (``fires`` | ``does not fire`` | ``not assessable``, fields not assessable)."""
