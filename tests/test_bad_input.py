@@ -110,7 +110,7 @@ def test_fatal_input_exits_2_with_one_line_naming_file_and_place_and_writes_noth
 def quality_rows(folder, tmp_path, monkeypatch, capsys):
     code, _, err, work = run_cli(["validate", folder], tmp_path, monkeypatch, capsys)
     assert code == 0, err
-    return pd.read_csv(work / "reports" / "test-study" / "tables" / "data_quality.csv", dtype=str, keep_default_na=False)
+    return pd.read_csv(work / "reports" / "_scratch" / "test-study" / "tables" / "data_quality.csv", dtype=str, keep_default_na=False)
 
 
 def test_each_problem_word_is_one_exact_row(small_study, tmp_path, monkeypatch, capsys):

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from research import __version__
 from research.errors import StudyError
 from research.files import checksum_folder, swap_into_place
+from research.inputs.config import did_you_mean, read_config
 from research.inputs.privacy import speaker_map
 from research.inputs.quality import QualityLog
 from research.inputs.tables import read_table
@@ -29,7 +29,6 @@ from research.spec.codebook import Codebook, load_codebook
 from research.spec.decisions import DecisionTable, load_decision_table
 from research.spec.instruments import Instrument, keyed, load_instrument, score
 
-ROLES = ("marketing", "sales")
 _FALSE_FINISHED = {"0", "false", "f", "no", "n", "0.0"}
 
 
@@ -139,69 +138,6 @@ class Study:
                    decision_table=decisions, quality=quality, checksums=manifest["checksums"], **frames)
 
 
-# ---- study.yaml ---------------------------------------------------------------------------------
-
-_KNOWN_KEYS = {"name", "respondents", "survey", "survey_id_column", "include_unfinished", "instruments", "roles",
-               "interviews", "transcripts", "codebook", "manual_codes", "open_ended", "decision_table",
-               "description", "attributes"}
-
-
-def read_config(root: Path) -> dict:
-    """Read and validate ``study.yaml``; return it with defaults filled in."""
-    path = root / "study.yaml"
-    if not path.is_file():
-        raise StudyError(str(path), "", "study.yaml not found: a study is a folder with a study.yaml in it")
-    try:
-        config = yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise StudyError(str(path), "", f"not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(config, dict):
-        raise StudyError(str(path), "", "must be a YAML mapping of keys to values")
-
-    def bad(key, message):
-        raise StudyError(str(path), f"key '{key}'", message)
-
-    for key in ("name", "respondents", "instruments", "roles"):
-        if key not in config or config[key] in (None, "", []):
-            bad(key, "required key is missing")
-    unknown = sorted(set(config) - _KNOWN_KEYS)
-    if unknown:
-        bad(unknown[0], f"unknown key; expected one of {sorted(_KNOWN_KEYS)}")
-    for key in ("name", "respondents", "survey", "survey_id_column", "interviews", "transcripts", "codebook",
-                "manual_codes", "decision_table"):
-        if key in config and config[key] is not None and not isinstance(config[key], str):
-            bad(key, f"must be a text value, got {config[key]!r}")
-    if not isinstance(config["instruments"], list) or not all(isinstance(x, str) for x in config["instruments"]):
-        bad("instruments", "must be a list of built-in names (builtin:NAME) or YAML paths")
-    roles = config["roles"]
-    if not isinstance(roles, dict):
-        bad("roles", "must map each canonical role to a list of raw labels")
-    for role in ROLES:
-        if role not in roles:
-            bad(f"roles.{role}", "required: the toolkit compares marketing with sales")
-    for role, labels in roles.items():
-        if isinstance(labels, str):
-            roles[role] = [labels]
-        elif not isinstance(labels, list) or not all(isinstance(x, (str, int)) for x in labels):
-            bad(f"roles.{role}", "must be a list of raw role labels")
-    if not isinstance(config.get("include_unfinished", False), bool):
-        bad("include_unfinished", "must be true or false")
-    open_ended = config.get("open_ended") or []
-    if not isinstance(open_ended, list) or not all(isinstance(x, str) for x in open_ended):
-        bad("open_ended", "must be a list of survey column names")
-    if config.get("interviews") and not config.get("transcripts"):
-        bad("transcripts", "required when 'interviews' is given")
-    config = dict(config)
-    config.setdefault("survey", config["respondents"])
-    config.setdefault("survey_id_column", "respondent_id")
-    config.setdefault("include_unfinished", False)
-    config["open_ended"] = open_ended
-    if config.get("interviews") or open_ended:
-        config.setdefault("codebook", "builtin:default")
-    config.setdefault("decision_table", "builtin:default")
-    return config
-
-
 def _file(root: Path, config: dict, key: str) -> Path:
     path = root / config[key]
     if not path.exists():
@@ -237,8 +173,12 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
     raw_role = frame["role"].astype("string").str.strip().str.lower()
     frame["role_label"] = frame["role"]
     frame["role"] = raw_role.map(lookup)
+    listed = sorted(lookup)
     for _, row in frame[frame["role"].isna()].iterrows():
-        log.add(name, row["respondent_id"], "role", "" if pd.isna(row["role_label"]) else row["role_label"], "unknown_role")
+        label = "" if pd.isna(row["role_label"]) else str(row["role_label"])
+        hint = did_you_mean(label, listed, cutoff=0.8) if label else ""
+        log.add(name, row["respondent_id"], "role", label, "unknown_role",
+                "respondent left out" + (f"; close to a listed label{hint.replace(' (', ': ').rstrip(')')}" if hint else ""))
     frame = frame[frame["role"].notna()].copy()
     for _, row in frame[frame["company_id"].isna()].iterrows():
         log.add(name, row["respondent_id"], "company_id", "", "blank_id", "kept; left out of company and dyad analyses")
@@ -246,9 +186,39 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
         raise StudyError(name, "column 'role'", "no respondent with a known role: nothing to analyse "
                          f"(roles in study.yaml: {', '.join(config['roles'])})")
     frame["role"] = frame["role"].astype("string")
+    _require_columns(frame, config.get("outcomes", []), name)
+    for col in config.get("outcomes", []):
+        frame[col] = _outcome_values(frame, col, name, log)
     cols = ["respondent_id", "company_id", "role"] + [c for c in frame.columns if c not in
                                                       {"respondent_id", "company_id", "role", "_row"}]
     return frame[cols].reset_index(drop=True)
+
+
+def _outcome_values(frame: pd.DataFrame, column: str, name: str, log) -> pd.Series:
+    """An ``outcomes`` column as numbers (``,`` accepted as the decimal mark); a cell that is not a number
+    is logged as ``not_a_number`` and becomes missing; blank cells are missing values."""
+    text = frame[column].astype("string").str.strip()
+    values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").astype(float)
+    for idx in np.flatnonzero((text.notna() & values.isna()).to_numpy()):
+        log.add(name, frame["respondent_id"].iat[idx], column, text.iat[idx], "not_a_number")
+    return values
+
+
+def _fold(identifier) -> str:
+    return re.sub(r"\s+", "", str(identifier)).casefold()
+
+
+def _folded_ids(ids: pd.Series) -> dict[str, str]:
+    """Respondent ids keyed by their case- and space-folded form (ids are compared exactly; this only hints)."""
+    return {_fold(i): str(i) for i in ids.dropna()}
+
+
+def _fold_hint(identifier, folded: dict[str, str]) -> str:
+    """``; matches respondent 'R0001' when case and spaces are ignored`` when it does, else ``""``."""
+    if identifier is None or pd.isna(identifier):
+        return ""
+    match = folded.get(_fold(identifier))
+    return f"; matches respondent {match!r} when case and spaces are ignored (ids are compared exactly)" if match else ""
 
 
 # ---- survey ----------------------------------------------------------------------------------------
@@ -284,8 +254,9 @@ def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFr
         if not config["include_unfinished"]:
             frame = frame[~unfinished]
     known = frame["_sid"].isin(respondents["respondent_id"])
+    folded = _folded_ids(respondents["respondent_id"])
     for sid in frame.loc[~known, "_sid"]:
-        log.add(name, sid, id_col, sid, "unknown_respondent", "survey row left out")
+        log.add(name, sid, id_col, sid, "unknown_respondent", "survey row left out" + _fold_hint(sid, folded))
     frame = frame[known]
     dup = frame["_sid"].duplicated(keep="first")
     for sid in frame.loc[dup, "_sid"]:
@@ -343,11 +314,13 @@ def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.D
         raise StudyError(name, f"row {int(np.flatnonzero(dup)[0]) + 2}, column 'interview_id'",
                          f"duplicate interview_id {frame.loc[dup, 'interview_id'].iloc[0]!r}")
     frame = frame.merge(respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left")
+    folded = _folded_ids(respondents["respondent_id"])
     kept, turns = [], []
     folder_resolved = folder.resolve()
     for row in frame.itertuples(index=False):
         if pd.isna(row.role):
-            log.add(name, row.interview_id, "respondent_id", row.respondent_id, "unknown_respondent", "interview left out")
+            log.add(name, row.interview_id, "respondent_id", row.respondent_id, "unknown_respondent",
+                    "interview left out" + _fold_hint(row.respondent_id, folded))
             continue
         rel = "" if pd.isna(row.file) else str(row.file)
         path = (folder / rel).resolve()
@@ -469,11 +442,16 @@ def open_study(study=None, processed=None, refresh: bool = False) -> Study:
     """The processed study for notebooks: read from ``processed`` when it is up to date, else rebuilt.
 
     A processed folder is up to date when its manifest's checksums equal the raw folder's now.
+    ``study`` is the study folder or its ``study.yaml`` (None: the bundled demo). The default processed
+    folder is ``data/processed/<slug>`` under the current folder, or under the study's parent when the
+    current folder lies inside the study (SPEC §3: nothing is written inside a study).
     """
-    from research.paths import default_processed, demo_study
+    from research.paths import default_processed, output_base, study_folder
 
-    root = Path(study) if study else demo_study()
-    processed = Path(processed) if processed else default_processed(slugify(read_config(root)["name"]))
+    root = study_folder(study)
+    if not processed:
+        processed = default_processed(slugify(read_config(root)["name"]), output_base(root))
+    processed = Path(processed)
     manifest = processed / "manifest.json"
     if not refresh and manifest.is_file():
         saved = json.loads(manifest.read_text("utf-8"))

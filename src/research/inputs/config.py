@@ -1,0 +1,181 @@
+"""``study.yaml``: read safely, checked key by key against a table of rules, defaults filled in (SPEC §1).
+
+Each key has one rule: its kind of value, whether it is required, and its default. A problem is fatal
+(:class:`research.errors.StudyError`) and names the file, the key and what was expected; an unknown key
+close to a known one gets a "did you mean"; a YAML syntax error gives its line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from research.errors import StudyError
+
+ROLES = ("marketing", "sales")
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    """What one key of ``study.yaml`` holds."""
+
+    kind: str  # "text", "list of text", "flag", "roles"
+    required: bool = False
+    default: object = None
+    meaning: str = ""
+
+
+#: Every key of study.yaml, in the order SPEC §1 lists them.
+KEY_RULES: dict[str, KeyRule] = {
+    "name": KeyRule("text", True, meaning="the study's name; its slug names the output folders"),
+    "description": KeyRule("text", meaning="free text for the reader"),
+    "respondents": KeyRule("text", True, meaning="respondents file (.csv, .xlsx or .sav)"),
+    "survey": KeyRule("text", meaning="survey file; defaults to the respondents file"),
+    "survey_id_column": KeyRule("text", default="respondent_id", meaning="the survey column holding respondent_id"),
+    "include_unfinished": KeyRule("flag", default=False, meaning="keep Qualtrics rows with Finished = 0"),
+    "instruments": KeyRule("list of text", True, meaning="built-in names (builtin:NAME) or instrument YAML paths"),
+    "roles": KeyRule("roles", True, meaning="raw role labels for marketing and for sales"),
+    "interviews": KeyRule("text", meaning="interviews file (interview_id, respondent_id, file, interviewer)"),
+    "transcripts": KeyRule("text", meaning="folder holding the transcript files"),
+    "codebook": KeyRule("text", meaning="builtin:default or a codebook YAML path"),
+    "manual_codes": KeyRule("text", meaning="human coders' codes (interview_id, segment, coder, theme)"),
+    "open_ended": KeyRule("list of text", default=[], meaning="free-text survey columns coded with the codebook"),
+    "outcomes": KeyRule("list of text", default=[], meaning="numeric respondents-file columns: company outcomes"),
+    "decision_table": KeyRule("text", default="builtin:default", meaning="builtin:default or a decision-table path"),
+    "attributes": KeyRule("list of text", meaning="reserved: respondent attributes to show"),
+}
+
+
+def did_you_mean(word: str, choices, cutoff: float = 0.75) -> str:
+    """`` (did you mean 'roles'?)`` when ``word`` is close to one of ``choices``, else ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("intruments", ["instruments", "roles"])
+    " (did you mean 'instruments'?)"
+    >>> did_you_mean("colour", ["instruments"])
+    ''
+    """
+    close = difflib.get_close_matches(str(word).strip().lower(), [str(c).lower() for c in choices], n=1, cutoff=cutoff)
+    if not close:
+        return ""
+    original = next(c for c in choices if str(c).lower() == close[0])
+    return f" (did you mean {original!r}?)"
+
+
+def yaml_error_message(exc: yaml.YAMLError) -> tuple[str, str]:
+    """(where, what) of a YAML error: ``line 3, column 5`` and the parser's problem.
+
+    Examples
+    --------
+    >>> try:
+    ...     yaml.safe_load("name: x\\nroles: [a, b\\n")
+    ... except yaml.YAMLError as exc:
+    ...     yaml_error_message(exc)[0]
+    'line 3, column 1'
+    """
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    return where, f"not valid YAML: {problem}" + (f" ({context})" if context else "")
+
+
+def load_yaml_file(path: Path, label: str | None = None):
+    """Read a YAML file with the safe loader; a syntax error is fatal and names its line and column."""
+    label = label or str(path)
+    try:
+        return yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise StudyError(label, "", "not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        where, what = yaml_error_message(exc)
+        raise StudyError(label, where, what) from None
+
+
+def _check(path: str, key: str, rule: KeyRule, value):
+    def bad(message):
+        raise StudyError(path, f"key '{key}'", message)
+
+    if rule.kind == "text" and not isinstance(value, str):
+        bad(f"must be a text value, got {value!r}")
+    if rule.kind == "flag" and not isinstance(value, bool):
+        bad("must be true or false")
+    if rule.kind == "list of text":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            bad(f"must be a list of text values ({rule.meaning})")
+    if rule.kind == "roles":
+        value = _check_roles(path, value)
+    return value
+
+
+def _check_roles(path: str, roles) -> dict:
+    if not isinstance(roles, dict):
+        raise StudyError(path, "key 'roles'", "must map each canonical role (marketing, sales) to a list of raw labels")
+    for role in roles:
+        if role not in ROLES:
+            raise StudyError(path, f"key 'roles.{role}'", "the roles are marketing and sales" + did_you_mean(role, ROLES))
+    for role in ROLES:
+        if role not in roles:
+            raise StudyError(path, f"key 'roles.{role}'", "required: the toolkit compares marketing with sales")
+    out = {}
+    for role, labels in roles.items():
+        labels = [labels] if isinstance(labels, (str, int)) else labels
+        if not isinstance(labels, list) or not labels or not all(isinstance(x, (str, int)) for x in labels):
+            raise StudyError(path, f"key 'roles.{role}'", "must be a non-empty list of raw role labels")
+        out[role] = [str(x) for x in labels]
+    return out
+
+
+def read_config(root: Path) -> dict:
+    """Read and check ``study.yaml`` against :data:`KEY_RULES`; return it with the defaults filled in.
+
+    Raises
+    ------
+    StudyError
+        A missing file, a YAML syntax error (line and column), an unknown key (with a "did you mean"), a
+        missing required key or a value of the wrong kind, naming the key.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "study.yaml").write_text("name: x\\nrespondents: r.csv\\ninstruments: [builtin:smr]\\n"
+    ...                                       "roles: {marketing: [m], sales: [s]}\\nintruments: []\\n")
+    >>> read_config(folder)
+    Traceback (most recent call last):
+    ...
+    research.errors.StudyError: .../study.yaml: key 'intruments': unknown key (did you mean 'instruments'?)
+    """
+    path = Path(root) / "study.yaml"
+    label = str(path)
+    if not path.is_file():
+        raise StudyError(label, "", "study.yaml not found: a study is a folder with a study.yaml in it")
+    config = load_yaml_file(path, label)
+    if not isinstance(config, dict):
+        raise StudyError(label, "", "must be a YAML mapping of keys to values")
+    for key in config:
+        if key not in KEY_RULES:
+            raise StudyError(label, f"key '{key}'", "unknown key" + (did_you_mean(key, KEY_RULES) or
+                                                                     f"; expected one of {', '.join(KEY_RULES)}"))
+    out = {}
+    for key, rule in KEY_RULES.items():
+        value = config.get(key)
+        if value is None or value == "" or value == []:
+            if rule.required:
+                raise StudyError(label, f"key '{key}'", f"required key is missing ({rule.meaning})")
+            if rule.default is not None:
+                out[key] = list(rule.default) if isinstance(rule.default, list) else rule.default
+            continue
+        out[key] = _check(label, key, rule, value)
+    if out.get("interviews") and not out.get("transcripts"):
+        raise StudyError(label, "key 'transcripts'", "required when 'interviews' is given")
+    out.setdefault("survey", out["respondents"])
+    if out.get("interviews") or out["open_ended"]:
+        out.setdefault("codebook", "builtin:default")
+    return out
