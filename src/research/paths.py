@@ -1,22 +1,93 @@
-"""Where things are: the project folder, the bundled demo study and the default output folders."""
+"""Where things are: the bundled demo study and notebooks, a study's folder, and the default output folders.
+
+The demo study and the notebooks are package data, found with ``importlib.resources`` so that an installed
+wheel works from any folder. In the repository they live at the top (``data/raw/demo/``, ``notebooks/``,
+where researchers open them); ``src/research/demo_study`` and ``src/research/notebooks`` are symbolic links
+to them, so the package never holds a copy that could drift (see ``pyproject.toml``).
+
+SPEC §3: nothing is ever written inside a study folder. The default report and processed folders are
+taken under the current folder, or under the study folder's parent when the current folder is the study
+folder or lies inside it; an explicit output folder inside the study is refused (:class:`InsideStudyError`).
+"""
 
 from __future__ import annotations
 
+import os
+from importlib import resources
 from pathlib import Path
 
 
-def project_root() -> Path:
-    """The checkout holding ``data/raw/demo``: the current folder or a parent, else the source tree."""
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "data" / "raw" / "demo" / "study.yaml").is_file():
-            return folder
-    return Path(__file__).resolve().parents[2]
+class InsideStudyError(Exception):
+    """An output folder named on the command line lies inside the study folder (exit status 2)."""
+
+    def __init__(self, option: str, folder: Path, study: Path):
+        self.option, self.folder, self.study = option, folder, study
+        super().__init__(f"{option} {folder} lies inside the study folder {study}; "
+                         "nothing is ever written inside a study: choose a folder outside it")
+
+
+def _package_folder(name: str) -> Path:
+    """A folder of package data as a real path (the wheel installs it as files; the checkout links it)."""
+    return Path(os.fspath(resources.files("research") / name)).resolve()
 
 
 def demo_study() -> Path:
-    """The bundled demo study (``data/raw/demo``)."""
-    return project_root() / "data" / "raw" / "demo"
+    """The bundled demo study (``data/raw/demo`` in the repository, ``research/demo_study`` when installed)."""
+    return _package_folder("demo_study")
+
+
+def notebooks_folder() -> Path:
+    """The ordered analysis notebooks (``notebooks/`` in the repository, ``research/notebooks`` when installed)."""
+    return _package_folder("notebooks")
+
+
+def project_root() -> Path:
+    """The checkout (the folder above ``src``) when running from one; only the tests and benchmarks use it."""
+    return Path(__file__).resolve().parents[2]
+
+
+def study_folder(study=None) -> Path:
+    """The absolute, resolved study folder for ``study``: the folder, its ``study.yaml``, or None (the demo).
+
+    Examples
+    --------
+    >>> study_folder(demo_study() / "study.yaml") == study_folder(demo_study()) == demo_study()
+    True
+    """
+    if study is None or str(study) == "":
+        return demo_study()
+    root = Path(study).expanduser().resolve()
+    if root.name == "study.yaml" and not root.is_dir():
+        root = root.parent
+    return root
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents
+
+
+def output_base(study_root: Path, cwd: Path | None = None) -> Path:
+    """The folder default outputs go under: the current folder, or the study's parent when cwd is in the study.
+
+    Examples
+    --------
+    >>> output_base(Path("/data/mystudy"), cwd=Path("/data/mystudy/transcripts")).as_posix()
+    '/data'
+    >>> output_base(Path("/data/mystudy"), cwd=Path("/home/me")).as_posix()
+    '/home/me'
+    """
+    here = Path(cwd or Path.cwd()).resolve()
+    root = Path(study_root).resolve()
+    return root.parent if _inside(here, root) else here
+
+
+def check_outside(study_root: Path, folder, option: str) -> Path:
+    """``folder`` made absolute; raises :class:`InsideStudyError` when it lies inside the study folder."""
+    path = Path(folder).expanduser().resolve()
+    if _inside(path, study_root):
+        raise InsideStudyError(option, path, Path(study_root).resolve())
+    return path
 
 
 def default_processed(slug: str, base: Path | None = None) -> Path:
