@@ -124,3 +124,46 @@ def scored_companies(study, instrument=None, scale: str | None = None) -> pd.Ind
 def failed_fits(table: pd.DataFrame) -> int:
     """How many rows of a robustness table have no estimate (the model could not be fitted; see ``note``)."""
     return int(table["coef"].isna().sum()) if "coef" in table else 0
+
+
+def dif_table(study, alpha: float = 0.05) -> pd.DataFrame:
+    """``dif.csv``: the ordinal-logit DIF screen of every item of every instrument (Holm within an instrument)."""
+    from research.analysis.dif import DIF_COLUMNS, dif_screen
+
+    frames = [dif_screen(study.wide(inst.id), {it.id: it.subscale or None for it in inst.items}, inst.id, alpha=alpha)
+              for inst in study.instruments]
+    return _concat(frames) if any(len(f) for f in frames) else pd.DataFrame(columns=DIF_COLUMNS)
+
+
+def invariance_table(study) -> pd.DataFrame:
+    """``invariance.csv``: configural, metric and scalar invariance of every instrument with subscales."""
+    from research.analysis.invariance import INVARIANCE_COLUMNS, measurement_invariance
+
+    frames = [measurement_invariance(study.wide(inst.id), {s: inst.items_of(s) for s in inst.subscale_ids}, inst.id)
+              for inst in study.instruments if inst.subscale_ids]
+    return _concat(frames) if frames else pd.DataFrame(columns=INVARIANCE_COLUMNS)
+
+
+def company_outcomes(study) -> pd.DataFrame:
+    """One row per company: the mean of each ``outcomes`` column over its respondents with a known role."""
+    outcomes = list(study.config.get("outcomes") or [])
+    r = study.respondents.dropna(subset=["company_id"])
+    return r.groupby("company_id")[outcomes].mean().reset_index() if outcomes else pd.DataFrame(columns=["company_id"])
+
+
+def congruence_table(study, seed: int = 2026, alpha: float = 0.05) -> pd.DataFrame:
+    """``congruence.csv``: response-surface analysis of each banded instrument's total on each outcome, over
+    the matched companies (marketing's and sales' mean totals, centred on the total's scale midpoint)."""
+    from research.analysis.congruence import CONGRUENCE_COLUMNS
+    from research.analysis.congruence import congruence_table as surface
+
+    outcomes = list(study.config.get("outcomes") or [])
+    frames = []
+    for inst in study.instruments:
+        if not (inst.total and inst.total.get("bands")) or not outcomes:
+            continue
+        scale = inst.total["id"]
+        pairs = matched_pairs(study, inst, scale).merge(company_outcomes(study), on="company_id", how="left")
+        midpoint = len(inst.items) * (inst.scale_min + inst.scale_max) / 2
+        frames.append(surface(pairs, outcomes, midpoint, inst.id, scale, seed=seed, alpha=alpha))
+    return _concat(frames) if frames else pd.DataFrame(columns=CONGRUENCE_COLUMNS)

@@ -256,3 +256,30 @@ def stage_theme_heatmap(table: pd.DataFrame, band_order: list[str]) -> plt.Figur
     counts = table.drop_duplicates("band").set_index("band")["interviews"]
     grid.columns = [f"{b}\n(n = {counts[b]})" for b in grid.columns]
     return _share_heatmap(grid, "Purples", "What interviewees raise, by their company's stage", "company stage", width=6.5)
+
+
+def response_surface_plot(row: dict, pairs: pd.DataFrame, midpoint: float, scale_label: str) -> plt.Figure:
+    """Contour map of the fitted response surface of one outcome over the two functions' totals, with the
+    matched companies, the line of congruence (marketing = sales) and the line of incongruence."""
+    x = pairs["marketing"].to_numpy(float) - midpoint
+    y = pairs["sales"].to_numpy(float) - midpoint
+    lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+    pad = 0.05 * (hi - lo or 1)
+    grid = np.linspace(lo - pad, hi + pad, 80)
+    gx, gy = np.meshgrid(grid, grid)
+    z = (row["b0"] + row["b1"] * gx + row["b2"] * gy + row["b3"] * gx**2 + row["b4"] * gx * gy + row["b5"] * gy**2)
+    fig, ax = plt.subplots(figsize=(6.2, 5.2))
+    filled = ax.contourf(gx + midpoint, gy + midpoint, z, levels=12, cmap="viridis", alpha=0.85)
+    fig.colorbar(filled, ax=ax, label=f"predicted {str(row['outcome']).replace('_', ' ')}")
+    ax.scatter(x + midpoint, y + midpoint, color="white", edgecolor="#1a202c", s=26, zorder=3, label="companies")
+    ends = np.array([lo - pad, hi + pad]) + midpoint
+    ax.plot(ends, ends, color="#1a202c", linewidth=1, linestyle="-", label="marketing = sales")
+    ax.plot(ends, 2 * midpoint - ends, color="#1a202c", linewidth=1, linestyle="--", label="marketing = −sales (centred)")
+    ax.set_xlim(ends)
+    ax.set_ylim(ends)
+    ax.set_xlabel(f"marketing's {scale_label}")
+    ax.set_ylabel(f"sales' {scale_label}")
+    ax.set_title(f"Response surface: {str(row['outcome']).replace('_', ' ')}")
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -739,3 +739,105 @@ def holm_note(alpha: float) -> str:
     return (f"How to read these findings: differences are marketing minus sales; “unlikely to be chance” means "
             f"significant at α = {fmt_alpha(alpha)} after allowing for the number of comparisons made (Holm's method). "
             "A difference that could be chance is not evidence that the two sides agree.")
+
+
+# ---- issue-13 comparisons: DIF, invariance, congruence ---------------------------------------------
+
+def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
+    """The items flagged by the DIF screen at ``alpha`` after Holm, with the direction of the uniform part."""
+    part = table[table["instrument"] == instrument.id]
+    tested = part[part["omnibus_p"].notna()]
+    not_fitted = len(part) - len(tested)
+    tail = (f" For {plural(not_fitted, 'item')} the models could not be fitted (see the table's note)."
+            if not_fitted else "")
+    if tested.empty:
+        return f"**{escape(instrument.title)}.** No item could be screened.{tail}"
+    flagged = tested[tested["p_holm"] < alpha]
+    head = (f"**{escape(instrument.title)}.** {count_of(len(flagged), len(tested), 'item')} "
+            f"{verb(len(flagged), 'functions', 'function')} differently for the two functions at α = {fmt_alpha(alpha)} "
+            "after Holm's adjustment")
+    if flagged.empty:
+        return (head + "; that is no proof that every item works alike, only that the screen found no difference "
+                "it could tell from chance." + tail)
+    listed = []
+    for row in flagged.to_dict("records"):
+        side = higher_side(row.get("uniform_coef"))
+        how = (f"{side} answers higher than sales at the same level of the rest of its scale" if side == "marketing" else
+               "sales answers higher than marketing at the same level of the rest of its scale" if side == "sales"
+               else "the two functions answer it differently")
+        listed.append(f"{escape(item_label(row['item'], instrument))} ({how}; {fmt_p(row['p_holm'], 'Holm-adjusted p')})")
+    return head + ": " + "; ".join(listed) + ". A mean difference on such an item mixes a difference in the " \
+        "relationship with a difference in how the item is read." + tail
+
+
+#: Chen (2007): a drop in CFI of more than .01 signals non-invariance.
+DELTA_CFI_LIMIT = -0.01
+
+
+def invariance_levels(table: pd.DataFrame) -> dict[str, str]:
+    """For each instrument, the highest level of invariance supported: ``scalar``, ``metric``, ``configural``
+    (only the configural model fits or the next level fails Chen's ΔCFI criterion) or ``not assessed``."""
+    out = {}
+    for inst, part in table.groupby("instrument", sort=False):
+        rows = part.set_index("level")
+        level = "not assessed"
+        if "configural" in rows.index and pd.notna(rows.loc["configural", "cfi"]):
+            level = "configural"
+            for nxt in ("metric", "scalar"):
+                if nxt in rows.index and pd.notna(rows.loc[nxt, "delta_cfi"]) and rows.loc[nxt, "delta_cfi"] >= DELTA_CFI_LIMIT:
+                    level = nxt
+                else:
+                    break
+        out[inst] = level
+    return out
+
+
+def invariance_sentence(table: pd.DataFrame, instrument) -> str:
+    """The three levels of measurement invariance in words, judged by ΔCFI ≥ −.01 (Chen, 2007)."""
+    part = table[table["instrument"] == instrument.id].set_index("level")
+    if part.empty:
+        return f"**{escape(instrument.title)}.** Not tested (the instrument has no subscales)."
+    conf = part.loc["configural"] if "configural" in part.index else None
+    if conf is None or pd.isna(conf["cfi"]):
+        reason = escape(conf["note"]) if conf is not None and conf["note"] else "the model could not be fitted"
+        return f"**{escape(instrument.title)}.** The invariance models could not be fitted: {reason}."
+    text = (f"**{escape(instrument.title)}.** The same factor structure in both functions (configural) fits with "
+            f"CFI = {bounded(conf['cfi'], 3)}, RMSEA = {bounded(conf['rmsea'], 3)}, SRMR = {bounded(conf['srmr'], 3)} "
+            f"(χ²({fmt_df(conf['df'])}) = {conf['chi2']:.1f}; {int(conf['n_marketing'])} marketing and "
+            f"{int(conf['n_sales'])} sales respondents with every item answered).")
+    names = {"metric": "equal loadings (metric)", "scalar": "equal loadings and intercepts (scalar)"}
+    for level in ("metric", "scalar"):
+        if level not in part.index:
+            continue
+        row = part.loc[level]
+        if pd.isna(row["delta_cfi"]):
+            text += f" {names[level].capitalize()}: not assessed ({escape(row['note'] or 'not fitted')})."
+            break
+        ok = row["delta_cfi"] >= DELTA_CFI_LIMIT
+        text += (f" {names[level].capitalize()}: ΔCFI = {bounded(row['delta_cfi'], 3)} "
+                 f"({'within' if ok else 'beyond'} Chen's −.01), Δχ²({fmt_df(row['delta_df'])}) = {row['delta_chi2']:.1f}, "
+                 f"{fmt_p(row['delta_p'])}.")
+        if not ok:
+            break
+    level = invariance_levels(table).get(instrument.id)
+    meaning = {"scalar": "Scale means can be compared between the functions.",
+               "metric": "Relations (correlations, regressions) can be compared between the functions, but a "
+                         "difference in scale means may partly reflect how the items are read, not the relationship.",
+               "configural": "Only the pattern of the scales is shared: compare the functions' scale means with caution."}
+    return text + " " + meaning.get(level, "")
+
+
+def congruence_sentence(row: dict, alpha: float, instrument) -> str:
+    """The response-surface result for one outcome in words, with the congruence checklist (Humberg et al., 2019)."""
+    outcome = escape(str(row["outcome"]).replace("_", " "))
+    if row.get("note") and pd.isna(row.get("a1")):
+        return f"**{outcome}**: not estimated ({escape(row['note'])})."
+    verdict_text = {"supported": "the pattern of a congruence effect is **supported**",
+                    "not supported": "the pattern of a congruence effect is **not supported**"}.get(
+        row.get("congruence"), "the congruence checklist could not be completed")
+    shape = ("falls" if row["a4"] < 0 else "rises") + " the further apart the two functions' totals are"
+    return (f"**{outcome}** ({plural(int(row['n_companies']), 'matched company', 'matched companies')}, R² = "
+            f"{bounded(row['r2'])}): along the line where the two heads disagree, the outcome {shape} "
+            f"(a4 = {row['a4']:.3f}, {fmt_p(row['p_a4'])}); along the line where they agree it changes by "
+            f"a1 = {row['a1']:.3f} per point ({fmt_p(row['p_a1'])}); a3 = {row['a3']:.3f} ({fmt_p(row['p_a3'])}). "
+            f"By the checklist of Humberg, Nestler and Back (2019) at α = {fmt_alpha(alpha)}, {verdict_text}.")

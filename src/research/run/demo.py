@@ -190,6 +190,25 @@ def _answers(rng, staff, companies, smr, perceptions) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _performance(rng, staff: pd.DataFrame, answers: pd.DataFrame, smr) -> np.ndarray:
+    """Each respondent's report of their company's performance (an index around 55), planted as a congruence
+    effect: higher when both functions rate the relationship well, and lower the further apart they are.
+
+    ``55 + 0.25 (mean total - 60) - 0.04 gap^2`` per company, plus company and respondent noise; drawn from
+    its own random stream so that adding it left every other demo value as it was.
+    """
+    keyed = answers[smr.item_ids].astype(float)
+    reverse = [it.id for it in smr.items if it.reverse]
+    keyed[reverse] = smr.scale_min + smr.scale_max - keyed[reverse]
+    totals = pd.DataFrame({"company_id": staff["company_id"], "role": staff["role"], "total": keyed.sum(axis=1)})
+    means = totals.groupby(["company_id", "role"])["total"].mean().unstack()
+    means = means.reindex(columns=["marketing", "sales"])
+    level = means.mean(axis=1)
+    gap = (means["marketing"] - means["sales"]).fillna(0.0)
+    company = 55 + 0.25 * (level - 60) - 0.04 * gap**2 + rng.normal(0, 4, len(means))
+    return np.round(company.reindex(staff["company_id"]).to_numpy() + rng.normal(0, 2, len(staff)), 1)
+
+
 def _full_name(rng) -> str:
     return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
 
@@ -354,8 +373,9 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
     header = pd.DataFrame([question_text, import_ids])
     pd.concat([header, survey], ignore_index=True).to_csv(out / "survey.csv", index=False)
 
+    respondents["performance"] = _performance(np.random.default_rng(seed + 1), staff, answers, smr)
     keep = ["respondent_id", "company_id", "role_label", "name", "email", "industry", "company_size", "offering",
-            "sales_cycle", "market_change", "reporting", "conflict", "funnel_feasible", "tenure_years"]
+            "sales_cycle", "market_change", "reporting", "conflict", "funnel_feasible", "tenure_years", "performance"]
     respondents[keep].rename(columns={"role_label": "role"}).to_excel(out / "respondents.xlsx", index=False)
 
     # Interviews: both heads of about 60% of the companies that have both.
@@ -416,6 +436,7 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
         "codebook": "builtin:default",
         "manual_codes": "codes.csv",
         "open_ended": ["Q30_comment"],
+        "outcomes": ["performance"],
         "decision_table": "builtin:default",
     }
     (out / "study.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
@@ -437,7 +458,9 @@ Names and e-mail addresses are fictitious and exist only so that the toolkit's p
   listed in `interviews.csv`; two human coders' codes for a third of them in `codes.csv`.
 
 Planted effects: sales rates joint planning and shared metrics lower; marketing talks of short-term focus and
-single-customer fixation, sales of marketing being out of touch and of lead quality; each side rates itself above the other.
+single-customer fixation, sales of marketing being out of touch and of lead quality; each side rates itself above the other;
+the company `performance` each respondent reports (an outcome, `outcomes` in study.yaml) is higher when both functions rate
+the relationship well and lower the further apart they are (a congruence effect for the response-surface analysis).
 
 Planted faults (the data-quality page should show each): an unknown role, an out-of-range and a non-numeric answer,
 an unfinished response, a survey row of an unknown respondent, a missing and an empty transcript, and a manual code
