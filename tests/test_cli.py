@@ -1,5 +1,6 @@
 """The command line as a researcher meets it: exit codes, messages, and what is (not) written."""
 
+import re
 import subprocess
 import sys
 
@@ -66,5 +67,55 @@ def test_run_end_to_end_writes_the_report_and_leaves_raw_files_byte_identical(de
     for table in ("data_quality", "scores"):
         assert (tmp_path / "rep" / "tables" / f"{table}.csv").is_file()
     assert (tmp_path / "proc" / "manifest.json").is_file()
-    assert "executed 01-overview.ipynb" in out.stdout
     assert not list(tmp_path.glob("rep.tmp-*")) and not list(tmp_path.glob(".rep.*"))
+    # progress: each notebook when it starts and ends, counted in the order of the report
+    names = sorted(p.stem for p in (tmp_path / "rep").glob("0*.html"))
+    for number, name in enumerate(names, start=1):
+        assert re.search(rf"^\[{number}/{len(names)}\] {name} started$", out.stdout, re.M), out.stdout
+        assert re.search(rf"^\[{number}/{len(names)}\] {name} done \(\d+\.\d s\)$", out.stdout, re.M), out.stdout
+        assert out.stdout.index(f"{name} started") < out.stdout.index(f"{name} done")
+
+
+def test_validate_writes_to_the_scratch_folder_unless_told_and_prints_the_path(demo_copy, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    out = research("validate", demo_copy, cwd=work)
+    assert out.returncode == 0, out.stderr
+    written = work / "reports" / "_scratch" / "demo" / "tables" / "data_quality.csv"
+    assert written.is_file()
+    assert str(written) in out.stdout
+    assert sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()) == [
+        "reports/_scratch/demo/tables/data_quality.csv"]  # no published report, no processed data
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+@pytest.mark.parametrize("option", ["--out", "--processed"])
+def test_an_output_folder_inside_the_study_is_fatal_and_nothing_is_written(demo_copy, tmp_path, command, option):
+    if command == "validate" and option == "--processed":
+        pytest.skip("validate has no --processed")
+    before = listing(demo_copy)
+    out = research(command, demo_copy, option, demo_copy / "reports", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and option in lines[0] and str(demo_copy / "reports") in lines[0], lines
+    assert "inside the study folder" in lines[0] and "Traceback" not in out.stderr
+    assert listing(demo_copy) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
+def test_validate_from_inside_the_study_writes_beside_it_not_in_it(demo_copy):
+    before = listing(demo_copy)
+    out = research("validate", ".", cwd=demo_copy / "transcripts")
+    assert out.returncode == 2 and "study.yaml" in out.stderr  # "." here is the transcripts folder
+    out = research("validate", "..", cwd=demo_copy / "transcripts")
+    assert out.returncode == 0, out.stderr
+    assert (demo_copy.parent / "reports" / "_scratch" / "demo" / "tables" / "data_quality.csv").is_file()
+    out = research("validate", "study.yaml", cwd=demo_copy)
+    assert out.returncode == 0, out.stderr
+    assert listing(demo_copy) == before
+
+
+def listing(folder):
+    """Every file under ``folder`` with its checksum, and every folder: a study must come out as it went in."""
+    folders = {p.relative_to(folder).as_posix() + "/": "folder" for p in folder.rglob("*") if p.is_dir()}
+    return {**checksum_folder(folder), **folders}

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from research import __version__
 
 EPILOG = """exit status: 0 success; 2 a fatal problem with the study's files (the message names the file
 and the column, row or key; nothing is written); 1 any other failure (the previous report is kept)."""
+
+
+STUDY_HELP = ("the study folder or its study.yaml, absolute or relative (default: the bundled demo study); "
+              "nothing is ever written inside it")
+OUTSIDE = ("under the study folder's parent instead when the current folder lies inside the study); "
+           "a folder inside the study is refused (exit status 2)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,52 +30,72 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="read a study, execute every notebook on it and write the HTML reports",
                          description="Read and check the study, write processed data, execute the ordered notebooks "
                          "and export them as HTML with an index page.", epilog=EPILOG)
-    run.add_argument("study", nargs="?", help="study folder holding study.yaml (default: the bundled demo, data/raw/demo)")
-    run.add_argument("--out", help="report folder (default: reports/<slug> under the current folder)")
-    run.add_argument("--processed", help="processed-data folder (default: data/processed/<slug> under the current folder)")
-    run.add_argument("--jobs", type=int, default=None, help="notebooks executed at once (default: the number of cores, at least 2)")
+    run.add_argument("study", nargs="?", help=STUDY_HELP)
+    run.add_argument("--out", help="report folder (default: reports/<slug> under the current folder; " + OUTSIDE)
+    run.add_argument("--processed", help="processed-data folder (default: data/processed/<slug> under the current folder; "
+                     + OUTSIDE)
+    run.add_argument("--jobs", type=int, default=None, help="kernels in the pool, i.e. notebooks executed at once "
+                     "(default: the number of cores, at least 2)")
     run.add_argument("--seed", type=int, default=2026, help="seed for every random source (bootstrap intervals); default 2026")
     run.add_argument("--alpha", type=float, default=0.05, help="significance level used in the sentences; default 0.05")
     run.add_argument("--quiet", action="store_true", help="print only errors")
     val = sub.add_parser("validate", help="only read and check a study; write data_quality.csv",
                          description="Read and check the study without analysing it. Writes data_quality.csv to "
-                         "OUT/tables/ and prints a summary of the problems found.", epilog=EPILOG)
-    val.add_argument("study", nargs="?", help="study folder holding study.yaml (default: the bundled demo)")
-    val.add_argument("--out", help="report folder to write tables/data_quality.csv into (default: reports/<slug>)")
+                         "OUT/tables/ (a scratch folder unless --out is given; only `research run` publishes a "
+                         "report) and prints a summary of the problems found and the file's path.", epilog=EPILOG)
+    val.add_argument("study", nargs="?", help=STUDY_HELP)
+    val.add_argument("--out", help="folder to write tables/data_quality.csv into (default: the scratch folder "
+                     "reports/_scratch/<slug> under the current folder; " + OUTSIDE)
     return parser
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     from research.errors import StudyError
+    from research.paths import InsideStudyError
 
     try:
         if args.command == "validate":
             return _validate(args)
-        from research.run.pipeline import run
-
-        run(args.study, out=args.out, processed=args.processed, jobs=args.jobs, seed=args.seed, alpha=args.alpha,
-            progress=None if args.quiet else print)
-        return 0
-    except StudyError as exc:
+        if args.command == "run":
+            return _run(args)
+        raise AssertionError(f"no handler for the command {args.command!r}")
+    except (StudyError, InsideStudyError) as exc:
         print(f"research: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("research: interrupted; the previous report is kept", file=sys.stderr)
         return 1
     except Exception as exc:  # anything else is a failure of the run, never a half-written report
+        from research.run.kernels import NotebookFailed
+
         kept = " (no report was written; any previous report is unchanged)" if args.command == "run" else ""
-        print(f"research: failed: {type(exc).__name__}: {exc}{kept}", file=sys.stderr)
+        what = str(exc) if isinstance(exc, NotebookFailed) else f"{type(exc).__name__}: {exc}"
+        print(f"research: failed: {what}{kept}", file=sys.stderr)
         return 1
+
+
+def _run(args) -> int:
+    from research.run.pipeline import run
+
+    run(args.study, out=args.out, processed=args.processed, jobs=args.jobs, seed=args.seed, alpha=args.alpha,
+        progress=None if args.quiet else _say)
+    return 0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)  # progress a person can follow, also through a pipe
 
 
 def _validate(args) -> int:
     from research.inputs.study import read_study
-    from research.paths import default_reports, demo_study
+    from research.paths import check_outside, output_base, scratch_reports, study_folder
     from research.report.tables import save_table
 
-    study = read_study(Path(args.study) if args.study else demo_study())
-    out = Path(args.out) if args.out else default_reports(study.slug)
+    root = study_folder(args.study)
+    out = check_outside(root, args.out, "--out") if args.out else None
+    study = read_study(root)
+    out = out or scratch_reports(study.slug, output_base(root))
     quality = study.quality.frame()
     path = save_table(quality, out, "data_quality")
     counts = quality["problem"].value_counts()

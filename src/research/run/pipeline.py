@@ -1,9 +1,14 @@
-"""Run a study end to end: read it, execute the ordered notebooks (papermill), export HTML (nbconvert).
+"""Run a study end to end: read it, execute the ordered notebooks in a pool of warm kernels, export HTML.
 
 The report is written to a temporary folder beside the target and swapped into place only when every
 notebook ran and every page was exported, so a failure leaves the previous report as it was.
-Notebooks of stage 1 (all but the summary) do not depend on each other and run in parallel; stage 2
-(marked ``"research": {"stage": 2}`` in the notebook's metadata) reads their tables.
+Notebooks run in a pool of kernels that imported the stack once (``research.run.kernels``), longest
+first (the times of the last run, ``notebook_seconds.json``); each page is exported to HTML as soon as its
+notebook has run. A notebook marked ``"research": {"stage": 2}`` in its metadata runs after every
+notebook of stage 1 (it may read their tables); when all are stage 1 they all run at once.
+
+Paths (SPEC §3): the study is the folder or its ``study.yaml``; every path handed to a notebook is
+absolute; the process's working directory is never changed; nothing is written inside the study folder.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+import queue
+import re
 import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -25,12 +31,16 @@ import nbformat
 from research import __version__
 from research.files import checksum_folder, swap_into_place
 from research.inputs.study import read_study
-from research.paths import default_processed, default_reports, demo_study, project_root
+from research.paths import (
+    check_outside,
+    default_processed,
+    default_reports,
+    notebooks_folder,
+    output_base,
+    study_folder,
+)
 from research.report.tables import escape
-
-
-def notebooks_folder() -> Path:
-    return project_root() / "notebooks"
+from research.run.kernels import KernelPool, NotebookFailed, parameterize
 
 
 def list_notebooks(folder: Path | None = None) -> list[Path]:
@@ -63,16 +73,6 @@ def _question(nb) -> str:
                 text = " ".join(paragraph[len("**The question:**"):].split())
                 return text.replace("**", "").replace("`", "")
     return ""
-
-
-def _execute(path: Path, out_dir: Path, parameters: dict) -> Path:
-    import papermill as pm
-
-    target = out_dir / "executed" / path.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(path), str(target), parameters=parameters, cwd=str(path.parent), progress_bar=False,
-                        log_output=False, kernel_name="python3", report_mode=False)
-    return target
 
 
 def digest(checksums: dict) -> str:
@@ -111,17 +111,38 @@ def _html_exporter():
     return exporter
 
 
-def _export_page(exporter, executed: Path, out_dir: Path, footer: str) -> dict:
-    """Export one executed notebook to ``out_dir``: stderr streams dropped, the provenance footer added."""
-    nb = nbformat.read(executed, as_version=4)
+def _export_page(exporter, nb, stem: str, out_dir: Path, footer: str) -> dict:
+    """Export one executed notebook to ``out_dir/<stem>.html``: stderr streams dropped, the provenance footer added.
+
+    Random ids (pandas' Styler tables) are numbered instead, so that a page is the same from run to run.
+    """
+    styler_ids: dict[str, str] = {}
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    nb.cells.append(nbformat.v4.new_markdown_cell(footer))
+        for output in cell.get("outputs", []):  # pandas' Styler names its tables with random ids
+            html = output.get("data", {}).get("text/html")
+            if isinstance(html, str) and 'id="T_' in html:
+                output["data"]["text/html"] = _stable_styler_ids(html, styler_ids)
+    nb.cells.append(nbformat.v4.new_markdown_cell(footer, id="provenance"))
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": _title(nb)}})
-    name = executed.stem + ".html"
+    name = stem + ".html"
     (out_dir / name).write_text(body, "utf-8")
     return {"file": name, "title": _title(nb), "question": _question(nb)}
+
+
+def _stable_styler_ids(html: str, ids: dict[str, str]) -> str:
+    """Replace the random ``T_xxxxx`` ids of pandas' Styler tables by ``T_p0001``, ``T_p0002`` ... (per page).
+
+    Examples
+    --------
+    >>> _stable_styler_ids('<style>#T_3e3a6_row0 {}</style><table id="T_3e3a6">', {})
+    '<style>#T_p0001_row0 {}</style><table id="T_p0001">'
+    """
+    for uuid in re.findall(r'<table id="T_([0-9a-f]{5})"', html):
+        ids.setdefault(uuid, f"p{len(ids) + 1:04d}")
+        html = html.replace(f"T_{uuid}", f"T_{ids[uuid]}")
+    return html
 
 
 def _index(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) -> Path:
@@ -143,20 +164,26 @@ def _index(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) 
 
 
 def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int = 2026, alpha: float = 0.05,
-        progress=print, notebooks: list[Path] | None = None) -> Path:
+        progress=print, notebooks: list[Path] | None = None, reuse_kernels: bool = True) -> Path:
     """Read ``study``, write processed data, execute every notebook and write the HTML report.
 
     Parameters
     ----------
     study : path-like, optional
-        The study folder (default: the bundled demo).
+        The study folder or its ``study.yaml``, absolute or relative (default: the bundled demo).
     out, processed : path-like, optional
-        Report and processed-data folders (defaults: ``reports/<slug>``, ``data/processed/<slug>``).
+        Report and processed-data folders (defaults: ``reports/<slug>``, ``data/processed/<slug>`` under the
+        current folder, or under the study's parent when the current folder lies inside the study).
+        Either inside the study folder raises :class:`research.paths.InsideStudyError`.
     jobs : int, optional
-        Notebooks executed at once (default: number of cores, at least 2).
+        Kernels in the pool, i.e. notebooks executed at once (default: number of cores, at least 2).
     seed, alpha : passed to every notebook's ``parameters`` cell.
     progress : callable or None
         Called with one line of text per step.
+    notebooks : list of paths, optional
+        The notebooks to run (default: :func:`list_notebooks`).
+    reuse_kernels : bool
+        False gives every notebook a new kernel of its own (the slower way, kept for comparison).
 
     Returns
     -------
@@ -165,43 +192,60 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
     """
     say = progress or (lambda *_: None)
     started = time.perf_counter()
-    root = Path(study) if study else demo_study()
-    parsed = read_study(root)  # fatal problems raise StudyError here, before anything is written
-    out = Path(out) if out else default_reports(parsed.slug)
-    processed = Path(processed) if processed else default_processed(parsed.slug)
-    say(f"read {parsed.name}: {len(parsed.respondents)} respondents, {len(parsed.interviews)} interviews, "
-        f"{len(parsed.quality.rows)} data-quality notes ({time.perf_counter() - started:.1f} s)")
-    timings = processed / "notebook_seconds.json"  # read before the processed folder is replaced
-    history = json.loads(timings.read_text("utf-8")) if timings.is_file() else {}
-    parsed.save(processed)
-    notebooks = notebooks or list_notebooks()
+    root = study_folder(study)
+    out = check_outside(root, out, "--out") if out else None
+    processed = check_outside(root, processed, "--processed") if processed else None
+    notebooks = [Path(p).resolve() for p in (notebooks or list_notebooks())]
     if not notebooks:
         raise RuntimeError(f"no notebooks found in {notebooks_folder()}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    jobs = max(1, jobs or default_jobs())
+    work = Path(tempfile.mkdtemp(prefix="research-run-"))  # the kernels' working folder and their log
+    tmp = None
     try:
-        params = {"study_dir": str(root.resolve()), "processed_dir": str(processed.resolve()), "out_dir": str(tmp.resolve()),
-                  "seed": seed, "alpha": alpha}
-        jobs = jobs or max(2, os.cpu_count() or 2)
-        when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        footer = _provenance(parsed.name, parsed.checksums, when)
-        exporter = _html_exporter()
-        with kernel_stderr_to(tmp / "kernels.log"):
-            pages = _execute_stages(notebooks, tmp, params, jobs, say, history,
-                                    lambda executed: _export_page(exporter, executed, tmp, footer))
+        with open(work / "kernels.log", "wb") as log, \
+                KernelPool(min(jobs, len(notebooks)), cwd=work, reuse=reuse_kernels, seed=seed,
+                           stderr=log) as pool:
+            # the kernels start and import the stack while the study is read
+            parsed = read_study(root)  # fatal problems raise StudyError here, before anything is written
+            base = output_base(root)
+            out = out or default_reports(parsed.slug, base)
+            processed = processed or default_processed(parsed.slug, base)
+            say(f"read {parsed.name}: {len(parsed.respondents)} respondents, {len(parsed.interviews)} interviews, "
+                f"{len(parsed.quality.rows)} data-quality notes ({time.perf_counter() - started:.1f} s)")
+            timings = processed / "notebook_seconds.json"  # read before the processed folder is replaced
+            history = json.loads(timings.read_text("utf-8")) if timings.is_file() else {}
+            parsed.save(processed)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+            params = {"study_dir": str(root), "processed_dir": str(processed.resolve()), "out_dir": str(tmp.resolve()),
+                      "seed": seed, "alpha": alpha}
+            when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+            footer = _provenance(parsed.name, parsed.checksums, when)
+            exporter = _html_exporter()
+            pages = _execute_stages(pool, notebooks, params, say, history,
+                                    lambda path, nb: _export_page(exporter, nb, path.stem, tmp, footer))
         timings.write_text(json.dumps(history, indent=1), "utf-8")
-        shutil.copy(tmp / "kernels.log", processed / "kernels.log")
-        (tmp / "kernels.log").unlink()
+        shutil.copy(work / "kernels.log", processed / "kernels.log")
         after = checksum_folder(root)
         if after != parsed.checksums:
             raise RuntimeError(f"the raw study folder {root} changed during the run; report not written")
         _index([pages[p] for p in notebooks], tmp, parsed, after, when)
-        shutil.rmtree(tmp / "executed", ignore_errors=True)
         swap_into_place(tmp, out)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     say(f"wrote {out / 'index.html'} ({len(pages)} reports, {time.perf_counter() - started:.1f} s)")
     return out
+
+
+def default_jobs() -> int:
+    """Kernels in the pool by default: one per core this process may use, at least 2."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 2
+    return max(2, cores)
 
 
 def _expected_seconds(path: Path, history: dict) -> float:
@@ -212,33 +256,38 @@ def _expected_seconds(path: Path, history: dict) -> float:
     return float(sum(1 for c in cells if c.get("cell_type") == "code"))
 
 
-def _execute_stages(notebooks, tmp, params, jobs, say, history: dict, export) -> dict[Path, dict]:
-    """Stage by stage; the notebooks of one stage in parallel threads (each drives its own kernel).
+def _execute_stages(pool: KernelPool, notebooks: list[Path], params: dict, say, history: dict, export) -> dict[Path, dict]:
+    """Stage by stage, each stage's notebooks in the pool, longest first; each page exported when its notebook ran.
 
-    The longest notebooks are started first (longest-processing-time order), so that a long one does not
-    start last and keep the others waiting; while a stage runs, the previous stage's notebooks are exported
-    to HTML by ``export`` in this thread. ``history`` receives each notebook's time. Returns the pages.
+    Progress lines count in the order of the report (``[3/6] 03-comparisons started`` / ``done (2.1 s)``),
+    whatever the order of execution. ``history`` receives each notebook's time. Returns the pages.
     """
-    total, done, pages = len(notebooks), 0, {}
-    waiting: list[tuple[Path, Path]] = []
+    total, pages = len(notebooks), {}
+    number = {p: i for i, p in enumerate(notebooks, start=1)}
+    events: queue.Queue = queue.Queue()  # filled by the pool's thread, read here
     for stage in sorted({_stage(p) for p in notebooks}):
         batch = sorted((p for p in notebooks if _stage(p) == stage), key=lambda p: -_expected_seconds(p, history))
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {p: pool.submit(_timed, _execute, p, tmp, params) for p in batch}
-            for p, executed in waiting:
-                pages[p] = export(executed)
-            waiting = []
-            for p, fut in futures.items():
-                try:
-                    target, seconds = fut.result()
-                except Exception as exc:
-                    raise RuntimeError(f"notebook {p.name} failed: {_short(exc)}") from exc
-                done += 1
-                history[p.name] = round(seconds, 2)
-                waiting.append((p, target))
-                say(f"[{done}/{total}] executed {p.name} ({seconds:.1f} s)")
-    for p, executed in waiting:
-        pages[p] = export(executed)
+        futures = {}
+        for p in batch:
+            futures[p] = pool.submit(parameterize(p, params), p.name, on_start=lambda p=p: events.put(("started", p)),
+                                     on_end=lambda p=p: events.put(("done", p)))
+        left = len(batch)
+        while left:
+            kind, p = events.get()
+            if kind == "started":
+                say(f"[{number[p]}/{total}] {p.stem} started")
+                continue
+            left -= 1
+            try:
+                nb, seconds = futures[p].result()
+            except NotebookFailed:
+                say(f"[{number[p]}/{total}] {p.stem} failed")
+                raise
+            except Exception as exc:
+                raise RuntimeError(f"notebook {p.name} failed: {_short(exc)}") from exc
+            history[p.name] = round(seconds, 2)
+            pages[p] = export(p, nb)
+            say(f"[{number[p]}/{total}] {p.stem} done ({seconds:.1f} s)")
     return pages
 
 
@@ -246,8 +295,8 @@ def _execute_stages(notebooks, tmp, params, jobs, say, history: dict, export) ->
 def kernel_stderr_to(log: Path):
     """Send what kernel processes print to stderr (transport warnings, shutdown notices) to a log file.
 
-    Kernels inherit the stderr file descriptor, so it is redirected at the descriptor level; a notebook's
-    own errors still reach the user through the exception papermill raises.
+    Processes started inside inherit the stderr file descriptor, so it is redirected at the descriptor
+    level. (``run`` hands its kernels the log file directly; the benchmark uses this.)
     """
     sys.stderr.flush()
     saved = os.dup(2)
@@ -261,15 +310,7 @@ def kernel_stderr_to(log: Path):
             os.close(saved)
 
 
-def _timed(fn, *args):
-    t0 = time.perf_counter()
-    result = fn(*args)
-    return result, time.perf_counter() - t0
-
-
-def _short(exc: Exception) -> str:
-    if hasattr(exc, "ename"):  # papermill's PapermillExecutionError: the failing cell's error
-        return f"{exc.ename}: {exc.evalue} (cell {getattr(exc, 'exec_count', '?')})"
+def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     lines = [line for line in text if line.strip()]
     return lines[-1] if lines else type(exc).__name__

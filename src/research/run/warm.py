@@ -1,0 +1,65 @@
+"""Runs inside a pooled kernel: import the stack once, then give every notebook a fresh start.
+
+``research.run.kernels`` starts each kernel of the pool with ``warm_up()`` and calls ``fresh()`` before
+every notebook. Only the modules stay loaded (that is the point: the imports cost more than the analysis);
+the notebook's namespace, its figures and matplotlib's settings are those of a new kernel.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# The stack, then the package modules the notebooks import (in the notebooks' own order, so that
+# matplotlib's inline backend and the package's figure style are set up exactly as in a new kernel).
+STACK = ["research.report.figures", "pandas", "numpy", "scipy", "scipy.stats", "statsmodels.api",
+         "statsmodels.formula.api", "matplotlib", "matplotlib.pyplot", "seaborn", "pingouin", "IPython.display",
+         "research.inputs.study", "research.paths", "research.report.prose", "research.report.tables",
+         "research.report.summary", "research.report.qdpx_export", "research.analysis.overview",
+         "research.analysis.survey", "research.analysis.compare", "research.analysis.agreement",
+         "research.analysis.models", "research.analysis.interviews", "research.analysis.themes",
+         "research.analysis.companies"]
+
+_style: dict | None = None  # matplotlib's settings right after the stack was imported
+
+
+def warm_up(modules: list[str] | None = None) -> list[str]:
+    """Import ``modules`` (default: :data:`STACK`) and remember matplotlib's settings; returns what is missing."""
+    global _style
+    missing = []
+    for name in modules or STACK:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a notebook that needs it will say so itself
+            missing.append(name)
+    import matplotlib
+
+    _style = dict(matplotlib.rcParams)
+    return missing
+
+
+def fresh(seed: int | None = None, reset: bool = True) -> None:
+    """Start a notebook afresh: an empty namespace (IPython ``reset``), no open figure, the package's style.
+
+    Every notebook seeds its own generators from its ``seed`` parameter; numpy's and Python's global
+    random states, which some plots draw from (seaborn's strip-plot jitter), are seeded here with the
+    same ``seed`` so that a report is the same from run to run. ``reset=False`` only seeds (a new kernel).
+    """
+    import random
+
+    import numpy as np
+
+    if reset:
+        import matplotlib
+        import matplotlib.pyplot as plt
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            shell.reset(new_session=True)  # user namespace, output history, execution counter
+        plt.close("all")
+        matplotlib.rcdefaults()
+        if _style is not None:
+            matplotlib.rcParams.update(_style)  # the package's own style, as its import set it
+    if seed is not None:
+        random.seed(seed)
+        np.random.seed(seed % 2**32)

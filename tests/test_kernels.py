@@ -1,0 +1,122 @@
+"""The pool of warm kernels: a fresh namespace for every notebook, errors in one line, no kernel left over.
+
+Small notebooks written here stand in for the analysis notebooks, so these tests cost a few kernel starts.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from research.run import pipeline
+from research.run.kernels import KernelPool, NotebookFailed, parameterize
+
+from .conftest import DEMO
+
+pytestmark = pytest.mark.slow
+
+
+def notebook(folder: Path, name: str, *codes: str, title: str | None = None) -> Path:
+    """A notebook with a title, a ``parameters`` cell (as the real ones) and ``codes`` as code cells."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("study_dir = None\nprocessed_dir = None\nout_dir = None\nalpha = 0.05\nseed = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title or name}"), params, *map(nbformat.v4.new_code_cell, codes)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def outputs(nb) -> list[str]:
+    """The lines the notebook printed."""
+    text = "".join(o.get("text", "") for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    return text.splitlines()
+
+
+def test_a_name_defined_in_one_notebook_is_not_visible_in_the_next_in_the_same_kernel(tmp_path):
+    first = notebook(tmp_path, "01-first", "leaked = 42\nimport os\nprint(os.getpid())",
+                     "import matplotlib, matplotlib.pyplot as plt\nmatplotlib.rcParams['lines.linewidth'] = 9\n"
+                     "fig = plt.figure()\nimport numpy as np\nprint(np.random.random())")
+    second = notebook(tmp_path, "02-second", "import os\nprint(os.getpid())\nprint('leaked' in dir(), 'fig' in dir())",
+                      "import matplotlib, matplotlib.pyplot as plt\n"
+                      "print(plt.get_fignums(), matplotlib.rcParams['lines.linewidth'])\n"
+                      "import numpy as np\nprint(np.random.random())")
+    with KernelPool(1, tmp_path, seed=7) as pool:  # one kernel: the second notebook runs where the first ran
+        one, _ = pool.submit(parameterize(first, {"seed": 7}), first.name).result(120)
+        two, _ = pool.submit(parameterize(second, {"seed": 7}), second.name).result(120)
+    pid_one, random_one = outputs(one)[0].strip(), outputs(one)[1].strip()
+    pid_two, visible, figures, random_two = [line.strip() for line in outputs(two)]
+    assert pid_one == pid_two  # the same kernel ...
+    assert visible == "False False"  # ... with an empty namespace,
+    assert figures.startswith("[]") and not figures.endswith(" 9.0")  # no open figure, matplotlib's style restored
+    assert random_one == random_two  # and the global random state seeded alike before each notebook
+    injected = [c for c in two.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and injected[0].source.startswith("# Parameters") and "seed = 7" in injected[0].source
+
+
+def _kernel_children() -> list[int]:
+    """Kernel processes started by this process and still running."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"ipykernel" in cmdline and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_failing_notebook_fails_the_run_in_one_line_keeps_the_report_and_stops_every_kernel(tmp_path):
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "index.html").write_text("the previous report")
+    good = notebook(tmp_path, "01-good", "import time\ntime.sleep(1)")
+    bad = notebook(tmp_path, "02-bad", "x = 1", "raise KeyError('no such column')")
+    slow = notebook(tmp_path, "03-slow", "import time\ntime.sleep(60)")
+    lines = []
+    with pytest.raises(NotebookFailed) as failed:
+        pipeline.run(DEMO, out=report, processed=tmp_path / "processed", jobs=3, notebooks=[good, bad, slow],
+                     progress=lines.append)
+    message = str(failed.value)
+    assert message == "notebook 02-bad.ipynb failed: KeyError: 'no such column' (cell 4)"
+    assert "[2/3] 02-bad failed" in lines
+    assert (report / "index.html").read_text() == "the previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["01-good.ipynb", "02-bad.ipynb", "03-slow.ipynb",
+                                                                  "report", "processed"])
+    assert _kernel_children() == []  # the slow notebook's kernel was stopped too
+
+
+def test_keyboard_interrupt_stops_every_kernel_and_keeps_the_previous_report(tmp_path):
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "index.html").write_text("the previous report")
+    runtime = tmp_path / "runtime"  # kernels' connection files: the way to find them afterwards
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime)}
+    proc = subprocess.Popen([sys.executable, "-m", "research.cli", "run", str(DEMO), "--out", str(report),
+                             "--processed", str(tmp_path / "processed")], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if " started" in line:
+                break
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err
+    assert "interrupted" in err
+    assert (report / "index.html").read_text() == "the previous report"
+    time.sleep(0.5)
+    leftover = [p for p in Path("/proc").glob("[0-9]*/cmdline")
+                if str(runtime).encode() in p.read_bytes()] if runtime.exists() else []
+    assert leftover == []
+    assert not list(runtime.glob("kernel-*.json"))  # connection files cleaned up too
