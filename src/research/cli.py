@@ -46,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("study", nargs="?", help=STUDY_HELP)
     val.add_argument("--out", help="folder to write tables/data_quality.csv into (default: the scratch folder "
                      "reports/_scratch/<slug> under the current folder; " + OUTSIDE)
+    new = sub.add_parser("new", help="write a new, empty study folder to fill in",
+                         description="Write a new study folder: a commented study.yaml, respondents, survey and "
+                         "interviews templates whose columns are exactly those the instruments need, example "
+                         "transcripts and a README saying what to fill in. The folder must be new or empty.",
+                         epilog=EPILOG)
+    new.add_argument("folder", help="the study folder to create, absolute or relative (new or empty)")
+    new.add_argument("--instruments", nargs="+", metavar="REF", help="built-in names or instrument YAML paths "
+                     "(copied into the folder); default: builtin:smr builtin:perceptions")
+    new.add_argument("--name", help="the study's name (default: the folder's name)")
     return parser
 
 
@@ -57,6 +66,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "new":
+            return _new(args)
         if args.command == "run":
             return _run(args)
         raise AssertionError(f"no handler for the command {args.command!r}")
@@ -106,6 +117,15 @@ def _validate(args) -> int:
     else:
         print(f"{len(quality)} data-quality problem(s): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"wrote {path}")
+    return 0
+
+
+def _new(args) -> int:
+    from research.run.scaffold import DEFAULT_INSTRUMENTS, new_study
+
+    root = new_study(args.folder, args.instruments or DEFAULT_INSTRUMENTS, name=args.name)
+    print(f"wrote the new study folder {root}; fill in respondents.csv first (its README.md says how), "
+          f"then check it with: research validate {root}")
     return 0
 
 
