@@ -1,0 +1,167 @@
+"""Every APA table of a report in one Word file, ready to paste into a manuscript (python-docx).
+
+APA 7 layout: the table number in bold, the title in italics on the next line, horizontal rules only at the top,
+under the header and at the bottom (no vertical rules), the note below beginning "*Note.*". Statistical symbols in
+the header (``M``, ``SD``, ``p``, ``t`` ...) are set in italics and ``_`` subscripts as subscripts. The header row
+repeats on every page of a long table; each table starts on a new page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from research.report.apa import ApaTable, _is_test_cell, symbol_runs
+
+FONT = "Times New Roman"
+TEXT_SIZE = Pt(12)
+TABLE_SIZE = Pt(10)
+#: tcPr children that must come after tcBorders (ECMA-376 order), so the file stays schema-valid.
+_AFTER_BORDERS = {qn(f"w:{t}") for t in ("shd", "noWrap", "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark")}
+
+
+def _cell_rules(cell, top: bool = False, bottom: bool = False, size: int = 8) -> None:
+    """Set a cell's top and/or bottom border to a single rule (``size`` in eighths of a point); no other borders."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    borders = tc_pr.find(qn("w:tcBorders"))
+    if borders is None:
+        borders = OxmlElement("w:tcBorders")
+        after = next((child for child in tc_pr if child.tag in _AFTER_BORDERS), None)
+        if after is None:
+            tc_pr.append(borders)
+        else:
+            after.addprevious(borders)
+    for edge, on in (("top", top), ("bottom", bottom)):
+        if not on:
+            continue
+        old = borders.find(qn(f"w:{edge}"))
+        if old is not None:
+            borders.remove(old)
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), str(size))
+        el.set(qn("w:space"), "0")
+        el.set(qn("w:color"), "000000")
+        # top, left, bottom, right is the schema's order inside tcBorders
+        if edge == "top":
+            borders.insert(0, el)
+        else:
+            borders.append(el)
+
+
+def _repeat_header(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+def _write_runs(paragraph, text: str, symbols: bool, size=TABLE_SIZE) -> None:
+    parts = symbol_runs(text) if symbols else [(text, "")]
+    for part, style in parts:
+        run = paragraph.add_run(part)
+        run.font.size = size
+        run.font.name = FONT
+        if style == "italic":
+            run.italic = True
+        elif style == "sub":
+            run.font.subscript = True
+
+
+def _add_table(doc, table: ApaTable, label: str) -> None:
+    number = doc.add_paragraph()
+    run = number.add_run(label)
+    run.bold = True
+    number.paragraph_format.space_after = Pt(0)
+    title = doc.add_paragraph()
+    title.add_run(table.title).italic = True
+    title.paragraph_format.space_after = Pt(6)
+
+    frame = table.frame
+    n_rows, n_cols = len(frame) + 1, frame.shape[1]
+    grid = doc.add_table(rows=n_rows, cols=n_cols)
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = True
+    for j, col in enumerate(frame.columns):
+        cell = grid.cell(0, j)
+        para = cell.paragraphs[0]
+        para.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
+        _write_runs(para, str(col), symbols=True)
+        _cell_rules(cell, top=True, bottom=True)
+    _repeat_header(grid.rows[0])
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        for j, value in enumerate(row):
+            text = "" if value is None else str(value)
+            cell = grid.cell(i, j)
+            para = cell.paragraphs[0]
+            para.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
+            _write_runs(para, text, symbols=_is_test_cell(text))
+            if i == n_rows - 1:
+                _cell_rules(cell, bottom=True)
+    if len(frame) == 0:  # a header alone still closes with a rule
+        for j in range(n_cols):
+            _cell_rules(grid.cell(0, j), top=True, bottom=True)
+
+    if table.note:
+        note = doc.add_paragraph()
+        note.paragraph_format.space_before = Pt(6)
+        lead = note.add_run("Note.")
+        lead.italic = True
+        lead.font.size = TABLE_SIZE
+        rest = note.add_run(" " + table.note)
+        rest.font.size = TABLE_SIZE
+    if table.full_text:
+        full = doc.add_paragraph()
+        for k, line in enumerate(table.full_text):
+            run = full.add_run(line)
+            run.font.size = TABLE_SIZE
+            if k < len(table.full_text) - 1:
+                run.add_break()
+    if table.source:
+        src = doc.add_paragraph()
+        run = src.add_run(f"Source: {table.source}")
+        run.font.size = Pt(8)
+
+
+def write_tables_docx(tables: list[ApaTable], path, title: str | None = None) -> Path:
+    """Write every table to one Word file (``.docx``) and return its path.
+
+    Parameters
+    ----------
+    tables : the report's tables, in order (e.g. ``TableRegistry.tables()``); an unnumbered table is labelled
+        by its position (the table itself is not changed).
+    path : the ``.docx`` file to write (its folder is created).
+    title : a heading for the first page (the study's name, say); none when ``None``.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> t = ApaTable("Scales", pd.DataFrame({"Scale": ["Joint planning"], "M (SD)": ["3.28 (1.01)"]}), note="Means.")
+    >>> out = write_tables_docx([t], pathlib.Path(tempfile.mkdtemp()) / "tables.docx", "Demo")
+    >>> out.suffix
+    '.docx'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = TEXT_SIZE
+    r_pr = normal.element.get_or_add_rPr()
+    fonts = r_pr.find(qn("w:rFonts"))
+    if fonts is not None:  # East Asian text in the same face, so Word does not substitute one
+        fonts.set(qn("w:eastAsia"), FONT)
+    if title:
+        doc.add_heading(title, level=1)
+    for k, table in enumerate(tables):
+        if k > 0:
+            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        _add_table(doc, table, table.label if table.number is not None else f"Table {k + 1}")
+    doc.save(path)
+    return path
