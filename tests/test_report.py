@@ -117,8 +117,28 @@ def test_contract_tables_have_spec_columns(demo_report):
 def test_raw_folder_byte_identical_and_processed_written(demo_report):
     assert checksum_folder(demo_report["study"]) == demo_report["before"]
     assert (demo_report["processed"] / "pseudonyms.parquet").is_file()
-    for step in range(1, 7):
-        assert f"[{step}/6] executed" in demo_report["stdout"]
+    for step, page in enumerate(pages(demo_report["report"]), start=1):  # progress counted in report order
+        assert f"[{step}/6] {page.stem} started\n" in demo_report["stdout"]
+        assert re.search(rf"^\[{step}/6\] {page.stem} done \(\d+\.\d s\)$", demo_report["stdout"], re.M)
+
+
+def normalise(html: str) -> str:
+    """A page without the time stamp of its provenance footer (the only thing allowed to change)."""
+    return re.sub(r"run \d{4}-\d\d-\d\d \d\d:\d\d UTC", "run <time>", html)
+
+
+def test_pages_are_the_same_as_with_one_kernel_per_notebook(demo_report, tmp_path):
+    """The pool reuses warm kernels; a new kernel for every notebook must give the very same report."""
+    from research.run.pipeline import run
+
+    cold = run(demo_report["study"], out=tmp_path / "report", processed=tmp_path / "processed", progress=None,
+               reuse_kernels=False)
+    warm = demo_report["report"]
+    assert sorted(p.name for p in cold.glob("*.html")) == sorted(p.name for p in warm.glob("*.html"))
+    for page in sorted(warm.glob("*.html")):
+        assert normalise(page.read_text("utf-8")) == normalise((cold / page.name).read_text("utf-8")), page.name
+    for figure in sorted((warm / "figures").glob("*.png")):
+        assert figure.read_bytes() == (cold / "figures" / figure.name).read_bytes(), figure.name
 
 
 def _texts_under(folder: Path):
