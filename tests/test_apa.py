@@ -292,3 +292,29 @@ def test_registry_numbers_tables_in_order(built):
         reg.add(ApaTable("again", built[0].frame), key="t0")
     with pytest.raises(KeyError, match="no table registered"):
         reg.ref("missing")
+
+
+def test_tables_read_back_from_csv_and_contract_columns_alone(demo_study, demo_tables, tmp_path):
+    from research.analysis.compare import DYAD_COLUMNS, ITEM_COLUMNS
+    from research.report.tables import save_table
+
+    smr = demo_study.instrument("smr")
+    for name, key, build in (("item_comparison", "items", apa.item_table), ("scale_comparison", "scales", apa.scale_table),
+                             ("dyad_comparison", "dyads", apa.dyad_table), ("reliability", "reliability",
+                                                                             apa.reliability_table),
+                             ("company_summary", "companies", apa.company_table)):
+        path = save_table(demo_tables[key], tmp_path, name)
+        assert build(pd.read_csv(path), smr).frame.equals(build(demo_tables[key], smr).frame), name
+    items = apa.item_table(demo_tables["items"][ITEM_COLUMNS], smr)
+    assert items.frame.columns[-1] == "r_rb" and "bootstrap" not in items.note
+    dyads = apa.dyad_table(demo_tables["dyads"][DYAD_COLUMNS], smr)
+    assert "M_diff" in dyads.frame.columns
+    with pytest.raises(ValueError, match="missing \\['effect_size'\\]"):
+        apa.scale_table(demo_tables["scales"].drop(columns="effect_size"), smr)
+
+
+def test_html_sets_symbols_and_rules(built):
+    html = built[1].to_html()
+    assert "<i>p</i><sub>Holm</sub>" in html and "<i>t</i>(" in html
+    assert html.count("border-top:1.5px solid #000") == built[1].frame.shape[1]
+    assert "<script" not in html

@@ -401,7 +401,7 @@ def _part(table: pd.DataFrame, instrument) -> pd.DataFrame:
 def _not_computed(table: pd.DataFrame, key: str, labels: dict | None = None) -> str:
     if "note" not in table.columns:
         return ""
-    notes = table[table["note"].fillna("").astype(str) != ""]
+    notes = table[table["note"].notna() & (table["note"].astype(str).str.strip() != "")]
     if notes.empty:
         return ""
     reasons = [f"{(labels or {}).get(r[key], r[key])}: {r['note']}" for r in notes.to_dict("records")]
@@ -416,6 +416,13 @@ def _p_header(p: str) -> tuple[str, str]:
 
 def _p_cite(p: str) -> str:
     return {"p": "", "p_holm": " " + cite("holm1979"), "p_bh": " " + cite("benjamini1995")}[p]
+
+
+def _require(table: pd.DataFrame, columns, source: str) -> None:
+    """A table handed to a builder must carry the contract columns it formats."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"expected the columns of {source}; missing {missing} (got {list(table.columns)})")
 
 
 def _check_p(p: str, table: pd.DataFrame) -> None:
@@ -437,8 +444,12 @@ def item_table(items: pd.DataFrame, instrument, p: str = "p_holm", width: int = 
     p : which p column to show: ``p_holm`` (default), ``p_bh`` or ``p``.
     width : item wording longer than this is shortened with "…"; the full wording goes to ``full_text`` and tooltips.
     """
+    _require(items, ["item", "n_marketing", "n_sales", "mean_marketing", "mean_sales", "median_marketing",
+                     "median_sales", "statistic", "p", "effect_size"], "item_comparison.csv")
     _check_p(p, items)
     part = _part(items, instrument)
+    with_ci = "ci_low" in items.columns and "ci_high" in items.columns
+    es_head = "r_rb [95% CI]" if with_ci else "r_rb"
     by_id = {it.id: it for it in instrument.items}
     p_head, p_words = _p_header(p)
     rows, full, tips = [], [], {}
@@ -457,16 +468,17 @@ def item_table(items: pd.DataFrame, instrument, p: str = "p_holm", width: int = 
                      "Sales M (Mdn)": _m_mdn(r["mean_sales"], r["median_sales"]),
                      "U": fmt_count(r["statistic"]),
                      p_head: fmt_p(r[p]),
-                     "r_rb [95% CI]": fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high"), bounded=True)})
+                     es_head: fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high"), bounded=True)})
     frame = pd.DataFrame(rows, columns=["Item", "n (mkt/sales)", "Marketing M (Mdn)", "Sales M (Mdn)", "U", p_head,
-                                        "r_rb [95% CI]"])
+                                        es_head])
     k = int(part["p"].notna().sum())
     reverse = any(it.reverse for it in instrument.items)
     note = (f"Answers from {instrument.scale_min:g} to {instrument.scale_max:g}. Mann–Whitney U tests "
             f"{cite('mann1947')}, two-sided, of marketing against sales on each item; U is the marketing group's. "
             f"p values are {p_words}" + (f" over the {plural(k, 'item')} of the instrument" if p != "p" else "") +
-            f"{_p_cite(p)}. r_rb is the rank-biserial correlation 2U/(n_mkt × n_sales) − 1, with a 95% percentile "
-            "bootstrap interval (resampled within each function); positive: marketing higher. "
+            f"{_p_cite(p)}. r_rb is the rank-biserial correlation 2U/(n_mkt × n_sales) − 1"
+            + (", with a 95% percentile bootstrap interval (resampled within each function)" if with_ci else "")
+            + "; positive: marketing higher. "
             "M = mean; Mdn = median.")
     if reverse:
         note += " Items marked (R) are reverse-keyed and are shown keyed (min + max − answer)."
@@ -497,6 +509,8 @@ def scale_table(scales: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable
     instrument : the instrument (scale labels).
     p : which p column to show (``p_holm``, ``p_bh`` or ``p``).
     """
+    _require(scales, ["scale", "n_marketing", "n_sales", "mean_marketing", "sd_marketing", "mean_sales", "sd_sales",
+                      "statistic", "df", "p", "effect_size"], "scale_comparison.csv")
     _check_p(p, scales)
     part = _part(scales, instrument)
     labels = scale_labels(instrument)
@@ -542,8 +556,11 @@ def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
     instrument : the instrument (scale labels).
     p : which p column of the paired t-test to show (``p_holm``, ``p_bh`` or ``p``).
     """
+    _require(dyads, ["scale", "n_pairs", "mean_diff", "statistic", "df", "p", "wilcoxon_statistic", "wilcoxon_p",
+                     "effect_size"], "dyad_comparison.csv")
     _check_p(p, dyads)
     part = _part(dyads, instrument)
+    diff_head = "M_diff (SD)" if "sd_diff" in dyads.columns else "M_diff"
     labels = scale_labels(instrument)
     p_head, p_words = _p_header(p)
     rows = []
@@ -552,12 +569,12 @@ def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
         w = DASH if _missing(r["wilcoxon_statistic"]) else \
             f"{fmt_count(r['wilcoxon_statistic'])} ({fmt_p(r['wilcoxon_p'])})"
         rows.append({"Scale": labels.get(r["scale"], r["scale"]), "Pairs": str(int(r["n_pairs"])),
-                     "M_diff (SD)": fmt_m_sd(r["mean_diff"], sd) if sd is not None else fmt_stat(r["mean_diff"]),
+                     diff_head: fmt_m_sd(r["mean_diff"], sd) if sd is not None else fmt_stat(r["mean_diff"]),
                      "Paired test": fmt_test("t", r["statistic"], r["df"]),
                      p_head: fmt_p(r[p]),
                      "d_z [95% CI]": fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high")),
                      "Wilcoxon W (p)": w})
-    frame = pd.DataFrame(rows, columns=["Scale", "Pairs", "M_diff (SD)", "Paired test", p_head, "d_z [95% CI]",
+    frame = pd.DataFrame(rows, columns=["Scale", "Pairs", diff_head, "Paired test", p_head, "d_z [95% CI]",
                                         "Wilcoxon W (p)"])
     k = int(part["p"].notna().sum())
     note = ("Companies with a score from both functions; several respondents of one function in a company are "
@@ -580,6 +597,7 @@ def reliability_table(rel: pd.DataFrame, instrument) -> ApaTable:
     rel : ``reliability.csv`` (groups ``all``, ``marketing``, ``sales``).
     instrument : the instrument (scale labels).
     """
+    _require(rel, ["scale", "group", "n", "n_items", "alpha", "ci_low", "ci_high", "omega"], "reliability.csv")
     part = _part(rel, instrument)
     labels = scale_labels(instrument)
     rows = []
@@ -621,6 +639,8 @@ def theme_table(themes: pd.DataFrame, codebook=None, p: str = "p_holm") -> ApaTa
     codebook : the codebook, for theme labels when the table lacks a ``label`` column.
     p : the adjusted p column shown beside the unadjusted one (``p_holm`` or ``p_bh``).
     """
+    _require(themes, ["theme", "with_theme_marketing", "with_theme_sales", "p", "effect_size"],
+             "theme_by_role.csv")
     _check_p(p, themes)
     unit = next((c.split("_")[0] for c in themes.columns if c.endswith("_marketing") and
                  c.split("_")[0] in ("interviews", "answers", "segments")), "interviews")
@@ -658,6 +678,7 @@ def agreement_table(summary: pd.DataFrame, instrument) -> ApaTable:
     summary : :func:`research.analysis.agreement.agreement_summary` (the notebooks' agreement table).
     instrument : the instrument (scale labels, number of answer points for the r_wg null).
     """
+    _require(summary, ["scale", "n_pairs", "r", "r_p", "icc1", "icc1_ci_low", "icc1_ci_high"], "the agreement summary")
     part = _part(summary, instrument)
     labels = scale_labels(instrument)
     rows = [{"Scale": labels.get(r["scale"], r["scale"]), "Pairs": str(int(r["n_pairs"])),
@@ -689,6 +710,7 @@ def intercoder_table(agreement: pd.DataFrame, codebook=None, krippendorff: pd.Da
     codebook : the codebook (theme labels).
     krippendorff : :func:`research.analysis.intercoder.krippendorff_by_theme` (optional).
     """
+    _require(agreement, ["theme", "coder_a", "coder_b", "units", "agreement", "kappa"], "intercoder_agreement.csv")
     labels = codebook.labels() if codebook is not None else {}
     alpha = krippendorff.set_index("theme")["alpha"].to_dict() if krippendorff is not None and len(krippendorff) else None
     rows = []
@@ -719,6 +741,8 @@ def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> Apa
     instrument : the instrument with a banded total (labels, band ranges).
     decision_table : the study's decision table, to explain in the note each rule that fires (optional).
     """
+    _require(summary, ["company_id", "n_marketing", "n_sales", "total_marketing", "total_sales", "total", "gap",
+                       "band_marketing", "band_sales", "band"], "company_summary.csv")
     part = _part(summary, instrument)
     total_label = instrument.total.get("label", instrument.total["id"]) if instrument.total else "total"
 
