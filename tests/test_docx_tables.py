@@ -131,3 +131,18 @@ def test_unnumbered_tables_are_labelled_by_position_and_left_unchanged(tmp_path)
     assert a.number is None and b.number is None
     empty = doc.tables[1]
     assert len(empty.rows) == 1 and _borders(empty.rows[0].cells[0]) == {"top": "single", "bottom": "single"}
+
+
+def test_columns_fit_the_page_with_the_item_column_widest(written):
+    path, _ = written
+    grid = Document(str(path)).tables[0]
+    widths = [grid.cell(0, j).width for j in range(len(grid.columns))]
+    assert widths[0] == max(widths)
+    assert abs(sum(widths) / 914400 - 6.5) < 0.01  # EMU per inch
+
+
+def test_sources_are_optional(tmp_path):
+    t = ApaTable("T", pd.DataFrame({"Scale": ["A"]}), note="N.", source="tables/scale_comparison.csv")
+    plain = "\n".join(p.text for p in Document(str(write_tables_docx([t], tmp_path / "a.docx"))).paragraphs)
+    with_src = "\n".join(p.text for p in Document(str(write_tables_docx([t], tmp_path / "b.docx", sources=True))).paragraphs)
+    assert "Source:" not in plain and "Source: tables/scale_comparison.csv" in with_src

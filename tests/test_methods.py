@@ -146,7 +146,7 @@ def test_tiny_study_mentions_only_what_exists(tiny):
 
 def test_a_clean_study_says_nothing_was_left_out(small_study):
     text = methods_text(read_study(small_study(instruments=[NO_TOTAL])))
-    assert "No respondent, survey row, interview or answer had to be left out" in text
+    assert "No respondent, survey row or answer had to be left out or set to missing." in text
     assert "data-quality log" not in text
 
 
@@ -244,3 +244,22 @@ def test_how_to_cite_agrees_with_citation_cff():
     assert c["title"] in c["text"] and f"(Version {__version__})" in c["text"]
     assert c["text"].startswith("The research toolkit authors. (2026).")
     assert "@misc{research," in c["bibtex"] and f"version = {{{__version__}}}" in c["bibtex"]
+
+
+def test_text_from_the_data_is_escaped(small_study):
+    odd = dict(NO_TOTAL, title="Mini <b>scale</b> *one*",
+               subscales=[{"id": "one", "label": "First_part"}, {"id": "two", "label": "Second [part]"}])
+    body, _ = _split(methods_text(read_study(small_study(instruments=[odd]))))
+    assert "<b>" not in body and "&lt;b&gt;scale&lt;/b&gt; \\*one\\*" in body
+    assert "First\\_part" in body and "Second \\[part\\]" in body
+
+
+def test_open_answers_without_interviews_get_their_own_heading(small_study):
+    survey = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"], "M1": [5, 4, 3, 2], "M2": [1, 2, 3, 4],
+                           "M3": [5, 3, 3, 1], "M4": [4, 3, 2, 1],
+                           "Q9": ["Their commission drives it", "", "Short-term quarter focus", "We trust them"]})
+    study = read_study(small_study(survey=survey, instruments=[NO_TOTAL], open_ended=["Q9"]))
+    body, _ = _split(methods_text(study))
+    assert "*Open survey answers.*" in body and "3 non-blank open survey answers" in body
+    assert "nterview" not in body
+    assert "No respondent, survey row or answer had to be left out" in body

@@ -15,13 +15,14 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Inches, Pt
 
 from research.report.apa import ApaTable, _is_test_cell, symbol_runs
 
 FONT = "Times New Roman"
 TEXT_SIZE = Pt(12)
 TABLE_SIZE = Pt(10)
+TEXT_WIDTH_INCHES = 6.5  # US Letter or A4 with 1-inch margins
 #: tcPr children that must come after tcBorders (ECMA-376 order), so the file stays schema-valid.
 _AFTER_BORDERS = {qn(f"w:{t}") for t in ("shd", "noWrap", "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark")}
 
@@ -74,7 +75,17 @@ def _write_runs(paragraph, text: str, symbols: bool, size=TABLE_SIZE) -> None:
             run.font.subscript = True
 
 
-def _add_table(doc, table: ApaTable, label: str) -> None:
+def _column_widths(frame) -> list:
+    """Column widths in proportion to their longest cell (header included), within the page's text width."""
+    weights = []
+    for col in frame.columns:
+        longest = max([len(str(col))] + [len(str(v)) for v in frame[col]])
+        weights.append(min(max(longest, 4), 45))
+    total = sum(weights) or 1
+    return [Inches(TEXT_WIDTH_INCHES * w / total) for w in weights]
+
+
+def _add_table(doc, table: ApaTable, label: str, source: bool) -> None:
     number = doc.add_paragraph()
     run = number.add_run(label)
     run.bold = True
@@ -95,6 +106,9 @@ def _add_table(doc, table: ApaTable, label: str) -> None:
         _write_runs(para, str(col), symbols=True)
         _cell_rules(cell, top=True, bottom=True)
     _repeat_header(grid.rows[0])
+    for j, width in enumerate(_column_widths(frame)):
+        for cell in grid.columns[j].cells:
+            cell.width = width
     for i, row in enumerate(frame.itertuples(index=False), start=1):
         for j, value in enumerate(row):
             text = "" if value is None else str(value)
@@ -123,13 +137,13 @@ def _add_table(doc, table: ApaTable, label: str) -> None:
             run.font.size = TABLE_SIZE
             if k < len(table.full_text) - 1:
                 run.add_break()
-    if table.source:
+    if source and table.source:
         src = doc.add_paragraph()
         run = src.add_run(f"Source: {table.source}")
         run.font.size = Pt(8)
 
 
-def write_tables_docx(tables: list[ApaTable], path, title: str | None = None) -> Path:
+def write_tables_docx(tables: list[ApaTable], path, title: str | None = None, sources: bool = False) -> Path:
     """Write every table to one Word file (``.docx``) and return its path.
 
     Parameters
@@ -138,6 +152,7 @@ def write_tables_docx(tables: list[ApaTable], path, title: str | None = None) ->
         by its position (the table itself is not changed).
     path : the ``.docx`` file to write (its folder is created).
     title : a heading for the first page (the study's name, say); none when ``None``.
+    sources : add a small "Source: tables/....csv" line under each table (off: the file is for a manuscript).
 
     Examples
     --------
@@ -162,6 +177,6 @@ def write_tables_docx(tables: list[ApaTable], path, title: str | None = None) ->
     for k, table in enumerate(tables):
         if k > 0:
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _add_table(doc, table, table.label if table.number is not None else f"Table {k + 1}")
+        _add_table(doc, table, table.label if table.number is not None else f"Table {k + 1}", sources)
     doc.save(path)
     return path

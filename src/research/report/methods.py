@@ -227,7 +227,8 @@ def _exclusions(study) -> list[str]:
     """What the data-quality checks left out or set to missing, from the quality log; no sentence opens with a numeral."""
     q = study.quality.frame()
     if q.empty:
-        return ["No respondent, survey row, interview or answer had to be left out or set to missing."]
+        units = ["respondent", "survey row"] + (["interview"] if study.config.get("interviews") else []) + ["answer"]
+        return [f"No {', '.join(units[:-1])} or {units[-1]} had to be left out or set to missing."]
     problem, action = q["problem"], q["action"].astype(str)
     left, out = [], []
     roles = q[problem == "unknown_role"]
@@ -520,7 +521,11 @@ def _analyses(study, ran: Ran, cite) -> list[tuple[str, list[str]]]:
         qual.append(f"The tone of each segment is scored with VADER {cite('hutto2014')}, as an exploratory "
                     "description only: VADER was built for short social-media text.")
     if qual:
-        sections.append(("Interviews and open answers" if n_open and "open_ended" in did else "Interviews", qual))
+        has_iv = any("nterview" in q for q in qual)
+        has_open = any("open survey answer" in q for q in qual)
+        heading = ("Interviews and open answers" if has_iv and has_open else "Open survey answers" if has_open
+                   else "Interviews")
+        sections.append((heading, qual))
     return sections
 
 
