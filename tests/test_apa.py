@@ -318,3 +318,16 @@ def test_html_sets_symbols_and_rules(built):
     assert "<i>p</i><sub>Holm</sub>" in html and "<i>t</i>(" in html
     assert html.count("border-top:1.5px solid #000") == built[1].frame.shape[1]
     assert "<script" not in html
+
+
+def test_every_citation_in_a_note_is_a_known_reference(built):
+    import re
+
+    from research.report.references import REFERENCES
+
+    known = {ref.in_text()[1:-1] for ref in REFERENCES.values()}
+    cited = set()
+    for table in built:
+        for group in re.findall(r"\(([^()]*?, (?:19|20)\d\d(?:; [^()]*?, (?:19|20)\d\d)*)\)", table.note):
+            cited.update(group.split("; "))
+    assert cited and cited <= known

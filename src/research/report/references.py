@@ -217,6 +217,7 @@ _REFS = [
        doi="10.1177/001316446002000104"),
     _r("krippendorff2018", ("Krippendorff, K.",), 2018, "Content analysis: An introduction to its methodology",
        kind="book", edition="4th", publisher="Sage"),  # no DOI
+    # The Lancet numbered 1986 as volume i; Crossref gives 327. Either is correct in its convention.
     _r("bland1986", ("Bland, J. M.", "Altman, D. G."), 1986,
        "Statistical methods for assessing agreement between two methods of clinical measurement",
        container="The Lancet", volume="327", issue="8476", pages="307–310", doi="10.1016/S0140-6736(86)90837-8"),
@@ -270,6 +271,8 @@ _REFS = [
                         "Pedregosa, F.", "van Mulbregt, P.", "SciPy 1.0 Contributors"), 2020,
        "SciPy 1.0: Fundamental algorithms for scientific computing in Python", container="Nature Methods",
        volume="17", issue="3", pages="261–272", doi="10.1038/s41592-019-0686-2"),
+    # Authors, title, journal, pages and DOI from numpy's own CITATION.bib; the issue number (7825) is not in it
+    # and was not checked here.
     _r("harris2020", ("Harris, C. R.", "Millman, K. J.", "van der Walt, S. J.", "Gommers, R.", "Virtanen, P.",
                       "Cournapeau, D.", "Wieser, E.", "Taylor, J.", "Berg, S.", "Smith, N. J.", "Kern, R.", "Picus, M.",
                       "Hoyer, S.", "van Kerkwijk, M. H.", "Brett, M.", "Haldane, A.", "Fernández del Río, J.",
