@@ -32,6 +32,9 @@ unit: $(STAMP)  ## unit tests only (fast)
 lab: $(STAMP)  ## start JupyterLab on the project's environment
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+soak: $(STAMP)  ## many more generated random studies (SOAK_SEEDS=500 by default); not part of make test
+	SOAK_SEEDS=$${SOAK_SEEDS:-500} $(BIN)/python -m pytest tests/test_generated_studies.py -k soak -q
+
 bench: $(STAMP)  ## time each stage at 1x, 10x, 100x the demo; writes benchmarks/results.md
 	$(BIN)/python benchmarks/run.py
 
