@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import importlib
 
-# The stack, then the package modules the notebooks import (in the notebooks' own order, so that
-# matplotlib's inline backend and the package's figure style are set up exactly as in a new kernel).
-STACK = ["research.report.figures", "pandas", "numpy", "scipy", "scipy.stats", "statsmodels.api",
-         "statsmodels.formula.api", "matplotlib", "matplotlib.pyplot", "seaborn", "pingouin", "IPython.display",
-         "research.inputs.study", "research.paths", "research.report.prose", "research.report.tables",
-         "research.report.summary", "research.report.qdpx_export", "research.analysis.overview",
-         "research.analysis.survey", "research.analysis.compare", "research.analysis.agreement",
-         "research.analysis.models", "research.analysis.interviews", "research.analysis.themes",
-         "research.analysis.companies"]
+# The stack, then the modules the package imports lazily inside its functions; warm_up() adds every
+# module of the package's analysis, report and inputs layers (what the notebooks use). The first is
+# imported first, as the notebooks do, so that matplotlib's inline backend and the package's figure
+# style are set up exactly as in a new kernel.
+STACK = ["research.report.figures", "pandas", "numpy", "scipy", "scipy.stats", "scipy.optimize", "statsmodels.api",
+         "statsmodels.formula.api", "statsmodels.miscmodels.ordinal_model", "statsmodels.multivariate.factor",
+         "statsmodels.stats.power", "statsmodels.stats.inter_rater", "matplotlib", "matplotlib.pyplot", "seaborn",
+         "pingouin", "krippendorff", "vaderSentiment.vaderSentiment", "IPython.display"]
+LAYERS = ["research.inputs", "research.analysis", "research.report"]
 
 _style: dict | None = None  # matplotlib's settings right after the stack was imported
 
@@ -26,7 +26,7 @@ def warm_up(modules: list[str] | None = None) -> list[str]:
     """Import ``modules`` (default: :data:`STACK`) and remember matplotlib's settings; returns what is missing."""
     global _style
     missing = []
-    for name in modules or STACK:
+    for name in modules or [*STACK, *_package_modules()]:
         try:
             importlib.import_module(name)
         except ImportError:  # a notebook that needs it will say so itself
@@ -35,6 +35,16 @@ def warm_up(modules: list[str] | None = None) -> list[str]:
 
     _style = dict(matplotlib.rcParams)
     return missing
+
+
+def _package_modules() -> list[str]:
+    import pkgutil
+
+    names = []
+    for layer in LAYERS:
+        package = importlib.import_module(layer)
+        names += [f"{layer}.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
+    return names
 
 
 def fresh(seed: int | None = None, reset: bool = True) -> None:
