@@ -103,6 +103,16 @@ def test_an_output_folder_inside_the_study_is_fatal_and_nothing_is_written(demo_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
 
 
+@pytest.mark.parametrize("option", ["--out", "--processed"])
+def test_an_output_folder_holding_the_study_is_fatal_as_it_would_be_replaced_whole(demo_copy, tmp_path, option):
+    before = listing(demo_copy)
+    out = research("run", "demo", option, ".", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{option} {tmp_path}" in lines[0] and "holds the study folder" in lines[0], lines
+    assert listing(demo_copy) == before and sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
 def test_validate_from_inside_the_study_writes_beside_it_not_in_it(demo_copy):
     before = listing(demo_copy)
     out = research("validate", ".", cwd=demo_copy / "transcripts")

@@ -104,7 +104,7 @@ def _validate(args) -> int:
     from research.report.tables import save_table
 
     root = study_folder(args.study)
-    out = check_outside(root, args.out, "--out") if args.out else None
+    out = check_outside(root, args.out, "--out", replaced=False) if args.out else None  # only tables/ is written
     study = read_study(root)
     out = out or scratch_reports(study.slug, output_base(root))
     quality = study.quality.frame()

@@ -18,12 +18,15 @@ from pathlib import Path
 
 
 class InsideStudyError(Exception):
-    """An output folder named on the command line lies inside the study folder (exit status 2)."""
+    """An output folder named on the command line lies inside the study folder, or holds it (exit status 2)."""
 
     def __init__(self, option: str, folder: Path, study: Path):
         self.option, self.folder, self.study = option, folder, study
-        super().__init__(f"{option} {folder} lies inside the study folder {study}; "
-                         "nothing is ever written inside a study: choose a folder outside it")
+        if _inside(folder, study):
+            why = f"lies inside the study folder {study}; nothing is ever written inside a study"
+        else:  # an output folder is replaced as a whole, so the study would go with it
+            why = f"holds the study folder {study} and would be replaced as a whole"
+        super().__init__(f"{option} {folder} {why}: choose a folder outside it")
 
 
 def _package_folder(name: str) -> Path:
@@ -82,10 +85,20 @@ def output_base(study_root: Path, cwd: Path | None = None) -> Path:
     return root.parent if _inside(here, root) else here
 
 
-def check_outside(study_root: Path, folder, option: str) -> Path:
-    """``folder`` made absolute; raises :class:`InsideStudyError` when it lies inside the study folder."""
+def check_outside(study_root: Path, folder, option: str, replaced: bool = True) -> Path:
+    """``folder`` made absolute; raises :class:`InsideStudyError` when it lies inside the study folder, or holds
+    it when ``replaced`` (the folder is replaced as a whole, as a report or processed folder is).
+
+    Examples
+    --------
+    >>> check_outside(Path("/data/mystudy"), "/data/reports", "--out").as_posix()
+    '/data/reports'
+    >>> check_outside(Path("/data/mystudy"), "/data", "--out")
+    Traceback (most recent call last):
+    research.paths.InsideStudyError: --out /data holds the study folder /data/mystudy and would be replaced as a whole: choose a folder outside it
+    """
     path = Path(folder).expanduser().resolve()
-    if _inside(path, study_root):
+    if _inside(path, study_root) or (replaced and _inside(study_root, path)):
         raise InsideStudyError(option, path, Path(study_root).resolve())
     return path
 
