@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from research.run import pipeline
-from research.run.kernels import KernelPool, NotebookFailed, parameterize
+from research.run.kernels import KernelPool, parameterize
 
 from .conftest import DEMO
 
@@ -74,20 +74,23 @@ def _kernel_children() -> list[int]:
     return found
 
 
-def test_a_failing_notebook_fails_the_run_in_one_line_keeps_the_report_and_stops_every_kernel(tmp_path):
+def test_a_failing_notebook_fails_the_run_in_one_line_keeps_the_report_and_stops_every_kernel(tmp_path, monkeypatch,
+                                                                                              capsys):
+    from research import cli
+
     report = tmp_path / "report"
     report.mkdir()
     (report / "index.html").write_text("the previous report")
     good = notebook(tmp_path, "01-good", "import time\ntime.sleep(1)")
     bad = notebook(tmp_path, "02-bad", "x = 1", "raise KeyError('no such column')")
     slow = notebook(tmp_path, "03-slow", "import time\ntime.sleep(60)")
-    lines = []
-    with pytest.raises(NotebookFailed) as failed:
-        pipeline.run(DEMO, out=report, processed=tmp_path / "processed", jobs=3, notebooks=[good, bad, slow],
-                     progress=lines.append)
-    message = str(failed.value)
-    assert message == "notebook 02-bad.ipynb failed: KeyError: 'no such column' (cell 4)"
-    assert "[2/3] 02-bad failed" in lines
+    monkeypatch.setattr(pipeline, "list_notebooks", lambda folder=None: [good, bad, slow])
+    code = cli.main(["run", str(DEMO), "--out", str(report), "--processed", str(tmp_path / "processed"), "--jobs", "3"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().splitlines() == ["research: failed: notebook 02-bad.ipynb failed: KeyError: 'no such column' "
+                                        "(cell 4) (no report was written; any previous report is unchanged)"]
+    assert "[2/3] 02-bad started" in out and "[2/3] 02-bad failed" in out
     assert (report / "index.html").read_text() == "the previous report"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["01-good.ipynb", "02-bad.ipynb", "03-slow.ipynb",
                                                                   "report", "processed"])
