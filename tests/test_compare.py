@@ -180,3 +180,39 @@ def test_likert_shares_keep_every_level_when_one_is_empty():
     assert list(shares.columns) == [1, 2, 3, 4, 5]
     assert shares.loc[("A1", "marketing")].tolist() == [0.5, 0, 0, 0, 0.5]
     assert shares.loc[("A1", "sales")].tolist() == [0, 0, 0, 0, 1.0]
+
+
+def test_dz_interval_equals_r_uniroot_inversion_across_the_range():
+    # Reference: tests/r/robustness.R inverts R's pt(t, df, ncp) with uniroot (tol 1e-13) for t in [-8, 8]
+    # (step 0.25, plus 3.7, 4.7, 5.3, 5.5, 5.9) and n in {5, 20, 38, 40, 200}; no fallback is allowed.
+    from pathlib import Path
+
+    ref = pd.read_csv(Path(__file__).parent / "r" / "dz_interval_reference.csv")
+    for t, n, low, high in ref[["t", "n", "ci_low", "ci_high"]].itertuples(index=False):
+        got_low, got_high, method = effects.dz_interval(t, int(n), return_method=True)
+        assert method == "noncentral t"
+        assert got_low == pytest.approx(low, rel=1e-6, abs=1e-9) and got_high == pytest.approx(high, rel=1e-6, abs=1e-9)
+
+
+def test_dz_interval_at_t_4_7_with_38_pairs_where_the_old_bracket_failed():
+    low, high, method = effects.dz_interval(4.7, 38, return_method=True)
+    assert method == "noncentral t"
+    assert stats.nct.cdf(4.7, 37, low * np.sqrt(38)) == pytest.approx(0.975, abs=1e-9)
+    assert stats.nct.cdf(4.7, 37, high * np.sqrt(38)) == pytest.approx(0.025, abs=1e-9)
+
+
+def test_dz_interval_fallback_is_named_and_reaches_the_note(data, monkeypatch):
+    _, scores = data
+    monkeypatch.setattr(effects, "_nct_ncp", lambda *a: None)
+    low, high, method = effects.dz_interval(3.0, 25, return_method=True)
+    assert method == effects.DZ_NORMAL and low < 3 / 5 < high
+    table = compare.dyad_comparison(scores, INST)
+    assert (table["ci_method"] == effects.DZ_NORMAL).all()
+    assert table["note"].str.contains("d_z interval: normal approximation (non-central t did not converge)",
+                                      regex=False).all()
+
+
+def test_dz_interval_survives_nan_from_scipy_far_in_the_tail():
+    # scipy's nct.cdf(5.5, 37, -5) is NaN; the reflected tail gives the (near 1) value
+    assert effects._nct_cdf(5.5, 37, -5.0) == pytest.approx(1.0)
+    assert effects.dz_interval(5.5, 38, return_method=True)[2] == "noncentral t"

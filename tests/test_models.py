@@ -74,3 +74,118 @@ def test_vectorised_rwg_by_company_equals_the_formula_per_company(demo_study):
             expected = agreement.rwg_j(part[items].to_numpy(float), 5)
             got = table.loc[(company, scale), "rwg_j"]
             assert (np.isnan(expected) and np.isnan(got)) or got == pytest.approx(expected)
+
+
+R = __import__("pathlib").Path(__file__).parent / "r"
+
+
+@pytest.mark.parametrize("name", ["balanced", "unbalanced", "boundary"])
+def test_satterthwaite_df_t_and_p_equal_lmertest(name):
+    # Reference: tests/r/robustness.R, summary(lmer(score ~ marketing + (1 | company_id), REML = TRUE)) of
+    # lmerTest 3.1 (df, t, p) and contest(..., confint = TRUE) (interval), on the data sets written beside it.
+    ref = pd.read_csv(R / "lmer_satterthwaite_reference.csv").set_index("dataset").loc[name]
+    d = pd.read_csv(R / f"lmer_{name}.csv")
+    fit = models.random_intercept_satterthwaite(d["score"].to_numpy(), (d["role"] == "marketing").to_numpy(float),
+                                                d["company_id"].to_numpy())
+    for ours, theirs in [("coef", "estimate"), ("se", "se"), ("df", "df"), ("t", "t"), ("p", "p"),
+                         ("ci_low", "ci_low"), ("ci_high", "ci_high"), ("residual_variance", "residual_variance")]:
+        assert fit[ours] == pytest.approx(ref[theirs], rel=1e-4), ours
+    assert fit["group_variance"] == pytest.approx(ref["company_variance"], rel=1e-4, abs=1e-12)
+    assert fit["singular"] == (str(ref["singular"]).upper() == "TRUE")
+    if fit["singular"]:
+        assert "boundary" in fit["note"] and fit["df"] == pytest.approx(len(d) - 2, rel=1e-6)
+
+
+def _scores_from(d):
+    return d.assign(instrument="t", a=d["score"])
+
+
+INST_A = instrument_from_dict({"id": "t", "response_scale": {"min": 1, "max": 7}, "subscales": [{"id": "a"}],
+                               "items": [{"id": "A1", "subscale": "a"}]})
+
+
+@pytest.mark.parametrize("name,design", [("balanced", "paired t"), ("unbalanced", "random-intercept model"),
+                                         ("boundary", "random-intercept model")])
+def test_dyad_headline_chooses_the_design_and_equals_r(name, design):
+    ref = pd.read_csv(R / "lmer_satterthwaite_reference.csv").set_index("dataset")
+    ref = ref.loc["balanced_paired" if design == "paired t" else name]  # t.test(paired = TRUE) / lmerTest
+    row = models.dyad_headline(_scores_from(pd.read_csv(R / f"lmer_{name}.csv")), INST_A).iloc[0]
+    assert row["design"] == design
+    assert ("exactly one respondent per function" in row["design_reason"]) == (design == "paired t")
+    for col in ["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]:
+        assert row[col] == pytest.approx(ref[col], rel=1e-4), col
+    assert row["n_companies"] == ref["n_companies"] and row["n_respondents"] == ref["n"]
+
+
+def test_dyad_headline_reason_counts_the_companies():
+    d = pd.read_csv(R / "lmer_unbalanced.csv")
+    counts = d.groupby(["company_id", "role"]).size().unstack().fillna(0)
+    row = models.dyad_headline(_scores_from(d), INST_A).iloc[0]
+    several, one_side = int((counts > 1).any(axis=1).sum()), int((counts == 0).any(axis=1).sum())
+    assert row["design_reason"].startswith(f"{several} companies have several respondents for a function and "
+                                           f"{one_side} companies have one function only")
+
+
+def test_mixed_model_reports_satterthwaite_beside_z_and_records_warnings():
+    d = pd.read_csv(R / "lmer_unbalanced.csv")
+    ref = pd.read_csv(R / "lmer_satterthwaite_reference.csv").set_index("dataset").loc["unbalanced"]
+    row = models.mixed_model(_scores_from(d), INST_A).iloc[0]
+    assert row["fitted"] and row["p_z"] == row["p"]
+    assert row["df_satterthwaite"] == pytest.approx(ref["df"], rel=1e-4)
+    assert row["t"] == pytest.approx(ref["t"], rel=1e-4) and row["p_satterthwaite"] == pytest.approx(ref["p"], rel=1e-4)
+    boundary = models.mixed_model(_scores_from(pd.read_csv(R / "lmer_boundary.csv")), INST_A).iloc[0]
+    assert "boundary" in boundary["note"]
+
+
+def test_mixed_model_not_converged_is_not_used(monkeypatch):
+    import statsmodels.regression.mixed_linear_model as mlm
+
+    real_fit = mlm.MixedLM.fit
+
+    def failing_fit(self, *args, **kwargs):
+        res = real_fit(self, *args, **kwargs)
+        warnings.warn("Gradient optimization failed", mlm.ConvergenceWarning, stacklevel=2)
+        res.converged = False
+        return res
+
+    monkeypatch.setattr(mlm.MixedLM, "fit", failing_fit)
+    row = models.mixed_model(_scores_from(pd.read_csv(R / "lmer_unbalanced.csv")), INST_A).iloc[0]
+    assert not row["fitted"] and np.isnan(row["coef"]) and np.isnan(row["p_satterthwaite"])
+    assert row["note"].startswith("not used: the REML optimiser did not converge")
+    assert "ConvergenceWarning: Gradient optimization failed" in row["note"]
+
+
+def _separated_responses():
+    rows = []
+    for i in range(12):
+        role = "marketing" if i < 6 else "sales"
+        answers = {"Q1": 5 if role == "marketing" else [1, 2, 3, 4, 5, 3][i - 6],  # quasi-complete: marketing all 5
+                   "Q2": [4, 5, 3, 4, 2, 5][i % 6] if role == "marketing" else [3, 2, 4, 1, 3, 2][i - 6]}
+        for item, v in answers.items():
+            rows.append({"respondent_id": f"r{i}", "role": role, "instrument": "o", "item": item, "keyed": float(v)})
+    return pd.DataFrame(rows)
+
+
+INST_O = instrument_from_dict({"id": "o", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "s"}],
+                               "items": [{"id": "Q1", "subscale": "s"}, {"id": "Q2", "subscale": "s"}]})
+
+
+def test_ordinal_logit_separation_is_recorded_with_empty_estimates():
+    table = models.ordinal_logit(_separated_responses(), INST_O).set_index("item")
+    q1 = table.loc["Q1"]
+    assert not q1["fitted"] and np.isnan(q1["coef"]) and np.isnan(q1["se"]) and np.isnan(q1["p"])
+    assert q1["note"].startswith("not used: quasi-complete separation: every marketing answer is at or above")
+    q2 = table.loc["Q2"]
+    assert q2["fitted"] and np.isfinite(q2["coef"]) and not q2["note"].startswith("not used")
+
+
+def test_disagreements_skip_failed_models_with_a_status():
+    default = pd.DataFrame({"item": ["Q1", "Q2", "Q3"], "p": [0.01, 0.01, 0.5], "effect_size": [0.9, 0.5, 0.1]})
+    robust = pd.DataFrame({"item": ["Q1", "Q2", "Q3"], "p": [np.nan, 0.3, 0.6], "coef": [np.nan, 0.4, 0.1],
+                           "fitted": [False, True, True], "note": ["not used: quasi-complete separation", "", ""]})
+    out = models.disagreements(default, robust, "item").set_index("item")
+    assert out.loc["Q1", "status"] == "not compared" and out.loc["Q1", "disagreement"] == ""
+    assert out.loc["Q1", "model_note"] == "not used: quasi-complete separation"
+    assert out.loc["Q2", "status"] == "disagreement"
+    assert out.loc["Q2", "disagreement"] == "significant by default test only"
+    assert "Q3" not in out.index

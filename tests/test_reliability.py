@@ -62,3 +62,63 @@ def test_item_rest_correlation_and_alpha_if_dropped(demo_study):
         rest = np.delete(block, j, axis=1)
         assert row["item_rest_r"] == pytest.approx(np.corrcoef(block[:, j], rest.sum(axis=1))[0, 1])
         assert row["alpha_if_dropped"] == pytest.approx(alpha_by_hand(rest))
+
+
+def test_omega_reason_names_each_cause():
+    from research.analysis.reliability import omega_with_reason
+
+    two = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 3, 4, 5, 1]})
+    assert omega_with_reason(two)[1] == "fewer than three items (2)"
+    few = pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 2, 3, 3], "c": [2, 2, 3, 1]})
+    assert omega_with_reason(few)[1] == "too few respondents: 4 complete (5 needed)"
+    const = pd.DataFrame({"a": [1, 2, 3, 4, 5, 6], "b": [1] * 6, "c": [2, 2, 3, 1, 4, 5]})
+    assert omega_with_reason(const)[1] == "constant item: b"
+    # A correlation pattern whose one-factor solution needs a loading above 1 for item a (r_ab r_ac / r_bc = 1.42)
+    cov = np.array([[1, .8, .8], [.8, 1, .45], [.8, .45, 1]])
+    x = np.random.default_rng(1).multivariate_normal(np.zeros(3), cov, size=500)
+    omega, why = omega_with_reason(pd.DataFrame(x, columns=list("abc")))
+    assert np.isnan(omega) and why.startswith("Heywood case: uniqueness at or below zero for a")
+
+
+def test_omega_reason_reports_non_convergence(monkeypatch):
+    import scipy.optimize
+    import statsmodels.multivariate.factor as factor
+
+    from research.analysis.reliability import omega_with_reason
+
+    def stopped(*args, **kwargs):
+        res = scipy.optimize.minimize(*args, **kwargs)
+        res.success = False
+        return res
+
+    monkeypatch.setattr(factor, "minimize", stopped)
+    rng = np.random.default_rng(2)
+    f = rng.normal(size=300)
+    x = pd.DataFrame({f"i{k}": 0.7 * f + rng.normal(scale=0.7, size=300) for k in range(4)})
+    omega, why = omega_with_reason(x)
+    assert np.isnan(omega)
+    assert why == "no convergence of the one-factor maximum-likelihood fit (ConvergenceWarning: Fitting did not converge)"
+
+
+def test_two_item_scale_gets_spearman_brown_and_a_note():
+    from research.analysis.reliability import reliability, spearman_brown
+    from research.spec.instruments import instrument_from_dict
+
+    rng = np.random.default_rng(5)
+    f = rng.normal(size=60)
+    a = np.clip(np.rint(3 + f + rng.normal(0, 0.8, 60)), 1, 5)
+    b = np.clip(np.rint(3 + 0.6 * f + rng.normal(0, 1.2, 60)), 1, 5)
+    r = np.corrcoef(a, b)[0, 1]
+    assert spearman_brown(pd.DataFrame({"a": a, "b": b})) == pytest.approx(2 * r / (1 + r))
+    # Eisinga et al. (2013): with equal item variances alpha equals Spearman-Brown; standardised items show it
+    za, zb = (a - a.mean()) / a.std(ddof=1), (b - b.mean()) / b.std(ddof=1)
+    assert alpha_by_hand(np.column_stack([za, zb])) == pytest.approx(2 * r / (1 + r))
+    inst = instrument_from_dict({"id": "two", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "s"}],
+                                 "items": [{"id": "X1", "subscale": "s"}, {"id": "X2", "subscale": "s"}]})
+    responses = pd.DataFrame([{"respondent_id": f"r{i}", "role": "marketing" if i % 2 else "sales", "instrument": "two",
+                               "item": item, "keyed": float(v)} for i in range(60) for item, v in (("X1", a[i]), ("X2", b[i]))])
+    row = reliability(responses, inst).set_index("group").loc["all"]
+    assert row["spearman_brown"] == pytest.approx(2 * r / (1 + r))
+    assert row["alpha"] == pytest.approx(alpha_by_hand(np.column_stack([a, b])))
+    assert "alpha is not the recommended coefficient for two items" in row["note"]
+    assert "omega not computed: fewer than three items (2)" in row["note"]

@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from research.analysis.effects import (
+    DZ_EXACT,
     adjust,
     bootstrap_rank_biserial,
     dz_interval,
@@ -150,8 +151,11 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
     Returns
     -------
     DataFrame
-        ``dyad_comparison.csv``: SPEC's columns, then ``p_bh``, ``sd_diff`` and an exact interval of d_z
-        (``ci_low``, ``ci_high``).
+        ``dyad_comparison.csv``: SPEC's columns, then ``p_bh``, ``sd_diff``, an interval of d_z (``ci_low``,
+        ``ci_high``) and ``ci_method``: ``"noncentral t"`` (exact inversion, see
+        :func:`~research.analysis.effects.dz_interval`) or the normal approximation, which is then also named in
+        ``note``. ``note`` also holds any warning raised by the Wilcoxon test (e.g. scipy's note that ties or
+        zero differences make its p approximate).
     """
     pairs = dyads(scores, instrument)
     rows = []
@@ -162,7 +166,7 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
                "mean_marketing": _mean(p["marketing"]),
                "mean_sales": _mean(p["sales"]), "mean_diff": _mean(d), "test": "paired-t", "statistic": np.nan,
                "df": np.nan, "p": np.nan, "wilcoxon_statistic": np.nan, "wilcoxon_p": np.nan, "effect": "cohen-dz",
-               "effect_size": np.nan, "sd_diff": _sd(d), "ci_low": np.nan, "ci_high": np.nan,
+               "effect_size": np.nan, "sd_diff": _sd(d), "ci_low": np.nan, "ci_high": np.nan, "ci_method": "",
                "note": "" if len(d) > 1 else f"{len(d)} compan{'y' if len(d) == 1 else 'ies'} with scores from both functions; 2 needed"}
         if not row["note"] and np.std(d) == 0:
             row["note"] = "no variance: every company's difference is the same"
@@ -170,16 +174,19 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
             res = stats.ttest_rel(p["marketing"], p["sales"])
             row.update(statistic=float(res.statistic), df=float(len(d) - 1), p=float(res.pvalue),
                        effect_size=float(np.mean(d) / np.std(d, ddof=1)))
-            row["ci_low"], row["ci_high"] = dz_interval(float(res.statistic), len(d), confidence)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            row["ci_low"], row["ci_high"], row["ci_method"] = dz_interval(float(res.statistic), len(d), confidence,
+                                                                          return_method=True)
+            notes = [] if row["ci_method"] == DZ_EXACT else [f"d_z interval: {row['ci_method']}"]
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 w = stats.wilcoxon(d)
-            row.update(wilcoxon_statistic=float(w.statistic), wilcoxon_p=float(w.pvalue))
+            notes += [f"Wilcoxon: {m}" for m in dict.fromkeys(str(c.message) for c in caught)]
+            row.update(wilcoxon_statistic=float(w.statistic), wilcoxon_p=float(w.pvalue), note="; ".join(notes))
         rows.append(row)
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["p"], "holm")
     table["p_bh"] = adjust(table["p"], "fdr_bh")
-    return table[DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high", "kind", "note"]]
+    return table[DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high", "ci_method", "kind", "note"]]
 
 
 def sensitivity(n_marketing: int, n_sales: int, n_pairs: int, alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:

@@ -29,12 +29,69 @@ def _groups(wide: pd.DataFrame):
         yield role, wide[wide["role"] == role]
 
 
+#: Fewest listwise-complete respondents for the one-factor model behind omega.
+OMEGA_MIN_RESPONDENTS = 5
+
+
+def omega_with_reason(items: pd.DataFrame) -> tuple[float, str]:
+    """McDonald's omega (total) and, when it is missing, the reason ("" when computed).
+
+    The reason is one of: fewer than three items; too few respondents (fewer than
+    :data:`OMEGA_MIN_RESPONDENTS` listwise-complete); a constant item (named); the fit failed (the error);
+    no convergence of the maximum-likelihood optimiser; a Heywood case (a uniqueness at or below zero,
+    the items named). Warnings raised by the fit are appended to the reason when omega is missing.
+
+    References
+    ----------
+    McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum. doi:10.4324/9781410601087
+
+    Dillon, W. R., Kumar, A. & Mulani, N. (1987). Offending estimates in covariance structure analysis: Comments
+    on the causes of and solutions to Heywood cases. *Psychological Bulletin*, 101(1), 126-135.
+    doi:10.1037/0033-2909.101.1.126
+    """
+    from statsmodels.multivariate.factor import Factor
+
+    data = items.dropna()
+    if data.shape[1] < 3:
+        return float("nan"), f"fewer than three items ({data.shape[1]})"
+    if len(data) < OMEGA_MIN_RESPONDENTS:
+        return float("nan"), f"too few respondents: {len(data)} complete ({OMEGA_MIN_RESPONDENTS} needed)"
+    constant = [str(c) for c in data.columns[(data.std(ddof=1) == 0).to_numpy()]]
+    if constant:
+        return float("nan"), f"constant item{'s' if len(constant) > 1 else ''}: {', '.join(constant)}"
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = Factor(data.to_numpy(float), n_factor=1, method="ml").fit(rng=0)
+    except (np.linalg.LinAlgError, ValueError, RuntimeError) as err:
+        return float("nan"), f"the one-factor fit failed ({type(err).__name__}: {err})"
+    warned = "; ".join(dict.fromkeys(f"{c.category.__name__}: {c.message}" for c in caught))
+    loadings = np.asarray(fit.loadings).ravel()
+    unique = np.asarray(fit.uniqueness).ravel()
+    reason = ""
+    if np.any(unique <= 1e-6):
+        names = ", ".join(str(c) for c in data.columns[unique <= 1e-6])
+        reason = f"Heywood case: uniqueness at or below zero for {names}"
+    elif not fit.mle_retvals.success or not np.all(np.isfinite(loadings)):
+        reason = "no convergence of the one-factor maximum-likelihood fit"
+    if reason:
+        return float("nan"), reason + (f" ({warned})" if warned else "")
+    s = abs(loadings.sum())
+    return float(s**2 / (s**2 + unique.sum())), ""
+
+
 def omega_total(items: pd.DataFrame) -> float:
     """McDonald's omega (total) from a one-factor maximum-likelihood model on the items' correlations.
 
     ``omega = (sum of loadings)^2 / ((sum of loadings)^2 + sum of uniquenesses)``. Missing (NaN) when the
     model cannot be fitted: fewer than three items or five respondents, a constant item, no convergence,
-    or a Heywood case (a uniqueness at or below zero).
+    or a Heywood case (a uniqueness at or below zero); :func:`omega_with_reason` says which. The EM start
+    values are seeded (``rng=0``), so the value is reproducible.
+
+    References
+    ----------
+    McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum. doi:10.4324/9781410601087
 
     Examples
     --------
@@ -44,23 +101,32 @@ def omega_total(items: pd.DataFrame) -> float:
     >>> round(omega_total(items), 2)  # population value 4(.7)^2 / (4(.7)^2 + 4(.51)) = .79
     0.79
     """
-    from statsmodels.multivariate.factor import Factor
+    return omega_with_reason(items)[0]
 
+
+def spearman_brown(items: pd.DataFrame) -> float:
+    """Spearman-Brown reliability of a two-item scale: ``2r / (1 + r)``, r the items' Pearson correlation.
+
+    For two items this, not alpha, is the recommended coefficient (Eisinga, Te Grotenhuis & Pelzer, 2013):
+    alpha assumes essentially tau-equivalent items and underestimates reliability otherwise. Computed on the
+    listwise-complete rows; missing with fewer than three rows, not exactly two items, or a constant item.
+
+    References
+    ----------
+    Eisinga, R., Te Grotenhuis, M. & Pelzer, B. (2013). The reliability of a two-item scale: Pearson,
+    Cronbach, or Spearman-Brown? *International Journal of Public Health*, 58(4), 637-642.
+    doi:10.1007/s00038-012-0416-3
+
+    Examples
+    --------
+    >>> spearman_brown(pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 1, 4, 3, 5]}))  # r = .8
+    0.888888888888889
+    """
     data = items.dropna()
-    if data.shape[1] < 3 or len(data) < 5 or (data.std(ddof=1) == 0).any():
+    if data.shape[1] != 2 or len(data) < 3 or (data.std(ddof=1) == 0).any():
         return float("nan")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = Factor(data.to_numpy(float), n_factor=1, method="ml").fit()
-    except (np.linalg.LinAlgError, ValueError, RuntimeError):
-        return float("nan")
-    loadings = np.asarray(fit.loadings).ravel()
-    unique = np.asarray(fit.uniqueness).ravel()
-    if not np.all(np.isfinite(loadings)) or np.any(unique <= 1e-6):
-        return float("nan")
-    s = abs(loadings.sum())
-    return float(s**2 / (s**2 + unique.sum()))
+    r = float(np.corrcoef(data.to_numpy(float).T)[0, 1])
+    return 2 * r / (1 + r)
 
 
 def alpha_with_ci(items: pd.DataFrame, confidence: float = 0.95) -> tuple[float, float, float, int]:
@@ -87,7 +153,9 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     -------
     DataFrame
         ``reliability.csv`` columns: ``instrument``, ``scale``, ``group``, ``n`` (listwise-complete respondents),
-        ``n_items``, ``alpha``, ``ci_low``, ``ci_high``, ``omega``.
+        ``n_items``, ``alpha``, ``ci_low``, ``ci_high``, ``omega``, ``note``; then ``spearman_brown`` (two-item
+        scales only: ``2r/(1+r)``, see :func:`spearman_brown`) and ``omega_reason`` (why omega is missing, ""
+        when computed; also in ``note``).
 
     Examples
     --------
@@ -95,7 +163,7 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     >>> from research.paths import demo_study
     >>> s = read_study(demo_study())
     >>> table = reliability(s.responses, s.instrument("smr"))
-    >>> table.columns.tolist() == RELIABILITY_COLUMNS
+    >>> table.columns.tolist()[:len(RELIABILITY_COLUMNS)] == RELIABILITY_COLUMNS
     True
     """
     wide = _wide(responses, instrument)
@@ -104,16 +172,21 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
         for group, part in _groups(wide):
             block = part[items]
             alpha, low, high, n = alpha_with_ci(block)
-            omega = omega_total(block) if len(items) >= 3 else float("nan")
+            omega, why = omega_with_reason(block)
+            sb = spearman_brown(block) if len(items) == 2 else float("nan")
             notes = []
             if np.isnan(alpha):
                 notes.append("alpha not computed: " + ("one item" if len(items) < 2 else
                                                        f"{n} complete respondents (3 needed)" if n < 3 else "no variance"))
+            if len(items) == 2:
+                notes.append("two items: report the Spearman-Brown coefficient (spearman_brown); alpha is not the "
+                             "recommended coefficient for two items")
             if np.isnan(omega):
-                notes.append("omega: no one-factor model " + ("for fewer than three items" if len(items) < 3 else "could be fitted"))
+                notes.append(f"omega not computed: {why}")
             rows.append({"instrument": instrument.id, "scale": scale, "group": group, "n": n, "n_items": len(items),
-                         "alpha": alpha, "ci_low": low, "ci_high": high, "omega": omega, "note": "; ".join(notes)})
-    return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
+                         "alpha": alpha, "ci_low": low, "ci_high": high, "omega": omega, "note": "; ".join(notes),
+                         "spearman_brown": sb, "omega_reason": why})
+    return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS + ["spearman_brown", "omega_reason"])
 
 
 def item_statistics(responses: pd.DataFrame, instrument) -> pd.DataFrame:
