@@ -67,3 +67,52 @@ def test_weighted_kappa_with_linear_weights_written_out(scores):
     pe = (w * np.outer(p.sum(axis=1), p.sum(axis=0))).sum()
     assert result["kappa_linear"] == pytest.approx((po - pe) / (1 - pe))
     assert list(table.index) == ["L", "M", "H"]  # every stage shown, even an empty one
+
+
+def test_bland_altman_intervals_equal_r(monkeypatch):
+    # Reference: tests/r/robustness.R section 4 (17 differences, set.seed(3)): Bland & Altman (1986)
+    # bias ± t SD/√n and limit ± t √(3 SD²/n); Carkeet (2015) exact interval from R's qt(p, n - 1, ncp = 1.96 √n).
+    from pathlib import Path
+
+    r = Path(__file__).parent / "r"
+    diffs = pd.read_csv(r / "bland_altman_data.csv")["diff"].to_numpy()
+    ref = pd.read_csv(r / "bland_altman_reference.csv").iloc[0]
+    scores = pd.DataFrame([{"respondent_id": f"{c}{role}", "company_id": f"C{c:02d}", "role": role, "instrument": "t",
+                            "a": 0.0, "tot": 10 + (d if role == "marketing" else 0.0)}
+                           for c, d in enumerate(diffs) for role in ("marketing", "sales")])
+    _, limits = agreement.bland_altman(scores, INST)
+    assert limits["n_pairs"] == ref["n"]
+    for key in ["bias", "sd", "loa_low", "loa_high", "bias_ci_low", "bias_ci_high", "loa_low_ci_low", "loa_low_ci_high",
+                "loa_high_ci_low", "loa_high_ci_high", "loa_low_exact_ci_low", "loa_low_exact_ci_high",
+                "loa_high_exact_ci_low", "loa_high_exact_ci_high"]:
+        assert limits[key] == pytest.approx(ref[key], rel=1e-6), key
+
+
+def test_bland_altman_intervals_missing_below_three_pairs(scores):
+    _, limits = agreement.bland_altman(scores[scores["company_id"].isin(["C00", "C01"])], INST)
+    assert limits["n_pairs"] == 2 and np.isnan(limits["bias_ci_low"]) and np.isnan(limits["loa_high_exact_ci_high"])
+
+
+def test_rwg_companies_counts_companies_with_two_complete_raters():
+    rows = []
+    layout = {"K1": 3, "K2": 2, "K3": 1, "K4": 2}  # K4: one of its two raters skips an item
+    for company, n in layout.items():
+        for r in range(n):
+            for i, item in enumerate(INST.item_ids):
+                value = np.nan if (company == "K4" and r == 1 and i == 0) else float(1 + (r + i) % 5)
+                rows.append({"respondent_id": f"{company}{r}", "company_id": company,
+                             "role": "marketing" if r % 2 == 0 else "sales", "instrument": "t", "item": item,
+                             "keyed": value})
+    responses = pd.DataFrame(rows)
+    by_company = agreement.rwg_by_company(responses, INST).set_index(["company_id", "scale"])
+    assert by_company["rwg_j"].xs("a", level="scale").notna().tolist() == [True, True, False, False]
+    wide = responses.pivot(index="respondent_id", columns="item", values="keyed")
+    k1 = wide.loc[["K10", "K11", "K12"]].to_numpy()
+    assert by_company.loc[("K1", "a"), "rwg_star_j"] == pytest.approx(1 - k1.var(axis=0, ddof=1).mean() / 2.0)
+    scores = pd.DataFrame({"respondent_id": wide.index, "company_id": [i[:2] for i in wide.index],
+                           "role": ["marketing", "sales"] * 3 + ["marketing", "sales"], "instrument": "t",
+                           "a": 3.0 + np.arange(len(wide)) % 3, "tot": 12.0 + np.arange(len(wide)) % 4})
+    summary = agreement.agreement_summary(scores, responses, INST).set_index("scale")
+    assert summary.loc["a", "rwg_companies"] == 2
+    assert summary.loc["a", "rwg_n_items"] == 4 and "overstates agreement" in summary.loc["a", "rwg_caution"]
+    assert summary.loc["a", "rwg_star_median"] == pytest.approx(by_company["rwg_star_j"].xs("a", level="scale").median())

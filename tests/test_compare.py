@@ -216,3 +216,25 @@ def test_dz_interval_survives_nan_from_scipy_far_in_the_tail():
     # scipy's nct.cdf(5.5, 37, -5) is NaN; the reflected tail gives the (near 1) value
     assert effects._nct_cdf(5.5, 37, -5.0) == pytest.approx(1.0)
     assert effects.dz_interval(5.5, 38, return_method=True)[2] == "noncentral t"
+
+
+@pytest.mark.parametrize("effect,cuts", [("hedges-g", (0.2, 0.5, 0.8)), ("cohen-h", (0.2, 0.5, 0.8)),
+                                         ("cohen-dz", (0.2, 0.5, 0.8)), ("rank-biserial", (0.12, 0.28, 0.42))])
+def test_size_words_change_exactly_at_their_bounds(effect, cuts):
+    words = ["negligible", "small", "medium", "large"]
+    assert effects.size_word(effect, 0.0) == "negligible"
+    for k, cut in enumerate(cuts):
+        below = np.nextafter(cut, 0)
+        assert effects.size_word(effect, below) == words[k]
+        assert effects.size_word(effect, cut) == words[k + 1]
+        assert effects.size_word(effect, -cut) == words[k + 1]  # the sign does not matter
+    assert effects.size_word(effect, np.nan) == "not computed"
+
+
+def test_dz_size_word_follows_cohens_conversion_to_d():
+    # d = d_z sqrt(2 (1 - rho)) (Cohen 1988, p. 48): with rho = .82, d_z = 0.5 is d = 0.3 ("small")
+    assert effects.dz_size_word(0.5, rho=0.82) == "small"
+    assert effects.dz_size_word(0.8 / np.sqrt(2 * (1 - 0.3)), rho=0.3) == "large"
+    assert effects.size_word("dz", 0.5, rho=0.82) == "small"
+    with pytest.raises(ValueError):
+        effects.size_word("omega", 0.3)

@@ -93,7 +93,7 @@ wcsv(do.call(rbind, an), "anova_mixed_reference.csv")
 set.seed(3)
 ba <- data.frame(diff = rnorm(17, 0.4, 1.3))
 wcsv(ba, "bland_altman_data.csv")
-n <- nrow(ba); b <- mean(ba$diff); s <- sd(ba$diff); z <- qnorm(0.975); tq <- qt(0.975, n - 1)
+n <- nrow(ba); b <- mean(ba$diff); s <- sd(ba$diff); z <- 1.96; tq <- qt(0.975, n - 1)  # 1.96 as Bland & Altman
 se_b <- s / sqrt(n); se_l <- sqrt(3 * s^2 / n)
 # Carkeet (2015): the limit b + z s has an exact interval from the non-central t with ncp = z sqrt(n)
 k_lo <- qt(0.025, n - 1, ncp = z * sqrt(n)) / sqrt(n); k_hi <- qt(0.975, n - 1, ncp = z * sqrt(n)) / sqrt(n)

@@ -41,11 +41,34 @@ def rwg_j(ratings: np.ndarray, n_points: int) -> float:
     return float(j * (1 - ratio) / (j * (1 - ratio) + ratio))
 
 
+def rwg_star_j(ratings: np.ndarray, n_points: int) -> float:
+    """r*_wg(j) of Lindell, Brandt & Whitney (1999): ``1 - s2/σ2``, the same variance ratio as :func:`rwg_j`
+    without the Spearman-Brown step, so it does not rise with the number of items. Negative when the raters
+    disagree more than random answering would; missing with fewer than two complete raters.
+
+    References
+    ----------
+    Lindell, M. K., Brandt, C. J. & Whitney, D. J. (1999). A revised index of interrater agreement for
+    multi-item ratings of a single target. *Applied Psychological Measurement*, 23(2), 127-135.
+
+    Examples
+    --------
+    >>> rwg_star_j(np.array([[4, 4, 5], [5, 4, 4.0]]), 5)  # mean item variance 1/3, null variance 2
+    0.8333333333333334
+    """
+    ratings = ratings[~np.isnan(ratings).any(axis=1)]
+    if ratings.shape[0] < 2:
+        return float("nan")
+    return float(1 - ratings.var(axis=0, ddof=1).mean() / uniform_null_variance(n_points))
+
+
 def rwg_by_company(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     """r_wg(j) per company and scale over all of the company's respondents (both functions).
 
     Vectorised form of :func:`rwg_j`: raters are the company's respondents who answered every item of the
-    scale. Returns ``company_id``, ``scale``, ``n_raters``, ``n_items``, ``rwg_j``.
+    scale. Returns ``company_id``, ``scale``, ``n_raters``, ``n_items``, ``rwg_j`` and ``rwg_star_j``
+    (:func:`rwg_star_j`, the index that does not rise with the number of items). Both are missing for a
+    company with fewer than two such raters.
     """
     part = responses[(responses["instrument"] == instrument.id) & responses["company_id"].notna()]
     wide = part.pivot(index="respondent_id", columns="item", values="keyed")
@@ -60,15 +83,19 @@ def rwg_by_company(responses: pd.DataFrame, instrument) -> pd.DataFrame:
         j = len(items)
         ratio = s2 / sigma
         rwg = (j * (1 - ratio) / (j * (1 - ratio) + ratio)).where(ratio < 1, 0.0).where(n >= 2)
+        star = (1 - ratio).where(n >= 2)
         frames.append(pd.DataFrame({"company_id": n.index, "scale": scale, "n_raters": n.to_numpy(), "n_items": j,
-                                    "rwg_j": rwg.reindex(n.index).to_numpy()}))
+                                    "rwg_j": rwg.reindex(n.index).to_numpy(),
+                                    "rwg_star_j": star.reindex(n.index).to_numpy()}))
     all_companies = pd.Index(part["company_id"].unique())
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     full = pd.MultiIndex.from_product([all_companies, list(instrument.scales)], names=["company_id", "scale"])
     out = out.set_index(["company_id", "scale"]).reindex(full).reset_index()
     out["n_raters"] = out["n_raters"].fillna(0).astype(int)
     out["n_items"] = out["scale"].map({k: len(v) for k, v in instrument.scales.items()})
-    return out[["company_id", "scale", "n_raters", "n_items", "rwg_j"]]
+    if "rwg_star_j" not in out:
+        out["rwg_star_j"] = np.nan
+    return out[["company_id", "scale", "n_raters", "n_items", "rwg_j", "rwg_star_j"]]
 
 
 def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
@@ -103,16 +130,47 @@ def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Words for the lead beside every r_wg(j) summary (column ``rwg_caution``).
+RWG_CAUTION = ("r_wg(j) rises with the number of items J even when agreement per item is unchanged (a "
+               "Spearman-Brown step), so with many items it overstates agreement; r*_wg(j) does not "
+               "(Lindell & Brandt 1999; LeBreton & Senter 2008)")
+
+
 def agreement_summary(scores: pd.DataFrame, responses: pd.DataFrame, instrument) -> pd.DataFrame:
-    """Partner correlation and ICC(1) per scale, with the median r_wg(j) and the share of companies at or above .70."""
+    """Partner correlation and ICC(1) per scale, with r_wg(j) summaries over companies.
+
+    Columns added to :func:`partner_agreement`: ``rwg_median`` and ``rwg_share_70`` (median r_wg(j) and the
+    share of companies at or above .70), ``rwg_companies`` = the number of companies these summaries cover,
+    i.e. companies with at least two respondents (either function) who answered every item of the scale
+    (r_wg(j) is not defined for one rater); ``rwg_star_median`` (median r*_wg(j), :func:`rwg_star_j`);
+    ``rwg_n_items`` (J) and ``rwg_caution`` (:data:`RWG_CAUTION`: r_wg(j)'s known inflation with many items).
+
+    References
+    ----------
+    James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group interrater reliability with and
+    without response bias. *Journal of Applied Psychology*, 69(1), 85-98. doi:10.1037/0021-9010.69.1.85
+
+    Lindell, M. K. & Brandt, C. J. (1999). Assessing interrater agreement on the job relevance of a test: A
+    comparison of the CVI, T, rWG(J), and r*WG(J) indexes. *Journal of Applied Psychology*, 84(4), 640-647.
+    doi:10.1037/0021-9010.84.4.640
+
+    LeBreton, J. M. & Senter, J. L. (2008). Answers to 20 questions about interrater reliability and
+    interrater agreement. *Organizational Research Methods*, 11(4), 815-852. doi:10.1177/1094428106296642
+    """
     table = partner_agreement(scores, instrument)
     rwg = rwg_by_company(responses, instrument)
-    summary = rwg.groupby("scale")["rwg_j"].agg(rwg_median="median", rwg_share_70=lambda s: (s.dropna() >= 0.7).mean()
-                                                if s.notna().any() else np.nan, rwg_companies="count")
+    summary = rwg.groupby("scale").agg(
+        rwg_median=("rwg_j", "median"),
+        rwg_share_70=("rwg_j", lambda s: (s.dropna() >= 0.7).mean() if s.notna().any() else np.nan),
+        rwg_companies=("rwg_j", "count"),
+        rwg_star_median=("rwg_star_j", "median"),
+        rwg_n_items=("n_items", "first"))
+    summary["rwg_caution"] = RWG_CAUTION
     return table.merge(summary.reset_index(), on="scale", how="left")
 
 
-def bland_altman(scores: pd.DataFrame, instrument, scale: str | None = None) -> tuple[pd.DataFrame, dict]:
+def bland_altman(scores: pd.DataFrame, instrument, scale: str | None = None,
+                 confidence: float = 0.95) -> tuple[pd.DataFrame, dict]:
     """Bland-Altman analysis of marketing against sales within companies, on the total by default.
 
     Returns
@@ -120,16 +178,62 @@ def bland_altman(scores: pd.DataFrame, instrument, scale: str | None = None) -> 
     points : DataFrame
         ``company_id``, ``mean`` (of the two functions), ``diff`` (marketing minus sales).
     limits : dict
-        ``bias`` (mean difference), ``sd``, ``loa_low``/``loa_high`` (bias ± 1.96 SD), ``n_pairs``.
+        ``bias`` (mean difference), ``sd``, ``loa_low``/``loa_high`` (bias ± 1.96 SD), ``n_pairs``, and their
+        ``confidence`` intervals (t with n - 1 df):
+
+        * ``bias_ci_low``/``bias_ci_high``: ``bias ± t SD/√n``;
+        * ``loa_low_ci_low``, ``loa_low_ci_high``, ``loa_high_ci_low``, ``loa_high_ci_high``: Bland & Altman's
+          (1986) approximate ``limit ± t √(3 SD²/n)``;
+        * ``loa_low_exact_ci_low`` ... ``loa_high_exact_ci_high``: Carkeet's (2015) exact interval,
+          ``bias ± SD q/√n`` with ``q`` the non-central t quantiles (df ``n - 1``, non-centrality
+          ``1.96 √n``); it is asymmetric and wider than the approximation for small n.
+
+        Missing with fewer than two pairs (intervals with fewer than three).
+
+    References
+    ----------
+    Bland, J. M. & Altman, D. G. (1986). Statistical methods for assessing agreement between two methods of
+    clinical measurement. *The Lancet*, 327(8476), 307-310. doi:10.1016/S0140-6736(86)90837-8
+
+    Carkeet, A. (2015). Exact parametric confidence intervals for Bland-Altman limits of agreement.
+    *Optometry and Vision Science*, 92(3), e71-e80. doi:10.1097/OPX.0000000000000513
     """
     scale = scale or (instrument.total["id"] if instrument.total else instrument.subscale_ids[0])
     p = dyads(scores, instrument)
     p = p[p["scale"] == scale]
     points = pd.DataFrame({"company_id": p["company_id"], "mean": (p["marketing"] + p["sales"]) / 2, "diff": p["diff"]})
-    bias = float(points["diff"].mean()) if len(points) else float("nan")
-    sd = float(points["diff"].std(ddof=1)) if len(points) > 1 else float("nan")
-    return points.reset_index(drop=True), {"scale": scale, "n_pairs": len(points), "bias": bias, "sd": sd,
-                                           "loa_low": bias - 1.96 * sd, "loa_high": bias + 1.96 * sd}
+    n = len(points)
+    bias = float(points["diff"].mean()) if n else float("nan")
+    sd = float(points["diff"].std(ddof=1)) if n > 1 else float("nan")
+    limits = {"scale": scale, "n_pairs": n, "bias": bias, "sd": sd, "loa_low": bias - 1.96 * sd,
+              "loa_high": bias + 1.96 * sd, "confidence": confidence}
+    limits.update(limit_intervals(bias, sd, n, confidence))
+    return points.reset_index(drop=True), limits
+
+
+def limit_intervals(bias: float, sd: float, n: int, confidence: float = 0.95, z: float = 1.96) -> dict:
+    """Confidence intervals of the Bland-Altman bias and limits (see :func:`bland_altman` for the formulas).
+
+    Examples
+    --------
+    >>> ci = limit_intervals(0.0, 1.0, 10)
+    >>> round(ci["bias_ci_high"], 4), round(ci["loa_high_ci_low"], 4), round(ci["loa_high_exact_ci_low"], 4)
+    (0.7154, 0.721, 1.1632)
+    """
+    keys = ["bias_ci_low", "bias_ci_high", "loa_low_ci_low", "loa_low_ci_high", "loa_high_ci_low",
+            "loa_high_ci_high", "loa_low_exact_ci_low", "loa_low_exact_ci_high", "loa_high_exact_ci_low",
+            "loa_high_exact_ci_high"]
+    if n < 3 or not np.isfinite(sd):
+        return dict.fromkeys(keys, float("nan"))
+    tail = (1 - confidence) / 2
+    t = stats.t.ppf(1 - tail, n - 1)
+    se_bias, se_limit = sd / np.sqrt(n), np.sqrt(3 * sd**2 / n)
+    low, high = bias - z * sd, bias + z * sd
+    k_low = stats.nct.ppf(tail, n - 1, z * np.sqrt(n)) / np.sqrt(n)
+    k_high = stats.nct.ppf(1 - tail, n - 1, z * np.sqrt(n)) / np.sqrt(n)
+    values = [bias - t * se_bias, bias + t * se_bias, low - t * se_limit, low + t * se_limit, high - t * se_limit,
+              high + t * se_limit, bias - k_high * sd, bias - k_low * sd, bias + k_low * sd, bias + k_high * sd]
+    return {k: float(v) for k, v in zip(keys, values, strict=True)}
 
 
 def stage_agreement(scores: pd.DataFrame, instrument) -> tuple[pd.DataFrame, dict]:

@@ -193,3 +193,85 @@ DZ_NORMAL = "normal approximation (non-central t did not converge)"
 def cohen_h(p1: float, p2: float) -> float:
     """``2 asin(sqrt(p1)) - 2 asin(sqrt(p2))``."""
     return float(2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p2)))
+
+
+#: Size words and the lower bounds (absolute values) at which each begins: ``|value| < small`` is
+#: "negligible", ``small <= |value| < medium`` "small", ``medium <= |value| < large`` "medium", else "large".
+#: Sources: g and h, Cohen (1988, pp. 25-27 and 184-185: 0.2, 0.5, 0.8); rank-biserial, Vargha & Delaney
+#: (2000), whose A = .56, .64, .71 (Cohen's d of 0.2, 0.5, 0.8 under normality) are r = 2A - 1 = .12, .28, .42;
+#: d_z, see :func:`dz_size_word`.
+SIZE_THRESHOLDS = {
+    "hedges-g": (0.2, 0.5, 0.8),
+    "cohen-h": (0.2, 0.5, 0.8),
+    "rank-biserial": (0.12, 0.28, 0.42),
+    "cohen-dz": (0.2, 0.5, 0.8),  # at rho = 0.5; dz_size_word scales them for another rho
+}
+SIZE_WORDS = ("negligible", "small", "medium", "large")
+_ALIASES = {"g": "hedges-g", "d": "hedges-g", "h": "cohen-h", "r": "rank-biserial", "rank_biserial": "rank-biserial",
+            "dz": "cohen-dz", "d_z": "cohen-dz"}
+
+
+def _word(value: float, cuts: tuple[float, float, float]) -> str:
+    if value is None or not np.isfinite(value):
+        return "not computed"
+    a = abs(value)
+    return SIZE_WORDS[int(np.searchsorted(np.asarray(cuts), a, side="right"))]
+
+
+def dz_size_word(dz: float, rho: float = 0.5) -> str:
+    """Size word for Cohen's d_z, from Cohen's d benchmarks carried over to the paired design.
+
+    Cohen (1988, p. 48) relates the paired-design index to d by ``d_z = d / sqrt(2 (1 - rho))``, rho the
+    correlation of the paired scores; so d's 0.2, 0.5 and 0.8 are d_z's ``0.2 / sqrt(2(1 - rho))`` and so on.
+    At ``rho = 0.5`` (the default) d_z and d coincide and the bounds are 0.2, 0.5, 0.8; pass the partner
+    correlation to judge d_z on the scale of d (a high correlation makes the same d_z a smaller d).
+    Lakens (2013) explains why d_z is not comparable with between-subject d without this step.
+
+    References
+    ----------
+    Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
+    doi:10.4324/9780203771587
+
+    Lakens, D. (2013). Calculating and reporting effect sizes to facilitate cumulative science: a practical
+    primer for t-tests and ANOVAs. *Frontiers in Psychology*, 4, 863. doi:10.3389/fpsyg.2013.00863
+
+    Examples
+    --------
+    >>> dz_size_word(0.49), dz_size_word(0.5), dz_size_word(0.5, rho=0.8)
+    ('small', 'medium', 'small')
+    """
+    if not -1 < rho < 1:
+        raise ValueError("rho must lie strictly between -1 and 1")
+    if dz is None or not np.isfinite(dz):
+        return "not computed"
+    return _word(dz * np.sqrt(2 * (1 - rho)), SIZE_THRESHOLDS["cohen-dz"])
+
+
+def size_word(effect: str, value: float, rho: float = 0.5) -> str:
+    """The one place that defines size words: ``negligible``, ``small``, ``medium`` or ``large``.
+
+    ``effect`` is a table's ``effect`` column value (``hedges-g``, ``cohen-dz``, ``cohen-h``,
+    ``rank-biserial``) or a short name (``g``, ``dz``, ``h``, ``r``); bounds in :data:`SIZE_THRESHOLDS`
+    (a value exactly at a bound takes the larger word); ``rho`` is used for d_z only (:func:`dz_size_word`).
+    "not computed" for a missing value.
+
+    References
+    ----------
+    Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
+    doi:10.4324/9780203771587
+
+    Vargha, A. & Delaney, H. D. (2000). A critique and improvement of the CL common language effect size
+    statistics of McGraw and Wong. *Journal of Educational and Behavioral Statistics*, 25(2), 101-132.
+    doi:10.3102/10769986025002101
+
+    Examples
+    --------
+    >>> size_word("hedges-g", -0.52), size_word("r", 0.3), size_word("cohen-h", 0.1)
+    ('medium', 'medium', 'negligible')
+    """
+    key = _ALIASES.get(effect, effect)
+    if key not in SIZE_THRESHOLDS:
+        raise ValueError(f"no size words for effect {effect!r}")
+    if key == "cohen-dz":
+        return dz_size_word(value, rho)
+    return _word(value, SIZE_THRESHOLDS[key])

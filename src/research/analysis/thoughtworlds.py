@@ -31,28 +31,110 @@ def perception_ratings(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     return long
 
 
-def mixed_anova_by_dimension(ratings: pd.DataFrame) -> pd.DataFrame:
-    """Per dimension, a mixed ANOVA of rater function (between) × rated function (within), pingouin.
+ANOVA_COLUMNS = ["dimension", "source", "F", "df1", "df2", "p", "np2", "ss_type"]
+_SOURCES = {"rater": "rater function", "target": "rated function", "Interaction": "rater × rated function"}
 
-    Respondents who rated only one of the two functions on a dimension are left out of that dimension.
-    Returns ``dimension``, ``source`` (rater, target, rater × target), ``F``, ``df1``, ``df2``, ``p``, ``np2``.
+
+def _type3_two_levels(wide: pd.DataFrame) -> list[dict]:
+    """Type III mixed ANOVA for a two-level within factor, from each respondent's mean and difference.
+
+    ``wide``: one row per respondent, index level ``rater``, columns the two targets. With two within levels the
+    between stratum is the one-way ANOVA of the respondents' means ``m`` (Type II = III there) and the within
+    stratum that of their differences ``d``: the interaction tests whether the mean ``d`` differs between
+    rater groups, and the Type III main effect of the within factor tests that the *unweighted* mean of the
+    groups' mean ``d`` is zero, ``F = L^2 / (MSE_d * sum_g 1/(G^2 n_g))`` with ``L = sum_g dbar_g / G``
+    (sum-to-zero contrasts; Type II would use the weighted mean, ``F = N dbar^2 / MSE_d``). Sums of squares
+    are on the rating scale (halved, as each respondent's two ratings give ``d^2/2``).
+    """
+    from scipy import stats as st
+
+    a, b = wide.columns
+    m, d = (wide[a] + wide[b]) / 2, wide[a] - wide[b]
+    group = wide.index.get_level_values("rater")
+    n_g = d.groupby(group).size()
+    big_n, g = len(d), len(n_g)
+    m_g, d_g = m.groupby(group).mean(), d.groupby(group).mean()
+    ss_err_b = 2 * ((m - m_g.reindex(group).to_numpy()) ** 2).sum()
+    ss_b = 2 * (n_g * (m_g - m.mean()) ** 2).sum()
+    ss_err_w = ((d - d_g.reindex(group).to_numpy()) ** 2).sum() / 2
+    contrast = d_g.mean()
+    ss_w = contrast**2 / (1 / n_g / g**2).sum() / 2
+    ss_i = (n_g * (d_g - d.mean()) ** 2).sum() / 2
+    df_err = big_n - g
+    out = []
+    for source, ss, df1, ss_err in (("rater", ss_b, g - 1, ss_err_b), ("target", ss_w, 1, ss_err_w),
+                                    ("Interaction", ss_i, g - 1, ss_err_w)):
+        f_val = (ss / df1) / (ss_err / df_err)
+        out.append({"Source": source, "F": float(f_val), "DF1": df1, "DF2": df_err,
+                    "p_unc": float(st.f.sf(f_val, df1, df_err)), "np2": float(ss / (ss + ss_err))})
+    return out
+
+
+def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.DataFrame:
+    """Per dimension, a mixed ANOVA of rater function (between) × rated function (within).
+
+    Respondents who rated only one of the two functions on a dimension are left out of that dimension; a
+    respondent's several items for one dimension and target are averaged (as pingouin does).
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        :func:`perception_ratings`.
+    ss_type : {2, 3}
+        ``2`` (default, unchanged): pingouin's ``mixed_anova``, whose sums of squares are sequential
+        (between factor, within factor, then the interaction as the remainder). With every respondent rating
+        both functions the within factor is orthogonal to the between factor, so these equal Type II (and
+        Type I) sums of squares. ``3``: Type III with sum-to-zero contrasts, equal to R's
+        ``afex::aov_ez(type = 3)`` / ``car::Anova(type = 3)``; computed by :func:`_type3_two_levels` (two rated
+        functions). With unequal rater groups and an interaction, Type II and III differ for the *rated
+        function* (within) main effect; the between effect and the interaction are the same under both.
+
+    Returns
+    -------
+    DataFrame
+        ``dimension``, ``source`` (rater function, rated function, rater × rated function), ``F``, ``df1``,
+        ``df2``, ``p``, ``np2`` (partial eta squared), ``ss_type`` (2 or 3), ``note`` (warnings raised by
+        pingouin, "" when none).
+
+    References
+    ----------
+    Vallat, R. (2018). Pingouin: statistics in Python. *Journal of Open Source Software*, 3(31), 1026.
+    doi:10.21105/joss.01026
+
+    Langsrud, Ø. (2003). ANOVA for unbalanced data: Use Type II instead of Type III sums of squares.
+    *Statistics and Computing*, 13(2), 163-167. doi:10.1023/A:1023260610025
+
+    Singmann, H. & Kellen, D. (2019). An introduction to mixed models for experimental psychology. In
+    *New methods in cognitive psychology* (pp. 4-31). Routledge. doi:10.4324/9780429318405-2
     """
     import pingouin as pg
 
+    if ss_type not in (2, 3):
+        raise ValueError(f"ss_type must be 2 or 3, not {ss_type!r}")
     rows = []
     for dim, d in ratings.groupby("dimension", sort=False):
         complete = d.groupby("respondent_id")["target"].transform("nunique") == 2
         d = d[complete]
         if d["rater"].nunique() < 2 or d["respondent_id"].nunique() < 4:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            aov = pg.mixed_anova(data=d, dv="rating", within="target", between="rater", subject="respondent_id")
-        names = {"rater": "rater function", "target": "rated function", "Interaction": "rater × rated function"}
-        for rec in aov.to_dict("records"):
-            rows.append({"dimension": dim, "source": names.get(rec["Source"], rec["Source"]), "F": rec["F"],
-                         "df1": rec["DF1"], "df2": rec["DF2"], "p": rec["p_unc"], "np2": rec["np2"]})
-    return pd.DataFrame(rows, columns=["dimension", "source", "F", "df1", "df2", "p", "np2"])
+        caught = []
+        if ss_type == 2:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                records = pg.mixed_anova(data=d, dv="rating", within="target", between="rater",
+                                         subject="respondent_id").to_dict("records")
+        else:
+            wide = d.pivot_table(index=["respondent_id", "rater"], columns="target", values="rating",
+                                 observed=True).dropna()
+            if wide.shape[1] != 2:
+                raise ValueError("Type III here needs exactly two rated functions")
+            records = _type3_two_levels(wide)
+        for rec in records:
+            rows.append({"dimension": dim, "source": _SOURCES.get(rec["Source"], rec["Source"]), "F": rec["F"],
+                         "df1": rec["DF1"], "df2": rec["DF2"], "p": rec["p_unc"], "np2": rec["np2"],
+                         "ss_type": ss_type,
+                         "note": "; ".join(dict.fromkeys(f"{c.category.__name__}: {c.message}" for c in caught))})
+    return pd.DataFrame(rows, columns=ANOVA_COLUMNS + ["note"])
 
 
 def perception_gaps(ratings: pd.DataFrame) -> pd.DataFrame:
