@@ -189,3 +189,30 @@ def test_disagreements_skip_failed_models_with_a_status():
     assert out.loc["Q2", "status"] == "disagreement"
     assert out.loc["Q2", "disagreement"] == "significant by default test only"
     assert "Q3" not in out.index
+
+
+def test_dyad_headline_without_pairs_or_variance_says_why():
+    from scipy import stats
+
+    def frame(rows):
+        return pd.DataFrame(rows, columns=["company_id", "role", "a"]).assign(instrument="t")
+
+    singletons = frame([(f"c{i}", "marketing" if i % 2 else "sales", float(i % 4) + 0.5 * (i % 3)) for i in range(11)])
+    row = models.dyad_headline(singletons, INST_A).iloc[0]
+    x = singletons.loc[singletons["role"] == "marketing", "a"]
+    y = singletons.loc[singletons["role"] == "sales", "a"]
+    ref = stats.ttest_ind(x, y, equal_var=False)
+    assert row["design"] == "welch t" and "single respondent" in row["design_reason"]
+    assert row["t"] == pytest.approx(ref.statistic) and row["p"] == pytest.approx(ref.pvalue)
+    one = frame([("c", "marketing", 3), ("c", "marketing", 4), ("c", "sales", 2), ("c", "sales", 2.5)])
+    assert models.dyad_headline(one, INST_A).iloc[0]["note"] == "not computed: one company only"
+    flat = frame([(f"c{i // 3}", ["marketing", "sales", "sales"][i % 3], 4.0 if i % 3 == 0 else 2.0) for i in range(12)])
+    assert models.dyad_headline(flat, INST_A).iloc[0]["note"].startswith("not computed: no variance within")
+    assert models.dyad_headline(frame([]), INST_A).iloc[0]["note"] == "not computed: no scores"
+
+
+def test_ordinal_logit_numerical_checks_catch_separation_on_their_own(monkeypatch):
+    monkeypatch.setattr(models, "_separation", lambda y, m: "")
+    q1 = models.ordinal_logit(_separated_responses(), INST_O).set_index("item").loc["Q1"]
+    assert not q1["fitted"] and np.isnan(q1["coef"])
+    assert "exceeds 10" in q1["note"] and q1["note"].startswith("not used: ")

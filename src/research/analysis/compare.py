@@ -180,7 +180,7 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 w = stats.wilcoxon(d)
-            notes += [f"Wilcoxon: {m}" for m in dict.fromkeys(str(c.message) for c in caught)]
+            notes += [f"Wilcoxon: {m}" for m in dict.fromkeys(" ".join(str(c.message).split()) for c in caught)]
             row.update(wilcoxon_statistic=float(w.statistic), wilcoxon_p=float(w.pvalue), note="; ".join(notes))
         rows.append(row)
     table = pd.DataFrame(rows)

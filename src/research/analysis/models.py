@@ -42,7 +42,7 @@ ORDINAL_MAX_SE = 10.0
 
 def _messages(caught) -> list[str]:
     """The distinct messages of recorded warnings, in order, each prefixed with its category."""
-    return list(dict.fromkeys(f"{c.category.__name__}: {c.message}" for c in caught))
+    return list(dict.fromkeys(f"{c.category.__name__}: {' '.join(str(c.message).split())}" for c in caught))
 
 
 def _separation(y: np.ndarray, marketing: np.ndarray) -> str:
@@ -470,7 +470,9 @@ def dyad_headline(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.D
                "n_paired_companies": paired, "company_variance": np.nan, "residual_variance": np.nan, "note": ""}
         x = d["score"].to_numpy(float)
         m = (d["role"] == "marketing").to_numpy()
-        if len(counts) and several == 0 and one_side == 0:
+        if d.empty:
+            row["note"] = "not computed: no scores"
+        elif several == 0 and one_side == 0:
             row.update(design="paired t", design_reason="every company has exactly one respondent per function: "
                        "paired t on the companies' differences")
             diff = d.pivot(index="company_id", columns="role", values="score")
@@ -499,8 +501,13 @@ def dyad_headline(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.D
                 why.append(f"{one_side} compan{'y has' if one_side == 1 else 'ies have'} one function only")
             row.update(design="random-intercept model",
                        design_reason=" and ".join(why) + ": random-intercept model, Satterthwaite df")
-            if m.all() or not m.any() or len(d) < 4:
-                row["note"] = "not computed: " + ("one function only" if (m.all() or not m.any()) else "fewer than 4 scores")
+            resid = x - np.where(m, x[m].mean() if m.any() else 0.0, x[~m].mean() if (~m).any() else 0.0)
+            if m.all() or not m.any() or len(d) < 4 or len(counts) < 2 or np.allclose(resid, 0):
+                row["note"] = "not computed: " + ("one function only" if (m.all() or not m.any()) else
+                                                  "fewer than 4 scores" if len(d) < 4 else
+                                                  "one company only" if len(counts) < 2 else
+                                                  "no variance within the functions (every score equals its "
+                                                  "function's mean)")
             else:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")

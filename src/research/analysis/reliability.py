@@ -66,7 +66,7 @@ def omega_with_reason(items: pd.DataFrame) -> tuple[float, str]:
             fit = Factor(data.to_numpy(float), n_factor=1, method="ml").fit(rng=0)
     except (np.linalg.LinAlgError, ValueError, RuntimeError) as err:
         return float("nan"), f"the one-factor fit failed ({type(err).__name__}: {err})"
-    warned = "; ".join(dict.fromkeys(f"{c.category.__name__}: {c.message}" for c in caught))
+    warned = "; ".join(dict.fromkeys(f"{c.category.__name__}: {' '.join(str(c.message).split())}" for c in caught))
     loadings = np.asarray(fit.loadings).ravel()
     unique = np.asarray(fit.uniqueness).ravel()
     reason = ""

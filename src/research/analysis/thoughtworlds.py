@@ -133,7 +133,7 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
             rows.append({"dimension": dim, "source": _SOURCES.get(rec["Source"], rec["Source"]), "F": rec["F"],
                          "df1": rec["DF1"], "df2": rec["DF2"], "p": rec["p_unc"], "np2": rec["np2"],
                          "ss_type": ss_type,
-                         "note": "; ".join(dict.fromkeys(f"{c.category.__name__}: {c.message}" for c in caught))})
+                         "note": "; ".join(dict.fromkeys(f"{c.category.__name__}: {' '.join(str(c.message).split())}" for c in caught))})
     return pd.DataFrame(rows, columns=ANOVA_COLUMNS + ["note"])
 
 
