@@ -163,10 +163,12 @@ def agreement_summary(scores: pd.DataFrame, responses: pd.DataFrame, instrument)
         rwg_median=("rwg_j", "median"),
         rwg_share_70=("rwg_j", lambda s: (s.dropna() >= 0.7).mean() if s.notna().any() else np.nan),
         rwg_companies=("rwg_j", "count"),
-        rwg_star_median=("rwg_star_j", "median"),
-        rwg_n_items=("n_items", "first"))
-    summary["rwg_caution"] = RWG_CAUTION
-    return table.merge(summary.reset_index(), on="scale", how="left")
+        rwg_star_median=("rwg_star_j", "median"))
+    out = table.merge(summary.reset_index(), on="scale", how="left")
+    out["rwg_companies"] = out["rwg_companies"].fillna(0).astype(int)
+    out["rwg_n_items"] = out["scale"].map({k: len(v) for k, v in instrument.scales.items()})
+    out["rwg_caution"] = RWG_CAUTION
+    return out
 
 
 def bland_altman(scores: pd.DataFrame, instrument, scale: str | None = None,
