@@ -456,6 +456,8 @@ def kappa_sentence(result: dict) -> str:
 
 
 def disagreement_sentence(rows: pd.DataFrame, what: str, model: str, n_failed: int = 0) -> str:
+    if "status" in rows:  # rows the model could not be compared on are counted by n_failed, not listed
+        rows = rows[rows["status"] == "disagreement"]
     failed = f" The {model} could not be fitted for {plural(n_failed, what)}; see the table's note." if n_failed else ""
     if rows.empty:
         return (f"Where the {model} was fitted, it agrees with the default tests on every {what}: same direction, "
