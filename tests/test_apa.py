@@ -89,9 +89,9 @@ def test_fmt_bounded_has_no_leading_zero(r, expected):
     assert fmt_bounded(r) == expected
 
 
-def test_fmt_bounded_refuses_an_unbounded_statistic():
-    with pytest.raises(ValueError, match="bounded by 1"):
-        fmt_bounded(1.5)
+def test_fmt_bounded_prints_a_degenerate_alpha_below_minus_one_as_it_is():
+    # Cronbach's alpha is unbounded below (negative item covariances); the table shows what was computed.
+    assert fmt_bounded(-5.70442702443524) == f"{MINUS}5.70"
 
 
 def test_intervals_and_means():

@@ -88,11 +88,8 @@ def test_validate_writes_to_the_scratch_folder_unless_told_and_prints_the_path(d
         "reports/_scratch/demo/tables/data_quality.csv"]  # no published report, no processed data
 
 
-@pytest.mark.parametrize("command", ["run", "validate"])
-@pytest.mark.parametrize("option", ["--out", "--processed"])
+@pytest.mark.parametrize(("command", "option"), [("run", "--out"), ("run", "--processed"), ("validate", "--out")])
 def test_an_output_folder_inside_the_study_is_fatal_and_nothing_is_written(demo_copy, tmp_path, command, option):
-    if command == "validate" and option == "--processed":
-        pytest.skip("validate has no --processed")
     before = listing(demo_copy)
     out = research(command, demo_copy, option, demo_copy / "reports", cwd=tmp_path)
     assert out.returncode == 2, out.stderr

@@ -71,19 +71,18 @@ def fmt_stat(x, digits: int = 2) -> str:
 
 
 def fmt_bounded(r, digits: int = 2) -> str:
-    """A statistic bounded by 1 in absolute value (correlation, alpha, kappa, share): no leading zero.
+    """A statistic whose magnitude is usually at most 1 (correlation, alpha, kappa, share): no leading zero.
 
-    Raises ``ValueError`` for a value outside [-1, 1].
+    Cronbach's alpha and ICC(1) can fall below -1 in degenerate data; such a value is printed as it is
+    (``−5.70``), never refused, because the table must still show what was computed.
 
     Examples
     --------
-    >>> fmt_bounded(0.834), fmt_bounded(-0.12), fmt_bounded(1.0), fmt_bounded(-0.0004)
-    ('.83', '−.12', '1.00', '.00')
+    >>> fmt_bounded(0.834), fmt_bounded(-0.12), fmt_bounded(1.0), fmt_bounded(-0.0004), fmt_bounded(-5.704)
+    ('.83', '−.12', '1.00', '.00', '−5.70')
     """
     if _missing(r):
         return DASH
-    if abs(float(r)) > 1 + 1e-9:
-        raise ValueError(f"fmt_bounded: {r!r} is not a statistic bounded by 1 in absolute value")
     s = fmt_stat(r, digits)
     return s.replace("0.", ".", 1) if s.lstrip(MINUS).startswith("0.") else s
 
