@@ -142,6 +142,34 @@ def _notebook_seconds_of_a_run() -> dict:
     return dict(sorted(seconds.items()))
 
 
+def run_section() -> tuple[list[str], str]:
+    """Time `research run` on the demo against its floor; the lines for results.md and the goal's line."""
+    from research.run.pipeline import default_jobs, kernel_stderr_to, list_notebooks
+
+    with kernel_stderr_to(Path(tempfile.mkdtemp()) / "kernels.log"):  # kernels' transport warnings
+        floor = floor_seconds()
+    runs = [time_run() for _ in range(3)]
+    run_s = min(runs)
+    cold = time_run(reuse=False)
+    seconds = _notebook_seconds_of_a_run()
+    jobs = min(default_jobs(), len(seconds) or 1)
+    bound = max(max(seconds.values(), default=0), sum(seconds.values()) / jobs)
+    lines = ["## `research run` on the demo\n",
+             f"- floor: one kernel started with the stack imported ({len(list_notebooks())} notebooks, "
+             f"a pool of {min(default_jobs(), len(list_notebooks()))} warm kernels): **{floor:.2f} s**",
+             f"- `research run`, end to end (best of {len(runs)}: {', '.join(f'{r:.1f}' for r in runs)} s): "
+             f"**{run_s:.2f} s** = {run_s / floor:.2f} × the floor",
+             f"- the same run with a new kernel for every notebook (papermill's way, before the pool): {cold:.2f} s",
+             "- each notebook's own time in the pooled run (s): " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()),
+             f"- what the notebooks' own times allow: the floor + max(longest notebook, all of them / "
+             f"{jobs} kernels) = {floor:.2f} + {bound:.2f} = **{floor + bound:.2f} s**; the run is "
+             f"{run_s - floor - bound:.2f} s above that (reading the study, exporting pages, starting up)",
+             ""]
+    goal = (f"- `research run` within 2.5 x the floor: {run_s:.2f} s against 2.5 × {floor:.2f} s = "
+            f"{2.5 * floor:.2f} s: {'met' if run_s <= 2.5 * floor else 'NOT met'}.")
+    return lines, goal
+
+
 def machine() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     cpu = platform.processor() or platform.machine()
@@ -157,13 +185,16 @@ def main() -> int:
     parser.add_argument("--sizes", nargs="+", type=float, default=[1, 10, 100])
     parser.add_argument("--one", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--skip-run", action="store_true", help="do not time `research run` and its floor")
+    parser.add_argument("--run-only", action="store_true", help="only time `research run`; print, write nothing")
     args = parser.parse_args()
     if args.one is not None:
         print(json.dumps(one_size(args.one)))
         return 0
+    if args.run_only:
+        print("\n".join(run_section()[0]))
+        return 0
     sys.path.insert(0, str(ROOT / "src"))
     from research.run.demo import write_demo
-    from research.run.pipeline import list_notebooks
 
     results = []
     for size in args.sizes:
@@ -208,24 +239,9 @@ def main() -> int:
     goals.append(f"- 10x the data costs at most 10x the time at each stage (stages under 0.05 s excepted): "
                  f"{'met' if ratios_ok else 'NOT met (see (!))'}.")
     if not args.skip_run:
-        from research.run.pipeline import default_jobs, kernel_stderr_to
-
-        with kernel_stderr_to(Path(tempfile.mkdtemp()) / "kernels.log"):  # kernels' transport warnings
-            floor = floor_seconds()
-        runs = [time_run() for _ in range(3)]
-        run_s = min(runs)
-        cold = time_run(reuse=False)
-        seconds = _notebook_seconds_of_a_run()
-        lines += ["## `research run` on the demo\n",
-                  f"- floor: one kernel started with the stack imported ({len(list_notebooks())} notebooks, "
-                  f"a pool of {min(default_jobs(), len(list_notebooks()))} warm kernels): **{floor:.2f} s**",
-                  f"- `research run`, end to end (best of {len(runs)}: {', '.join(f'{r:.1f}' for r in runs)} s): "
-                  f"**{run_s:.2f} s** = {run_s / floor:.2f} × the floor",
-                  f"- the same run with a new kernel for every notebook (papermill's way, before the pool): {cold:.2f} s",
-                  "- each notebook's own time in the pooled run (s): " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()),
-                  ""]
-        goals.append(f"- `research run` within 2.5 x the floor: {run_s:.2f} s against 2.5 × {floor:.2f} s = "
-                     f"{2.5 * floor:.2f} s: {'met' if run_s <= 2.5 * floor else 'NOT met'}.")
+        run_lines, goal = run_section()
+        lines += run_lines
+        goals.append(goal)
     lines += ["## Goals\n"] + goals + [""]
     text = "\n".join(lines)
     (HERE / "results.md").write_text(text, "utf-8")
