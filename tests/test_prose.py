@@ -1,0 +1,191 @@
+"""Every sentence is a function of its numbers: ties, zero, one and plurals, significance at the chosen alpha
+with the p named, non-significance never called sameness, plurality never called majority, the rule's own
+action words, labels from the YAML, keyed values said to be keyed, and every figure quoted equal to its
+table value."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research.report import prose
+from research.spec.instruments import instrument_from_dict
+
+INSTRUMENT = instrument_from_dict({
+    "id": "x", "title": "Climate", "response_scale": {"min": 1, "max": 5},
+    "subscales": [{"id": "open", "label": "Openness"}, {"id": "riv", "label": "Rivalry"}],
+    "items": [{"id": "A1", "subscale": "open", "text": "We share plans."},
+              {"id": "A2", "subscale": "open", "reverse": True, "text": "We hide plans."},
+              {"id": "B1", "subscale": "riv"}, {"id": "B2", "subscale": "riv"}],
+    "total": {"id": "tot", "label": "Climate total",
+              "bands": [{"label": "Low", "min": 4}, {"label": "High", "min": 12}]}})
+
+
+def scale_row(mm=3.5, ms=3.0, p_holm=0.01, p=0.004, g=0.6, scale="open"):
+    return {"instrument": "x", "scale": scale, "n_marketing": 40, "n_sales": 38, "mean_marketing": mm,
+            "sd_marketing": 1.0, "mean_sales": ms, "sd_sales": 1.1, "test": "welch-t", "statistic": 2.71,
+            "df": 75.3, "p": p, "p_holm": p_holm, "effect": "hedges-g", "effect_size": g, "ci_low": 0.14,
+            "ci_high": 1.06, "note": ""}
+
+
+# ---- counts and plurals ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("n", "expected"), [(0, "0 problems were found"), (1, "1 problem was found"),
+                                             (2, "2 problems were found")])
+def test_quality_sentence_agrees_in_number(n, expected):
+    log = pd.DataFrame({"problem": ["out_of_range"] * n, "record": ["r"] * n})
+    text = prose.quality_sentence(log)
+    if n == 0:
+        assert text == "No data-quality problems were found."
+    else:
+        assert text.startswith(expected)
+
+
+def test_weak_items_none_one_several():
+    frame = pd.DataFrame({"item": ["A", "B", "C"], "scale": ["s"] * 3, "item_rest_r": [0.5, 0.2, 0.1]})
+    assert prose.weak_items_sentence(frame.iloc[:1]).startswith("No item has")
+    assert prose.weak_items_sentence(frame.iloc[:2]).startswith("1 item has an item-rest")
+    assert prose.weak_items_sentence(frame).startswith("2 items have an item-rest")
+    assert "0 item(s)" not in prose.weak_items_sentence(frame.iloc[:1])
+
+
+# ---- majority and plurality --------------------------------------------------------------------------
+
+def test_most_only_for_a_majority_plurality_and_ties_otherwise():
+    plurality, _ = prose.stage_distribution(pd.Series({"Defined": 18, "Aligned": 12, "Low": 10}), 40, "companies")
+    majority, _ = prose.stage_distribution(pd.Series({"Defined": 21, "Aligned": 19}), 40, "companies")
+    half, _ = prose.stage_distribution(pd.Series({"Defined": 20, "Aligned": 10, "Low": 10}), 40, "companies")
+    tie, _ = prose.stage_distribution(pd.Series({"Defined": 15, "Aligned": 15, "Low": 10}), 40, "companies")
+    assert "Most" not in plurality and "most common" in plurality and "18 of 40" in plurality
+    assert majority.startswith("Most companies (21 of 40)")
+    assert "Most" not in half  # 20 of 40 is not more than half
+    assert "equally common" in tie and "Defined and Aligned" in tie
+
+
+def test_stage_sentence_names_a_tie():
+    counts = pd.DataFrame({"band": ["Low", "High", "Low", "High"], "role": ["marketing"] * 2 + ["sales"] * 2,
+                           "n": [5, 5, 7, 3], "share": [0.5, 0.5, 0.7, 0.3]})
+    text = prose.stage_sentence(counts, INSTRUMENT)
+    assert "equally often at **Low** and **High** (5 of 10 respondents each)" in text
+    assert "most often at **Low** (7 of 10 respondents)" in text
+
+
+# ---- direction and ties --------------------------------------------------------------------------------
+
+def test_a_tie_is_the_same_never_one_side_higher():
+    text = prose.scale_sentences(pd.DataFrame([scale_row(mm=3.2, ms=3.2, g=0.0, p_holm=1.0, p=1.0)]), INSTRUMENT)
+    assert "same mean" in text and "higher" not in text.split(";")[0]
+    assert prose.higher_side(0.0) is None and prose.higher_side(1e-12) is None
+    assert prose.higher_side(-0.3) == "sales" and prose.higher_side(0.3) == "marketing"
+
+
+def test_dyad_tie_and_company_counts_name_ties():
+    assert prose.who_higher_count(30, 7, 38).endswith("and the two are equal in 1.")
+    assert prose.who_higher_count(30, 8, 38).endswith("sales in 8.")
+    row = {"n_pairs": 10, "mean_diff": 0.0, "effect_size": 0.0, "p_holm": 1.0}
+    title, text = prose.dyad_plain(row, 0.05, "Total")
+    assert "same" in title and "higher" not in title
+
+
+# ---- significance at the chosen alpha, with the p named ------------------------------------------------
+
+@pytest.mark.parametrize(("alpha", "p_holm", "significant"), [(0.05, 0.03, True), (0.01, 0.03, False),
+                                                              (0.10, 0.07, True), (0.05, 0.05, False)])
+def test_significance_follows_the_chosen_alpha(alpha, p_holm, significant):
+    text = prose.scale_sentences(pd.DataFrame([scale_row(p_holm=p_holm)]), INSTRUMENT, alpha)
+    assert f"α = {prose.fmt_alpha(alpha)}" in text
+    assert ("not significant" not in text) == significant
+    assert "Holm-adjusted p" in text
+
+
+def test_non_significance_is_never_called_sameness():
+    text = prose.scale_sentences(pd.DataFrame([scale_row(p_holm=0.4)]), INSTRUMENT)
+    assert "could be chance" in text
+    for word in ("same relationship", "agree", "no difference", "identical"):
+        assert word not in text
+    gaps = pd.DataFrame([{"dimension": "d", "rated_function": "sales", "self_view": 5, "other_view": 4.9, "gap": 0.1,
+                          "df": 70.0, "statistic": 0.4, "p_holm": 0.7, "effect_size": 0.1}])
+    assert "does not show that the two functions see each other alike" in prose.gap_sentences(gaps)
+
+
+def test_the_headline_quotes_the_p_it_judged():
+    items = pd.DataFrame([{"item": "A1", "p": 0.004, "p_holm": 0.016, "p_bh": 0.008, "effect_size": 0.4,
+                           "ci_low": 0.1, "ci_high": 0.6, "statistic": 300.0},
+                          {"item": "B1", "p": 0.3, "p_holm": 0.6, "p_bh": 0.4, "effect_size": 0.1,
+                           "ci_low": -0.2, "ci_high": 0.3, "statistic": 200.0}])
+    text = prose.item_sentence(items, 0.05, INSTRUMENT)
+    assert "unadjusted p = .004" in text and "Holm-adjusted p = .016" in text
+    assert text.startswith("1 of 2 items differs")
+
+
+def test_power_sentence_uses_the_table_alpha_and_power():
+    table = pd.DataFrame([{"comparison": "c", "n": "10 + 10", "effect": "hedges-g", "min_detectable": 1.32,
+                           "alpha": 0.01, "power": 0.9}])
+    text = prose.sensitivity_sentence(table)
+    assert "α = .01" in text and "90% power" in text and ".05" not in text
+
+
+# ---- keyed values, labels ---------------------------------------------------------------------------------
+
+def test_reverse_keyed_item_is_said_to_be_keyed():
+    items = pd.DataFrame([{"item": "A2", "p": 0.001, "p_holm": 0.004, "p_bh": 0.004, "effect_size": 0.5,
+                           "ci_low": 0.2, "ci_high": 0.7, "statistic": 310.0}])
+    text = prose.item_sentence(items, 0.05, INSTRUMENT)
+    assert "reverse-keyed" in text and "keyed answers" in text and "We hide plans." in text
+
+
+def test_labels_come_from_the_yaml():
+    text = prose.scale_sentences(pd.DataFrame([scale_row(scale="tot")]), INSTRUMENT)
+    assert "Climate total" in text and "**tot**" not in text
+
+
+# ---- advice in the rule's own action words --------------------------------------------------------------
+
+@pytest.mark.parametrize(("action", "words"), [("move", "should move to a closer stage"),
+                                               ("stay", "can stay at its stage"),
+                                               ("attend", "has a point to attend to before any move")])
+def test_advice_uses_the_rules_own_action(action, words):
+    row = {"company_id": "K", "band": "Low", "total": 9.0, "total_marketing": 10.0, "total_sales": 8.0,
+           "band_marketing": "Low", "band_sales": "Low"}
+    ev = pd.DataFrame([{"company_id": "K", "rule": "r1", "action": action, "status": "fires",
+                        "held": "the company's stage is Low", "circumstance": "Something holds.", "moves": "Do it"}])
+    text = prose.explain_company(row, ev, action)
+    assert words in text and "It holds because the company" in text
+    assert "move up" not in text
+
+
+def test_rule_counts_agree_in_number():
+    ev = pd.DataFrame([{"company_id": "K", "rule": "r", "action": "move", "status": "not assessable"}])
+    text = prose.rule_counts_sentence(ev)
+    assert "1 rule check in 1 company was **not assessable**" in text
+
+
+# ---- every figure quoted equals its table value ---------------------------------------------------------
+
+def test_scale_sentence_figures_equal_the_table():
+    row = scale_row()
+    text = prose.scale_sentences(pd.DataFrame([row]), INSTRUMENT)
+    assert f"{row['mean_marketing']:.2f} for marketing against {row['mean_sales']:.2f} for sales" in text
+    assert f"t({row['df']:.1f}) = {row['statistic']:.2f}" in text
+    assert f"g = {row['effect_size']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]" in text
+    assert prose.fmt_p(row["p_holm"], "Holm-adjusted p") in text
+
+
+def test_demo_sentences_quote_their_tables(demo_study):
+    from research.analysis import survey
+
+    dyads = survey.dyad_table(demo_study)
+    smr = demo_study.instrument("smr")
+    text = prose.dyad_sentences(dyads[dyads["instrument"] == "smr"], smr)
+    for row in dyads[dyads["instrument"] == "smr"].to_dict("records"):
+        assert f"by {abs(row['mean_diff']):.2f} on average over {row['n_pairs']} companies" in text
+        assert f"d_z = {row['effect_size']:.2f}" in text
+    pairs = survey.matched_pairs(demo_study)
+    total = dyads[(dyads["instrument"] == "smr") & (dyads["scale"] == "smr_total")].iloc[0]
+    assert len(pairs) == total["n_pairs"]  # one definition of a matched company
+    numbers = [float(x) for x in re.findall(r"-?\d+\.\d+", prose.coverage_sentence(len(pairs), 40, 2, "Total"))]
+    assert numbers == []  # counts only
+    assert np.isfinite(total["statistic"])
