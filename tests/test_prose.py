@@ -189,3 +189,11 @@ def test_demo_sentences_quote_their_tables(demo_study):
     numbers = [float(x) for x in re.findall(r"-?\d+\.\d+", prose.coverage_sentence(len(pairs), 40, 2, "Total"))]
     assert numbers == []  # counts only
     assert np.isfinite(total["statistic"])
+
+
+def test_headline_interval_runs_in_the_direction_of_the_words():
+    table = pd.DataFrame([{"instrument": "x", "scale": "open", "estimate": -0.63, "ci_low": -1.06, "ci_high": -0.21,
+                           "p_holm": 0.004, "df": 80.0, "t": -2.98, "design": "paired t", "design_reason": "r",
+                           "note": ""}])
+    text = prose.headline_sentences(table, INSTRUMENT)
+    assert "sales rates it higher by 0.63 (95% interval 0.21 to 1.06)" in text

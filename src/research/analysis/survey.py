@@ -167,3 +167,16 @@ def congruence_table(study, seed: int = 2026, alpha: float = 0.05) -> pd.DataFra
         midpoint = len(inst.items) * (inst.scale_min + inst.scale_max) / 2
         frames.append(surface(pairs, outcomes, midpoint, inst.id, scale, seed=seed, alpha=alpha))
     return _concat(frames) if frames else pd.DataFrame(columns=CONGRUENCE_COLUMNS)
+
+
+def headline_table(study, alpha: float = 0.05) -> pd.DataFrame:
+    """The comparison of marketing with sales that respects the design, per scale of every instrument
+    (:func:`research.analysis.models.dyad_headline`), with Holm's adjustment over the scales of an instrument."""
+    from research.analysis.effects import adjust
+
+    frames = []
+    for inst in study.instruments:
+        table = models.dyad_headline(study.scores, inst, alpha=alpha)
+        table["p_holm"] = adjust(table["p"], "holm")
+        frames.append(table)
+    return _concat(frames)

@@ -677,6 +677,28 @@ def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     return title, text
 
 
+def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[str, str]:
+    """Title and plain sentence for the design-respecting comparison of the main scale (no statistic names)."""
+    side = higher_side(row["estimate"])
+    if side is None:
+        return ("The two functions' estimated scores are the same",
+                f"Marketing and sales give the same {escape(scale_name)} score on average.")
+    sig = significant(row["p_holm"], alpha)
+    title = (f"Within the same companies, {side} rates the relationship higher" if sig else
+             f"Within the same companies, {side} rates the relationship somewhat higher, but this could be chance")
+    text = (f"Comparing the two functions within their companies ({plural(int(row['n_companies']), 'company', 'companies')}, "
+            f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} score "
+            f"{abs(row['estimate']):.1f} points higher on average (95% interval {abs(row['ci_low']):.1f} to "
+            f"{abs(row['ci_high']):.1f} in that direction), {_difference_words(row['p_holm'], alpha)}."
+            if (row["ci_low"] > 0) == (row["ci_high"] > 0) else
+            f"Comparing the two functions within their companies ({plural(int(row['n_companies']), 'company', 'companies')}, "
+            f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} score "
+            f"{abs(row['estimate']):.1f} points higher on average, {_difference_words(row['p_holm'], alpha)}.")
+    if n_matched:
+        text += f" {plural(n_matched, 'company', 'companies')} {verb(n_matched, 'has', 'have')} scores from both heads."
+    return title, text
+
+
 def largest_scale_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     side = higher_side(row["mean_marketing"] - row["mean_sales"])
     if side is None:
@@ -843,3 +865,42 @@ def congruence_sentence(row: dict, alpha: float, instrument) -> str:
             f"(a4 = {row['a4']:.3f}, {fmt_p(row['p_a4'])}); along the line where they agree it changes by "
             f"a1 = {row['a1']:.3f} per point ({fmt_p(row['p_a1'])}); a3 = {row['a3']:.3f} ({fmt_p(row['p_a3'])}). "
             f"By the checklist of Humberg, Nestler and Back (2019) at α = {fmt_alpha(alpha)}, {verdict_text}.")
+
+
+def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
+    """The design-respecting comparison per scale: which comparison and why, then the estimate in words."""
+    lines = []
+    for row in table[table["instrument"] == instrument.id].to_dict("records"):
+        name = escape(scale_label(row["scale"], instrument))
+        if pd.isna(row.get("estimate")):
+            lines.append(f"- **{name}**: not computed ({escape(row.get('note') or row.get('design_reason') or '')}).")
+            continue
+        side = higher_side(row["estimate"])
+        low, high = (row["ci_low"], row["ci_high"]) if side != "sales" else (-row["ci_high"], -row["ci_low"])
+        what = (f"{side} rates it higher by {abs(row['estimate']):.2f} (95% interval {low:.2f} to {high:.2f})"
+                if side else "the two functions' estimated means are the same")
+        lines.append(f"- **{name}**: {what}, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
+                     f"t({fmt_df(row['df'])}) = {row['t']:.2f} ({escape(row['design'])}: {escape(row['design_reason'])}).")
+    return "\n".join(lines)
+
+
+def measurement_caveat(dif: pd.DataFrame, invariance: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
+    """What the DIF screen and the invariance models (report 02) mean for comparing this instrument's means."""
+    flagged = dif[(dif["instrument"] == instrument.id) & (dif["p_holm"] < alpha)]["item"].tolist()
+    level = invariance_levels(invariance).get(instrument.id, "not assessed")
+    parts = []
+    if flagged:
+        parts.append(f"{plural(len(flagged), 'item')} of {escape(instrument.title)} "
+                     f"{verb(len(flagged), 'functions', 'function')} differently for the two sides (DIF, report 02): "
+                     f"{', '.join(escape(i) for i in flagged)}; the differences on "
+                     f"{'it' if len(flagged) == 1 else 'them'} mix the relationship with how the item is read")
+    if level == "scalar":
+        parts.append("scalar invariance holds, so the scale means can be compared")
+    elif level in ("metric", "configural"):
+        parts.append(f"invariance reaches only the {level} level, so a difference in scale means may partly reflect "
+                     "how the items are read")
+    else:
+        parts.append("measurement invariance could not be assessed (report 02 says why), so whether the scale means "
+                     "are comparable is not known")
+    text = "; ".join(parts)
+    return f"**Reading the comparisons of {escape(instrument.title)}.** " + text[:1].upper() + text[1:] + "."

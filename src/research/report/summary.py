@@ -46,19 +46,20 @@ def _stages(summary: pd.DataFrame, instrument) -> Finding | None:
 
 
 def _dyad_gap(study, instrument, alpha: float) -> Finding | None:
-    dyads = survey.dyad_table(study)
+    """The headline: the design-respecting comparison of the main scale (paired companies or the company
+    random-intercept model), with how many matched companies each side rated higher."""
     scale = survey.main_scale(instrument)
-    rows = dyads[(dyads["instrument"] == instrument.id) & (dyads["scale"] == scale)]
-    if rows.empty or pd.isna(rows.iloc[0]["statistic"]):
+    headline = survey.headline_table(study, alpha)
+    rows = headline[(headline["instrument"] == instrument.id) & (headline["scale"] == scale)]
+    if rows.empty or pd.isna(rows.iloc[0]["estimate"]):
         return None
     row = rows.iloc[0]
-    n = int(row["n_pairs"])
-    title, text = prose.dyad_plain(row, alpha, prose.scale_label(scale, instrument))
     pairs = survey.matched_pairs(study, instrument, scale)
-    higher = int((pairs["diff"] > 0).sum())
-    lower = int((pairs["diff"] < 0).sum())
-    text += " " + prose.who_higher_count(higher, lower, n)
-    return Finding(title, text, prose.apa_t(row, "d_z") + f"; Holm-adjusted {prose.fmt_p(row['p_holm'])}",
+    title, text = prose.headline_plain(row, alpha, prose.scale_label(scale, instrument), len(pairs))
+    if len(pairs):
+        text += " " + prose.who_higher_count(int((pairs["diff"] > 0).sum()), int((pairs["diff"] < 0).sum()), len(pairs))
+    return Finding(title, text, f"{row['design']}: t({prose.fmt_df(row['df'])}) = {row['t']:.2f}, "
+                   f"{prose.fmt_p(row['p_holm'], 'Holm-adjusted p')}; {row['design_reason']}",
                    lambda: figures.dumbbell(pairs, prose.scale_label(scale, instrument)),
                    "Each matched company: the marketing and the sales score on one line.")
 
