@@ -2,18 +2,29 @@
 
 Each key has one rule: its kind of value, whether it is required, and its default. A problem is fatal
 (:class:`research.errors.StudyError`) and names the file, the key and what was expected; an unknown key
-close to a known one gets a "did you mean"; a YAML syntax error gives its line and column.
+close to a known one gets a "did you mean"; a YAML syntax error gives its line and column. The YAML
+helpers (:func:`did_you_mean`, :func:`yaml_error_message`, :func:`load_yaml_file`) live in
+:mod:`research.spec.yamlfile`, where the instrument, codebook and decision-table readers use them too;
+they are imported here so that ``from research.inputs.config import did_you_mean`` keeps working.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from research.errors import StudyError
+from research.spec.yamlfile import did_you_mean, load_yaml_file, yaml_error_message
+
+__all__ = [
+    "KEY_RULES",
+    "ROLES",
+    "KeyRule",
+    "did_you_mean",
+    "load_yaml_file",
+    "read_config",
+    "yaml_error_message",
+]
 
 ROLES = ("marketing", "sales")
 
@@ -47,53 +58,6 @@ KEY_RULES: dict[str, KeyRule] = {
     "decision_table": KeyRule("text", default="builtin:default", meaning="builtin:default or a decision-table path"),
     "attributes": KeyRule("list of text", meaning="reserved: respondent attributes to show"),
 }
-
-
-def did_you_mean(word: str, choices, cutoff: float = 0.75) -> str:
-    """`` (did you mean 'roles'?)`` when ``word`` is close to one of ``choices``, else ``""``.
-
-    Examples
-    --------
-    >>> did_you_mean("intruments", ["instruments", "roles"])
-    " (did you mean 'instruments'?)"
-    >>> did_you_mean("colour", ["instruments"])
-    ''
-    """
-    close = difflib.get_close_matches(str(word).strip().lower(), [str(c).lower() for c in choices], n=1, cutoff=cutoff)
-    if not close:
-        return ""
-    original = next(c for c in choices if str(c).lower() == close[0])
-    return f" (did you mean {original!r}?)"
-
-
-def yaml_error_message(exc: yaml.YAMLError) -> tuple[str, str]:
-    """(where, what) of a YAML error: ``line 3, column 5`` and the parser's problem.
-
-    Examples
-    --------
-    >>> try:
-    ...     yaml.safe_load("name: x\\nroles: [a, b\\n")
-    ... except yaml.YAMLError as exc:
-    ...     yaml_error_message(exc)[0]
-    'line 3, column 1'
-    """
-    mark = getattr(exc, "problem_mark", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    context = getattr(exc, "context", None)
-    return where, f"not valid YAML: {problem}" + (f" ({context})" if context else "")
-
-
-def load_yaml_file(path: Path, label: str | None = None):
-    """Read a YAML file with the safe loader; a syntax error is fatal and names its line and column."""
-    label = label or str(path)
-    try:
-        return yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise StudyError(label, "", "not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        where, what = yaml_error_message(exc)
-        raise StudyError(label, where, what) from None
 
 
 def _check(path: str, key: str, rule: KeyRule, value):
