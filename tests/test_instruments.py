@@ -101,3 +101,65 @@ def test_invalid_instruments_are_fatal_and_name_the_key(change, key):
     with pytest.raises(StudyError) as err:
         instrument_from_dict(spec, "mini.yaml")
     assert "mini.yaml" in str(err.value) and key in str(err.value)
+
+
+def _smr_with(n, **changes):
+    """The built-in smr instrument as a dict, with item ``n`` changed."""
+    from importlib import resources
+
+    import yaml
+
+    spec = yaml.safe_load(resources.files("research.builtin").joinpath("instruments", "smr.yaml").read_text("utf-8"))
+    spec["items"][n] = {**spec["items"][n], **changes}
+    return spec
+
+
+def test_a_message_about_an_item_names_it_by_its_id_beside_the_key_path():
+    with pytest.raises(StudyError) as err:
+        instrument_from_dict(_smr_with(3, subscale="planing"), "smr.yaml")
+    assert "key 'items[3].subscale' (item 'SMR04')" in str(err.value)
+
+
+@pytest.mark.parametrize("typo, meant", [("revrese", "reverse"), ("subscales", "subscale"), ("Text", "text"),
+                                         ("targt", "target")])
+def test_a_misspelt_item_key_is_fatal_with_did_you_mean(typo, meant):
+    with pytest.raises(StudyError) as err:
+        instrument_from_dict(_smr_with(3, **{typo: True}), "smr.yaml")
+    assert f"key 'items[3].{typo}' (item 'SMR04'): unknown key (did you mean '{meant}'?)" in str(err.value)
+
+
+def test_item_keys_far_from_every_known_key_stay_as_extra():
+    inst = instrument_from_dict(_smr_with(0, note="from the 2006 tool", source_item=7), "smr.yaml")
+    assert inst.items[0].extra == {"note": "from the 2006 tool", "source_item": 7}
+    tw = load_instrument("builtin:perceptions")
+    assert set(tw.items[0].extra) == {"target", "dimension"}
+
+
+def test_a_misspelt_subscale_key_is_fatal_and_names_the_subscale():
+    spec = {**SMALL_INSTRUMENT, "subscales": [{"id": "one", "label": "One"}, {"id": "two", "lable": "Two"}]}
+    with pytest.raises(StudyError, match=r"key 'subscales\[1\]\.lable' \(subscale 'two'\): unknown key "
+                                         r"\(did you mean 'label'\?\)"):
+        instrument_from_dict(spec, "mini.yaml")
+
+
+def test_duplicate_and_empty_subscales_name_the_subscale():
+    dup = {**SMALL_INSTRUMENT, "subscales": [{"id": "one"}, {"id": "one"}]}
+    with pytest.raises(StudyError, match=r"key 'subscales\[1\]\.id' \(subscale 'one'\): duplicate"):
+        instrument_from_dict(dup, "mini.yaml")
+    empty = {**SMALL_INSTRUMENT, "subscales": [*SMALL_INSTRUMENT["subscales"], {"id": "three"}]}
+    with pytest.raises(StudyError, match=r"key 'subscales\[2\]' \(subscale 'three'\): subscale 'three' has no items"):
+        instrument_from_dict(empty, "mini.yaml")
+
+
+def test_an_instrument_file_with_a_yaml_syntax_error_names_line_and_column(tmp_path):
+    (tmp_path / "mini.yaml").write_text("id: mini\nresponse_scale: {min: 1, max: 5\nitems: []\n", "utf-8")
+    with pytest.raises(StudyError) as err:
+        load_instrument("mini.yaml", tmp_path)
+    assert err.value.file.endswith("mini.yaml")
+    assert err.value.where.startswith("line 3, column ") and "not valid YAML" in err.value.message
+
+
+def test_an_unsafe_tag_in_an_instrument_file_is_refused_with_its_line(tmp_path):
+    (tmp_path / "mini.yaml").write_text("id: mini\ntitle: !!python/object/apply:os.system ['echo pwned']\n", "utf-8")
+    with pytest.raises(StudyError, match=r"mini\.yaml: line 2, column 8: not valid YAML"):
+        load_instrument("mini.yaml", tmp_path)

@@ -1,7 +1,9 @@
 """Interview codebooks: themes with patterns, validated and compiled once (SPEC §3, themes).
 
 A pattern is a phrase matched case-insensitively on word boundaries, runs of white space matching any
-white space; a pattern starting with ``re:`` is a case-insensitive regular expression.
+white space; a pattern starting with ``re:`` is a case-insensitive regular expression. A theme's keys
+are ``id``, ``label``, ``description`` and ``patterns``; another key close to one of these is taken for
+a misspelling and is fatal, any other is an annotation the toolkit does not read.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from research.errors import StudyError
-from research.spec.yamlfile import read_yaml_ref
+from research.spec.yamlfile import check_entry_keys, entry_where, read_yaml_ref
 
 
 def compile_pattern(pattern: str) -> str:
@@ -64,8 +66,41 @@ class Codebook:
         return {t.id: t.label for t in self.themes}
 
 
+#: The keys of a codebook theme; other keys are annotations, unless close to one of these (a
+#: misspelling such as ``pattern``, which is fatal: see :mod:`research.spec.yamlfile`).
+THEME_KEYS = ("id", "label", "description", "patterns")
+
+
+def _compile_theme(th: dict, n: int, tid: str, source: str) -> Theme:
+    """One theme's patterns checked and compiled into one regular expression."""
+    key = f"themes[{n}].patterns"
+    patterns = th.get("patterns")
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
+        raise StudyError(source, entry_where(key, "theme", tid), f"theme {tid!r} needs a non-empty list of text patterns")
+    sources = []
+    for k, pat in enumerate(patterns):
+        src = compile_pattern(pat.strip())
+        try:
+            re.compile(src, re.IGNORECASE)
+        except re.error as exc:
+            raise StudyError(source, entry_where(f"{key}[{k}]", "theme", tid),
+                             f"invalid regular expression {pat!r}: {exc}") from None
+        sources.append(src)
+    # Phrases are matched in lower-cased text; a theme with a user's regular expression also gets
+    # IGNORECASE, which that expression's own character classes may need.
+    flags = re.IGNORECASE if any(p.strip().startswith("re:") for p in patterns) else 0
+    regex = re.compile("|".join(sources), flags)
+    return Theme(tid, str(th.get("label", tid)), str(th.get("description", "")), tuple(patterns), regex)
+
+
 def codebook_from_dict(spec, source: str = "<codebook>") -> Codebook:
     """Validate a codebook mapping (``id``, ``themes``: each ``id``, ``label``, ``description``, ``patterns``).
+
+    Raises
+    ------
+    StudyError
+        Naming the file, the key and the theme by its id, e.g. ``key 'themes[2].patterns' (theme 'pay')``;
+        a theme key close to a known one (``pattern``) gets a "did you mean".
 
     Examples
     --------
@@ -77,28 +112,15 @@ def codebook_from_dict(spec, source: str = "<codebook>") -> Codebook:
         raise StudyError(source, "key 'themes'", "a codebook needs a non-empty list of themes")
     themes, seen = [], set()
     for n, th in enumerate(spec["themes"]):
+        if isinstance(th, dict):
+            check_entry_keys(source, f"themes[{n}]", "theme", th, THEME_KEYS)
         if not isinstance(th, dict) or not th.get("id"):
             raise StudyError(source, f"key 'themes[{n}]'", "each theme needs an 'id'")
         tid = str(th["id"])
         if tid in seen:
-            raise StudyError(source, f"key 'themes[{n}].id'", f"duplicate theme id {tid!r}")
+            raise StudyError(source, entry_where(f"themes[{n}].id", "theme", tid), f"duplicate theme id {tid!r}")
         seen.add(tid)
-        patterns = th.get("patterns")
-        if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
-            raise StudyError(source, f"key 'themes[{n}].patterns'", f"theme {tid!r} needs a non-empty list of text patterns")
-        sources = []
-        for k, pat in enumerate(patterns):
-            src = compile_pattern(pat.strip())
-            try:
-                re.compile(src, re.IGNORECASE)
-            except re.error as exc:
-                raise StudyError(source, f"key 'themes[{n}].patterns[{k}]'", f"invalid regular expression {pat!r}: {exc}") from None
-            sources.append(src)
-        # Phrases are matched in lower-cased text; a theme with a user's regular expression also gets
-        # IGNORECASE, which that expression's own character classes may need.
-        flags = re.IGNORECASE if any(p.strip().startswith("re:") for p in patterns) else 0
-        regex = re.compile("|".join(sources), flags)
-        themes.append(Theme(tid, str(th.get("label", tid)), str(th.get("description", "")), tuple(patterns), regex))
+        themes.append(_compile_theme(th, n, tid, source))
     return Codebook(str(spec.get("id", "codebook")), tuple(themes), source)
 
 

@@ -7,6 +7,10 @@ and one comparison (``eq``, ``ne``, ``in``, ``not_in``, ``lt``, ``le``, ``gt``, 
 must all hold and, if given, at least one of ``when.any``. A condition on a field that the study lacks,
 or that is missing for the company, is *not assessable*: the rule is then reported as not assessable
 for that company (unless another condition already rules it out), never guessed.
+
+A rule's keys are ``id``, ``action``, ``stage``, ``target``, ``circumstance``, ``moves`` and ``when``;
+another key close to one of these is taken for a misspelling and is fatal, any other is an annotation
+the toolkit does not read.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from research.errors import StudyError
-from research.spec.yamlfile import read_yaml_ref
+from research.spec.yamlfile import check_entry_keys, entry_where, read_yaml_ref
 
 OPERATORS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
 ACTIONS = ("stay", "move", "attend")
@@ -118,25 +122,70 @@ class DecisionTable:
                               "circumstance": r.circumstance, "moves": "; ".join(r.moves)} for r in self.rules])
 
 
-def _condition(spec, source, key) -> Condition:
+#: The keys of a rule; other keys are annotations, unless close to one of these (a misspelling such as
+#: ``acton``, which is fatal: see :mod:`research.spec.yamlfile`).
+RULE_KEYS = ("id", "action", "stage", "target", "circumstance", "moves", "when")
+
+
+def _condition(spec, source, key, rule_id=None) -> Condition:
+    def bad(where, message):
+        raise StudyError(source, entry_where(where, "rule", rule_id), message)
+
     if not isinstance(spec, dict) or "field" not in spec:
-        raise StudyError(source, f"key '{key}'", "a condition needs 'field' and one comparison")
+        bad(key, "a condition needs 'field' and one comparison")
     ops = [op for op in OPERATORS if op in spec]
     if len(ops) != 1 or set(spec) - {"field", *OPERATORS}:
-        raise StudyError(source, f"key '{key}'", f"a condition needs exactly one of {list(OPERATORS)}")
+        bad(key, f"a condition needs exactly one of {list(OPERATORS)}")
     field = str(spec["field"])
     if field not in SUMMARY_FIELDS and not field.startswith("attr:"):
-        raise StudyError(source, f"key '{key}.field'", f"unknown field {field!r}; use one of {list(SUMMARY_FIELDS)} or attr:NAME")
+        bad(f"{key}.field", f"unknown field {field!r}; use one of {list(SUMMARY_FIELDS)} or attr:NAME")
     op = ops[0]
     if op in ("in", "not_in") and not isinstance(spec[op], list):
-        raise StudyError(source, f"key '{key}.{op}'", "needs a list of values")
+        bad(f"{key}.{op}", "needs a list of values")
     if op in ("lt", "le", "gt", "ge") and not isinstance(spec[op], (int, float)):
-        raise StudyError(source, f"key '{key}.{op}'", "needs a number")
+        bad(f"{key}.{op}", "needs a number")
     return Condition(field, op, spec[op])
+
+
+def _rule(r, n: int, source: str, seen: set) -> Rule:
+    """One rule: known keys (misspellings refused), a unique id, an action, the circumstance, moves and conditions."""
+    key = f"rules[{n}]"
+    if isinstance(r, dict):
+        check_entry_keys(source, key, "rule", r, RULE_KEYS)
+    if not isinstance(r, dict) or not r.get("id"):
+        raise StudyError(source, f"key '{key}'", "each rule needs an 'id'")
+    rid = r["id"]
+
+    def bad(where, message):
+        raise StudyError(source, entry_where(f"{key}.{where}", "rule", rid), message)
+
+    if rid in seen:
+        bad("id", f"duplicate rule id {rid!r}")
+    if r.get("action") not in ACTIONS:
+        bad("action", f"must be one of {list(ACTIONS)}, got {r.get('action')!r}")
+    if not isinstance(r.get("circumstance"), str):
+        bad("circumstance", "each rule needs the circumstance in words")
+    moves = r.get("moves") or []
+    if not isinstance(moves, list) or not all(isinstance(m, str) for m in moves):
+        bad("moves", "must be a list of recommended moves in words")
+    when = r.get("when")
+    if not isinstance(when, dict) or not (when.get("all") or when.get("any")) or set(when) - {"all", "any"}:
+        bad("when", "needs 'all' and/or 'any': lists of conditions")
+    conds = {part: tuple(_condition(c, source, f"{key}.when.{part}[{k}]", rid) for k, c in enumerate(when.get(part) or []))
+             for part in ("all", "any")}
+    return Rule(str(rid), r["action"], r.get("stage"), r.get("target"), r["circumstance"].strip(),
+                tuple(moves), conds["all"], conds["any"])
 
 
 def decision_table_from_dict(spec, source: str = "<decision table>") -> DecisionTable:
     """Validate a decision-table mapping and build a :class:`DecisionTable`.
+
+    Raises
+    ------
+    StudyError
+        Naming the file, the key and the rule by its id, e.g.
+        ``key 'rules[1].when' (rule 'move-to-defined')``; a rule key close to a known one (``acton``)
+        gets a "did you mean".
 
     Examples
     --------
@@ -149,26 +198,9 @@ def decision_table_from_dict(spec, source: str = "<decision table>") -> Decision
         raise StudyError(source, "key 'rules'", "a decision table needs a non-empty list of rules")
     rules, seen = [], set()
     for n, r in enumerate(spec["rules"]):
-        key = f"rules[{n}]"
-        if not isinstance(r, dict) or not r.get("id"):
-            raise StudyError(source, f"key '{key}'", "each rule needs an 'id'")
-        if r["id"] in seen:
-            raise StudyError(source, f"key '{key}.id'", f"duplicate rule id {r['id']!r}")
+        rule = _rule(r, n, source, seen)
         seen.add(r["id"])
-        if r.get("action") not in ACTIONS:
-            raise StudyError(source, f"key '{key}.action'", f"must be one of {list(ACTIONS)}, got {r.get('action')!r}")
-        if not isinstance(r.get("circumstance"), str):
-            raise StudyError(source, f"key '{key}.circumstance'", "each rule needs the circumstance in words")
-        moves = r.get("moves") or []
-        if not isinstance(moves, list) or not all(isinstance(m, str) for m in moves):
-            raise StudyError(source, f"key '{key}.moves'", "must be a list of recommended moves in words")
-        when = r.get("when")
-        if not isinstance(when, dict) or not (when.get("all") or when.get("any")) or set(when) - {"all", "any"}:
-            raise StudyError(source, f"key '{key}.when'", "needs 'all' and/or 'any': lists of conditions")
-        conds = {part: tuple(_condition(c, source, f"{key}.when.{part}[{k}]") for k, c in enumerate(when.get(part) or []))
-                 for part in ("all", "any")}
-        rules.append(Rule(str(r["id"]), r["action"], r.get("stage"), r.get("target"), r["circumstance"].strip(),
-                          tuple(moves), conds["all"], conds["any"]))
+        rules.append(rule)
     return DecisionTable(str(spec.get("id", "decisions")), tuple(rules), source)
 
 

@@ -15,11 +15,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from research.errors import StudyError
-from research.spec.yamlfile import read_yaml_ref
+from research.spec.yamlfile import check_entry_keys, entry_where, read_yaml_ref
 
 ID_COLUMNS = ["respondent_id", "company_id", "role"]
 
@@ -87,24 +86,22 @@ class Instrument:
         return label
 
 
-def _fail(source: str, key: str, message: str):
-    raise StudyError(source, f"key '{key}'", message)
+#: The keys of an item in the model, and the extra keys the toolkit reads by name (the thought-worlds
+#: analysis groups items by ``target`` and ``dimension``). Any other item key that is not close to one
+#: of these is the researcher's own and is kept in :attr:`Item.extra`; a key close to one of them is a
+#: misspelling and is fatal (see :mod:`research.spec.yamlfile`).
+ITEM_KEYS = ("id", "subscale", "text", "reverse")
+ITEM_EXTRAS = ("target", "dimension")
+#: The keys of a subscale; other keys are annotations, unless close to one of these.
+SUBSCALE_KEYS = ("id", "label")
 
 
-def instrument_from_dict(spec: dict, source: str = "<instrument>") -> Instrument:
-    """Validate an instrument specification and build an :class:`Instrument`.
+def _fail(source: str, key: str, message: str, kind: str = "", entry_id=None):
+    raise StudyError(source, entry_where(key, kind, entry_id), message)
 
-    Raises :class:`StudyError` naming the file and the key at fault.
 
-    Examples
-    --------
-    >>> inst = instrument_from_dict({
-    ...     "id": "x", "response_scale": {"min": 1, "max": 5},
-    ...     "subscales": [{"id": "a"}],
-    ...     "items": [{"id": "X1", "subscale": "a"}, {"id": "X2", "subscale": "a", "reverse": True}]})
-    >>> inst.scales
-    {'a': ['X1', 'X2']}
-    """
+def _check_required(spec, source: str) -> str:
+    """The instrument is a mapping with ``id``, ``response_scale`` and ``items``; return its id."""
     if not isinstance(spec, dict):
         raise StudyError(source, "", "an instrument must be a YAML mapping")
     for key in ("id", "response_scale", "items"):
@@ -113,6 +110,11 @@ def instrument_from_dict(spec: dict, source: str = "<instrument>") -> Instrument
     inst_id = spec["id"]
     if not isinstance(inst_id, str) or not inst_id.strip():
         _fail(source, "id", "must be a non-empty string")
+    return inst_id
+
+
+def _check_scale(spec: dict, source: str) -> tuple[float, float, list]:
+    """The response scale: numeric ``min`` below ``max`` and, if given, one label per point."""
     scale = spec["response_scale"]
     if not isinstance(scale, dict) or "min" not in scale or "max" not in scale:
         _fail(source, "response_scale", "needs numeric 'min' and 'max'")
@@ -125,60 +127,146 @@ def instrument_from_dict(spec: dict, source: str = "<instrument>") -> Instrument
     labels = scale.get("labels") or []
     if labels and len(labels) != int(hi - lo + 1):
         _fail(source, "response_scale.labels", f"{len(labels)} labels for a {int(hi - lo + 1)}-point scale")
+    return lo, hi, labels
+
+
+def _check_min_answered(spec: dict, source: str) -> float:
+    """The share of a scale's items that must be answered for a score, in (0, 1]."""
     min_answered = spec.get("min_answered", 0.8)
     if not isinstance(min_answered, (int, float)) or not 0 < min_answered <= 1:
         _fail(source, "min_answered", f"must be a share in (0, 1], got {min_answered!r}")
+    return float(min_answered)
+
+
+def _check_subscales(spec: dict, source: str) -> list[dict]:
+    """The subscales: a list of mappings each with a unique ``id``; return ``{id, label}`` for each."""
     subscales = spec.get("subscales") or []
-    if not isinstance(subscales, list) or not all(isinstance(s, dict) and s.get("id") for s in subscales):
+    if not isinstance(subscales, list):
         _fail(source, "subscales", "must be a list of mappings each with an 'id'")
-    sub_ids = [str(s["id"]) for s in subscales]
-    if len(set(sub_ids)) != len(sub_ids):
-        _fail(source, "subscales", "subscale ids must be unique")
+    out, seen = [], set()
+    for n, sub in enumerate(subscales):
+        key = f"subscales[{n}]"
+        if not isinstance(sub, dict):
+            _fail(source, key, "must be a list of mappings each with an 'id'")
+        check_entry_keys(source, key, "subscale", sub, SUBSCALE_KEYS)
+        if not sub.get("id"):
+            _fail(source, key, "must be a list of mappings each with an 'id'")
+        sid = str(sub["id"])
+        if sid in seen:
+            _fail(source, f"{key}.id", f"duplicate subscale id {sid!r}: subscale ids must be unique", "subscale", sid)
+        seen.add(sid)
+        out.append({"id": sid, "label": str(sub.get("label", sub["id"]))})
+    return out
+
+
+def _check_item(it, n: int, source: str, sub_ids: list[str], seen: set) -> Item:
+    """One item: known keys (misspellings refused), a unique ``id``, a listed ``subscale``, a flag ``reverse``."""
+    key = f"items[{n}]"
+    if isinstance(it, dict):
+        check_entry_keys(source, key, "item", it, ITEM_KEYS, ITEM_EXTRAS)
+    if not isinstance(it, dict) or not it.get("id"):
+        _fail(source, key, "each item needs an 'id'")
+    iid = str(it["id"])
+    if iid in seen:
+        _fail(source, f"{key}.id", f"duplicate item id {iid!r}", "item", iid)
+    sub = it.get("subscale")
+    if sub is not None and str(sub) not in sub_ids:
+        _fail(source, f"{key}.subscale", f"{sub!r} is not one of the subscales {sub_ids}", "item", iid)
+    if not isinstance(it.get("reverse", False), bool):
+        _fail(source, f"{key}.reverse", "must be true or false", "item", iid)
+    extra = {k: v for k, v in it.items() if k not in ITEM_KEYS}
+    return Item(iid, "" if sub is None else str(sub), str(it.get("text", "")), it.get("reverse", False), extra)
+
+
+def _check_items(spec: dict, source: str, subscales: list[dict]) -> list[Item]:
+    """The items, each checked by :func:`_check_item`; every subscale must have at least one."""
     raw_items = spec["items"]
     if not isinstance(raw_items, list) or not raw_items:
         _fail(source, "items", "must be a non-empty list")
+    sub_ids = [s["id"] for s in subscales]
     items, seen = [], set()
     for n, it in enumerate(raw_items):
-        if not isinstance(it, dict) or not it.get("id"):
-            _fail(source, f"items[{n}]", "each item needs an 'id'")
-        iid = str(it["id"])
-        if iid in seen:
-            _fail(source, f"items[{n}].id", f"duplicate item id {iid!r}")
-        seen.add(iid)
-        sub = it.get("subscale")
-        if sub is not None and str(sub) not in sub_ids:
-            _fail(source, f"items[{n}].subscale", f"{sub!r} is not one of the subscales {sub_ids}")
-        if not isinstance(it.get("reverse", False), bool):
-            _fail(source, f"items[{n}].reverse", "must be true or false")
-        extra = {k: v for k, v in it.items() if k not in {"id", "subscale", "text", "reverse"}}
-        items.append(Item(iid, "" if sub is None else str(sub), str(it.get("text", "")), it.get("reverse", False), extra))
-    for sid in sub_ids:
+        item = _check_item(it, n, source, sub_ids, seen)
+        seen.add(item.id)
+        items.append(item)
+    for n, sid in enumerate(sub_ids):
         if not any(i.subscale == sid for i in items):
-            _fail(source, "subscales", f"subscale {sid!r} has no items")
+            _fail(source, f"subscales[{n}]", f"subscale {sid!r} has no items", "subscale", sid)
+    return items
+
+
+def _check_bands(bands, source: str) -> list[dict]:
+    """A total's bands: each with ``label`` and a numeric ``min``, in increasing order of ``min``."""
+    mins = []
+    for n, band in enumerate(bands):
+        if not isinstance(band, dict) or "label" not in band or "min" not in band:
+            _fail(source, f"total.bands[{n}]", "each band needs 'label' and 'min'")
+        if not isinstance(band["min"], (int, float)):
+            _fail(source, f"total.bands[{n}].min", f"must be a number, got {band['min']!r}")
+        mins.append(band["min"])
+    if mins != sorted(mins):
+        _fail(source, "total.bands", "bands must be listed in increasing order of 'min'")
+    return [{"label": str(b["label"]), "min": float(b["min"])} for b in bands]
+
+
+def _check_total(spec: dict, source: str, subscales: list[dict]) -> dict | None:
+    """The optional total: an ``id`` unlike every subscale's, a ``label`` and its bands."""
     total = spec.get("total")
-    if total is not None:
-        if not isinstance(total, dict) or not total.get("id"):
-            _fail(source, "total", "needs an 'id'")
-        if str(total["id"]) in sub_ids:
-            _fail(source, "total.id", "must differ from every subscale id")
-        bands = total.get("bands") or []
-        mins = []
-        for n, band in enumerate(bands):
-            if not isinstance(band, dict) or "label" not in band or "min" not in band:
-                _fail(source, f"total.bands[{n}]", "each band needs 'label' and 'min'")
-            if not isinstance(band["min"], (int, float)):
-                _fail(source, f"total.bands[{n}].min", f"must be a number, got {band['min']!r}")
-            mins.append(band["min"])
-        if mins != sorted(mins):
-            _fail(source, "total.bands", "bands must be listed in increasing order of 'min'")
-        total = {"id": str(total["id"]), "label": str(total.get("label", total["id"])),
-                 "bands": [{"label": str(b["label"]), "min": float(b["min"])} for b in bands]}
+    if total is None:
+        return None
+    if not isinstance(total, dict) or not total.get("id"):
+        _fail(source, "total", "needs an 'id'")
+    if str(total["id"]) in [s["id"] for s in subscales]:
+        _fail(source, "total.id", "must differ from every subscale id")
+    bands = _check_bands(total.get("bands") or [], source)
+    return {"id": str(total["id"]), "label": str(total.get("label", total["id"])), "bands": bands}
+
+
+def instrument_from_dict(spec: dict, source: str = "<instrument>") -> Instrument:
+    """Validate an instrument specification and build an :class:`Instrument`.
+
+    The steps, in order: the required keys and the id, the response scale, ``min_answered``, the
+    subscales, each item, then the total and its bands. Item keys other than ``id``, ``subscale``,
+    ``text``, ``reverse``, ``target`` and ``dimension`` are kept in :attr:`Item.extra`, unless they are
+    close to one of these (a misspelling such as ``revrese``, which is fatal with a "did you mean").
+
+    Parameters
+    ----------
+    spec : dict
+        The instrument as read from YAML.
+    source : str
+        How messages name the file.
+
+    Returns
+    -------
+    Instrument
+
+    Raises
+    ------
+    StudyError
+        Naming the file and the key at fault, and the item or subscale by its id, e.g.
+        ``key 'items[3].subscale' (item 'SMR04')``.
+
+    Examples
+    --------
+    >>> inst = instrument_from_dict({
+    ...     "id": "x", "response_scale": {"min": 1, "max": 5},
+    ...     "subscales": [{"id": "a"}],
+    ...     "items": [{"id": "X1", "subscale": "a"}, {"id": "X2", "subscale": "a", "reverse": True}]})
+    >>> inst.scales
+    {'a': ['X1', 'X2']}
+    """
+    inst_id = _check_required(spec, source)
+    lo, hi, labels = _check_scale(spec, source)
+    min_answered = _check_min_answered(spec, source)
+    subscales = _check_subscales(spec, source)
+    items = _check_items(spec, source, subscales)
+    total = _check_total(spec, source, subscales)
     dims = tuple(spec.get("dimensions") or ())
     return Instrument(
         id=str(inst_id), title=str(spec.get("title", inst_id)), scale_min=lo, scale_max=hi,
-        labels=tuple(str(x) for x in labels), min_answered=float(min_answered),
-        subscales=tuple({"id": str(s["id"]), "label": str(s.get("label", s["id"]))} for s in subscales),
-        items=tuple(items), total=total, dimensions=dims, source=source,
+        labels=tuple(str(x) for x in labels), min_answered=min_answered,
+        subscales=tuple(subscales), items=tuple(items), total=total, dimensions=dims, source=source,
     )
 
 
@@ -259,15 +347,3 @@ def score(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
         out["band"] = out["band"].astype("str").where(out["band"].notna(), None)
     return out.reset_index(drop=True)
 
-
-def band_table(instrument: Instrument) -> pd.DataFrame:
-    """The bands of an instrument's total with their ranges, for reports."""
-    if not instrument.total:
-        return pd.DataFrame(columns=["band", "min", "max"])
-    bands = instrument.total["bands"]
-    top = instrument.scale_max * len(instrument.items)
-    rows = []
-    for i, b in enumerate(bands):
-        upper = bands[i + 1]["min"] if i + 1 < len(bands) else np.inf
-        rows.append({"band": b["label"], "min": b["min"], "max": min(upper, top) if np.isfinite(upper) else top})
-    return pd.DataFrame(rows)
