@@ -8,6 +8,12 @@ Export lives in :mod:`research.report.qdpx_export`.
 
 Archives are untrusted: member paths must stay inside the archive, sizes are bounded, and XML is parsed
 with defusedxml (no entity expansion, no external entities).
+
+References
+----------
+.. [1] REFI-QDA Project (2019). *REFI-QDA Project exchange standard*, version 1.5 (the ``.qdpx``
+   archive and its ``project.qde`` XML, namespace ``urn:QDA-XML:project:1.0``).
+   https://www.qdasoftware.org
 """
 
 from __future__ import annotations
@@ -15,12 +21,14 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import pandas as pd
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from research.errors import StudyError
-from research.inputs.tables import check_zip, decode_text
+from research.inputs.tables import ZIP_READ_ERRORS, check_zip, decode_text
 from research.inputs.transcripts import split_speaker
 
 NS = "urn:QDA-XML:project:1.0"
@@ -54,85 +62,162 @@ def _read_member(zf: zipfile.ZipFile, name: str, label: str) -> bytes:
     info = zf.getinfo(name)
     if info.file_size > MAX_MEMBER_BYTES:
         raise StudyError(label, f"archive member '{name}'", f"larger than {MAX_MEMBER_BYTES} bytes; refused")
-    return zf.read(info)
+    try:
+        return zf.read(info)
+    except ZIP_READ_ERRORS as exc:
+        raise StudyError(label, f"archive member '{name}'", f"damaged ({type(exc).__name__}: {exc})") from None
+
+
+def _parse_project(zf: zipfile.ZipFile, names: dict[str, str], label: str):
+    """The root element of ``project.qde``, parsed with defusedxml.
+
+    defusedxml refuses a document type declaration, entities and external references with subclasses
+    of ``defusedxml.DefusedXmlException`` (``DTDForbidden``, ``EntitiesForbidden``,
+    ``ExternalReferenceForbidden``, ``NotSupportedError``); XML that is not well formed raises
+    ``xml.etree.ElementTree.ParseError``. Both are the file's fault; anything else propagates.
+    """
+    qde = next((n for k, n in names.items() if k.lower() == "project.qde"), None)
+    if qde is None:
+        raise StudyError(label, "", "no project.qde inside: not a REFI-QDA project")
+    try:
+        return SafeET.fromstring(_read_member(zf, qde, label))
+    except (DefusedXmlException, ParseError) as exc:
+        raise StudyError(label, "project.qde", f"refused or invalid XML ({type(exc).__name__})") from None
+
+
+def _users(root) -> list[dict]:
+    """Every ``User``: its guid and name (the id or guid when it has no name)."""
+    return [{"guid": u.get("guid"), "name": u.get("name") or u.get("id") or u.get("guid")}
+            for u in root.iter() if _local(u.tag) == "User"]
+
+
+def _codes(root) -> list[dict]:
+    """Every ``Code`` of the code book, depth first, with its parent's guid and its path of names."""
+    codes = []
+
+    def walk(el, parent, trail):
+        for code in _children(el, "Code"):
+            desc = _find(code, "Description")
+            full = f"{trail} / {code.get('name')}" if trail else code.get("name")
+            codes.append({"guid": code.get("guid"), "name": code.get("name"), "parent": parent, "path": full,
+                          "description": (desc.text or "").strip() if desc is not None else ""})
+            walk(code, code.get("guid"), full)
+
+    book = next((e for e in root.iter() if _local(e.tag) == "Codes"), None)
+    if book is not None:
+        walk(book, None, "")
+    return codes
+
+
+def _source_text(src, zf: zipfile.ZipFile, names: dict[str, str], label: str) -> str:
+    """A ``TextSource``'s text: inline ``PlainTextContent`` or its ``internal://`` file in the archive."""
+    content = _find(src, "PlainTextContent")
+    if content is not None and content.text:
+        return content.text
+    if (src.get("plainTextPath") or "").startswith("internal://"):
+        member = "sources/" + src.get("plainTextPath")[len("internal://"):]
+        real = next((n for k, n in names.items() if k.lower() == member.lower()), None)
+        if real is None:
+            raise StudyError(label, f"source '{src.get('name')}'", f"its text {member} is missing from the archive")
+        return decode_text(_read_member(zf, real, label))
+    return ""
+
+
+def _position(sel, attribute: str, label: str) -> int:
+    """A selection's ``startPosition`` or ``endPosition`` (0 when absent) as a whole number."""
+    value = sel.get(attribute, 0)
+    try:
+        return int(value)
+    except ValueError:
+        raise StudyError(label, f"selection '{sel.get('guid')}'",
+                         f"{attribute} must be a whole number, got {value!r}") from None
+
+
+def _source_codings(src, user_names: dict, code_names: dict, label: str) -> list[dict]:
+    """The codings of one source, one per (selection span, code, coder)."""
+    codings, seen = [], set()
+    for sel in _children(src, "PlainTextSelection"):
+        for coding in _children(sel, "Coding"):
+            ref = _find(coding, "CodeRef")
+            if ref is None:
+                continue
+            # NVivo stamps every Coding with the exporting user; the selection's creator is the person
+            # who applied the code, so it names the coder (the Coding's creator is the fallback).
+            coder = user_names.get(sel.get("creatingUser") or coding.get("creatingUser"), "unknown")
+            key = (_position(sel, "startPosition", label), _position(sel, "endPosition", label),
+                   ref.get("targetGUID"), coder)
+            if key in seen:
+                continue
+            seen.add(key)
+            codings.append({"source": src.get("name"), "start": key[0], "end": key[1],
+                            "code": code_names.get(key[2], key[2]), "coder": coder})
+    return codings
+
+
+def _sources_and_codings(root, zf, names, label, users, codes) -> tuple[list[dict], list[dict]]:
+    """Every ``TextSource`` with its text, and the codings of its selections."""
+    user_names = {u["guid"]: u["name"] for u in users}
+    code_names = {c["guid"]: c["name"] for c in codes}
+    sources, codings = [], []
+    for src in (e for e in root.iter() if _local(e.tag) == "TextSource"):
+        sources.append({"guid": src.get("guid"), "name": src.get("name"),
+                        "text": _source_text(src, zf, names, label)})
+        codings += _source_codings(src, user_names, code_names, label)
+    return sources, codings
+
+
+def _cases(root, sources: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Every ``Case``: its variable values (one row each) and the sources it refers to."""
+    variables = {v.get("guid"): v.get("name") for v in root.iter() if _local(v.tag) == "Variable"}
+    source_names = {s["guid"]: s["name"] for s in sources}
+    case_rows, case_sources = [], []
+    for case in (e for e in root.iter() if _local(e.tag) == "Case"):
+        for vv in _children(case, "VariableValue"):
+            ref = _find(vv, "VariableRef")
+            value = next((c.text for c in vv if _local(c.tag).endswith("Value")), None)
+            case_rows.append({"case": case.get("name"),
+                              "variable": variables.get(ref.get("targetGUID") if ref is not None else None),
+                              "value": value})
+        for ref in _children(case, "SourceRef"):
+            case_sources.append({"case": case.get("name"), "source": source_names.get(ref.get("targetGUID"))})
+    return case_rows, case_sources
 
 
 def read_qdpx(path) -> QdpxProject:
-    """Read a REFI-QDA project.
+    """Read a REFI-QDA project: its users, codes, sources with their codings, and cases.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.qdpx`` archive: ``project.qde`` (the project's XML) and the sources' text files.
+
+    Returns
+    -------
+    QdpxProject
+        One table each of users, codes (with their paths in the code tree), sources (with their text),
+        codings (one per selection span, code and coder), case variables and the cases' sources.
 
     Raises
     ------
     StudyError
-        For an unsafe or unreadable archive, or a ``project.qde`` that is not valid (safe) XML.
+        For an unsafe or damaged archive, a ``project.qde`` that is not valid (safe) XML, a source whose
+        text is missing from the archive, or a selection position that is not a whole number.
+
+    References
+    ----------
+    .. [1] REFI-QDA Project (2019). *REFI-QDA Project exchange standard*, version 1.5.
+       https://www.qdasoftware.org
     """
     path = Path(path)
     label = path.name
     check_zip(path, label)
     with zipfile.ZipFile(path) as zf:
         names = {n.replace("\\", "/"): n for n in zf.namelist()}
-        qde = next((n for k, n in names.items() if k.lower() == "project.qde"), None)
-        if qde is None:
-            raise StudyError(label, "", "no project.qde inside: not a REFI-QDA project")
-        try:
-            root = SafeET.fromstring(_read_member(zf, qde, label))
-        except Exception as exc:  # defusedxml raises DTDForbidden, EntitiesForbidden, ParseError...
-            raise StudyError(label, "project.qde", f"refused or invalid XML ({type(exc).__name__})") from None
-        users = [{"guid": u.get("guid"), "name": u.get("name") or u.get("id") or u.get("guid")}
-                 for u in root.iter() if _local(u.tag) == "User"]
-        user_names = {u["guid"]: u["name"] for u in users}
-        codes = []
-
-        def walk(el, parent, trail):
-            for code in _children(el, "Code"):
-                desc = _find(code, "Description")
-                full = f"{trail} / {code.get('name')}" if trail else code.get("name")
-                codes.append({"guid": code.get("guid"), "name": code.get("name"), "parent": parent, "path": full,
-                              "description": (desc.text or "").strip() if desc is not None else ""})
-                walk(code, code.get("guid"), full)
-
-        book = next((e for e in root.iter() if _local(e.tag) == "Codes"), None)
-        if book is not None:
-            walk(book, None, "")
-        code_names = {c["guid"]: c["name"] for c in codes}
-        sources, codings = [], []
-        for src in (e for e in root.iter() if _local(e.tag) == "TextSource"):
-            text = ""
-            content = _find(src, "PlainTextContent")
-            if content is not None and content.text:
-                text = content.text
-            elif (src.get("plainTextPath") or "").startswith("internal://"):
-                member = "sources/" + src.get("plainTextPath")[len("internal://"):]
-                real = next((n for k, n in names.items() if k.lower() == member.lower()), None)
-                if real is None:
-                    raise StudyError(label, f"source '{src.get('name')}'", f"its text {member} is missing from the archive")
-                text = decode_text(_read_member(zf, real, label))
-            sources.append({"guid": src.get("guid"), "name": src.get("name"), "text": text})
-            seen = set()
-            for sel in _children(src, "PlainTextSelection"):
-                for coding in _children(sel, "Coding"):
-                    ref = _find(coding, "CodeRef")
-                    if ref is None:
-                        continue
-                    # NVivo stamps every Coding with the exporting user; the selection's creator is the person
-                    # who applied the code, so it names the coder (the Coding's creator is the fallback).
-                    coder = user_names.get(sel.get("creatingUser") or coding.get("creatingUser"), "unknown")
-                    key = (int(sel.get("startPosition", 0)), int(sel.get("endPosition", 0)), ref.get("targetGUID"), coder)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    codings.append({"source": src.get("name"), "start": key[0], "end": key[1],
-                                    "code": code_names.get(key[2], key[2]), "coder": coder})
-        variables = {v.get("guid"): v.get("name") for v in root.iter() if _local(v.tag) == "Variable"}
-        source_names = {s["guid"]: s["name"] for s in sources}
-        case_rows, case_sources = [], []
-        for case in (e for e in root.iter() if _local(e.tag) == "Case"):
-            for vv in _children(case, "VariableValue"):
-                ref = _find(vv, "VariableRef")
-                value = next((c.text for c in vv if _local(c.tag).endswith("Value")), None)
-                case_rows.append({"case": case.get("name"), "variable": variables.get(ref.get("targetGUID") if ref is not None else None),
-                                  "value": value})
-            for ref in _children(case, "SourceRef"):
-                case_sources.append({"case": case.get("name"), "source": source_names.get(ref.get("targetGUID"))})
+        root = _parse_project(zf, names, label)
+        users = _users(root)
+        codes = _codes(root)
+        sources, codings = _sources_and_codings(root, zf, names, label, users, codes)
+        case_rows, case_sources = _cases(root, sources)
     return QdpxProject(pd.DataFrame(users, columns=["guid", "name"]),
                        pd.DataFrame(codes, columns=["guid", "name", "parent", "path", "description"]),
                        pd.DataFrame(sources, columns=["guid", "name", "text"]),

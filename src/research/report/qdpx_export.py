@@ -3,6 +3,12 @@
 One text source per interview (pseudonymised speakers, names redacted), the codebook's themes as codes,
 the automatic coding (coder ``research-codebook``) and every human coder's codes as codings, and one case
 per interviewee carrying role and company.
+
+References
+----------
+.. [1] REFI-QDA Project (2019). *REFI-QDA Project exchange standard*, version 1.5 (the ``.qdpx``
+   archive and its ``project.qde`` XML, namespace ``urn:QDA-XML:project:1.0``).
+   https://www.qdasoftware.org
 """
 
 from __future__ import annotations
@@ -30,16 +36,8 @@ def _sub(parent, tag, **attrs):
     return ET.SubElement(parent, f"{{{NS}}}{tag}", {k: str(v) for k, v in attrs.items() if v is not None})
 
 
-def export_study(study, coded: pd.DataFrame, path) -> Path:
-    """Write the coded, pseudonymised study as a REFI-QDA project; return the path.
-
-    ``coded`` is :func:`research.interviews.coded_segments` (pseudonymised speakers, redacted text).
-    """
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.register_namespace("", NS)
-    project = ET.Element(f"{{{NS}}}Project", {"name": study.name, "origin": f"research {__version__}"})
+def _users_and_codes(project, study) -> None:
+    """``Users`` (the automatic coder, then the human coders), the ``CodeBook`` and the case ``Variables``."""
     coders = [AUTO_CODER] + sorted(study.manual_codes["coder"].unique().tolist())
     users = _sub(project, "Users")
     for coder in coders:
@@ -51,7 +49,10 @@ def export_study(study, coded: pd.DataFrame, path) -> Path:
     variables = _sub(project, "Variables")
     for var in ("role", "company_id"):
         _sub(variables, "Variable", guid=_guid("variable", var), name=var, typeOfVariable="Text")
-    names = speaker_map(study.turns, study.respondents)
+
+
+def _texts(study, names: pd.DataFrame) -> tuple[dict[str, str], dict[str, dict]]:
+    """Each interview's plain text (pseudonymised speakers, redacted turns) and each turn's character span."""
     redact = redactor(study)
     texts, selections = {}, {}
     labels = {(r.interview_id, r.speaker): r.pseudonym for r in names.itertuples()}
@@ -67,8 +68,11 @@ def export_study(study, coded: pd.DataFrame, path) -> Path:
             pos += len(line) + 1
         texts[iid] = "\n".join(lines) + "\n"
         selections[iid] = spans
-    by_interview = {iid: part for iid, part in coded.groupby("interview_id")}
-    manual = study.manual_codes
+    return texts, selections
+
+
+def _cases(project, study, names: pd.DataFrame) -> None:
+    """One ``Case`` per interviewee (named by pseudonym) with role and company, referring to the interview."""
     cases = _sub(project, "Cases")
     interviewee = names[names["pseudonym"] != "Interviewer"].drop_duplicates("interview_id")
     case_names = dict(zip(interviewee["interview_id"], interviewee["pseudonym"], strict=True))
@@ -79,20 +83,29 @@ def export_study(study, coded: pd.DataFrame, path) -> Path:
             _sub(vv, "VariableRef", targetGUID=_guid("variable", var))
             _sub(vv, "TextValue").text = str(value)
         _sub(case, "SourceRef", targetGUID=_guid("source", iv.interview_id))
+
+
+def _applied(iid: str, coded_part: pd.DataFrame | None, manual: pd.DataFrame) -> list[tuple[int, str, str]]:
+    """(segment, coder, theme) of one interview: the automatic coding, then every human coder's codes."""
+    applied = []
+    if coded_part is not None:
+        for seg in coded_part.itertuples():
+            for theme in str(seg.themes).split(";"):
+                if theme:
+                    applied.append((int(seg.segment), AUTO_CODER, theme))
+    for m in manual[manual["interview_id"] == iid].itertuples():
+        applied.append((int(m.segment), m.coder, m.theme))
+    return applied
+
+
+def _sources(project, texts: dict, selections: dict, coded: pd.DataFrame, manual: pd.DataFrame) -> None:
+    """One ``TextSource`` per interview, with a ``PlainTextSelection`` and ``Coding`` per code applied to a turn."""
+    by_interview = {iid: part for iid, part in coded.groupby("interview_id")}
     sources = _sub(project, "Sources")
     for iid in texts:
         src = _sub(sources, "TextSource", guid=_guid("source", iid), name=iid, plainTextPath=f"internal://{_guid('source', iid)}.txt")
         spans = selections[iid]
-        applied = []
-        part = by_interview.get(iid)
-        if part is not None:
-            for seg in part.itertuples():
-                for theme in str(seg.themes).split(";"):
-                    if theme:
-                        applied.append((int(seg.segment), AUTO_CODER, theme))
-        for m in manual[manual["interview_id"] == iid].itertuples():
-            applied.append((int(m.segment), m.coder, m.theme))
-        for segment, coder, theme in sorted(set(applied)):
+        for segment, coder, theme in sorted(set(_applied(iid, by_interview.get(iid), manual))):
             if segment not in spans:
                 continue
             start, end = spans[segment]
@@ -100,10 +113,51 @@ def export_study(study, coded: pd.DataFrame, path) -> Path:
                        startPosition=start, endPosition=end, creatingUser=_guid("user", coder))
             coding = _sub(sel, "Coding", guid=_guid("coding", iid, segment, coder, theme), creatingUser=_guid("user", coder))
             _sub(coding, "CodeRef", targetGUID=_guid("code", theme))
+
+
+def _write_archive(project, texts: dict, path: Path) -> None:
+    """``project.qde`` and one text file per source, written to a temporary file that then replaces ``path``."""
     tmp = path.with_suffix(".qdpx.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("project.qde", ET.tostring(project, encoding="utf-8", xml_declaration=True))
         for iid, text in texts.items():
             zf.writestr(f"Sources/{_guid('source', iid)}.txt", text.encode("utf-8"))
     tmp.replace(path)
+
+
+def export_study(study, coded: pd.DataFrame, path) -> Path:
+    """Write the coded, pseudonymised study as a REFI-QDA project; return the path.
+
+    The steps: users and codes (with the case variables), cases, sources with their selections and
+    codings, and the archive. Guids are derived from names (uuid5), so the same study writes the same
+    project.
+
+    Parameters
+    ----------
+    study : Study
+        The study read by :func:`research.inputs.study.read_study`.
+    coded : DataFrame
+        :func:`research.analysis.interviews.coded_segments` (pseudonymised speakers, redacted text).
+    path : path-like
+        The ``.qdpx`` file to write (its folder is created).
+
+    Returns
+    -------
+    Path
+
+    References
+    ----------
+    .. [1] REFI-QDA Project (2019). *REFI-QDA Project exchange standard*, version 1.5.
+       https://www.qdasoftware.org
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.register_namespace("", NS)
+    project = ET.Element(f"{{{NS}}}Project", {"name": study.name, "origin": f"research {__version__}"})
+    _users_and_codes(project, study)
+    names = speaker_map(study.turns, study.respondents)
+    texts, selections = _texts(study, names)
+    _cases(project, study, names)
+    _sources(project, texts, selections, coded, study.manual_codes)
+    _write_archive(project, texts, path)
     return path
