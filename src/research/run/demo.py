@@ -283,47 +283,26 @@ def _write_transcript(path: Path, turns, fmt: str, style: int) -> None:
         document.save(str(path))
 
 
-def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) -> Path:
-    """Write a synthetic study of about ``40 * size`` companies into ``out``.
-
-    Parameters
-    ----------
-    out : path-like
-        The study folder to write (created; existing files of the same names are replaced).
-    size : float
-        Multiplier of the demo's size: 1 gives about 40 companies, 90 respondents, 24 interviews.
-    seed : int
-        Seed of the only random source; the same seed writes the same study.
-    faults : bool
-        Plant the realistic faults listed in the module docstring.
-
-    Returns
-    -------
-    Path
-        The study folder.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = write_demo(tempfile.mkdtemp(), size=0.25)
-    >>> (folder / "study.yaml").is_file()
-    True
-    """
-    out = Path(out)
-    (out / "transcripts").mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    smr, perceptions = load_instrument("builtin:smr"), load_instrument("builtin:perceptions")
+def _companies_and_staff(rng: np.random.Generator, size: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The companies, and their staff with names and raw role labels."""
     companies = _company_table(rng, max(4, int(round(40 * size))))
     staff = _staff(rng, companies)
     staff["name"] = [_full_name(rng) for _ in range(len(staff))]
     staff["role_label"] = [str(rng.choice(ROLE_LABELS[r])) for r in staff["role"]]
+    return companies, staff
 
+
+def _respondents(rng: np.random.Generator, staff: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
+    """One row per respondent: staff, their company's attributes, an e-mail address and tenure."""
     respondents = staff.merge(companies.drop(columns="latent"), on="company_id")
     respondents["email"] = [n.lower().replace(" ", ".").replace("ø", "o").replace("ö", "o") + "@example.com"
                             for n in respondents["name"]]
     respondents["tenure_years"] = rng.integers(1, 25, len(respondents))
-    answers = _answers(rng, staff, companies, smr, perceptions)
+    return respondents
 
+
+def _survey(rng: np.random.Generator, answers: pd.DataFrame, staff: pd.DataFrame, smr, faults: bool) -> pd.DataFrame:
+    """The survey as Qualtrics exports it: metadata columns, choice text, a few blanks, an open comment."""
     # Survey: choice text for the relationship items, numeric codes for the 7-point ratings.
     survey = answers.copy()
     labels = list(smr.labels)
@@ -352,9 +331,7 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
         "ResponseId": [f"R_{rng.integers(10**14, 10**15):x}" for _ in range(n)],
     })
     survey = pd.concat([meta, survey], axis=1)
-
     if faults:
-        respondents.loc[len(respondents) // 3, "role_label"] = "Finance Director"  # unknown_role
         survey.loc[5, "TWS3"] = "9"  # out_of_range on a 7-point item
         survey.loc[11, "SMR07"] = "4-5"  # not_a_number
         unfinished = 17
@@ -363,7 +340,11 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
         test_row = survey.iloc[[0]].copy()
         test_row["respondent_id"] = "R9999"  # a test response from the survey designer
         survey = pd.concat([survey, test_row], ignore_index=True)
+    return survey
 
+
+def _write_survey(out: Path, survey: pd.DataFrame, smr, perceptions) -> None:
+    """``survey.csv`` with Qualtrics' two header rows: question text and ``{"ImportId": ...}``."""
     question_text = {c: c for c in survey.columns}
     question_text.update({it.id: f"How far do you agree? - {it.text}" for it in smr.items})
     question_text.update({it.id: f"Rate the function - {it.text}" for it in perceptions.items})
@@ -373,12 +354,20 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
     header = pd.DataFrame([question_text, import_ids])
     pd.concat([header, survey], ignore_index=True).to_csv(out / "survey.csv", index=False)
 
+
+def _write_respondents(out: Path, respondents: pd.DataFrame, staff, answers, smr, seed: int) -> None:
+    """``respondents.xlsx`` with the reported performance (drawn from its own random stream)."""
     respondents["performance"] = _performance(np.random.default_rng(seed + 1), staff, answers, smr)
     keep = ["respondent_id", "company_id", "role_label", "name", "email", "industry", "company_size", "offering",
             "sales_cycle", "market_change", "reporting", "conflict", "funnel_feasible", "tenure_years", "performance"]
     respondents[keep].rename(columns={"role_label": "role"}).to_excel(out / "respondents.xlsx", index=False)
 
-    # Interviews: both heads of about 60% of the companies that have both.
+
+def _interviews(rng: np.random.Generator, out: Path, staff, companies, size: float, faults: bool) -> dict:
+    """Transcripts of both heads of about 60% of the companies that have both, and ``interviews.csv``.
+
+    Returns each interview's turns, (speaker, text), by interview id.
+    """
     heads = staff[staff["head"]]
     both = heads.groupby("company_id")["role"].nunique()
     chosen = both[both == 2].index[: max(2, int(round(12 * size)))]
@@ -403,9 +392,14 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
         rows.append({"interview_id": f"I{len(rows) + 1:03d}", "respondent_id": heads.iloc[1]["respondent_id"],
                      "file": "I_empty.txt", "interviewer": "Interviewer", "date": "2026-05-03"})
     pd.DataFrame(rows).to_csv(out / "interviews.csv", index=False)
+    return transcripts
 
-    # Two human coders on the first third of the interviews: the codebook's own matches, each coder
-    # missing some and adding a few, as people do.
+
+def _coders(rng: np.random.Generator, out: Path, transcripts: dict, faults: bool) -> None:
+    """``codes.csv``: two human coders on the first third of the interviews.
+
+    Each coder takes the codebook's own matches, missing some and adding a few, as people do.
+    """
     codebook = load_codebook("builtin:default")
     codes = []
     coded = list(transcripts)[: max(2, len(transcripts) // 3)]
@@ -422,6 +416,9 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
         codes.append({"interview_id": coded[0], "segment": 999, "coder": "coder_b", "theme": "trust"})
     pd.DataFrame(codes).to_csv(out / "codes.csv", index=False)
 
+
+def _write_study_yaml_and_readme(out: Path, size: float, seed: int, counts: dict) -> None:
+    """``study.yaml`` naming every file, and the README that marks the study as synthetic."""
     config = {
         "name": "Demo" if size == 1 else f"Demo x{size:g}",
         "respondents": "respondents.xlsx",
@@ -440,8 +437,54 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
         "decision_table": "builtin:default",
     }
     (out / "study.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
-    (out / "README.md").write_text(_README.format(seed=seed, size=size, companies=len(companies),
-                                                  respondents=len(respondents), interviews=len(transcripts)), "utf-8")
+    (out / "README.md").write_text(_README.format(seed=seed, size=size, **counts), "utf-8")
+
+
+def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) -> Path:
+    """Write a synthetic study of about ``40 * size`` companies into ``out``.
+
+    The steps, drawing from one random source in this order: companies and staff, respondents, answers
+    and the survey, interviews and transcripts, the coders' codes; then study.yaml and the README.
+
+    Parameters
+    ----------
+    out : path-like
+        The study folder to write (created; existing files of the same names are replaced).
+    size : float
+        Multiplier of the demo's size: 1 gives about 40 companies, 90 respondents, 24 interviews.
+    seed : int
+        Seed of the only random source; the same seed writes the same study.
+    faults : bool
+        Plant the realistic faults listed in the module docstring.
+
+    Returns
+    -------
+    Path
+        The study folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = write_demo(tempfile.mkdtemp(), size=0.25)
+    >>> (folder / "study.yaml").is_file()
+    True
+    """
+    out = Path(out)
+    (out / "transcripts").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    smr, perceptions = load_instrument("builtin:smr"), load_instrument("builtin:perceptions")
+    companies, staff = _companies_and_staff(rng, size)
+    respondents = _respondents(rng, staff, companies)
+    answers = _answers(rng, staff, companies, smr, perceptions)
+    survey = _survey(rng, answers, staff, smr, faults)
+    if faults:
+        respondents.loc[len(respondents) // 3, "role_label"] = "Finance Director"  # unknown_role
+    _write_survey(out, survey, smr, perceptions)
+    _write_respondents(out, respondents, staff, answers, smr, seed)
+    transcripts = _interviews(rng, out, staff, companies, size, faults)
+    _coders(rng, out, transcripts, faults)
+    counts = {"companies": len(companies), "respondents": len(respondents), "interviews": len(transcripts)}
+    _write_study_yaml_and_readme(out, size, seed, counts)
     return out
 
 
