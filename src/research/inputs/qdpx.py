@@ -227,7 +227,16 @@ def read_qdpx(path) -> QdpxProject:
 
 
 def turn_spans(text: str) -> pd.DataFrame:
-    """Turns of a plain-text transcript with their character spans: ``turn``, ``speaker``, ``start``, ``end``."""
+    """Turns of a plain-text transcript with their character spans: ``turn``, ``speaker``, ``start``, ``end``.
+
+    Lines are split into speakers as :func:`research.inputs.transcripts.read_transcript` splits a TXT
+    file, so a turn here is the same turn there; ``end`` is the end of the turn's last line.
+
+    Examples
+    --------
+    >>> turn_spans("Ana: Hi.\\nmore\\nBo: Yes.\\n").values.tolist()
+    [[1, 'Ana', 0, 13], [2, 'Bo', 14, 22]]
+    """
     turns, pos = [], 0
     for line in text.splitlines(keepends=True):
         body = line.strip()
@@ -247,6 +256,18 @@ def manual_codes(project: QdpxProject, codebook=None) -> pd.DataFrame:
     """Codings as manual codes (``interview_id`` = source name, ``segment`` = the turn holding the selection's start).
 
     Code names map to the codebook's theme ids where they equal an id or a label (case-insensitive).
+
+    Parameters
+    ----------
+    project : QdpxProject
+        From :func:`read_qdpx`.
+    codebook : Codebook, optional
+        The study's codebook, to map code names to theme ids.
+
+    Returns
+    -------
+    DataFrame
+        ``interview_id``, ``segment``, ``coder``, ``theme``; one row per distinct code on a turn.
     """
     lookup = {}
     if codebook is not None:
@@ -268,7 +289,13 @@ def manual_codes(project: QdpxProject, codebook=None) -> pd.DataFrame:
 
 
 def case_attributes(project: QdpxProject) -> pd.DataFrame:
-    """Cases and their variables as one row per case (respondent attributes)."""
+    """Cases and their variables as one row per case (respondent attributes).
+
+    Returns
+    -------
+    DataFrame
+        ``case`` and one column per variable (the first value where a case repeats one).
+    """
     if project.cases.empty:
         return pd.DataFrame({"case": project.case_sources["case"].unique()})
     wide = project.cases.pivot_table(index="case", columns="variable", values="value", aggfunc="first")

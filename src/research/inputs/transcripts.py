@@ -39,10 +39,18 @@ class Transcript:
 
     @property
     def turns(self) -> pd.DataFrame:
+        """The turns as a DataFrame with ``turn``, ``speaker``, ``text`` and ``start``."""
         return pd.DataFrame(self.records, columns=TURN_COLUMNS)
 
 
 def split_speaker(line: str) -> tuple[str | None, str]:
+    """Split ``"Name: text"`` into (name, text); (``None``, line) when the line names no speaker.
+
+    Examples
+    --------
+    >>> split_speaker("Ana Ruiz: We meet weekly."), split_speaker("See https://example.com: later")
+    (('Ana Ruiz', 'We meet weekly.'), (None, 'See https://example.com: later'))
+    """
     m = _SPEAKER.match(line)
     if m and not m.group(1).lower().startswith(("http", "www")):
         return m.group(1).strip(), m.group(2).strip()

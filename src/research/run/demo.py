@@ -512,6 +512,7 @@ for a segment that does not exist.
 
 
 def main(argv=None) -> int:
+    """The command line: ``python -m research.run.demo --out DIR [--size N] [--seed S] [--no-faults]``."""
     parser = argparse.ArgumentParser(description="Write the synthetic demo study (or a larger one for benchmarks).")
     parser.add_argument("--out", default="data/raw/demo", help="study folder to write (default: data/raw/demo)")
     parser.add_argument("--size", type=float, default=1.0, help="multiple of the demo's size (default 1: 40 companies)")

@@ -60,9 +60,11 @@ class Codebook:
 
     @property
     def theme_ids(self) -> list[str]:
+        """The theme ids, in the codebook's order."""
         return [t.id for t in self.themes]
 
     def labels(self) -> dict[str, str]:
+        """Each theme's id mapped to its label."""
         return {t.id: t.label for t in self.themes}
 
 
@@ -125,5 +127,27 @@ def codebook_from_dict(spec, source: str = "<codebook>") -> Codebook:
 
 
 def load_codebook(ref: str, base: Path | None = None) -> Codebook:
-    """Load ``builtin:default`` or a codebook YAML path and validate it."""
+    """Load ``builtin:default`` or a codebook YAML path and validate it.
+
+    Parameters
+    ----------
+    ref : str
+        ``builtin:NAME`` or a path to a codebook YAML file.
+    base : Path, optional
+        The folder a relative path starts from (the study folder).
+
+    Returns
+    -------
+    Codebook
+
+    Raises
+    ------
+    StudyError
+        A missing file, a YAML syntax error (line and column) or an invalid codebook (the key and theme).
+
+    Examples
+    --------
+    >>> load_codebook("builtin:default").theme_ids[:2]
+    ['short_term_focus', 'single_customer_fixation']
+    """
     return codebook_from_dict(*read_yaml_ref(ref, base, "codebook"))

@@ -205,5 +205,27 @@ def decision_table_from_dict(spec, source: str = "<decision table>") -> Decision
 
 
 def load_decision_table(ref: str, base: Path | None = None) -> DecisionTable:
-    """Load ``builtin:default`` or a decision-table YAML path and validate it."""
+    """Load ``builtin:default`` or a decision-table YAML path and validate it.
+
+    Parameters
+    ----------
+    ref : str
+        ``builtin:NAME`` or a path to a decision-table YAML file.
+    base : Path, optional
+        The folder a relative path starts from (the study folder).
+
+    Returns
+    -------
+    DecisionTable
+
+    Raises
+    ------
+    StudyError
+        A missing file, a YAML syntax error (line and column) or an invalid table (the key and rule).
+
+    Examples
+    --------
+    >>> load_decision_table("builtin:default").rules[1].id
+    'move-to-defined'
+    """
     return decision_table_from_dict(*read_yaml_ref(ref, base, "decision table"))

@@ -25,6 +25,8 @@ ID_COLUMNS = ["respondent_id", "company_id", "role"]
 
 @dataclass(frozen=True)
 class Item:
+    """One item: its id, subscale (``""`` for none), text, reverse key and the researcher's own keys."""
+
     id: str
     subscale: str
     text: str = ""
@@ -50,13 +52,16 @@ class Instrument:
 
     @property
     def item_ids(self) -> list[str]:
+        """The item ids, in the instrument's order."""
         return [item.id for item in self.items]
 
     @property
     def subscale_ids(self) -> list[str]:
+        """The subscale ids, in the instrument's order."""
         return [s["id"] for s in self.subscales]
 
     def items_of(self, subscale: str) -> list[str]:
+        """The ids of the items of one subscale."""
         return [item.id for item in self.items if item.subscale == subscale]
 
     @property
@@ -69,6 +74,7 @@ class Instrument:
 
     @property
     def n_points(self) -> int:
+        """The number of points of the response scale."""
         return int(self.scale_max - self.scale_min + 1)
 
     def label_map(self) -> dict[str, float]:
