@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from research.analysis.themes import interviews_with_themes, theme_sentences
+from research.analysis.themes import interviews_with_themes, themed_sentences
 from research.inputs.privacy import personal_columns
 
 SUMMARY_COLUMNS = ["company_id", "instrument", "n_marketing", "n_sales", "total_marketing", "total_sales", "total", "gap",
@@ -144,7 +144,7 @@ def case_ordered(summary: pd.DataFrame, coded: pd.DataFrame, codebook, instrumen
         return pd.DataFrame()
     inst = instrument_id or summary["instrument"].iloc[0]
     s = summary[summary["instrument"] == inst].copy()
-    sentences = theme_sentences(coded, codebook) if not coded.empty else pd.DataFrame()
+    sentences = themed_sentences(coded, codebook) if not coded.empty else pd.DataFrame()
     if len(sentences):
         # each side's sentence carrying the most themes, then the one closest to 110 characters
         sentences = sentences.assign(off=(sentences["sentence"].str.len() - 110).abs())

@@ -11,7 +11,6 @@ import warnings
 import numpy as np
 import pandas as pd
 
-GROUPS = ("all", "marketing", "sales")
 RELIABILITY_COLUMNS = ["instrument", "scale", "group", "n", "n_items", "alpha", "ci_low", "ci_high", "omega", "note"]
 
 

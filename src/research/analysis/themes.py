@@ -118,7 +118,7 @@ def co_occurrence(coded: pd.DataFrame, codebook) -> pd.DataFrame:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
-def theme_sentences(coded: pd.DataFrame, codebook) -> pd.DataFrame:
+def themed_sentences(coded: pd.DataFrame, codebook) -> pd.DataFrame:
     """The sentences of coded segments that carry at least one theme, with one boolean column per theme.
 
     Only segments coded with some theme are split, and each sentence is matched once against every theme;
@@ -151,7 +151,7 @@ def representative_quotes(coded: pd.DataFrame, codebook, per_role: int = 2, sent
     Sentences that carry the theme alone, of readable length (40-300 characters), come first, from
     different interviews. Returns ``theme``, ``role``, ``interview_id``, ``segment``, ``speaker``, ``quote``.
     """
-    sentences = theme_sentences(coded, codebook) if sentences is None else sentences
+    sentences = themed_sentences(coded, codebook) if sentences is None else sentences
     if sentences.empty:
         return pd.DataFrame(columns=["theme", "role", "interview_id", "segment", "speaker", "quote"])
     length = sentences["sentence"].str.len()
