@@ -17,7 +17,11 @@ def test_builtin_smr_has_twenty_items_on_five_points_with_the_four_stages():
     assert len(smr.items) == 20
     assert (smr.scale_min, smr.scale_max) == (1, 5)
     assert [(b["label"], b["min"]) for b in smr.total["bands"]] == [
-        ("Undefined", 20), ("Defined", 40), ("Aligned", 60), ("Integrated", 80)]
+        ("Undefined", 20),
+        ("Defined", 40),
+        ("Aligned", 60),
+        ("Integrated", 80),
+    ]
     assert sum(len(v) for k, v in smr.scales.items() if k != "smr_total") == 20
 
 
@@ -25,7 +29,13 @@ def test_builtin_perceptions_rates_both_functions_on_the_five_dimensions_on_seve
     tw = load_instrument("builtin:perceptions")
     assert tw.n_points == 7
     pairs = {(it.extra["target"], it.extra["dimension"]) for it in tw.items}
-    dims = {"customer_orientation", "long_term", "market_knowledge", "product_knowledge", "interpersonal"}
+    dims = {
+        "customer_orientation",
+        "long_term",
+        "market_knowledge",
+        "product_knowledge",
+        "interpersonal",
+    }
     assert pairs == {(t, d) for t in ("marketing", "sales") for d in dims}
 
 
@@ -60,7 +70,9 @@ def test_scores_match_the_prorating_rule_on_random_answers_with_gaps(seed):
     np.testing.assert_allclose(got["smr_total"].to_numpy(float), expected_total, equal_nan=True)
     for sub in smr.subscale_ids:
         cols = [smr.item_ids.index(i) for i in smr.items_of(sub)]
-        np.testing.assert_allclose(got[sub].to_numpy(float), _expected(values[:, cols], 0.8), equal_nan=True)
+        np.testing.assert_allclose(
+            got[sub].to_numpy(float), _expected(values[:, cols], 0.8), equal_nan=True
+        )
     # band: the last band whose min is at most the total
     cuts = [20, 40, 60, 80]
     names = ["Undefined", "Defined", "Aligned", "Integrated"]
@@ -74,28 +86,53 @@ def test_scores_match_the_prorating_rule_on_random_answers_with_gaps(seed):
 def test_band_edges_are_inclusive_at_each_minimum():
     smr = load_instrument("builtin:smr")
     assert [smr.band_of(x) for x in (20, 39.99, 40, 59.5, 60, 79, 80, 100)] == [
-        "Undefined", "Undefined", "Defined", "Defined", "Aligned", "Aligned", "Integrated", "Integrated"]
+        "Undefined",
+        "Undefined",
+        "Defined",
+        "Defined",
+        "Aligned",
+        "Aligned",
+        "Integrated",
+        "Integrated",
+    ]
     assert smr.band_of(19.9) is None
 
 
 def test_three_of_four_answered_passes_eighty_percent_rule_only_when_ceil_allows():
-    # k = 4, min_answered 0.8 -> ceil(3.2) = 4 answers needed: three answers give a missing subscale.
-    inst = instrument_from_dict({**SMALL_INSTRUMENT, "min_answered": 0.8,
-                                 "subscales": [{"id": "one"}],
-                                 "items": [{"id": f"M{i}", "subscale": "one"} for i in range(1, 5)],
-                                 "total": None})
-    got = score(pd.DataFrame({"respondent_id": ["a"], "M1": [3], "M2": [4], "M3": [5], "M4": [None]}), inst)
+    # k = 4, min_answered 0.8 -> ceil(3.2) = 4 answers needed: three answers give a missing
+    # subscale.
+    inst = instrument_from_dict(
+        {
+            **SMALL_INSTRUMENT,
+            "min_answered": 0.8,
+            "subscales": [{"id": "one"}],
+            "items": [{"id": f"M{i}", "subscale": "one"} for i in range(1, 5)],
+            "total": None,
+        }
+    )
+    got = score(
+        pd.DataFrame({"respondent_id": ["a"], "M1": [3], "M2": [4], "M3": [5], "M4": [None]}), inst
+    )
     assert pd.isna(got.loc[0, "one"])
 
 
-@pytest.mark.parametrize("change, key", [
-    ({"response_scale": {"min": 5, "max": 1}}, "response_scale"),
-    ({"items": []}, "items"),
-    ({"items": [{"id": "M1", "subscale": "nope"}]}, "items[0].subscale"),
-    ({"items": [{"id": "M1", "subscale": "one"}, {"id": "M1", "subscale": "two"}]}, "items[1].id"),
-    ({"min_answered": 1.5}, "min_answered"),
-    ({"total": {"id": "t", "bands": [{"label": "b", "min": 10}, {"label": "a", "min": 5}]}}, "total.bands"),
-])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"response_scale": {"min": 5, "max": 1}}, "response_scale"),
+        ({"items": []}, "items"),
+        ({"items": [{"id": "M1", "subscale": "nope"}]}, "items[0].subscale"),
+        (
+            {"items": [{"id": "M1", "subscale": "one"}, {"id": "M1", "subscale": "two"}]},
+            "items[1].id",
+        ),
+        ({"min_answered": 1.5}, "min_answered"),
+        (
+            {"total": {"id": "t", "bands": [{"label": "b", "min": 10}, {"label": "a", "min": 5}]}},
+            "total.bands",
+        ),
+    ],
+)
 def test_invalid_instruments_are_fatal_and_name_the_key(change, key):
     spec = {**SMALL_INSTRUMENT, **change}
     with pytest.raises(StudyError) as err:
@@ -109,7 +146,9 @@ def _smr_with(n, **changes):
 
     import yaml
 
-    spec = yaml.safe_load(resources.files("research.builtin").joinpath("instruments", "smr.yaml").read_text("utf-8"))
+    spec = yaml.safe_load(
+        resources.files("research.builtin").joinpath("instruments", "smr.yaml").read_text("utf-8")
+    )
     spec["items"][n] = {**spec["items"][n], **changes}
     return spec
 
@@ -120,12 +159,16 @@ def test_a_message_about_an_item_names_it_by_its_id_beside_the_key_path():
     assert "key 'items[3].subscale' (item 'SMR04')" in str(err.value)
 
 
-@pytest.mark.parametrize("typo, meant", [("revrese", "reverse"), ("subscales", "subscale"), ("Text", "text"),
-                                         ("targt", "target")])
+@pytest.mark.parametrize(
+    "typo, meant",
+    [("revrese", "reverse"), ("subscales", "subscale"), ("Text", "text"), ("targt", "target")],
+)
 def test_a_misspelt_item_key_is_fatal_with_did_you_mean(typo, meant):
     with pytest.raises(StudyError) as err:
         instrument_from_dict(_smr_with(3, **{typo: True}), "smr.yaml")
-    assert f"key 'items[3].{typo}' (item 'SMR04'): unknown key (did you mean '{meant}'?)" in str(err.value)
+    assert f"key 'items[3].{typo}' (item 'SMR04'): unknown key (did you mean '{meant}'?)" in str(
+        err.value
+    )
 
 
 def test_item_keys_far_from_every_known_key_stay_as_extra():
@@ -136,9 +179,15 @@ def test_item_keys_far_from_every_known_key_stay_as_extra():
 
 
 def test_a_misspelt_subscale_key_is_fatal_and_names_the_subscale():
-    spec = {**SMALL_INSTRUMENT, "subscales": [{"id": "one", "label": "One"}, {"id": "two", "lable": "Two"}]}
-    with pytest.raises(StudyError, match=r"key 'subscales\[1\]\.lable' \(subscale 'two'\): unknown key "
-                                         r"\(did you mean 'label'\?\)"):
+    spec = {
+        **SMALL_INSTRUMENT,
+        "subscales": [{"id": "one", "label": "One"}, {"id": "two", "lable": "Two"}],
+    }
+    with pytest.raises(
+        StudyError,
+        match=r"key 'subscales\[1\]\.lable' \(subscale 'two'\): unknown key "
+        r"\(did you mean 'label'\?\)",
+    ):
         instrument_from_dict(spec, "mini.yaml")
 
 
@@ -147,12 +196,17 @@ def test_duplicate_and_empty_subscales_name_the_subscale():
     with pytest.raises(StudyError, match=r"key 'subscales\[1\]\.id' \(subscale 'one'\): duplicate"):
         instrument_from_dict(dup, "mini.yaml")
     empty = {**SMALL_INSTRUMENT, "subscales": [*SMALL_INSTRUMENT["subscales"], {"id": "three"}]}
-    with pytest.raises(StudyError, match=r"key 'subscales\[2\]' \(subscale 'three'\): subscale 'three' has no items"):
+    with pytest.raises(
+        StudyError,
+        match=r"key 'subscales\[2\]' \(subscale 'three'\): subscale 'three' has no items",
+    ):
         instrument_from_dict(empty, "mini.yaml")
 
 
 def test_an_instrument_file_with_a_yaml_syntax_error_names_line_and_column(tmp_path):
-    (tmp_path / "mini.yaml").write_text("id: mini\nresponse_scale: {min: 1, max: 5\nitems: []\n", "utf-8")
+    (tmp_path / "mini.yaml").write_text(
+        "id: mini\nresponse_scale: {min: 1, max: 5\nitems: []\n", "utf-8"
+    )
     with pytest.raises(StudyError) as err:
         load_instrument("mini.yaml", tmp_path)
     assert err.value.file.endswith("mini.yaml")
@@ -160,6 +214,8 @@ def test_an_instrument_file_with_a_yaml_syntax_error_names_line_and_column(tmp_p
 
 
 def test_an_unsafe_tag_in_an_instrument_file_is_refused_with_its_line(tmp_path):
-    (tmp_path / "mini.yaml").write_text("id: mini\ntitle: !!python/object/apply:os.system ['echo pwned']\n", "utf-8")
+    (tmp_path / "mini.yaml").write_text(
+        "id: mini\ntitle: !!python/object/apply:os.system ['echo pwned']\n", "utf-8"
+    )
     with pytest.raises(StudyError, match=r"mini\.yaml: line 2, column 8: not valid YAML"):
         load_instrument("mini.yaml", tmp_path)

@@ -37,11 +37,27 @@ def test_export_round_trips_sources_codes_coders_and_cases(demo_study, tmp_path)
     # the human coders' codes come back on the same segments
     codes = qdpx.manual_codes(back, demo_study.codebook)
     for coder in ("coder_a", "coder_b"):
-        got = set(map(tuple, codes[codes["coder"] == coder][["interview_id", "segment", "theme"]].values.tolist()))
-        want = set(map(tuple, demo_study.manual_codes[demo_study.manual_codes["coder"] == coder][["interview_id", "segment", "theme"]].values.tolist()))
+        got = set(
+            map(
+                tuple,
+                codes[codes["coder"] == coder][
+                    ["interview_id", "segment", "theme"]
+                ].values.tolist(),
+            )
+        )
+        want = set(
+            map(
+                tuple,
+                demo_study.manual_codes[demo_study.manual_codes["coder"] == coder][
+                    ["interview_id", "segment", "theme"]
+                ].values.tolist(),
+            )
+        )
         assert got == want
     auto = codes[codes["coder"] == "research-codebook"]
-    want_auto = {(r.interview_id, r.segment, t) for r in coded.itertuples() for t in r.themes.split(";") if t}
+    want_auto = {
+        (r.interview_id, r.segment, t) for r in coded.itertuples() for t in r.themes.split(";") if t
+    }
     assert set(map(tuple, auto[["interview_id", "segment", "theme"]].values.tolist())) == want_auto
     # no real names in the exported project
     text = zipfile.ZipFile(path).read("project.qde").decode() + "".join(back.sources["text"])
@@ -71,8 +87,11 @@ def test_zip_bomb_is_refused(tmp_path):
 
 
 def test_xml_entity_expansion_is_refused(tmp_path):
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
-            '<Project xmlns="urn:QDA-XML:project:1.0">&lol2;</Project>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+        '<Project xmlns="urn:QDA-XML:project:1.0">&lol2;</Project>'
+    )
     path = _zip(tmp_path / "lol.qdpx", {"project.qde": bomb})
     with pytest.raises(StudyError, match=r"entity expansion\) refused|refused or invalid XML"):
         qdpx.read_qdpx(path)

@@ -1,4 +1,5 @@
-"""Each reader names the errors a broken file raises, and only those: a broken file is the researcher's
+"""Each reader names the errors a broken file raises, and only those: a broken file is the
+researcher's
 problem (StudyError or an invalid_transcript), an unexpected error is our bug and propagates."""
 
 import zipfile
@@ -29,14 +30,14 @@ def _zip(path, members: dict, compression=zipfile.ZIP_DEFLATED):
 
 
 def _damage(path, member: str):
-    """Overwrite the middle of one member's compressed bytes, leaving the archive's directory intact."""
+    """Overwrite the middle of a member's compressed bytes, leaving the archive's index intact."""
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo(member)
     raw = bytearray(path.read_bytes())
-    name_len = int.from_bytes(raw[info.header_offset + 26: info.header_offset + 28], "little")
-    extra_len = int.from_bytes(raw[info.header_offset + 28: info.header_offset + 30], "little")
+    name_len = int.from_bytes(raw[info.header_offset + 26 : info.header_offset + 28], "little")
+    extra_len = int.from_bytes(raw[info.header_offset + 28 : info.header_offset + 30], "little")
     start = info.header_offset + 30 + name_len + extra_len + info.compress_size // 2
-    raw[start: start + 64] = b"\xff" * 64
+    raw[start : start + 64] = b"\xff" * 64
     path.write_bytes(bytes(raw))
     return path
 
@@ -81,8 +82,16 @@ def _broken_workbook(kind, workbook, tmp_path):
     return path
 
 
-WORKBOOK_FAULTS = ["truncated", "text renamed .xlsx", "no workbook part", "sheet not XML", "sheet missing",
-                   "cell not a number", "cell reference out of range", "damaged deflate stream"]
+WORKBOOK_FAULTS = [
+    "truncated",
+    "text renamed .xlsx",
+    "no workbook part",
+    "sheet not XML",
+    "sheet missing",
+    "cell not a number",
+    "cell reference out of range",
+    "damaged deflate stream",
+]
 
 
 @pytest.mark.parametrize("kind", WORKBOOK_FAULTS)
@@ -111,12 +120,19 @@ def sav(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("kind", ["garbage", "empty", "truncated", "header only", "corrupt middle", "zip renamed .sav"])
+@pytest.mark.parametrize(
+    "kind", ["garbage", "empty", "truncated", "header only", "corrupt middle", "zip renamed .sav"]
+)
 def test_a_broken_spss_file_is_a_study_error_naming_the_file(kind, sav, workbook, tmp_path):
     raw = sav.read_bytes()
-    content = {"garbage": b"not spss at all", "empty": b"", "truncated": raw[: len(raw) * 2 // 3],
-               "header only": raw[:200], "corrupt middle": raw[:300] + b"\xff" * 200 + raw[500:],
-               "zip renamed .sav": workbook.read_bytes()}[kind]
+    content = {
+        "garbage": b"not spss at all",
+        "empty": b"",
+        "truncated": raw[: len(raw) * 2 // 3],
+        "header only": raw[:200],
+        "corrupt middle": raw[:300] + b"\xff" * 200 + raw[500:],
+        "zip renamed .sav": workbook.read_bytes(),
+    }[kind]
     path = tmp_path / "s.sav"
     path.write_bytes(content)
     with pytest.raises(StudyError) as err:
@@ -172,8 +188,17 @@ def _broken_docx(kind, word, tmp_path):
     return _zip(path, members)
 
 
-@pytest.mark.parametrize("kind", ["not XML", "empty part", "no document part", "not a Word document", "no body",
-                                  "damaged deflate stream"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "not XML",
+        "empty part",
+        "no document part",
+        "not a Word document",
+        "no body",
+        "damaged deflate stream",
+    ],
+)
 def test_a_broken_word_file_is_an_invalid_transcript(kind, word, tmp_path):
     path = _broken_docx(kind, word, tmp_path)
     with pytest.raises(TranscriptError) as err:
@@ -193,29 +218,46 @@ def test_an_unexpected_error_while_reading_a_word_file_propagates(word, monkeypa
         transcripts.read_transcript(word)
 
 
-QDE = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="p">'
-       '<Users><User guid="u1" name="Ana"/></Users><CodeBook><Codes><Code guid="c1" name="trust"/></Codes></CodeBook>'
-       '<Sources><TextSource guid="s1" name="I001"><PlainTextContent>Ana: We trust them.</PlainTextContent>'
-       '<PlainTextSelection guid="x1" startPosition="{start}" endPosition="9" creatingUser="u1">'
-       '<Coding guid="k1"><CodeRef targetGUID="c1"/></Coding></PlainTextSelection></TextSource></Sources></Project>')
+QDE = (
+    '<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="p">'
+    '<Users><User guid="u1" name="Ana"/></Users>'
+    '<CodeBook><Codes><Code guid="c1" name="trust"/></Codes></CodeBook>'
+    '<Sources><TextSource guid="s1" name="I001">'
+    "<PlainTextContent>Ana: We trust them.</PlainTextContent>"
+    '<PlainTextSelection guid="x1" startPosition="{start}" endPosition="9" creatingUser="u1">'
+    '<Coding guid="k1"><CodeRef targetGUID="c1"/></Coding></PlainTextSelection>'
+    "</TextSource></Sources></Project>"
+)
 
 
 def test_a_small_project_reads(tmp_path):
     project = qdpx.read_qdpx(_zip(tmp_path / "p.qdpx", {"project.qde": QDE.format(start=0)}))
-    assert project.codings[["source", "start", "end", "code", "coder"]].values.tolist() == [["I001", 0, 9, "trust", "Ana"]]
+    assert project.codings[["source", "start", "end", "code", "coder"]].values.tolist() == [
+        ["I001", 0, 9, "trust", "Ana"]
+    ]
 
 
 def test_a_project_that_is_not_well_formed_xml_is_named(tmp_path):
     path = _zip(tmp_path / "p.qdpx", {"project.qde": QDE.format(start=0)[:-20]})
-    with pytest.raises(StudyError, match=r"p\.qdpx: project\.qde: refused or invalid XML \(ParseError\)"):
+    with pytest.raises(
+        StudyError, match=r"p\.qdpx: project\.qde: refused or invalid XML \(ParseError\)"
+    ):
         qdpx.read_qdpx(path)
 
 
-@pytest.mark.parametrize("xml, error", [
-    ('<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaa">]><Project>&a;</Project>', "EntitiesForbidden"),
-    ('<?xml version="1.0"?><!DOCTYPE p [<!ENTITY e SYSTEM "file:///etc/passwd">]><Project>&e;</Project>',
-     "EntitiesForbidden"),
-])
+@pytest.mark.parametrize(
+    "xml, error",
+    [
+        (
+            '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaa">]><Project>&a;</Project>',
+            "EntitiesForbidden",
+        ),
+        (
+            '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY e SYSTEM "file:///etc/passwd">]><Project>&e;</Project>',
+            "EntitiesForbidden",
+        ),
+    ],
+)
 def test_defusedxml_refuses_entities_even_past_the_archive_check(xml, error, tmp_path, monkeypatch):
     # check_zip refuses these first; without it, defusedxml's own refusal is still a StudyError
     monkeypatch.setattr(qdpx, "check_zip", lambda path, name: None)
@@ -226,15 +268,22 @@ def test_defusedxml_refuses_entities_even_past_the_archive_check(xml, error, tmp
 
 def test_a_selection_position_that_is_not_a_number_is_named(tmp_path):
     path = _zip(tmp_path / "p.qdpx", {"project.qde": QDE.format(start="first")})
-    with pytest.raises(StudyError, match=r"selection 'x1': startPosition must be a whole number, got 'first'"):
+    with pytest.raises(
+        StudyError, match=r"selection 'x1': startPosition must be a whole number, got 'first'"
+    ):
         qdpx.read_qdpx(path)
 
 
 def test_a_damaged_source_text_is_named(tmp_path):
-    qde = QDE.format(start=0).replace('<PlainTextContent>Ana: We trust them.</PlainTextContent>', "").replace(
-        'name="I001"', 'name="I001" plainTextPath="internal://s1.txt"')
+    qde = (
+        QDE.format(start=0)
+        .replace("<PlainTextContent>Ana: We trust them.</PlainTextContent>", "")
+        .replace('name="I001"', 'name="I001" plainTextPath="internal://s1.txt"')
+    )
     text = ("Ana: " + " ".join(f"word{n}" for n in range(5000))).encode()
-    path = _damage(_zip(tmp_path / "p.qdpx", {"project.qde": qde, "sources/s1.txt": text}), "sources/s1.txt")
+    path = _damage(
+        _zip(tmp_path / "p.qdpx", {"project.qde": qde, "sources/s1.txt": text}), "sources/s1.txt"
+    )
     with pytest.raises(StudyError, match=r"archive member 'sources/s1.txt': damaged"):
         qdpx.read_qdpx(path)
 

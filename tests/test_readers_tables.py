@@ -18,8 +18,15 @@ def test_csv_ids_stay_strings_with_leading_zeros(tmp_path):
     assert meta["format"] == "csv"
 
 
-@pytest.mark.parametrize("encoding, sep, bom", [
-    ("utf-8", ",", b"\xef\xbb\xbf"), ("cp1252", ";", b""), ("utf-16", "\t", b""), ("utf-8", ",", b"")])
+@pytest.mark.parametrize(
+    "encoding, sep, bom",
+    [
+        ("utf-8", ",", b"\xef\xbb\xbf"),
+        ("cp1252", ";", b""),
+        ("utf-16", "\t", b""),
+        ("utf-8", ",", b""),
+    ],
+)
 def test_csv_encodings_as_excel_writes_them(tmp_path, encoding, sep, bom):
     text = sep.join(["respondent_id", "name"]) + "\r\n" + sep.join(["01", "Zoë Müller"]) + "\r\n"
     path = tmp_path / "r.csv"
@@ -32,7 +39,9 @@ def test_csv_encodings_as_excel_writes_them(tmp_path, encoding, sep, bom):
 
 def test_xlsx_written_by_openpyxl_keeps_text_ids_and_whole_numbers(tmp_path):
     path = tmp_path / "r.xlsx"
-    pd.DataFrame({"respondent_id": ["007", "008"], "company_size": [120, 45], "share": [0.5, 1.25]}).to_excel(path, index=False)
+    pd.DataFrame(
+        {"respondent_id": ["007", "008"], "company_size": [120, 45], "share": [0.5, 1.25]}
+    ).to_excel(path, index=False)
     frame, meta = read_table(path)
     assert meta["format"] == "xlsx"
     assert frame["respondent_id"].tolist() == ["007", "008"]
@@ -77,18 +86,26 @@ def test_spss_value_labels_applied_for_attributes_and_codes_kept_for_answers(rea
 def test_spss_written_here_with_user_missing_range(tmp_path):
     path = tmp_path / "s.sav"
     df = pd.DataFrame({"respondent_id": ["001", "002", "003"], "Q1": [1.0, 9.0, 4.0]})
-    pyreadstat.write_sav(df, str(path), missing_ranges={"Q1": [9]}, variable_value_labels={"Q1": {1: "Low", 9: "No answer"}})
+    pyreadstat.write_sav(
+        df,
+        str(path),
+        missing_ranges={"Q1": [9]},
+        variable_value_labels={"Q1": {1: "Low", 9: "No answer"}},
+    )
     frame, _ = read_table(path, apply_labels=False)
     assert frame["respondent_id"].tolist() == ["001", "002", "003"]
     assert frame.loc[0, "Q1"] == "1" and pd.isna(frame.loc[1, "Q1"]) and frame.loc[2, "Q1"] == "4"
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("empty.csv", b"", "empty"),
-    ("broken.xlsx", b"not a zip", "zip"),
-    ("broken.sav", b"not spss", "SPSS"),
-    ("table.json", b"{}", "unsupported"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.csv", b"", "empty"),
+        ("broken.xlsx", b"not a zip", "zip"),
+        ("broken.sav", b"not spss", "SPSS"),
+        ("table.json", b"{}", "unsupported"),
+    ],
+)
 def test_unreadable_tables_are_fatal_with_the_file_named(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)

@@ -1,4 +1,5 @@
-"""Transcript readers on the real subtitle files in tests/fixtures/real/webvtt and on files written here."""
+"""Transcript readers on the real subtitle files in tests/fixtures/real/webvtt and on files written
+here."""
 
 import docx
 import pytest
@@ -43,10 +44,13 @@ def test_every_real_subtitle_file_is_either_read_or_rejected(real):
 def test_vtt_voice_tags_merge_one_turn_split_over_many_cues(tmp_path):
     path = tmp_path / "teams.vtt"
     path.write_text(
-        "WEBVTT\n\n1\n00:00:01.250 --> 00:00:02.000\n<v Interviewer>How do you work together?</v>\n\n"
+        "WEBVTT\n\n1\n00:00:01.250 --> 00:00:02.000\n"
+        "<v Interviewer>How do you work together?</v>\n\n"
         "2\n00:00:02.500 --> 00:00:04.000\n<v Ana Ruiz>We meet weekly.</v>\n\n"
         "3\n00:00:04.000 --> 00:00:06.000\n<v Ana Ruiz>Sales joins our planning.</v>\n\n"
-        "4\n00:00:06.000 --> 00:00:07.000\n<v.loud Interviewer>Thanks.</v>\n", "utf-8")
+        "4\n00:00:06.000 --> 00:00:07.000\n<v.loud Interviewer>Thanks.</v>\n",
+        "utf-8",
+    )
     turns = read_transcript(path).turns
     assert turns["speaker"].tolist() == ["Interviewer", "Ana Ruiz", "Interviewer"]
     assert turns["turn"].tolist() == [1, 2, 3]
@@ -56,17 +60,29 @@ def test_vtt_voice_tags_merge_one_turn_split_over_many_cues(tmp_path):
 
 def test_zoom_style_name_prefixes_in_vtt_and_srt_with_crlf_and_bom(tmp_path):
     srt = tmp_path / "zoom.srt"
-    srt.write_bytes(b"\xef\xbb\xbf" + (b"1\r\n00:00:01,000 --> 00:00:02,000\r\nInterviewer: Hello.\r\n\r\n"
-                                      b"2\r\n00:00:02,000 --> 00:00:03,000\r\nBo Li: Hi there.\r\n\r\n"
-                                      b"3\r\n00:00:03,000 --> 00:00:04,000\r\nBo Li: More.\r\n"))
+    srt.write_bytes(
+        b"\xef\xbb\xbf"
+        + (
+            b"1\r\n00:00:01,000 --> 00:00:02,000\r\nInterviewer: Hello.\r\n\r\n"
+            b"2\r\n00:00:02,000 --> 00:00:03,000\r\nBo Li: Hi there.\r\n\r\n"
+            b"3\r\n00:00:03,000 --> 00:00:04,000\r\nBo Li: More.\r\n"
+        )
+    )
     turns = read_transcript(srt).turns
-    assert turns[["speaker", "text"]].values.tolist() == [["Interviewer", "Hello."], ["Bo Li", "Hi there. More."]]
+    assert turns[["speaker", "text"]].values.tolist() == [
+        ["Interviewer", "Hello."],
+        ["Bo Li", "Hi there. More."],
+    ]
 
 
 def test_txt_timestamps_speakers_and_continuation_lines(tmp_path):
     path = tmp_path / "t.txt"
-    path.write_text("[00:00:05] Interviewer: First question?\n[00:01:10] Sam: One answer\nthat continues here.\n\nSam: and more.\n"
-                    "Interviewer: Next.\n", "utf-8")
+    path.write_text(
+        "[00:00:05] Interviewer: First question?\n[00:01:10] Sam: One answer\n"
+        "that continues here.\n\nSam: and more.\n"
+        "Interviewer: Next.\n",
+        "utf-8",
+    )
     turns = read_transcript(path).turns
     assert turns["speaker"].tolist() == ["Interviewer", "Sam", "Interviewer"]
     assert turns.loc[1, "text"] == "One answer that continues here. and more."
@@ -76,11 +92,20 @@ def test_txt_timestamps_speakers_and_continuation_lines(tmp_path):
 def test_docx_paragraphs_read_as_text_lines(tmp_path):
     path = tmp_path / "t.docx"
     document = docx.Document()
-    for line in ["Interviewer: Welcome.", "Kim: Thanks for having me.", "It has been a busy year.", "Interviewer: Indeed."]:
+    for line in [
+        "Interviewer: Welcome.",
+        "Kim: Thanks for having me.",
+        "It has been a busy year.",
+        "Interviewer: Indeed.",
+    ]:
         document.add_paragraph(line)
     document.save(str(path))
     turns = read_transcript(path).turns
-    assert turns[["turn", "speaker"]].values.tolist() == [[1, "Interviewer"], [2, "Kim"], [3, "Interviewer"]]
+    assert turns[["turn", "speaker"]].values.tolist() == [
+        [1, "Interviewer"],
+        [2, "Kim"],
+        [3, "Interviewer"],
+    ]
     assert turns.loc[1, "text"] == "Thanks for having me. It has been a busy year."
 
 

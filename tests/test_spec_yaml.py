@@ -1,4 +1,5 @@
-"""The YAML models' messages: syntax errors with line and column, entries named by their id, misspelt keys."""
+"""The YAML models' messages: syntax errors with line and column, entries named by their id,
+misspelt keys."""
 
 import pytest
 import yaml
@@ -8,13 +9,21 @@ from research.spec.codebook import codebook_from_dict, load_codebook
 from research.spec.decisions import decision_table_from_dict, load_decision_table
 from research.spec.yamlfile import check_entry_keys, did_you_mean, load_yaml_file
 
-THEMES = [{"id": "trust", "patterns": ["trust"]}, {"id": "blame", "patterns": ["blame"]},
-          {"id": "pay", "label": "Pay", "patterns": ["commission"]}]
+THEMES = [
+    {"id": "trust", "patterns": ["trust"]},
+    {"id": "blame", "patterns": ["blame"]},
+    {"id": "pay", "label": "Pay", "patterns": ["commission"]},
+]
 
 
 def _rule(rid, **changes):
-    rule = {"id": rid, "action": "move", "circumstance": "c", "moves": ["m"],
-            "when": {"all": [{"field": "band", "eq": "Undefined"}]}}
+    rule = {
+        "id": rid,
+        "action": "move",
+        "circumstance": "c",
+        "moves": ["m"],
+        "when": {"all": [{"field": "band", "eq": "Undefined"}]},
+    }
     return {**rule, **changes}
 
 
@@ -29,18 +38,26 @@ def test_a_message_about_a_theme_names_it_by_its_id():
     with pytest.raises(StudyError, match=r"cb\.yaml: key 'themes\[2\]\.patterns' \(theme 'pay'\)"):
         codebook_from_dict({"themes": themes}, "cb.yaml")
     themes = [*THEMES[:2], {**THEMES[2], "patterns": ["ok", "re:(unclosed"]}]
-    with pytest.raises(StudyError, match=r"key 'themes\[2\]\.patterns\[1\]' \(theme 'pay'\): invalid regular"):
+    with pytest.raises(
+        StudyError, match=r"key 'themes\[2\]\.patterns\[1\]' \(theme 'pay'\): invalid regular"
+    ):
         codebook_from_dict({"themes": themes}, "cb.yaml")
-    with pytest.raises(StudyError, match=r"key 'themes\[3\]\.id' \(theme 'pay'\): duplicate theme id"):
+    with pytest.raises(
+        StudyError, match=r"key 'themes\[3\]\.id' \(theme 'pay'\): duplicate theme id"
+    ):
         codebook_from_dict({"themes": [*THEMES, THEMES[2]]}, "cb.yaml")
 
 
-@pytest.mark.parametrize("typo, meant", [("pattern", "patterns"), ("lable", "label"), ("descripton", "description")])
+@pytest.mark.parametrize(
+    "typo, meant", [("pattern", "patterns"), ("lable", "label"), ("descripton", "description")]
+)
 def test_a_misspelt_theme_key_is_fatal_with_did_you_mean(typo, meant):
     themes = [*THEMES[:2], {**THEMES[2], typo: "x"}]
     with pytest.raises(StudyError) as err:
         codebook_from_dict({"themes": themes}, "cb.yaml")
-    assert f"key 'themes[2].{typo}' (theme 'pay'): unknown key (did you mean '{meant}'?)" in str(err.value)
+    assert f"key 'themes[2].{typo}' (theme 'pay'): unknown key (did you mean '{meant}'?)" in str(
+        err.value
+    )
 
 
 def test_a_theme_key_far_from_every_known_key_is_an_annotation():
@@ -50,32 +67,53 @@ def test_a_theme_key_far_from_every_known_key_is_an_annotation():
 
 def test_a_message_about_a_rule_names_it_by_its_id():
     rules = [_rule("stay-small"), _rule("move-to-defined", when={"all": []})]
-    with pytest.raises(StudyError, match=r"dt\.yaml: key 'rules\[1\]\.when' \(rule 'move-to-defined'\)"):
+    with pytest.raises(
+        StudyError, match=r"dt\.yaml: key 'rules\[1\]\.when' \(rule 'move-to-defined'\)"
+    ):
         decision_table_from_dict({"rules": rules}, "dt.yaml")
-    rules = [_rule("stay-small"), _rule("move-to-defined", when={"all": [{"field": "bnad", "eq": "x"}]})]
-    with pytest.raises(StudyError, match=r"key 'rules\[1\]\.when\.all\[0\]\.field' \(rule 'move-to-defined'\)"):
+    rules = [
+        _rule("stay-small"),
+        _rule("move-to-defined", when={"all": [{"field": "bnad", "eq": "x"}]}),
+    ]
+    with pytest.raises(
+        StudyError, match=r"key 'rules\[1\]\.when\.all\[0\]\.field' \(rule 'move-to-defined'\)"
+    ):
         decision_table_from_dict({"rules": rules}, "dt.yaml")
     with pytest.raises(StudyError, match=r"key 'rules\[1\]\.action' \(rule 'r'\): must be one of"):
         decision_table_from_dict({"rules": [_rule("q"), _rule("r", action="jump")]}, "dt.yaml")
 
 
-@pytest.mark.parametrize("typo, meant", [("acton", "action"), ("circumstances", "circumstance"), ("move", "moves"),
-                                         ("taget", "target")])
+@pytest.mark.parametrize(
+    "typo, meant",
+    [
+        ("acton", "action"),
+        ("circumstances", "circumstance"),
+        ("move", "moves"),
+        ("taget", "target"),
+    ],
+)
 def test_a_misspelt_rule_key_is_fatal_with_did_you_mean(typo, meant):
     with pytest.raises(StudyError) as err:
         decision_table_from_dict({"rules": [_rule("a"), _rule("b", **{typo: "x"})]}, "dt.yaml")
-    assert f"key 'rules[1].{typo}' (rule 'b'): unknown key (did you mean '{meant}'?)" in str(err.value)
+    assert f"key 'rules[1].{typo}' (rule 'b'): unknown key (did you mean '{meant}'?)" in str(
+        err.value
+    )
 
 
 def test_a_rule_key_far_from_every_known_key_is_an_annotation():
-    table = decision_table_from_dict({"rules": [_rule("a", source="DOMAIN.md, section 3")]}, "dt.yaml")
+    table = decision_table_from_dict(
+        {"rules": [_rule("a", source="DOMAIN.md, section 3")]}, "dt.yaml"
+    )
     assert [r.id for r in table.rules] == ["a"]
 
 
-@pytest.mark.parametrize("what, load, text", [
-    ("codebook", load_codebook, "id: x\nthemes:\n  - {id: a, patterns: [b]\n"),
-    ("decision table", load_decision_table, "id: x\nrules:\n  - id: a\n   action: move\n"),
-])
+@pytest.mark.parametrize(
+    "what, load, text",
+    [
+        ("codebook", load_codebook, "id: x\nthemes:\n  - {id: a, patterns: [b]\n"),
+        ("decision table", load_decision_table, "id: x\nrules:\n  - id: a\n   action: move\n"),
+    ],
+)
 def test_codebook_and_decision_table_yaml_errors_name_line_and_column(tmp_path, what, load, text):
     (tmp_path / "f.yaml").write_text(text, "utf-8")
     with pytest.raises(StudyError) as err:
@@ -96,4 +134,7 @@ def test_a_yaml_file_that_is_not_utf8_is_named(tmp_path):
 
 def test_check_entry_keys_returns_the_researchers_own_keys():
     entry = {"id": "A1", "subscale": "a", "target": "sales", "note": "n", "weight": 2}
-    assert check_entry_keys("x", "items[0]", "item", entry, ["id", "subscale"], ["target"]) == ["note", "weight"]
+    assert check_entry_keys("x", "items[0]", "item", entry, ["id", "subscale"], ["target"]) == [
+        "note",
+        "weight",
+    ]

@@ -1,11 +1,15 @@
-"""``study.yaml``: read safely, checked key by key against a table of rules, defaults filled in (SPEC §1).
+"""``study.yaml``: read safely, checked key by key against a table of rules, defaults filled in.
 
-Each key has one rule: its kind of value, whether it is required, and its default. A problem is fatal
-(:class:`research.errors.StudyError`) and names the file, the key and what was expected; an unknown key
-close to a known one gets a "did you mean"; a YAML syntax error gives its line and column. The YAML
-helpers (:func:`did_you_mean`, :func:`yaml_error_message`, :func:`load_yaml_file`) live in
-:mod:`research.spec.yamlfile`, where the instrument, codebook and decision-table readers use them too;
-they are imported here so that ``from research.inputs.config import did_you_mean`` keeps working.
+See SPEC §1.
+
+Each key has one rule: its kind of value, whether it is required, and its default. A problem is
+fatal (:class:`research.errors.StudyError`) and names the file, the key and what was expected; an
+unknown key close to a known one gets a "did you mean"; a YAML syntax error gives its line and
+column. The YAML helpers (:func:`did_you_mean`, :func:`yaml_error_message`, :func:`load_yaml_file`)
+live in
+:mod:`research.spec.yamlfile`, where the instrument, codebook and decision-table readers use them
+too; they are imported here so that ``from research.inputs.config import did_you_mean`` keeps
+working.
 """
 
 from __future__ import annotations
@@ -45,17 +49,33 @@ KEY_RULES: dict[str, KeyRule] = {
     "description": KeyRule("text", meaning="free text for the reader"),
     "respondents": KeyRule("text", True, meaning="respondents file (.csv, .xlsx or .sav)"),
     "survey": KeyRule("text", meaning="survey file; defaults to the respondents file"),
-    "survey_id_column": KeyRule("text", default="respondent_id", meaning="the survey column holding respondent_id"),
-    "include_unfinished": KeyRule("flag", default=False, meaning="keep Qualtrics rows with Finished = 0"),
-    "instruments": KeyRule("list of text", True, meaning="built-in names (builtin:NAME) or instrument YAML paths"),
+    "survey_id_column": KeyRule(
+        "text", default="respondent_id", meaning="the survey column holding respondent_id"
+    ),
+    "include_unfinished": KeyRule(
+        "flag", default=False, meaning="keep Qualtrics rows with Finished = 0"
+    ),
+    "instruments": KeyRule(
+        "list of text", True, meaning="built-in names (builtin:NAME) or instrument YAML paths"
+    ),
     "roles": KeyRule("roles", True, meaning="raw role labels for marketing and for sales"),
-    "interviews": KeyRule("text", meaning="interviews file (interview_id, respondent_id, file, interviewer)"),
+    "interviews": KeyRule(
+        "text", meaning="interviews file (interview_id, respondent_id, file, interviewer)"
+    ),
     "transcripts": KeyRule("text", meaning="folder holding the transcript files"),
     "codebook": KeyRule("text", meaning="builtin:default or a codebook YAML path"),
-    "manual_codes": KeyRule("text", meaning="human coders' codes (interview_id, segment, coder, theme)"),
-    "open_ended": KeyRule("list of text", default=[], meaning="free-text survey columns coded with the codebook"),
-    "outcomes": KeyRule("list of text", default=[], meaning="numeric respondents-file columns: company outcomes"),
-    "decision_table": KeyRule("text", default="builtin:default", meaning="builtin:default or a decision-table path"),
+    "manual_codes": KeyRule(
+        "text", meaning="human coders' codes (interview_id, segment, coder, theme)"
+    ),
+    "open_ended": KeyRule(
+        "list of text", default=[], meaning="free-text survey columns coded with the codebook"
+    ),
+    "outcomes": KeyRule(
+        "list of text", default=[], meaning="numeric respondents-file columns: company outcomes"
+    ),
+    "decision_table": KeyRule(
+        "text", default="builtin:default", meaning="builtin:default or a decision-table path"
+    ),
     "attributes": KeyRule("list of text", meaning="reserved: respondent attributes to show"),
 }
 
@@ -80,53 +100,79 @@ def _check(path: str, key: str, rule: KeyRule, value):
 
 def _check_roles(path: str, roles) -> dict:
     if not isinstance(roles, dict):
-        raise StudyError(path, "key 'roles'", "must map each canonical role (marketing, sales) to a list of raw labels")
+        raise StudyError(
+            path,
+            "key 'roles'",
+            "must map each canonical role (marketing, sales) to a list of raw labels",
+        )
     for role in roles:
         if role not in ROLES:
-            raise StudyError(path, f"key 'roles.{role}'", "the roles are marketing and sales" + did_you_mean(role, ROLES))
+            raise StudyError(
+                path,
+                f"key 'roles.{role}'",
+                "the roles are marketing and sales" + did_you_mean(role, ROLES),
+            )
     for role in ROLES:
         if role not in roles:
-            raise StudyError(path, f"key 'roles.{role}'", "required: the toolkit compares marketing with sales")
+            raise StudyError(
+                path, f"key 'roles.{role}'", "required: the toolkit compares marketing with sales"
+            )
     out = {}
     for role, labels in roles.items():
         labels = [labels] if isinstance(labels, (str, int)) else labels
-        if not isinstance(labels, list) or not labels or not all(isinstance(x, (str, int)) for x in labels):
-            raise StudyError(path, f"key 'roles.{role}'", "must be a non-empty list of raw role labels")
+        if (
+            not isinstance(labels, list)
+            or not labels
+            or not all(isinstance(x, (str, int)) for x in labels)
+        ):
+            raise StudyError(
+                path, f"key 'roles.{role}'", "must be a non-empty list of raw role labels"
+            )
         out[role] = [str(x) for x in labels]
     return out
 
 
 def read_config(root: Path) -> dict:
-    """Read and check ``study.yaml`` against :data:`KEY_RULES`; return it with the defaults filled in.
+    """Read and check ``study.yaml`` against :data:`KEY_RULES`; return it with defaults filled in.
 
     Raises
     ------
     StudyError
-        A missing file, a YAML syntax error (line and column), an unknown key (with a "did you mean"), a
-        missing required key or a value of the wrong kind, naming the key.
+        A missing file, a YAML syntax error (line and column), an unknown key (with a "did you
+        mean"), a missing required key or a value of the wrong kind, naming the key.
 
     Examples
     --------
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = (folder / "study.yaml").write_text("name: x\\nrespondents: r.csv\\ninstruments: [builtin:smr]\\n"
-    ...                                       "roles: {marketing: [m], sales: [s]}\\nintruments: []\\n")
-    >>> read_config(folder)
-    Traceback (most recent call last):
-    ...
-    research.errors.StudyError: .../study.yaml: key 'intruments': unknown key (did you mean 'instruments'?)
+    >>> _ = (folder / "study.yaml").write_text(
+    ...     "name: x\\nrespondents: r.csv\\ninstruments: [builtin:smr]\\n"
+    ...     "roles: {marketing: [m], sales: [s]}\\nintruments: []\\n"
+    ... )
+    >>> try:
+    ...     read_config(folder)
+    ... except StudyError as exc:
+    ...     print(exc.where, exc.message, sep="\\n")
+    key 'intruments'
+    unknown key (did you mean 'instruments'?)
     """
     path = Path(root) / "study.yaml"
     label = str(path)
     if not path.is_file():
-        raise StudyError(label, "", "study.yaml not found: a study is a folder with a study.yaml in it")
+        raise StudyError(
+            label, "", "study.yaml not found: a study is a folder with a study.yaml in it"
+        )
     config = load_yaml_file(path, label)
     if not isinstance(config, dict):
         raise StudyError(label, "", "must be a YAML mapping of keys to values")
     for key in config:
         if key not in KEY_RULES:
-            raise StudyError(label, f"key '{key}'", "unknown key" + (did_you_mean(key, KEY_RULES) or
-                                                                     f"; expected one of {', '.join(KEY_RULES)}"))
+            raise StudyError(
+                label,
+                f"key '{key}'",
+                "unknown key"
+                + (did_you_mean(key, KEY_RULES) or f"; expected one of {', '.join(KEY_RULES)}"),
+            )
     out = {}
     for key, rule in KEY_RULES.items():
         value = config.get(key)

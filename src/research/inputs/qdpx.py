@@ -1,13 +1,13 @@
 """Import of REFI-QDA projects (``.qdpx``) from NVivo, MAXQDA, ATLAS.ti and others.
 
-Import: sources as transcripts, codes as themes, selections and their codings as manual codes by coder,
-cases and their variables as respondent attributes. NVivo writes one selection per code applied, so
-the same span can repeat; each (selection, code, coder) is kept once.
+Import: sources as transcripts, codes as themes, selections and their codings as manual codes by
+coder, cases and their variables as respondent attributes. NVivo writes one selection per code
+applied, so the same span can repeat; each (selection, code, coder) is kept once.
 
 Export lives in :mod:`research.report.qdpx_export`.
 
-Archives are untrusted: member paths must stay inside the archive, sizes are bounded, and XML is parsed
-with defusedxml (no entity expansion, no external entities).
+Archives are untrusted: member paths must stay inside the archive, sizes are bounded, and XML is
+parsed with defusedxml (no entity expansion, no external entities).
 
 References
 ----------
@@ -61,11 +61,15 @@ def _find(el, name):
 def _read_member(zf: zipfile.ZipFile, name: str, label: str) -> bytes:
     info = zf.getinfo(name)
     if info.file_size > MAX_MEMBER_BYTES:
-        raise StudyError(label, f"archive member '{name}'", f"larger than {MAX_MEMBER_BYTES} bytes; refused")
+        raise StudyError(
+            label, f"archive member '{name}'", f"larger than {MAX_MEMBER_BYTES} bytes; refused"
+        )
     try:
         return zf.read(info)
     except ZIP_READ_ERRORS as exc:
-        raise StudyError(label, f"archive member '{name}'", f"damaged ({type(exc).__name__}: {exc})") from None
+        raise StudyError(
+            label, f"archive member '{name}'", f"damaged ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _parse_project(zf: zipfile.ZipFile, names: dict[str, str], label: str):
@@ -82,25 +86,37 @@ def _parse_project(zf: zipfile.ZipFile, names: dict[str, str], label: str):
     try:
         return SafeET.fromstring(_read_member(zf, qde, label))
     except (DefusedXmlException, ParseError) as exc:
-        raise StudyError(label, "project.qde", f"refused or invalid XML ({type(exc).__name__})") from None
+        raise StudyError(
+            label, "project.qde", f"refused or invalid XML ({type(exc).__name__})"
+        ) from None
 
 
 def _users(root) -> list[dict]:
     """Every ``User``: its guid and name (the id or guid when it has no name)."""
-    return [{"guid": u.get("guid"), "name": u.get("name") or u.get("id") or u.get("guid")}
-            for u in root.iter() if _local(u.tag) == "User"]
+    return [
+        {"guid": u.get("guid"), "name": u.get("name") or u.get("id") or u.get("guid")}
+        for u in root.iter()
+        if _local(u.tag) == "User"
+    ]
 
 
 def _codes(root) -> list[dict]:
-    """Every ``Code`` of the code book, depth first, with its parent's guid and its path of names."""
+    """Every ``Code`` of the code book, depth first, with its parent's guid and path of names."""
     codes = []
 
     def walk(el, parent, trail):
         for code in _children(el, "Code"):
             desc = _find(code, "Description")
             full = f"{trail} / {code.get('name')}" if trail else code.get("name")
-            codes.append({"guid": code.get("guid"), "name": code.get("name"), "parent": parent, "path": full,
-                          "description": (desc.text or "").strip() if desc is not None else ""})
+            codes.append(
+                {
+                    "guid": code.get("guid"),
+                    "name": code.get("name"),
+                    "parent": parent,
+                    "path": full,
+                    "description": (desc.text or "").strip() if desc is not None else "",
+                }
+            )
             walk(code, code.get("guid"), full)
 
     book = next((e for e in root.iter() if _local(e.tag) == "Codes"), None)
@@ -110,15 +126,19 @@ def _codes(root) -> list[dict]:
 
 
 def _source_text(src, zf: zipfile.ZipFile, names: dict[str, str], label: str) -> str:
-    """A ``TextSource``'s text: inline ``PlainTextContent`` or its ``internal://`` file in the archive."""
+    """A ``TextSource``'s text: inline ``PlainTextContent`` or its ``internal://`` file."""
     content = _find(src, "PlainTextContent")
     if content is not None and content.text:
         return content.text
     if (src.get("plainTextPath") or "").startswith("internal://"):
-        member = "sources/" + src.get("plainTextPath")[len("internal://"):]
+        member = "sources/" + src.get("plainTextPath")[len("internal://") :]
         real = next((n for k, n in names.items() if k.lower() == member.lower()), None)
         if real is None:
-            raise StudyError(label, f"source '{src.get('name')}'", f"its text {member} is missing from the archive")
+            raise StudyError(
+                label,
+                f"source '{src.get('name')}'",
+                f"its text {member} is missing from the archive",
+            )
         return decode_text(_read_member(zf, real, label))
     return ""
 
@@ -129,8 +149,11 @@ def _position(sel, attribute: str, label: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise StudyError(label, f"selection '{sel.get('guid')}'",
-                         f"{attribute} must be a whole number, got {value!r}") from None
+        raise StudyError(
+            label,
+            f"selection '{sel.get('guid')}'",
+            f"{attribute} must be a whole number, got {value!r}",
+        ) from None
 
 
 def _source_codings(src, user_names: dict, code_names: dict, label: str) -> list[dict]:
@@ -141,16 +164,28 @@ def _source_codings(src, user_names: dict, code_names: dict, label: str) -> list
             ref = _find(coding, "CodeRef")
             if ref is None:
                 continue
-            # NVivo stamps every Coding with the exporting user; the selection's creator is the person
-            # who applied the code, so it names the coder (the Coding's creator is the fallback).
+            # NVivo stamps every Coding with the exporting user; the selection's creator is the
+            # person who applied the code, so it names the coder (the Coding's creator is the
+            # fallback).
             coder = user_names.get(sel.get("creatingUser") or coding.get("creatingUser"), "unknown")
-            key = (_position(sel, "startPosition", label), _position(sel, "endPosition", label),
-                   ref.get("targetGUID"), coder)
+            key = (
+                _position(sel, "startPosition", label),
+                _position(sel, "endPosition", label),
+                ref.get("targetGUID"),
+                coder,
+            )
             if key in seen:
                 continue
             seen.add(key)
-            codings.append({"source": src.get("name"), "start": key[0], "end": key[1],
-                            "code": code_names.get(key[2], key[2]), "coder": coder})
+            codings.append(
+                {
+                    "source": src.get("name"),
+                    "start": key[0],
+                    "end": key[1],
+                    "code": code_names.get(key[2], key[2]),
+                    "coder": coder,
+                }
+            )
     return codings
 
 
@@ -160,8 +195,13 @@ def _sources_and_codings(root, zf, names, label, users, codes) -> tuple[list[dic
     code_names = {c["guid"]: c["name"] for c in codes}
     sources, codings = [], []
     for src in (e for e in root.iter() if _local(e.tag) == "TextSource"):
-        sources.append({"guid": src.get("guid"), "name": src.get("name"),
-                        "text": _source_text(src, zf, names, label)})
+        sources.append(
+            {
+                "guid": src.get("guid"),
+                "name": src.get("name"),
+                "text": _source_text(src, zf, names, label),
+            }
+        )
         codings += _source_codings(src, user_names, code_names, label)
     return sources, codings
 
@@ -175,11 +215,17 @@ def _cases(root, sources: list[dict]) -> tuple[list[dict], list[dict]]:
         for vv in _children(case, "VariableValue"):
             ref = _find(vv, "VariableRef")
             value = next((c.text for c in vv if _local(c.tag).endswith("Value")), None)
-            case_rows.append({"case": case.get("name"),
-                              "variable": variables.get(ref.get("targetGUID") if ref is not None else None),
-                              "value": value})
+            case_rows.append(
+                {
+                    "case": case.get("name"),
+                    "variable": variables.get(ref.get("targetGUID") if ref is not None else None),
+                    "value": value,
+                }
+            )
         for ref in _children(case, "SourceRef"):
-            case_sources.append({"case": case.get("name"), "source": source_names.get(ref.get("targetGUID"))})
+            case_sources.append(
+                {"case": case.get("name"), "source": source_names.get(ref.get("targetGUID"))}
+            )
     return case_rows, case_sources
 
 
@@ -194,14 +240,15 @@ def read_qdpx(path) -> QdpxProject:
     Returns
     -------
     QdpxProject
-        One table each of users, codes (with their paths in the code tree), sources (with their text),
-        codings (one per selection span, code and coder), case variables and the cases' sources.
+        One table each of users, codes (with their paths in the code tree), sources (with their
+        text), codings (one per selection span, code and coder), case variables and the cases'
+        sources.
 
     Raises
     ------
     StudyError
-        For an unsafe or damaged archive, a ``project.qde`` that is not valid (safe) XML, a source whose
-        text is missing from the archive, or a selection position that is not a whole number.
+        For an unsafe or damaged archive, a ``project.qde`` that is not valid (safe) XML, a source
+        whose text is missing from the archive, or a selection position that is not a whole number.
 
     References
     ----------
@@ -218,19 +265,23 @@ def read_qdpx(path) -> QdpxProject:
         codes = _codes(root)
         sources, codings = _sources_and_codings(root, zf, names, label, users, codes)
         case_rows, case_sources = _cases(root, sources)
-    return QdpxProject(pd.DataFrame(users, columns=["guid", "name"]),
-                       pd.DataFrame(codes, columns=["guid", "name", "parent", "path", "description"]),
-                       pd.DataFrame(sources, columns=["guid", "name", "text"]),
-                       pd.DataFrame(codings, columns=["source", "start", "end", "code", "coder"]),
-                       pd.DataFrame(case_rows, columns=["case", "variable", "value"]),
-                       pd.DataFrame(case_sources, columns=["case", "source"]))
+    return QdpxProject(
+        pd.DataFrame(users, columns=["guid", "name"]),
+        pd.DataFrame(codes, columns=["guid", "name", "parent", "path", "description"]),
+        pd.DataFrame(sources, columns=["guid", "name", "text"]),
+        pd.DataFrame(codings, columns=["source", "start", "end", "code", "coder"]),
+        pd.DataFrame(case_rows, columns=["case", "variable", "value"]),
+        pd.DataFrame(case_sources, columns=["case", "source"]),
+    )
 
 
 def turn_spans(text: str) -> pd.DataFrame:
-    """Turns of a plain-text transcript with their character spans: ``turn``, ``speaker``, ``start``, ``end``.
+    """Turns of a plain-text transcript with their character spans.
 
-    Lines are split into speakers as :func:`research.inputs.transcripts.read_transcript` splits a TXT
-    file, so a turn here is the same turn there; ``end`` is the end of the turn's last line.
+    Columns ``turn``, ``speaker``, ``start`` and ``end``.
+
+    Lines are split into speakers as :func:`research.inputs.transcripts.read_transcript` splits a
+    TXT file, so a turn here is the same turn there; ``end`` is the end of the turn's last line.
 
     Examples
     --------
@@ -245,7 +296,9 @@ def turn_spans(text: str) -> pd.DataFrame:
             if turns and (speaker is None or speaker == turns[-1]["speaker"]):
                 turns[-1]["end"] = pos + len(line.rstrip("\r\n"))
             else:
-                turns.append({"speaker": speaker or "", "start": pos, "end": pos + len(line.rstrip("\r\n"))})
+                turns.append(
+                    {"speaker": speaker or "", "start": pos, "end": pos + len(line.rstrip("\r\n"))}
+                )
         pos += len(line)
     frame = pd.DataFrame(turns, columns=["speaker", "start", "end"])
     frame.insert(0, "turn", range(1, len(frame) + 1))
@@ -253,7 +306,9 @@ def turn_spans(text: str) -> pd.DataFrame:
 
 
 def manual_codes(project: QdpxProject, codebook=None) -> pd.DataFrame:
-    """Codings as manual codes (``interview_id`` = source name, ``segment`` = the turn holding the selection's start).
+    """Codings as manual codes.
+
+    ``interview_id`` is the source's name, ``segment`` the turn that holds the selection's start.
 
     Code names map to the codebook's theme ids where they equal an id or a label (case-insensitive).
 
@@ -283,9 +338,17 @@ def manual_codes(project: QdpxProject, codebook=None) -> pd.DataFrame:
                 hit = spans[spans["start"] <= c.start].tail(1)
             if hit.empty:
                 continue
-            rows.append({"interview_id": src.name, "segment": int(hit["turn"].iloc[0]), "coder": c.coder,
-                         "theme": lookup.get(str(c.code).lower(), c.code)})
-    return pd.DataFrame(rows, columns=["interview_id", "segment", "coder", "theme"]).drop_duplicates(ignore_index=True)
+            rows.append(
+                {
+                    "interview_id": src.name,
+                    "segment": int(hit["turn"].iloc[0]),
+                    "coder": c.coder,
+                    "theme": lookup.get(str(c.code).lower(), c.code),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["interview_id", "segment", "coder", "theme"]
+    ).drop_duplicates(ignore_index=True)
 
 
 def case_attributes(project: QdpxProject) -> pd.DataFrame:
@@ -298,5 +361,7 @@ def case_attributes(project: QdpxProject) -> pd.DataFrame:
     """
     if project.cases.empty:
         return pd.DataFrame({"case": project.case_sources["case"].unique()})
-    wide = project.cases.pivot_table(index="case", columns="variable", values="value", aggfunc="first")
+    wide = project.cases.pivot_table(
+        index="case", columns="variable", values="value", aggfunc="first"
+    )
     return wide.reset_index().rename_axis(columns=None)

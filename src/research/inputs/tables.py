@@ -91,20 +91,31 @@ def _read_csv(path: Path, name: str) -> tuple[pd.DataFrame, dict]:
     meta = {"format": "csv"}
     # Qualtrics (current): row 2 holds question text, row 3 {"ImportId": ...}
     if len(body) >= 2 and body[1] and body[1][0].lstrip().startswith('{"ImportId"'):
-        meta = {"format": "qualtrics", "question_text": dict(zip(header, body[0], strict=False)),
-                "import_ids": {h: _import_id(c) for h, c in zip(header, body[1], strict=False)}}
+        meta = {
+            "format": "qualtrics",
+            "question_text": dict(zip(header, body[0], strict=False)),
+            "import_ids": {h: _import_id(c) for h, c in zip(header, body[1], strict=False)},
+        }
         body = body[2:]
     # Qualtrics (legacy): V1..Vn columns, row 2 holds the real names of the V columns
     elif header[:2] == ["V1", "V2"] and body and body[0] and body[0][0] == "ResponseID":
-        names = [real if h.startswith("V") and h[1:].isdigit() else h for h, real in zip(header, body[0], strict=False)]
-        meta = {"format": "qualtrics-legacy", "question_text": dict(zip(header, body[0], strict=False))}
-        header, body = names + header[len(names):], body[1:]
+        names = [
+            real if h.startswith("V") and h[1:].isdigit() else h
+            for h, real in zip(header, body[0], strict=False)
+        ]
+        meta = {
+            "format": "qualtrics-legacy",
+            "question_text": dict(zip(header, body[0], strict=False)),
+        }
+        header, body = names + header[len(names) :], body[1:]
     width = len(header)
     while width and not header[width - 1].strip():  # trailing delimiter on every line
         width -= 1
     for n, row in enumerate(body, start=2):
         if len(row) > width and any(c.strip() for c in row[width:]):
-            raise StudyError(name, f"row {n}", f"has {len(row)} cells but the header has {width} columns")
+            raise StudyError(
+                name, f"row {n}", f"has {len(row)} cells but the header has {width} columns"
+            )
     body = [(r + [""] * width)[:width] for r in body]
     frame = pd.DataFrame(body, columns=header[:width], dtype=object)
     return _as_strings(frame, name), meta
@@ -121,7 +132,7 @@ _ROOT_ELEMENT = re.compile(rb"<[A-Za-z_]")
 
 
 def _declares_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Whether an XML member's prolog (everything before its root element) declares a DTD or an entity."""
+    """Whether an XML member's prolog (all before its root element) declares a DTD or an entity."""
     prolog = b""
     with zf.open(info) as fh:
         while len(prolog) < (1 << 20):
@@ -144,7 +155,8 @@ def check_zip(path: Path, name: str) -> None:
     ------
     StudyError
         For a file that is not a zip archive, a member path with ``..`` or an absolute path,
-        more than ``MAX_UNPACKED_BYTES`` unpacked, or a member compressed over ``MAX_COMPRESSION_RATIO`` times.
+        more than ``MAX_UNPACKED_BYTES`` unpacked, or a member compressed over
+        ``MAX_COMPRESSION_RATIO`` times.
     """
     try:
         with zipfile.ZipFile(path) as zf:
@@ -152,18 +164,38 @@ def check_zip(path: Path, name: str) -> None:
             for info in zf.infolist():
                 member = info.filename
                 if member.startswith(("/", "\\")) or ".." in Path(member.replace("\\", "/")).parts:
-                    raise StudyError(name, f"archive member '{member}'", "path leaves the archive; refused")
+                    raise StudyError(
+                        name, f"archive member '{member}'", "path leaves the archive; refused"
+                    )
                 total += info.file_size
-                if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO and info.file_size > 1_000_000:
-                    raise StudyError(name, f"archive member '{member}'", "compression ratio too high (zip bomb?); refused")
+                if (
+                    info.compress_size
+                    and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO
+                    and info.file_size > 1_000_000
+                ):
+                    raise StudyError(
+                        name,
+                        f"archive member '{member}'",
+                        "compression ratio too high (zip bomb?); refused",
+                    )
             if total > MAX_UNPACKED_BYTES:
-                raise StudyError(name, "", f"unpacks to {total} bytes, over the {MAX_UNPACKED_BYTES}-byte limit; refused")
+                raise StudyError(
+                    name,
+                    "",
+                    f"unpacks to {total} bytes, over the {MAX_UNPACKED_BYTES}-byte limit; refused",
+                )
             for info in zf.infolist():
-                # Office and REFI-QDA XML never declare a DTD; one that does may expand entities (billion laughs)
-                # or fetch external ones, so it is refused before any parser sees it.
-                if info.filename.lower().endswith((".xml", ".rels", ".qde")) and _declares_dtd(zf, info):
-                    raise StudyError(name, f"archive member '{info.filename}'",
-                                     "XML with a document type declaration (entity expansion) refused")
+                # Office and REFI-QDA XML never declare a DTD; one that does may expand entities
+                # (billion laughs) or fetch external ones, so it is refused before any parser sees
+                # it.
+                if info.filename.lower().endswith((".xml", ".rels", ".qde")) and _declares_dtd(
+                    zf, info
+                ):
+                    raise StudyError(
+                        name,
+                        f"archive member '{info.filename}'",
+                        "XML with a document type declaration (entity expansion) refused",
+                    )
     except zipfile.BadZipFile:
         raise StudyError(name, "", "not a valid zip-based Office file") from None
     except ZIP_READ_ERRORS as exc:
@@ -171,11 +203,11 @@ def check_zip(path: Path, name: str) -> None:
 
 
 def _is_rust_panic(exc: BaseException) -> bool:
-    """Whether ``exc`` is the ``PanicException`` that a Rust extension (calamine) raises when it panics.
+    """Whether ``exc`` is the ``PanicException`` a Rust extension (calamine) raises on a panic.
 
     pyo3 does not let Python import that class, and it derives from ``BaseException``; a panic while
-    reading a workbook comes from the workbook's bytes (a cell reference beyond every sheet's size makes
-    calamine 0.x overflow), so it is the file's fault.
+    reading a workbook comes from the workbook's bytes (a cell reference beyond every sheet's size
+    makes calamine 0.x overflow), so it is the file's fault.
     """
     kind = type(exc)
     return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
@@ -185,23 +217,28 @@ def _read_xlsx(path: Path, name: str) -> tuple[pd.DataFrame, dict]:
     """The first sheet of a workbook, read with calamine.
 
     A broken workbook raises ``python_calamine.CalamineError`` (and its subclasses ``XmlError``,
-    ``ZipError``, ``WorksheetNotFound``, ``PasswordError``: a member that is not XML, a missing part, a
-    cell that is not what its type says), ``ValueError`` from pandas (a workbook without worksheets), a
-    zip error (:data:`ZIP_READ_ERRORS`) or calamine's Rust panic; each becomes a :class:`StudyError`.
-    Anything else is our bug and propagates.
+    ``ZipError``, ``WorksheetNotFound``, ``PasswordError``: a member that is not XML, a missing
+    part, a cell that is not what its type says), ``ValueError`` from pandas (a workbook without
+    worksheets), a zip error (:data:`ZIP_READ_ERRORS`) or calamine's Rust panic; each becomes a
+    :class:`StudyError`. Anything else is our bug and propagates.
     """
     from python_calamine import CalamineError
 
     check_zip(path, name)
     try:
-        # calamine reads the same cells as openpyxl about ten times faster (1.5 s against 0.15 s for 8,000 rows).
+        # calamine reads the same cells as openpyxl about ten times faster (1.5 s against 0.15 s for
+        # 8,000 rows).
         frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="calamine")
     except (CalamineError, ValueError, *ZIP_READ_ERRORS) as exc:
-        raise StudyError(name, "", f"not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
+        raise StudyError(
+            name, "", f"not a readable Excel workbook ({type(exc).__name__}: {exc})"
+        ) from None
     except BaseException as exc:
         if not _is_rust_panic(exc):
             raise
-        raise StudyError(name, "", f"not a readable Excel workbook (calamine failed: {exc})") from None
+        raise StudyError(
+            name, "", f"not a readable Excel workbook (calamine failed: {exc})"
+        ) from None
     frame = frame.dropna(how="all")
     return _as_strings(frame, name), {"format": "xlsx"}
 
@@ -210,22 +247,30 @@ def _read_sav(path: Path, name: str, apply_labels: bool) -> tuple[pd.DataFrame, 
     """An SPSS file, read with pyreadstat.
 
     A file that is not SPSS, or is cut short or damaged, raises ``pyreadstat.ReadstatError`` (the C
-    library's errors); a value pyreadstat cannot convert (a string in a date column, an unknown type)
-    raises ``pyreadstat.PyreadstatError``. Both become a :class:`StudyError`; anything else propagates.
+    library's errors); a value pyreadstat cannot convert (a string in a date column, an unknown
+    type) raises ``pyreadstat.PyreadstatError``. Both become a :class:`StudyError`; anything else
+    propagates.
     """
     import pyreadstat
 
     try:
         # user_missing=False (the default) turns SPSS user-missing codes into missing values.
-        frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=apply_labels, user_missing=False)
+        frame, meta = pyreadstat.read_sav(
+            str(path), apply_value_formats=apply_labels, user_missing=False
+        )
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
         raise StudyError(name, "", f"not a readable SPSS file ({exc})") from None
-    info = {"format": "sav", "question_text": dict(zip(meta.column_names, meta.column_labels or [], strict=False)),
-            "value_labels": meta.variable_value_labels}
+    info = {
+        "format": "sav",
+        "question_text": dict(zip(meta.column_names, meta.column_labels or [], strict=False)),
+        "value_labels": meta.variable_value_labels,
+    }
     return _as_strings(frame, name), info
 
 
-def read_table(path, name: str | None = None, apply_labels: bool = True) -> tuple[pd.DataFrame, dict]:
+def read_table(
+    path, name: str | None = None, apply_labels: bool = True
+) -> tuple[pd.DataFrame, dict]:
     """Read a CSV, XLSX or SAV file into an all-string DataFrame.
 
     Parameters
@@ -243,8 +288,8 @@ def read_table(path, name: str | None = None, apply_labels: bool = True) -> tupl
     frame : DataFrame
         Columns as in the file (trimmed names), cells as ``string`` dtype with ``<NA>`` for blanks.
     meta : dict
-        ``format`` (``csv``, ``qualtrics``, ``qualtrics-legacy``, ``xlsx`` or ``sav``) and, where the format
-        has them, ``question_text`` per column.
+        ``format`` (``csv``, ``qualtrics``, ``qualtrics-legacy``, ``xlsx`` or ``sav``) and, where
+        the format has them, ``question_text`` per column.
 
     Raises
     ------
@@ -272,7 +317,9 @@ def read_table(path, name: str | None = None, apply_labels: bool = True) -> tupl
         elif suffix == ".sav":
             frame, meta = _read_sav(path, name, apply_labels)
         else:
-            raise StudyError(name, "", f"unsupported file type {suffix!r}; expected .csv, .xlsx or .sav")
+            raise StudyError(
+                name, "", f"unsupported file type {suffix!r}; expected .csv, .xlsx or .sav"
+            )
     except OSError as exc:
         raise StudyError(name, "", f"cannot be read ({exc.strerror or exc})") from None
     return frame, meta

@@ -58,7 +58,7 @@ def split_speaker(line: str) -> tuple[str | None, str]:
 
 
 def _merge(pieces: list[tuple[str | None, str, float | None]]) -> list[dict]:
-    """Merge consecutive pieces of one speaker; a piece without a speaker continues the last turn."""
+    """Merge consecutive pieces of a speaker; a piece without a speaker continues the last turn."""
     turns: list[dict] = []
     for speaker, text, start in pieces:
         if not text:
@@ -66,8 +66,14 @@ def _merge(pieces: list[tuple[str | None, str, float | None]]) -> list[dict]:
         if turns and (speaker is None or speaker == turns[-1]["speaker"]):
             turns[-1]["text"] += " " + text
             continue
-        turns.append({"turn": len(turns) + 1, "speaker": speaker or "", "text": text,
-                      "start": float("nan") if start is None else float(start)})
+        turns.append(
+            {
+                "turn": len(turns) + 1,
+                "speaker": speaker or "",
+                "text": text,
+                "start": float("nan") if start is None else float(start),
+            }
+        )
     return turns
 
 
@@ -89,7 +95,7 @@ def _text_lines(lines: list[str]) -> list[dict]:
         m = _TIMESTAMP.match(line)
         if m:
             start = _seconds(m.group(0).strip().strip("[]"))
-            line = line[m.end():]
+            line = line[m.end() :]
         speaker, text = split_speaker(line)
         pieces.append((speaker, text, start))
     return _merge(pieces)
@@ -106,7 +112,9 @@ def _captions(text: str, fmt: str) -> Transcript:
         try:
             captions = webvtt.from_buffer(io.StringIO(text), format=fmt, strict=False)
         except (MalformedCaptionError, MalformedFileError, ValueError, IndexError) as exc:
-            raise TranscriptError("invalid_transcript", f"not a valid {fmt.upper()} file ({exc})") from None
+            raise TranscriptError(
+                "invalid_transcript", f"not a valid {fmt.upper()} file ({exc})"
+            ) from None
         warning = "malformed cues were skipped"
     pieces = []
     for cap in captions:
@@ -136,12 +144,14 @@ def read_transcript(path, name: str | None = None) -> Transcript:
     -------
     Transcript
         ``turns``: DataFrame with ``turn`` (from 1), ``speaker`` (``""`` when the file names none),
-        ``text`` and ``start`` (seconds, where the format has times); ``warning`` for recoverable oddities.
+        ``text`` and ``start`` (seconds, where the format has times); ``warning`` for recoverable
+        oddities.
 
     Raises
     ------
     TranscriptError
-        ``empty_transcript`` when the file holds no text, ``invalid_transcript`` when it cannot be parsed.
+        ``empty_transcript`` when the file holds no text, ``invalid_transcript`` when it cannot be
+        parsed.
 
     Examples
     --------
@@ -178,9 +188,10 @@ def read_transcript(path, name: str | None = None) -> Transcript:
 def _read_docx(path: Path, name: str) -> list[dict]:
     """Paragraphs of a Word file, read as text lines.
 
-    Only the main document part is parsed, with python-docx's own parser and its ``Paragraph.text`` (the
-    same paragraphs and text as ``docx.Document(path).paragraphs``): opening the whole package loads styles,
-    fonts and theme too, about 7 ms a file against 0.5 ms, which counts when a study has thousands.
+    Only the main document part is parsed, with python-docx's own parser and its ``Paragraph.text``
+    (the same paragraphs and text as ``docx.Document(path).paragraphs``): opening the whole package
+    loads styles, fonts and theme too, about 7 ms a file against 0.5 ms, which counts when a study
+    has thousands.
 
     An unsafe or damaged archive (:func:`research.inputs.tables.check_zip`, and the zip errors of
     :data:`research.inputs.tables.ZIP_READ_ERRORS` while the part is read), a package without
@@ -205,7 +216,9 @@ def _read_docx(path: Path, name: str) -> list[dict]:
     except StudyError as exc:
         raise TranscriptError("invalid_transcript", exc.message) from None
     except (KeyError, XMLSyntaxError, OSError, *ZIP_READ_ERRORS) as exc:
-        raise TranscriptError("invalid_transcript", f"not a readable Word file ({type(exc).__name__})") from None
+        raise TranscriptError(
+            "invalid_transcript", f"not a readable Word file ({type(exc).__name__})"
+        ) from None
     body = root.body if isinstance(root, CT_Document) else None
     if body is None:
         raise TranscriptError("invalid_transcript", "not a readable Word file (no document body)")

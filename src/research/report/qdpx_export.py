@@ -1,8 +1,10 @@
-"""Export of a coded, pseudonymised study as a REFI-QDA project (``.qdpx``) for NVivo, MAXQDA and ATLAS.ti.
+"""Export of a coded, pseudonymised study as a REFI-QDA project (``.qdpx``).
 
-One text source per interview (pseudonymised speakers, names redacted), the codebook's themes as codes,
-the automatic coding (coder ``research-codebook``) and every human coder's codes as codings, and one case
-per interviewee carrying role and company.
+For NVivo, MAXQDA, ATLAS.ti and other tools that import the exchange standard.
+
+One text source per interview (pseudonymised speakers, names redacted), the codebook's themes as
+codes, the automatic coding (coder ``research-codebook``) and every human coder's codes as codings,
+and one case per interviewee carrying role and company.
 
 References
 ----------
@@ -33,11 +35,13 @@ def _guid(*parts) -> str:
 
 
 def _sub(parent, tag, **attrs):
-    return ET.SubElement(parent, f"{{{NS}}}{tag}", {k: str(v) for k, v in attrs.items() if v is not None})
+    return ET.SubElement(
+        parent, f"{{{NS}}}{tag}", {k: str(v) for k, v in attrs.items() if v is not None}
+    )
 
 
 def _users_and_codes(project, study) -> None:
-    """``Users`` (the automatic coder, then the human coders), the ``CodeBook`` and the case ``Variables``."""
+    """``Users`` (the automatic coder, then the human ones), ``CodeBook`` and ``Variables``."""
     coders = [AUTO_CODER] + sorted(study.manual_codes["coder"].unique().tolist())
     users = _sub(project, "Users")
     for coder in coders:
@@ -52,14 +56,15 @@ def _users_and_codes(project, study) -> None:
 
 
 def _texts(study, names: pd.DataFrame) -> tuple[dict[str, str], dict[str, dict]]:
-    """Each interview's plain text (pseudonymised speakers, redacted turns) and each turn's character span."""
+    """Each interview's plain text (pseudonymised speakers, redacted turns) and its turns' spans."""
     redact = redactor(study)
     texts, selections = {}, {}
     labels = {(r.interview_id, r.speaker): r.pseudonym for r in names.itertuples()}
     for iid, turns in study.turns.groupby("interview_id", sort=False):
         lines, spans, pos = [], {}, 0
         for t in turns.itertuples():
-            # "Sales VP (C-014): ..." - a speaker label the plain-text transcript reader recognises again.
+            # "Sales VP (C-014): ..." - a speaker label the plain-text transcript reader recognises
+            # again.
             label = labels.get((iid, t.speaker), "Speaker").replace(", ", " (", 1)
             label = label + ")" if "(" in label else label
             line = f"{label}: {redact.redact(t.text)}"
@@ -72,12 +77,17 @@ def _texts(study, names: pd.DataFrame) -> tuple[dict[str, str], dict[str, dict]]
 
 
 def _cases(project, study, names: pd.DataFrame) -> None:
-    """One ``Case`` per interviewee (named by pseudonym) with role and company, referring to the interview."""
+    """One ``Case`` per interviewee (by pseudonym): role, company and the interview's source."""
     cases = _sub(project, "Cases")
     interviewee = names[names["pseudonym"] != "Interviewer"].drop_duplicates("interview_id")
     case_names = dict(zip(interviewee["interview_id"], interviewee["pseudonym"], strict=True))
     for iv in study.interviews.itertuples():
-        case = _sub(cases, "Case", guid=_guid("case", iv.respondent_id), name=case_names.get(iv.interview_id, "Respondent"))
+        case = _sub(
+            cases,
+            "Case",
+            guid=_guid("case", iv.respondent_id),
+            name=case_names.get(iv.interview_id, "Respondent"),
+        )
         for var, value in (("role", iv.role), ("company_id", iv.company_id)):
             vv = _sub(case, "VariableValue")
             _sub(vv, "VariableRef", targetGUID=_guid("variable", var))
@@ -85,8 +95,10 @@ def _cases(project, study, names: pd.DataFrame) -> None:
         _sub(case, "SourceRef", targetGUID=_guid("source", iv.interview_id))
 
 
-def _applied(iid: str, coded_part: pd.DataFrame | None, manual: pd.DataFrame) -> list[tuple[int, str, str]]:
-    """(segment, coder, theme) of one interview: the automatic coding, then every human coder's codes."""
+def _applied(
+    iid: str, coded_part: pd.DataFrame | None, manual: pd.DataFrame
+) -> list[tuple[int, str, str]]:
+    """(segment, coder, theme) of one interview: the automatic coding, then each human coder's."""
     applied = []
     if coded_part is not None:
         for seg in coded_part.itertuples():
@@ -98,25 +110,45 @@ def _applied(iid: str, coded_part: pd.DataFrame | None, manual: pd.DataFrame) ->
     return applied
 
 
-def _sources(project, texts: dict, selections: dict, coded: pd.DataFrame, manual: pd.DataFrame) -> None:
-    """One ``TextSource`` per interview, with a ``PlainTextSelection`` and ``Coding`` per code applied to a turn."""
+def _sources(
+    project, texts: dict, selections: dict, coded: pd.DataFrame, manual: pd.DataFrame
+) -> None:
+    """A ``TextSource`` per interview, a ``PlainTextSelection`` and ``Coding`` per code applied."""
     by_interview = {iid: part for iid, part in coded.groupby("interview_id")}
     sources = _sub(project, "Sources")
     for iid in texts:
-        src = _sub(sources, "TextSource", guid=_guid("source", iid), name=iid, plainTextPath=f"internal://{_guid('source', iid)}.txt")
+        src = _sub(
+            sources,
+            "TextSource",
+            guid=_guid("source", iid),
+            name=iid,
+            plainTextPath=f"internal://{_guid('source', iid)}.txt",
+        )
         spans = selections[iid]
         for segment, coder, theme in sorted(set(_applied(iid, by_interview.get(iid), manual))):
             if segment not in spans:
                 continue
             start, end = spans[segment]
-            sel = _sub(src, "PlainTextSelection", guid=_guid("sel", iid, segment, coder, theme), name="",
-                       startPosition=start, endPosition=end, creatingUser=_guid("user", coder))
-            coding = _sub(sel, "Coding", guid=_guid("coding", iid, segment, coder, theme), creatingUser=_guid("user", coder))
+            sel = _sub(
+                src,
+                "PlainTextSelection",
+                guid=_guid("sel", iid, segment, coder, theme),
+                name="",
+                startPosition=start,
+                endPosition=end,
+                creatingUser=_guid("user", coder),
+            )
+            coding = _sub(
+                sel,
+                "Coding",
+                guid=_guid("coding", iid, segment, coder, theme),
+                creatingUser=_guid("user", coder),
+            )
             _sub(coding, "CodeRef", targetGUID=_guid("code", theme))
 
 
 def _write_archive(project, texts: dict, path: Path) -> None:
-    """``project.qde`` and one text file per source, written to a temporary file that then replaces ``path``."""
+    """``project.qde`` and one text file per source, via a temporary file that replaces ``path``."""
     tmp = path.with_suffix(".qdpx.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("project.qde", ET.tostring(project, encoding="utf-8", xml_declaration=True))
@@ -129,8 +161,8 @@ def export_study(study, coded: pd.DataFrame, path) -> Path:
     """Write the coded, pseudonymised study as a REFI-QDA project; return the path.
 
     The steps: users and codes (with the case variables), cases, sources with their selections and
-    codings, and the archive. Guids are derived from names (uuid5), so the same study writes the same
-    project.
+    codings, and the archive. Guids are derived from names (uuid5), so the same study writes the
+    same project.
 
     Parameters
     ----------
@@ -153,7 +185,9 @@ def export_study(study, coded: pd.DataFrame, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.register_namespace("", NS)
-    project = ET.Element(f"{{{NS}}}Project", {"name": study.name, "origin": f"research {__version__}"})
+    project = ET.Element(
+        f"{{{NS}}}Project", {"name": study.name, "origin": f"research {__version__}"}
+    )
     _users_and_codes(project, study)
     names = speaker_map(study.turns, study.respondents)
     texts, selections = _texts(study, names)

@@ -1,9 +1,9 @@
 """Interview codebooks: themes with patterns, validated and compiled once (SPEC §3, themes).
 
-A pattern is a phrase matched case-insensitively on word boundaries, runs of white space matching any
-white space; a pattern starting with ``re:`` is a case-insensitive regular expression. A theme's keys
-are ``id``, ``label``, ``description`` and ``patterns``; another key close to one of these is taken for
-a misspelling and is fatal, any other is an annotation the toolkit does not read.
+A pattern is a phrase matched case-insensitively on word boundaries, runs of white space matching
+any white space; a pattern starting with ``re:`` is a case-insensitive regular expression. A theme's
+keys are ``id``, ``label``, ``description`` and ``patterns``; another key close to one of these is
+taken for a misspelling and is fatal, any other is an annotation the toolkit does not read.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from research.spec.yamlfile import check_entry_keys, entry_where, read_yaml_ref
 def compile_pattern(pattern: str) -> str:
     """Turn one codebook pattern into regular-expression source, to be searched in lower-cased text.
 
-    A phrase is lower-cased, its words joined by ``\\s+`` and bounded by word boundaries (``\\b`` where the
-    phrase starts or ends with a word character, an explicit look-around otherwise): the same matches as
-    ``(?<!\\w)phrase(?!\\w)`` with IGNORECASE, about six times faster on long texts.
+    A phrase is lower-cased, its words joined by ``\\s+`` and bounded by word boundaries (``\\b``
+    where the phrase starts or ends with a word character, an explicit look-around otherwise): the
+    same matches as ``(?<!\\w)phrase(?!\\w)`` with IGNORECASE, about six times faster on long texts.
 
     Examples
     --------
@@ -77,36 +77,53 @@ def _compile_theme(th: dict, n: int, tid: str, source: str) -> Theme:
     """One theme's patterns checked and compiled into one regular expression."""
     key = f"themes[{n}].patterns"
     patterns = th.get("patterns")
-    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
-        raise StudyError(source, entry_where(key, "theme", tid), f"theme {tid!r} needs a non-empty list of text patterns")
+    if (
+        not isinstance(patterns, list)
+        or not patterns
+        or not all(isinstance(p, str) and p.strip() for p in patterns)
+    ):
+        raise StudyError(
+            source,
+            entry_where(key, "theme", tid),
+            f"theme {tid!r} needs a non-empty list of text patterns",
+        )
     sources = []
     for k, pat in enumerate(patterns):
         src = compile_pattern(pat.strip())
         try:
             re.compile(src, re.IGNORECASE)
         except re.error as exc:
-            raise StudyError(source, entry_where(f"{key}[{k}]", "theme", tid),
-                             f"invalid regular expression {pat!r}: {exc}") from None
+            raise StudyError(
+                source,
+                entry_where(f"{key}[{k}]", "theme", tid),
+                f"invalid regular expression {pat!r}: {exc}",
+            ) from None
         sources.append(src)
     # Phrases are matched in lower-cased text; a theme with a user's regular expression also gets
     # IGNORECASE, which that expression's own character classes may need.
     flags = re.IGNORECASE if any(p.strip().startswith("re:") for p in patterns) else 0
     regex = re.compile("|".join(sources), flags)
-    return Theme(tid, str(th.get("label", tid)), str(th.get("description", "")), tuple(patterns), regex)
+    return Theme(
+        tid, str(th.get("label", tid)), str(th.get("description", "")), tuple(patterns), regex
+    )
 
 
 def codebook_from_dict(spec, source: str = "<codebook>") -> Codebook:
-    """Validate a codebook mapping (``id``, ``themes``: each ``id``, ``label``, ``description``, ``patterns``).
+    """Validate a codebook mapping and build a :class:`Codebook`.
+
+    The mapping holds ``id`` and ``themes``: each ``id``, ``label``, ``description``, ``patterns``.
 
     Raises
     ------
     StudyError
-        Naming the file, the key and the theme by its id, e.g. ``key 'themes[2].patterns' (theme 'pay')``;
-        a theme key close to a known one (``pattern``) gets a "did you mean".
+        Naming the file, the key and the theme by its id, e.g. ``key 'themes[2].patterns' (theme
+        'pay')``; a theme key close to a known one (``pattern``) gets a "did you mean".
 
     Examples
     --------
-    >>> cb = codebook_from_dict({"id": "x", "themes": [{"id": "pay", "label": "Pay", "patterns": ["commission"]}]})
+    >>> cb = codebook_from_dict(
+    ...     {"id": "x", "themes": [{"id": "pay", "label": "Pay", "patterns": ["commission"]}]}
+    ... )
     >>> cb.themes[0].matches("Their COMMISSION plan")
     True
     """
@@ -120,7 +137,9 @@ def codebook_from_dict(spec, source: str = "<codebook>") -> Codebook:
             raise StudyError(source, f"key 'themes[{n}]'", "each theme needs an 'id'")
         tid = str(th["id"])
         if tid in seen:
-            raise StudyError(source, entry_where(f"themes[{n}].id", "theme", tid), f"duplicate theme id {tid!r}")
+            raise StudyError(
+                source, entry_where(f"themes[{n}].id", "theme", tid), f"duplicate theme id {tid!r}"
+            )
         seen.add(tid)
         themes.append(_compile_theme(th, n, tid, source))
     return Codebook(str(spec.get("id", "codebook")), tuple(themes), source)
@@ -143,7 +162,8 @@ def load_codebook(ref: str, base: Path | None = None) -> Codebook:
     Raises
     ------
     StudyError
-        A missing file, a YAML syntax error (line and column) or an invalid codebook (the key and theme).
+        A missing file, a YAML syntax error (line and column) or an invalid codebook (the key and
+        theme).
 
     Examples
     --------

@@ -1,16 +1,16 @@
-"""The decision table: rules that say when a company should stay at its stage and when and how to move.
+"""The decision table: rules that say when a company should stay at its stage, when and how to move.
 
 A rule fires for a company when its ``when`` conditions hold. Each condition names a *field* of the
 company summary (``band``, ``band_marketing``, ``band_sales``, ``total``, ``gap``, ``abs_gap``,
-``n_marketing``, ``n_sales``) or a company attribute (``attr:NAME``, taken from the respondents file)
-and one comparison (``eq``, ``ne``, ``in``, ``not_in``, ``lt``, ``le``, ``gt``, ``ge``). ``when.all``
-must all hold and, if given, at least one of ``when.any``. A condition on a field that the study lacks,
-or that is missing for the company, is *not assessable*: the rule is then reported as not assessable
-for that company (unless another condition already rules it out), never guessed.
+``n_marketing``, ``n_sales``) or a company attribute (``attr:NAME``, taken from the respondents
+file) and one comparison (``eq``, ``ne``, ``in``, ``not_in``, ``lt``, ``le``, ``gt``, ``ge``).
+``when.all`` must all hold and, if given, at least one of ``when.any``. A condition on a field that
+the study lacks, or that is missing for the company, is *not assessable*: the rule is then reported
+as not assessable for that company (unless another condition already rules it out), never guessed.
 
-A rule's keys are ``id``, ``action``, ``stage``, ``target``, ``circumstance``, ``moves`` and ``when``;
-another key close to one of these is taken for a misspelling and is fatal, any other is an annotation
-the toolkit does not read.
+A rule's keys are ``id``, ``action``, ``stage``, ``target``, ``circumstance``, ``moves`` and
+``when``; another key close to one of these is taken for a misspelling and is fatal, any other is an
+annotation the toolkit does not read.
 """
 
 from __future__ import annotations
@@ -25,16 +25,42 @@ from research.spec.yamlfile import check_entry_keys, entry_where, read_yaml_ref
 
 OPERATORS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
 ACTIONS = ("stay", "move", "attend")
-SUMMARY_FIELDS = ("band", "band_marketing", "band_sales", "total", "total_marketing", "total_sales", "gap",
-                  "abs_gap", "n_marketing", "n_sales")
+SUMMARY_FIELDS = (
+    "band",
+    "band_marketing",
+    "band_sales",
+    "total",
+    "total_marketing",
+    "total_sales",
+    "gap",
+    "abs_gap",
+    "n_marketing",
+    "n_sales",
+)
 
 
-_FIELD_WORDS = {"band": "the company's stage", "band_marketing": "marketing's stage", "band_sales": "sales' stage",
-                "total": "the company total", "total_marketing": "marketing's total", "total_sales": "sales' total",
-                "gap": "the gap (marketing minus sales)", "abs_gap": "the gap between the two functions (either way)",
-                "n_marketing": "the number of marketing respondents", "n_sales": "the number of sales respondents"}
-_OP_WORDS = {"eq": "is", "ne": "is not", "in": "is one of", "not_in": "is none of", "lt": "is below",
-             "le": "is at most", "gt": "is above", "ge": "is at least"}
+_FIELD_WORDS = {
+    "band": "the company's stage",
+    "band_marketing": "marketing's stage",
+    "band_sales": "sales' stage",
+    "total": "the company total",
+    "total_marketing": "marketing's total",
+    "total_sales": "sales' total",
+    "gap": "the gap (marketing minus sales)",
+    "abs_gap": "the gap between the two functions (either way)",
+    "n_marketing": "the number of marketing respondents",
+    "n_sales": "the number of sales respondents",
+}
+_OP_WORDS = {
+    "eq": "is",
+    "ne": "is not",
+    "in": "is one of",
+    "not_in": "is none of",
+    "lt": "is below",
+    "le": "is at most",
+    "gt": "is above",
+    "ge": "is at least",
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +74,10 @@ class Condition:
 
         Examples
         --------
-        >>> Condition("abs_gap", "ge", 10).words(), Condition("attr:sales_cycle", "in", ["short", "mid"]).words()
-        ('the gap between the two functions (either way) is at least 10', 'sales cycle is one of short or mid')
+        >>> print(Condition("abs_gap", "ge", 10).words())
+        the gap between the two functions (either way) is at least 10
+        >>> print(Condition("attr:sales_cycle", "in", ["short", "mid"]).words())
+        sales cycle is one of short or mid
         """
         name = _FIELD_WORDS.get(self.field, self.field.removeprefix("attr:").replace("_", " "))
         values = self.value if isinstance(self.value, list) else [self.value]
@@ -70,8 +98,16 @@ class Condition:
                 return None
             return {"lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y}[self.op]
         norm = str(got).strip().lower()
-        wanted = [str(v).strip().lower() for v in (self.value if isinstance(self.value, list) else [self.value])]
-        return {"eq": norm == wanted[0], "ne": norm != wanted[0], "in": norm in wanted, "not_in": norm not in wanted}[self.op]
+        wanted = [
+            str(v).strip().lower()
+            for v in (self.value if isinstance(self.value, list) else [self.value])
+        ]
+        return {
+            "eq": norm == wanted[0],
+            "ne": norm != wanted[0],
+            "in": norm in wanted,
+            "not_in": norm not in wanted,
+        }[self.op]
 
 
 @dataclass(frozen=True)
@@ -86,7 +122,7 @@ class Rule:
     any: tuple[Condition, ...]
 
     def held(self, facts: dict) -> list[Condition]:
-        """The conditions that hold for these facts (every ``all`` condition and the ``any`` ones that hold)."""
+        """The conditions that hold for these facts (of ``all`` and of ``any``)."""
         return [c for c in (*self.all, *self.any) if c.evaluate(facts) is True]
 
     def evaluate(self, facts: dict) -> tuple[str, list[str]]:
@@ -118,12 +154,23 @@ class DecisionTable:
 
     def frame(self) -> pd.DataFrame:
         """The rules as a table for reports."""
-        return pd.DataFrame([{"rule": r.id, "action": r.action, "stage": r.stage, "target": r.target,
-                              "circumstance": r.circumstance, "moves": "; ".join(r.moves)} for r in self.rules])
+        return pd.DataFrame(
+            [
+                {
+                    "rule": r.id,
+                    "action": r.action,
+                    "stage": r.stage,
+                    "target": r.target,
+                    "circumstance": r.circumstance,
+                    "moves": "; ".join(r.moves),
+                }
+                for r in self.rules
+            ]
+        )
 
 
-#: The keys of a rule; other keys are annotations, unless close to one of these (a misspelling such as
-#: ``acton``, which is fatal: see :mod:`research.spec.yamlfile`).
+#: The keys of a rule; other keys are annotations, unless close to one of these (a misspelling
+#: such as ``acton``, which is fatal: see :mod:`research.spec.yamlfile`).
 RULE_KEYS = ("id", "action", "stage", "target", "circumstance", "moves", "when")
 
 
@@ -138,7 +185,10 @@ def _condition(spec, source, key, rule_id=None) -> Condition:
         bad(key, f"a condition needs exactly one of {list(OPERATORS)}")
     field = str(spec["field"])
     if field not in SUMMARY_FIELDS and not field.startswith("attr:"):
-        bad(f"{key}.field", f"unknown field {field!r}; use one of {list(SUMMARY_FIELDS)} or attr:NAME")
+        bad(
+            f"{key}.field",
+            f"unknown field {field!r}; use one of {list(SUMMARY_FIELDS)} or attr:NAME",
+        )
     op = ops[0]
     if op in ("in", "not_in") and not isinstance(spec[op], list):
         bad(f"{key}.{op}", "needs a list of values")
@@ -148,7 +198,9 @@ def _condition(spec, source, key, rule_id=None) -> Condition:
 
 
 def _rule(r, n: int, source: str, seen: set) -> Rule:
-    """One rule: known keys (misspellings refused), a unique id, an action, the circumstance, moves and conditions."""
+    """One rule: known keys (misspellings refused), a unique id, an action, the circumstance, moves
+    and conditions.
+    """
     key = f"rules[{n}]"
     if isinstance(r, dict):
         check_entry_keys(source, key, "rule", r, RULE_KEYS)
@@ -169,12 +221,29 @@ def _rule(r, n: int, source: str, seen: set) -> Rule:
     if not isinstance(moves, list) or not all(isinstance(m, str) for m in moves):
         bad("moves", "must be a list of recommended moves in words")
     when = r.get("when")
-    if not isinstance(when, dict) or not (when.get("all") or when.get("any")) or set(when) - {"all", "any"}:
+    if (
+        not isinstance(when, dict)
+        or not (when.get("all") or when.get("any"))
+        or set(when) - {"all", "any"}
+    ):
         bad("when", "needs 'all' and/or 'any': lists of conditions")
-    conds = {part: tuple(_condition(c, source, f"{key}.when.{part}[{k}]", rid) for k, c in enumerate(when.get(part) or []))
-             for part in ("all", "any")}
-    return Rule(str(rid), r["action"], r.get("stage"), r.get("target"), r["circumstance"].strip(),
-                tuple(moves), conds["all"], conds["any"])
+    conds = {
+        part: tuple(
+            _condition(c, source, f"{key}.when.{part}[{k}]", rid)
+            for k, c in enumerate(when.get(part) or [])
+        )
+        for part in ("all", "any")
+    }
+    return Rule(
+        str(rid),
+        r["action"],
+        r.get("stage"),
+        r.get("target"),
+        r["circumstance"].strip(),
+        tuple(moves),
+        conds["all"],
+        conds["any"],
+    )
 
 
 def decision_table_from_dict(spec, source: str = "<decision table>") -> DecisionTable:
@@ -184,12 +253,13 @@ def decision_table_from_dict(spec, source: str = "<decision table>") -> Decision
     ------
     StudyError
         Naming the file, the key and the rule by its id, e.g.
-        ``key 'rules[1].when' (rule 'move-to-defined')``; a rule key close to a known one (``acton``)
-        gets a "did you mean".
+        ``key 'rules[1].when' (rule 'move-to-defined')``; a rule key close to a known one
+        (``acton``) gets a "did you mean".
 
     Examples
     --------
-    >>> table = decision_table_from_dict({"rules": [{"id": "r1", "action": "move", "circumstance": "c",
+    >>> table = decision_table_from_dict({"rules": [{"id": "r1", "action": "move",
+    ...     "circumstance": "c",
     ...     "moves": ["m"], "when": {"all": [{"field": "band", "eq": "Undefined"}]}}]})
     >>> table.rules[0].evaluate({"band": "undefined"})
     ('fires', [])
@@ -221,7 +291,8 @@ def load_decision_table(ref: str, base: Path | None = None) -> DecisionTable:
     Raises
     ------
     StudyError
-        A missing file, a YAML syntax error (line and column) or an invalid table (the key and rule).
+        A missing file, a YAML syntax error (line and column) or an invalid table (the key and
+        rule).
 
     Examples
     --------

@@ -5,7 +5,8 @@ Scoring, exactly as the contract says:
 - a reverse-keyed item's keyed value is ``min + max - x``;
 - a subscale score is the mean of its answered items when at least ``ceil(min_answered * k)``
   of its ``k`` items are answered, else missing;
-- the total is the prorated sum ``mean(answered items) * n_items`` under the same rule over all items;
+- the total is the prorated sum ``mean(answered items) * n_items`` under the same rule over all
+  items;
 - a total's band is the last band whose ``min`` is at most the total.
 """
 
@@ -25,7 +26,7 @@ ID_COLUMNS = ["respondent_id", "company_id", "role"]
 
 @dataclass(frozen=True)
 class Item:
-    """One item: its id, subscale (``""`` for none), text, reverse key and the researcher's own keys."""
+    """One item: id, subscale (``""`` for none), text, reverse key and the researcher's own keys."""
 
     id: str
     subscale: str
@@ -82,7 +83,7 @@ class Instrument:
         return {lab.strip().lower(): self.scale_min + i for i, lab in enumerate(self.labels)}
 
     def band_of(self, total: float) -> str | None:
-        """The last band whose ``min`` is at most ``total``; ``None`` when missing or below every band."""
+        """The last band whose ``min`` is at most ``total``; ``None`` if missing or below all."""
         if not self.total or total is None or pd.isna(total):
             return None
         label = None
@@ -92,10 +93,10 @@ class Instrument:
         return label
 
 
-#: The keys of an item in the model, and the extra keys the toolkit reads by name (the thought-worlds
-#: analysis groups items by ``target`` and ``dimension``). Any other item key that is not close to one
-#: of these is the researcher's own and is kept in :attr:`Item.extra`; a key close to one of them is a
-#: misspelling and is fatal (see :mod:`research.spec.yamlfile`).
+#: The keys of an item in the model, and the extra keys the toolkit reads by name (the
+#: thought-worlds analysis groups items by ``target`` and ``dimension``). Any other item key that
+#: is not close to one of these is the researcher's own and is kept in :attr:`Item.extra`; a key
+#: close to one of them is a misspelling and is fatal (see :mod:`research.spec.yamlfile`).
 ITEM_KEYS = ("id", "subscale", "text", "reverse")
 ITEM_EXTRAS = ("target", "dimension")
 #: The keys of a subscale; other keys are annotations, unless close to one of these.
@@ -127,12 +128,20 @@ def _check_scale(spec: dict, source: str) -> tuple[float, float, list]:
     try:
         lo, hi = float(scale["min"]), float(scale["max"])
     except (TypeError, ValueError):
-        _fail(source, "response_scale", f"min and max must be numbers, got {scale['min']!r} and {scale['max']!r}")
+        _fail(
+            source,
+            "response_scale",
+            f"min and max must be numbers, got {scale['min']!r} and {scale['max']!r}",
+        )
     if not lo < hi:
         _fail(source, "response_scale", f"min ({lo:g}) must be below max ({hi:g})")
     labels = scale.get("labels") or []
     if labels and len(labels) != int(hi - lo + 1):
-        _fail(source, "response_scale.labels", f"{len(labels)} labels for a {int(hi - lo + 1)}-point scale")
+        _fail(
+            source,
+            "response_scale.labels",
+            f"{len(labels)} labels for a {int(hi - lo + 1)}-point scale",
+        )
     return lo, hi, labels
 
 
@@ -145,7 +154,7 @@ def _check_min_answered(spec: dict, source: str) -> float:
 
 
 def _check_subscales(spec: dict, source: str) -> list[dict]:
-    """The subscales: a list of mappings each with a unique ``id``; return ``{id, label}`` for each."""
+    """The subscales: a list of mappings each with a unique ``id``; return ``{id, label}`` each."""
     subscales = spec.get("subscales") or []
     if not isinstance(subscales, list):
         _fail(source, "subscales", "must be a list of mappings each with an 'id'")
@@ -159,14 +168,22 @@ def _check_subscales(spec: dict, source: str) -> list[dict]:
             _fail(source, key, "must be a list of mappings each with an 'id'")
         sid = str(sub["id"])
         if sid in seen:
-            _fail(source, f"{key}.id", f"duplicate subscale id {sid!r}: subscale ids must be unique", "subscale", sid)
+            _fail(
+                source,
+                f"{key}.id",
+                f"duplicate subscale id {sid!r}: subscale ids must be unique",
+                "subscale",
+                sid,
+            )
         seen.add(sid)
         out.append({"id": sid, "label": str(sub.get("label", sub["id"]))})
     return out
 
 
 def _check_item(it, n: int, source: str, sub_ids: list[str], seen: set) -> Item:
-    """One item: known keys (misspellings refused), a unique ``id``, a listed ``subscale``, a flag ``reverse``."""
+    """One item: known keys (misspellings refused), a unique ``id``, a listed ``subscale``, a
+    flag ``reverse``.
+    """
     key = f"items[{n}]"
     if isinstance(it, dict):
         check_entry_keys(source, key, "item", it, ITEM_KEYS, ITEM_EXTRAS)
@@ -177,11 +194,19 @@ def _check_item(it, n: int, source: str, sub_ids: list[str], seen: set) -> Item:
         _fail(source, f"{key}.id", f"duplicate item id {iid!r}", "item", iid)
     sub = it.get("subscale")
     if sub is not None and str(sub) not in sub_ids:
-        _fail(source, f"{key}.subscale", f"{sub!r} is not one of the subscales {sub_ids}", "item", iid)
+        _fail(
+            source, f"{key}.subscale", f"{sub!r} is not one of the subscales {sub_ids}", "item", iid
+        )
     if not isinstance(it.get("reverse", False), bool):
         _fail(source, f"{key}.reverse", "must be true or false", "item", iid)
     extra = {k: v for k, v in it.items() if k not in ITEM_KEYS}
-    return Item(iid, "" if sub is None else str(sub), str(it.get("text", "")), it.get("reverse", False), extra)
+    return Item(
+        iid,
+        "" if sub is None else str(sub),
+        str(it.get("text", "")),
+        it.get("reverse", False),
+        extra,
+    )
 
 
 def _check_items(spec: dict, source: str, subscales: list[dict]) -> list[Item]:
@@ -202,7 +227,7 @@ def _check_items(spec: dict, source: str, subscales: list[dict]) -> list[Item]:
 
 
 def _check_bands(bands, source: str) -> list[dict]:
-    """A total's bands: each with ``label`` and a numeric ``min``, in increasing order of ``min``."""
+    """A total's bands: each with ``label`` and a numeric ``min``, in increasing ``min`` order."""
     mins = []
     for n, band in enumerate(bands):
         if not isinstance(band, dict) or "label" not in band or "min" not in band:
@@ -233,8 +258,9 @@ def instrument_from_dict(spec: dict, source: str = "<instrument>") -> Instrument
 
     The steps, in order: the required keys and the id, the response scale, ``min_answered``, the
     subscales, each item, then the total and its bands. Item keys other than ``id``, ``subscale``,
-    ``text``, ``reverse``, ``target`` and ``dimension`` are kept in :attr:`Item.extra`, unless they are
-    close to one of these (a misspelling such as ``revrese``, which is fatal with a "did you mean").
+    ``text``, ``reverse``, ``target`` and ``dimension`` are kept in :attr:`Item.extra`, unless they
+    are close to one of these (a misspelling such as ``revrese``, which is fatal with a "did you
+    mean").
 
     Parameters
     ----------
@@ -258,7 +284,8 @@ def instrument_from_dict(spec: dict, source: str = "<instrument>") -> Instrument
     >>> inst = instrument_from_dict({
     ...     "id": "x", "response_scale": {"min": 1, "max": 5},
     ...     "subscales": [{"id": "a"}],
-    ...     "items": [{"id": "X1", "subscale": "a"}, {"id": "X2", "subscale": "a", "reverse": True}]})
+    ...     "items": [{"id": "X1", "subscale": "a"},
+    ...               {"id": "X2", "subscale": "a", "reverse": True}]})
     >>> inst.scales
     {'a': ['X1', 'X2']}
     """
@@ -270,9 +297,17 @@ def instrument_from_dict(spec: dict, source: str = "<instrument>") -> Instrument
     total = _check_total(spec, source, subscales)
     dims = tuple(spec.get("dimensions") or ())
     return Instrument(
-        id=str(inst_id), title=str(spec.get("title", inst_id)), scale_min=lo, scale_max=hi,
-        labels=tuple(str(x) for x in labels), min_answered=min_answered,
-        subscales=tuple(subscales), items=tuple(items), total=total, dimensions=dims, source=source,
+        id=str(inst_id),
+        title=str(spec.get("title", inst_id)),
+        scale_min=lo,
+        scale_max=hi,
+        labels=tuple(str(x) for x in labels),
+        min_answered=min_answered,
+        subscales=tuple(subscales),
+        items=tuple(items),
+        total=total,
+        dimensions=dims,
+        source=source,
     )
 
 
@@ -331,10 +366,12 @@ def score(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     Examples
     --------
     >>> inst = instrument_from_dict({"id": "t", "response_scale": {"min": 1, "max": 5},
-    ...     "min_answered": 0.5, "subscales": [{"id": "a"}], "items": [{"id": "A1", "subscale": "a"},
-    ...     {"id": "A2", "subscale": "a"}], "total": {"id": "tot", "bands": [{"label": "low", "min": 2},
-    ...     {"label": "high", "min": 6}]}})
-    >>> score(pd.DataFrame({"respondent_id": ["1", "2"], "A1": [4, 3], "A2": [None, 2]}), inst)[["a", "tot", "band"]].to_dict("list")
+    ...     "min_answered": 0.5, "subscales": [{"id": "a"}],
+    ...     "items": [{"id": "A1", "subscale": "a"}, {"id": "A2", "subscale": "a"}],
+    ...     "total": {"id": "tot",
+    ...               "bands": [{"label": "low", "min": 2}, {"label": "high", "min": 6}]}})
+    >>> answers = pd.DataFrame({"respondent_id": ["1", "2"], "A1": [4, 3], "A2": [None, 2]})
+    >>> score(answers, inst)[["a", "tot", "band"]].to_dict("list")
     {'a': [4.0, 2.5], 'tot': [8.0, 5.0], 'band': ['high', 'low']}
     """
     ids = [c for c in ID_COLUMNS if c in answers]
@@ -352,4 +389,3 @@ def score(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
         out["band"] = [instrument.band_of(v) for v in out[tid]]
         out["band"] = out["band"].astype("str").where(out["band"].notna(), None)
     return out.reset_index(drop=True)
-

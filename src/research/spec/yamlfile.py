@@ -9,9 +9,9 @@ names the entry by its id beside the key path (:func:`entry_where`), e.g.
 Unknown keys of an entry follow one rule. A key that is not part of the model but is *close* to one
 of its keys (the same test as study.yaml's "did you mean", :func:`did_you_mean`) is taken for a
 misspelling and is fatal: ``revrese`` gets "did you mean 'reverse'?". Any other key is the
-researcher's own: an item keeps it in ``Item.extra`` (``target`` and ``dimension`` are the extras the
-built-in instruments use), a subscale, theme or rule carries it as an annotation that the toolkit does
-not read.
+researcher's own: an item keeps it in ``Item.extra`` (``target`` and ``dimension`` are the extras
+the built-in instruments use), a subscale, theme or rule carries it as an annotation that the
+toolkit does not read.
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ import yaml
 
 from research.errors import StudyError
 
-_BUILTIN_FOLDERS = {"instrument": "instruments", "codebook": "codebooks", "decision table": "decisions"}
+_BUILTIN_FOLDERS = {
+    "instrument": "instruments",
+    "codebook": "codebooks",
+    "decision table": "decisions",
+}
 
 
 def did_you_mean(word: str, choices, cutoff: float = 0.75) -> str:
@@ -38,7 +42,9 @@ def did_you_mean(word: str, choices, cutoff: float = 0.75) -> str:
     >>> did_you_mean("colour", ["instruments"])
     ''
     """
-    close = difflib.get_close_matches(str(word).strip().lower(), [str(c).lower() for c in choices], n=1, cutoff=cutoff)
+    close = difflib.get_close_matches(
+        str(word).strip().lower(), [str(c).lower() for c in choices], n=1, cutoff=cutoff
+    )
     if not close:
         return ""
     original = next(c for c in choices if str(c).lower() == close[0])
@@ -108,23 +114,29 @@ def read_yaml_ref(ref: str, base: Path | None, what: str) -> tuple[dict, str]:
     base : Path or None
         The study folder that relative paths start from.
     what : str
-        ``"instrument"``, ``"codebook"`` or ``"decision table"``: where built-ins live and how messages
-        name the file.
+        ``"instrument"``, ``"codebook"`` or ``"decision table"``: where built-ins live and how
+        messages name the file.
 
     Raises
     ------
     StudyError
-        For an unknown built-in, a missing file, or a file that is not valid YAML (naming its line and
-        column, see :func:`load_yaml_file`).
+        For an unknown built-in, a missing file, or a file that is not valid YAML (naming its line
+        and column, see :func:`load_yaml_file`).
     """
     ref = str(ref)
     if ref.startswith("builtin:"):
         name = ref.split(":", 1)[1]
         try:
             folder = _BUILTIN_FOLDERS[what]
-            text = resources.files("research.builtin").joinpath(folder, f"{name}.yaml").read_text("utf-8")
+            text = (
+                resources.files("research.builtin")
+                .joinpath(folder, f"{name}.yaml")
+                .read_text("utf-8")
+            )
         except (FileNotFoundError, OSError):
-            raise StudyError("study.yaml", f"{what} '{ref}'", f"no built-in {what} called {name!r}") from None
+            raise StudyError(
+                "study.yaml", f"{what} '{ref}'", f"no built-in {what} called {name!r}"
+            ) from None
         return yaml.safe_load(text), ref
     path = Path(ref) if base is None or Path(ref).is_absolute() else Path(base) / ref
     if not path.is_file():
@@ -165,7 +177,8 @@ def check_entry_keys(
     key : str
         The entry's key path, e.g. ``items[3]``.
     kind : str
-        What the entry is (``item``, ``subscale``, ``theme``, ``rule``); messages name it with its id.
+        What the entry is (``item``, ``subscale``, ``theme``, ``rule``); messages name it with its
+        id.
     entry : dict
         The entry as read from YAML.
     known : iterable of str
@@ -187,11 +200,15 @@ def check_entry_keys(
 
     Examples
     --------
-    >>> check_entry_keys("x.yaml", "items[0]", "item", {"id": "A1", "revrese": True}, ["id", "reverse"])
-    Traceback (most recent call last):
-    ...
-    research.errors.StudyError: x.yaml: key 'items[0].revrese' (item 'A1'): unknown key (did you mean 'reverse'?)
-    >>> check_entry_keys("x.yaml", "items[0]", "item", {"id": "A1", "note": "new"}, ["id", "reverse"])
+    >>> known = ["id", "reverse"]
+    >>> try:
+    ...     check_entry_keys("x.yaml", "items[0]", "item", {"id": "A1", "revrese": True}, known)
+    ... except StudyError as exc:
+    ...     print(exc.file, exc.where, exc.message, sep="\\n")
+    x.yaml
+    key 'items[0].revrese' (item 'A1')
+    unknown key (did you mean 'reverse'?)
+    >>> check_entry_keys("x.yaml", "items[0]", "item", {"id": "A1", "note": "new"}, known)
     ['note']
     """
     known, extras = list(known), list(extras)
@@ -202,6 +219,8 @@ def check_entry_keys(
             continue
         hint = did_you_mean(name, vocabulary)
         if hint:
-            raise StudyError(source, entry_where(f"{key}.{name}", kind, entry.get("id")), "unknown key" + hint)
+            raise StudyError(
+                source, entry_where(f"{key}.{name}", kind, entry.get("id")), "unknown key" + hint
+            )
         own.append(name)
     return own
