@@ -197,3 +197,19 @@ def test_headline_interval_runs_in_the_direction_of_the_words():
                            "note": ""}])
     text = prose.headline_sentences(table, INSTRUMENT)
     assert "sales rates it higher by 0.63 (95% interval 0.21 to 1.06)" in text
+
+
+def test_every_company_gets_a_sentence_in_its_rules_words():
+    summary = pd.DataFrame([{"company_id": c, "instrument": "x", "band": b, "total": t}
+                            for c, b, t in (("A", "Low", 8.0), ("B", "High", 14.0), ("C", None, np.nan))])
+    ev = pd.DataFrame([
+        {"company_id": "A", "instrument": "x", "rule": "go", "action": "move", "status": "fires",
+         "not_assessable": "", "held": "the company's stage is Low"},
+        {"company_id": "B", "instrument": "x", "rule": "keep", "action": "stay", "status": "not assessable",
+         "not_assessable": "attr:size", "held": ""}])
+    lines = prose.company_advice_lines(summary, ev, INSTRUMENT)
+    assert len(lines) == 3
+    assert "should move to a closer stage (rule `go`, because the company's stage is Low)" in lines[0]
+    assert "no rule of the decision table applies" in lines[1] and "Not assessable: `keep`" in lines[1]
+    assert "attr:size" in lines[1]
+    assert "has no stage" in lines[2]

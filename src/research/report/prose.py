@@ -904,3 +904,28 @@ def measurement_caveat(dif: pd.DataFrame, invariance: pd.DataFrame, instrument, 
                      "are comparable is not known")
     text = "; ".join(parts)
     return f"**Reading the comparisons of {escape(instrument.title)}.** " + text[:1].upper() + text[1:] + "."
+
+
+def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) -> list[str]:
+    """One sentence for every company: its stage, then each rule that fires with the conditions that held,
+    in the rule's own action words; a company for which no rule fires, or only unassessable ones, says so."""
+    lines = []
+    ev = evaluation[evaluation["instrument"] == instrument.id] if len(evaluation) else evaluation
+    for row in summary[summary["instrument"] == instrument.id].sort_values("company_id").to_dict("records"):
+        name = escape(row["company_id"])
+        stage = (f"is at the **{escape(row['band'])}** stage (total {row['total']:.0f})" if row.get("band") is not None
+                 and not pd.isna(row.get("band")) else "has no stage (no total score)")
+        mine = ev[ev["company_id"] == row["company_id"]] if len(ev) else ev
+        fired = mine[mine["status"] == "fires"] if len(mine) else mine
+        unknown = mine[mine["status"] == "not assessable"] if len(mine) else mine
+        parts = [f"it {_ACTION_WORDS.get(r['action'], r['action'])} (rule `{escape(r['rule'])}`, because "
+                 f"{escape(r['held'] or 'its conditions hold')})" for r in fired.to_dict("records")]
+        if parts:
+            text = f"**{name}** {stage}: " + "; ".join(parts) + "."
+        else:
+            text = f"**{name}** {stage}: no rule of the decision table applies."
+        if len(unknown):
+            text += (f" Not assessable: {', '.join('`' + escape(r) + '`' for r in unknown['rule'])} (the study lacks "
+                     f"{escape('; '.join(sorted(set('; '.join(unknown['not_assessable']).split('; ')) - {''})) or 'a field')}).")
+        lines.append(text)
+    return lines
