@@ -207,7 +207,9 @@ def test_every_company_gets_a_sentence_in_its_rules_words():
          "not_assessable": "", "held": "the company's stage is Low"},
         {"company_id": "B", "instrument": "x", "rule": "keep", "action": "stay", "status": "not assessable",
          "not_assessable": "attr:size", "held": ""}])
-    lines = prose.company_advice_lines(summary, ev, INSTRUMENT)
+    import html
+
+    lines = [html.unescape(line) for line in prose.company_advice_lines(summary, ev, INSTRUMENT)]
     assert len(lines) == 3
     assert "should move to a closer stage (rule `go`, because the company's stage is Low)" in lines[0]
     assert "no rule of the decision table applies" in lines[1] and "Not assessable: `keep`" in lines[1]
