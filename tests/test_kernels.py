@@ -50,6 +50,7 @@ def test_a_name_defined_in_one_notebook_is_not_visible_in_the_next_in_the_same_k
     with KernelPool(1, tmp_path, seed=7) as pool:  # one kernel: the second notebook runs where the first ran
         one, _ = pool.submit(parameterize(first, {"seed": 7}), first.name).result(120)
         two, _ = pool.submit(parameterize(second, {"seed": 7}), second.name).result(120)
+    assert _kernel_children() == []  # shut down on leaving the pool
     pid_one, random_one = outputs(one)[0].strip(), outputs(one)[1].strip()
     pid_two, visible, figures, random_two = [line.strip() for line in outputs(two)]
     assert pid_one == pid_two  # the same kernel ...

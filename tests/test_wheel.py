@@ -3,6 +3,7 @@
 The wheel is built from a copy of the checkout (building writes build/ and egg-info), installed with
 ``pip install --no-deps --target`` into a temporary folder, and run with the project's environment for the
 dependencies (PYTHONPATH puts the installed copy first, so the checkout's own package is not what runs).
+An audit hook in every process of the installed tool logs what it writes: nothing may be in the checkout.
 """
 
 import os
@@ -24,13 +25,35 @@ pytestmark = pytest.mark.slow
 SOURCES = ["pyproject.toml", "README.md", "src", "notebooks", "data/raw/demo"]
 
 
-def _tracked_state() -> dict:
-    """The checkout's tracked files as they are now (content and mode), to see that nothing touched them."""
-    out = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True)
-    if out.returncode != 0:
-        pytest.skip("not a git checkout")
-    files = [line.split("\t", 1)[1] for line in out.stdout.splitlines()]
-    return {f: (ROOT / f).read_bytes() if (ROOT / f).is_file() else None for f in files}
+# Installed as sitecustomize in every process of the installed tool (the command and its kernels): logs each
+# path that a process opens for writing, creates, moves or removes, so that the test can tell that none is in
+# the checkout, however busy the checkout is with other work meanwhile.
+AUDIT = """
+import os, sys, threading
+_log, _busy = os.environ["RESEARCH_AUDIT_LOG"], threading.local()
+_EVENTS = {"os.rename", "os.replace", "os.remove", "os.rmdir", "os.mkdir", "os.symlink", "os.link", "os.truncate",
+           "os.chmod", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move", "tempfile.mkdtemp",
+           "tempfile.mkstemp"}
+def _hook(event, args):
+    if getattr(_busy, "on", False):
+        return
+    paths = []
+    if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        mode, flags = args[1] or "", args[2] or 0
+        if any(c in str(mode) for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            paths = [args[0]]
+    elif event in _EVENTS:
+        paths = [a for a in args if isinstance(a, (str, bytes, os.PathLike))]
+    if paths:
+        _busy.on = True
+        try:
+            with open(_log, "a") as fh:
+                for path in paths:
+                    fh.write(event + "\\t" + os.path.abspath(os.fsdecode(path)) + "\\n")
+        finally:
+            _busy.on = False
+sys.addaudithook(_hook)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +93,24 @@ def test_the_wheel_holds_the_notebooks_the_demo_and_the_builtins_as_files(instal
 
 def _run_installed(installed, *args, cwd):
     """The installed ``research`` command (pip's script, run by this Python, the installed package first)."""
-    env = {**os.environ, "PYTHONPATH": str(installed["site"])}
+    audit = installed["base"] / "audit"
+    audit.mkdir(exist_ok=True)
+    (audit / "sitecustomize.py").write_text(AUDIT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(installed["site"]), str(audit)]),
+           "RESEARCH_AUDIT_LOG": str(installed["base"] / "written.log")}
     script = installed["site"] / "bin" / "research"
     command = [sys.executable, str(script)] if script.is_file() else [sys.executable, "-m", "research.cli"]
     return subprocess.run([*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
+def written_in_the_checkout(installed) -> list[str]:
+    log = installed["base"] / "written.log"
+    lines = log.read_text().splitlines() if log.is_file() else []
+    assert lines, "the audit hook logged nothing: it did not run"
+    return [line for line in lines if Path(line.split("\t", 1)[1]).is_relative_to(ROOT)]
+
+
 def test_the_installed_tool_runs_the_demo_from_any_folder_and_touches_no_file_of_the_checkout(installed, tmp_path):
-    before = _tracked_state()
     work = tmp_path / "elsewhere"
     work.mkdir()
     where = _run_installed(installed, "--version", cwd=work)
@@ -101,4 +134,4 @@ def test_the_installed_tool_runs_the_demo_from_any_folder_and_touches_no_file_of
         new = _run_installed(installed, "new", str(work / "newstudy"), cwd=work)
         assert new.returncode == 0, new.stderr
         assert (work / "newstudy" / "study.yaml").is_file()
-    assert _tracked_state() == before
+    assert written_in_the_checkout(installed) == []

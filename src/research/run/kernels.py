@@ -150,16 +150,33 @@ class KernelPool:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     # -- the pool's thread ---------------------------------------------------------------------------
-    async def _start_kernel(self, warm: bool) -> _Kernel:
+    async def _start_kernel(self, warm: bool, attempts: int = 3) -> _Kernel:
+        """Start a kernel (and warm it up); a kernel that dies on start is tried again with new ports.
+
+        jupyter_client picks free TCP ports by binding and releasing them, so kernels starting at the
+        same moment in other processes can take one first; the kernel then dies before it answers.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._start_one_kernel(warm)
+            except Exception:
+                if attempt == attempts:
+                    raise
+
+    async def _start_one_kernel(self, warm: bool) -> _Kernel:
         from jupyter_client.manager import AsyncKernelManager
 
         km = AsyncKernelManager(kernel_name=self.kernel_name)
         kernel = _Kernel(km, None)
         self._kernels.append(kernel)
-        await km.start_kernel(cwd=self.cwd, **({"stderr": self.stderr} if self.stderr is not None else {}))
-        kernel.kc = km.client()
-        kernel.kc.start_channels()
-        await kernel.kc.wait_for_ready(timeout=self.startup_timeout)
+        try:
+            await km.start_kernel(cwd=self.cwd, **({"stderr": self.stderr} if self.stderr is not None else {}))
+            kernel.kc = km.client()
+            kernel.kc.start_channels()
+            await kernel.kc.wait_for_ready(timeout=self.startup_timeout)
+        except Exception:
+            await self._stop_kernel(km, kernel.kc)
+            raise
         kernel.kc.allow_stdin = False
         if warm:
             await self._run_code(kernel, self.warm_up)
