@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import queue
@@ -28,7 +27,6 @@ from pathlib import Path
 
 import nbformat
 
-from research import __version__
 from research.files import checksum_folder, swap_into_place
 from research.inputs.study import read_study
 from research.paths import (
@@ -39,7 +37,8 @@ from research.paths import (
     output_base,
     study_folder,
 )
-from research.report.tables import escape
+from research.report import pages as pages_html
+from research.report.pages import digest  # noqa: F401  (pipeline.digest, as before)
 from research.run.kernels import KernelPool, NotebookFailed, parameterize
 
 
@@ -75,40 +74,14 @@ def _question(nb) -> str:
     return ""
 
 
-def digest(checksums: dict) -> str:
-    """One SHA-256 over the raw folder's per-file checksums, for a one-line provenance stamp."""
-    return hashlib.sha256(json.dumps(checksums, sort_keys=True).encode()).hexdigest()
-
-
 def _provenance(study_name: str, checksums: dict, when: str) -> str:
-    return (f"<footer class='provenance'>research {escape(__version__)} · study “{escape(study_name)}” · "
-            f"{len(checksums)} raw files, SHA-256 of their checksums {digest(checksums)[:16]}… · run {escape(when)}</footer>")
-
-
-_STYLE = """<style>
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2433;line-height:1.5}
-h1{font-size:1.8rem;margin-bottom:.2rem} .lead{color:#4a5568;margin-top:0} ol.reports li{margin:.6rem 0}
-ol.reports a{font-weight:600;font-size:1.1rem} .q{color:#4a5568} table{border-collapse:collapse;font-size:.85rem}
-td,th{border:1px solid #d9dee7;padding:.2rem .5rem;text-align:left} footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px solid #e5e7eb;padding-top:.6rem}
-details{margin-top:1rem}
-</style>"""
+    return pages_html.provenance_footer(study_name, checksums, when)
 
 
 def _html_exporter():
-    """nbconvert's lab template with the code hidden and cells tagged ``remove_cell`` removed."""
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-    from traitlets.config import Config
-
-    config = Config()
-    config.TagRemovePreprocessor.remove_cell_tags = {"remove_cell"}
-    config.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(config=config, template_name="lab")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    return exporter
+    """nbconvert's lab template with the code hidden, cells tagged ``remove_cell`` removed and nothing fetched
+    from another host (``research.report.pages``)."""
+    return pages_html.html_exporter()
 
 
 def _export_page(exporter, nb, stem: str, out_dir: Path, footer: str) -> dict:
@@ -125,7 +98,7 @@ def _export_page(exporter, nb, stem: str, out_dir: Path, footer: str) -> dict:
             if isinstance(html, str) and 'id="T_' in html:
                 output["data"]["text/html"] = _stable_styler_ids(html, styler_ids)
     nb.cells.append(nbformat.v4.new_markdown_cell(footer, id="provenance"))
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": _title(nb)}})
+    body, _ = exporter.from_notebook_node(nb, resources=pages_html.export_resources(_title(nb)))
     name = stem + ".html"
     (out_dir / name).write_text(body, "utf-8")
     return {"file": name, "title": _title(nb), "question": _question(nb)}
@@ -146,21 +119,7 @@ def _stable_styler_ids(html: str, ids: dict[str, str]) -> str:
 
 
 def _index(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) -> Path:
-    items = "\n".join(f"<li><a href='{escape(p['file'])}'>{escape(p['title'])}</a><br><span class='q'>{escape(p['question'])}</span></li>"
-                      for p in pages)
-    tables = ", ".join(f"<a href='tables/{escape(p.name)}'>{escape(p.name)}</a>" for p in sorted((out_dir / "tables").glob("*.csv")))
-    files = "\n".join(f"<tr><td>{escape(k)}</td><td><code>{v}</code></td></tr>" for k, v in checksums.items())
-    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(study.name)}: sales–marketing study reports</title>{_STYLE}</head>
-<body><h1>{escape(study.name)}</h1><p class="lead">How marketing and sales see their relationship: {len(study.respondents)} respondents from
-{study.respondents['company_id'].nunique()} companies, {len(study.interviews)} interviews. Read the reports in order; each opens with the question it answers.</p>
-<ol class="reports">{items}</ol>
-<h2>Tables</h2><p>Every table behind the reports, as CSV: {tables}</p>
-<details><summary>Provenance: the raw files and their SHA-256 checksums (unchanged by the run)</summary><table><tr><th>file</th><th>sha256</th></tr>{files}</table></details>
-{_provenance(study.name, checksums, when)}
-</body></html>"""
-    path = out_dir / "index.html"
-    path.write_text(page, "utf-8")
-    return path
+    return pages_html.index_page(pages, out_dir, study, checksums, when)
 
 
 def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int = 2026, alpha: float = 0.05,
@@ -217,6 +176,7 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
             parsed.save(processed)
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+            _readable(tmp)  # mkdtemp makes it 0700; the report is read like every other output
             params = {"study_dir": str(root), "processed_dir": str(processed.resolve()), "out_dir": str(tmp.resolve()),
                       "seed": seed, "alpha": alpha}
             when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -237,6 +197,13 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
             shutil.rmtree(tmp, ignore_errors=True)
     say(f"wrote {out / 'index.html'} ({len(pages)} reports, {time.perf_counter() - started:.1f} s)")
     return out
+
+
+def _readable(folder: Path) -> None:
+    """Give ``folder`` the mode a folder made by ``mkdir`` would have (0777 less the umask, 0755 by default)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    folder.chmod(0o777 & ~mask)
 
 
 def default_jobs() -> int:
