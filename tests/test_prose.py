@@ -215,3 +215,23 @@ def test_every_company_gets_a_sentence_in_its_rules_words():
     assert "no rule of the decision table applies" in lines[1] and "Not assessable: `keep`" in lines[1]
     assert "attr:size" in lines[1]
     assert "has no stage" in lines[2]
+
+
+def invariance_rows(cfi=0.96, d_metric=-0.004, d_scalar=-0.02):
+    base = {"instrument": "x", "n_marketing": 80, "n_sales": 75, "chi2": 100.0, "df": 60.0, "rmsea": 0.05,
+            "srmr": 0.04, "delta_chi2": 12.0, "delta_df": 6.0, "delta_p": 0.06, "note": ""}
+    return pd.DataFrame([{**base, "level": "configural", "cfi": cfi, "delta_cfi": np.nan, "delta_chi2": np.nan},
+                         {**base, "level": "metric", "cfi": cfi + d_metric, "delta_cfi": d_metric},
+                         {**base, "level": "scalar", "cfi": cfi + d_metric + d_scalar, "delta_cfi": d_scalar}])
+
+
+@pytest.mark.parametrize(("cfi", "d_metric", "d_scalar", "level"), [
+    (0.96, -0.004, -0.005, "scalar"), (0.96, -0.004, -0.02, "metric"), (0.96, -0.03, -0.001, "configural"),
+    (0.85, -0.001, -0.001, "poor configural fit"), (0.96, -0.01, -0.01, "scalar")])
+def test_invariance_level_follows_chens_delta_cfi_after_an_acceptable_configural_fit(cfi, d_metric, d_scalar, level):
+    table = invariance_rows(cfi, d_metric, d_scalar)
+    assert prose.invariance_levels(table)["x"] == level
+    text = prose.invariance_sentence(table, INSTRUMENT)
+    assert ("Scale means can be compared" in text) == (level == "scalar")
+    if level == "metric":
+        assert "beyond Chen's" in text and "may partly reflect how the items are read" in text

@@ -796,6 +796,9 @@ def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
 
 #: Chen (2007): a drop in CFI of more than .01 signals non-invariance.
 DELTA_CFI_LIMIT = -0.01
+#: The configural model must fit acceptably before equality constraints mean anything (CFI of at least .90;
+#: Hu & Bentler, 1999, recommend .95 for good fit).
+CONFIGURAL_CFI_MIN = 0.90
 
 
 def invariance_levels(table: pd.DataFrame) -> dict[str, str]:
@@ -807,6 +810,9 @@ def invariance_levels(table: pd.DataFrame) -> dict[str, str]:
         level = "not assessed"
         if "configural" in rows.index and pd.notna(rows.loc["configural", "cfi"]):
             level = "configural"
+            if rows.loc["configural", "cfi"] < CONFIGURAL_CFI_MIN:
+                out[inst] = "poor configural fit"
+                continue
             for nxt in ("metric", "scalar"):
                 if nxt in rows.index and pd.notna(rows.loc[nxt, "delta_cfi"]) and rows.loc[nxt, "delta_cfi"] >= DELTA_CFI_LIMIT:
                     level = nxt
@@ -829,6 +835,8 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
             f"CFI = {bounded(conf['cfi'], 3)}, RMSEA = {bounded(conf['rmsea'], 3)}, SRMR = {bounded(conf['srmr'], 3)} "
             f"(χ²({fmt_df(conf['df'])}) = {conf['chi2']:.1f}; {int(conf['n_marketing'])} marketing and "
             f"{int(conf['n_sales'])} sales respondents with every item answered).")
+    if str(conf["note"]).startswith("caution"):
+        text += f" Caution: {escape(str(conf['note']).removeprefix('caution: '))}."
     names = {"metric": "equal loadings (metric)", "scalar": "equal loadings and intercepts (scalar)"}
     for level in ("metric", "scalar"):
         if level not in part.index:
@@ -847,7 +855,10 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
     meaning = {"scalar": "Scale means can be compared between the functions.",
                "metric": "Relations (correlations, regressions) can be compared between the functions, but a "
                          "difference in scale means may partly reflect how the items are read, not the relationship.",
-               "configural": "Only the pattern of the scales is shared: compare the functions' scale means with caution."}
+               "configural": "Only the pattern of the scales is shared: compare the functions' scale means with caution.",
+               "poor configural fit": (f"The configural model itself fits poorly (CFI below {bounded(CONFIGURAL_CFI_MIN)}), "
+                                       "so the equality tests say little; whether the scale means are comparable is not "
+                                       "known.")}
     return text + " " + meaning.get(level, "")
 
 
@@ -896,6 +907,9 @@ def measurement_caveat(dif: pd.DataFrame, invariance: pd.DataFrame, instrument, 
                      f"{'it' if len(flagged) == 1 else 'them'} mix the relationship with how the item is read")
     if level == "scalar":
         parts.append("scalar invariance holds, so the scale means can be compared")
+    elif level == "poor configural fit":
+        parts.append("the factor model fits poorly in the two functions (report 02), so whether the scale means are "
+                     "comparable is not known")
     elif level in ("metric", "configural"):
         parts.append(f"invariance reaches only the {level} level, so a difference in scale means may partly reflect "
                      "how the items are read")

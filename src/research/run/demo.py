@@ -346,18 +346,27 @@ def _likert(rng, mean, n, lo, hi):
     return np.clip(np.rint(mean + rng.normal(0, 0.75, n)), lo, hi).astype(int)
 
 
-def _answers(rng, staff, companies, smr, perceptions) -> pd.DataFrame:
+#: SD of a respondent's own view of each subscale around their overall view: it gives the subscales factors
+#: of their own (correlated, not identical), so that a factor model per subscale is identified.
+FACET_SD = 0.7
+
+
+def _answers(rng, staff, companies, smr, perceptions, facets: np.random.Generator) -> pd.DataFrame:
+    """Every respondent's answers: the company's latent relationship, the respondent's overall view, a facet
+    per subscale (drawn from ``facets``, a stream of its own), the planted role shifts, rounded to the scale."""
     latent = companies.set_index("company_id")["latent"]
     rows = []
     low_for_sales = {"planning", "metrics"}
+    subscales = list(smr.subscale_ids) + list(perceptions.subscale_ids)
     for r in staff.itertuples():
         mu = latent[r.company_id] + rng.normal(0, 0.3)
+        facet = dict(zip(subscales, facets.normal(0, FACET_SD, len(subscales)), strict=True))
         row = {"respondent_id": r.respondent_id}
         for item in smr.items:
             shift = 0.2 if r.role == "marketing" else -0.2
             if r.role == "sales" and item.subscale in low_for_sales:
                 shift -= 0.55
-            value = int(_likert(rng, mu + shift, 1, 1, 5)[0])
+            value = int(_likert(rng, mu + facet[item.subscale] + shift, 1, 1, 5)[0])
             row[item.id] = 6 - value if item.reverse else value
         halo = {
             "marketing": rng.normal(0, 0.7),
@@ -365,7 +374,7 @@ def _answers(rng, staff, companies, smr, perceptions) -> pd.DataFrame:
         }  # a rater's overall view of a function
         for item in perceptions.items:
             target, dim = item.extra["target"], item.extra["dimension"]
-            mean = PERCEPTION_BASE[target][dim] + halo[target] + (0.6 if target == r.role else 0.0)
+            mean = PERCEPTION_BASE[target][dim] + halo[target] + facet[item.subscale] + (0.6 if target == r.role else 0.0)
             mean += STEREOTYPE.get((r.role, target, dim), 0.0)
             row[item.id] = int(_likert(rng, mean, 1, 1, 7)[0])
         rows.append(row)
@@ -751,7 +760,7 @@ def write_demo(out, size: float = 1.0, seed: int = 2026, faults: bool = True) ->
     smr, perceptions = load_instrument("builtin:smr"), load_instrument("builtin:perceptions")
     companies, staff = _companies_and_staff(rng, size)
     respondents = _respondents(rng, staff, companies)
-    answers = _answers(rng, staff, companies, smr, perceptions)
+    answers = _answers(rng, staff, companies, smr, perceptions, np.random.default_rng(seed + 2))
     survey = _survey(rng, answers, staff, smr, faults)
     if faults:
         respondents.loc[len(respondents) // 3, "role_label"] = "Finance Director"  # unknown_role
