@@ -35,6 +35,7 @@ MAX_COLUMNS = 7
 MINUS = "\u2212"
 DASH = "\u2013"  # an empty cell: the statistic could not be computed
 ITEM_TEXT_WIDTH = 60
+SORTABLE_ROWS = 12  # longer tables can be sorted and filtered in the browser (report.pages)
 
 
 # ---- formatters ---------------------------------------------------------------------------------------
@@ -293,7 +294,7 @@ class ApaTable:
     def to_html(self) -> str:
         """The table as APA-styled HTML: number in bold, title in italics, rules at top, under the header and at
         the bottom only, the note below. Every text from the data is escaped; shortened cells carry their full
-        text as a ``title`` tooltip."""
+        text as a ``title`` tooltip. Tables of more than :data:`SORTABLE_ROWS` rows are marked ``sortable``."""
         rule = "border-top:1.5px solid #000"
         head = "".join(f'<th style="{rule};border-bottom:1px solid #000;padding:4px 8px;text-align:'
                        f'{"left" if j == 0 else "center"}">{runs_html(str(c))}</th>'
@@ -317,7 +318,8 @@ class ApaTable:
             full = '<p class="apa-note">' + "<br>".join(escape(t) for t in self.full_text) + "</p>"
         return (f'<div class="apa-table"><p style="margin-bottom:0"><strong>{escape(self.label)}</strong></p>'
                 f'<p style="margin-top:0"><em>{escape(self.title)}</em></p>'
-                f'<table style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
+                f'<table class="apa{" sortable" if len(self.frame) > SORTABLE_ROWS else ""}" '
+                f'style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
                 f'<tbody>{"".join(rows)}</tbody></table>{note}{full}</div>')
 
     def _repr_html_(self) -> str:

@@ -1,6 +1,9 @@
 """Every figure of the reports, one function each, returning a matplotlib Figure.
 
-Colours: marketing is blue, sales is orange, everywhere.
+Colours come from the Okabe–Ito palette, which readers with any common colour-vision deficiency can tell
+apart: marketing is always blue (#0072B2) and sales always orange (#E69F00), on every page and figure.
+Axis and tick labels are the instrument's and codebook's labels, never ids; item ticks carry the item's
+wording beside its id (shortened and wrapped); legends sit outside the data.
 """
 
 from __future__ import annotations
@@ -14,8 +17,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-ROLE_COLORS = {"marketing": "#2b6cb0", "sales": "#dd6b20"}
-BAND_COLORS = ["#fde2e1", "#fef3c7", "#dcfce7", "#dbeafe"]
+OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000"}
+ROLE_COLORS = {"marketing": OKABE_ITO["blue"], "sales": OKABE_ITO["orange"]}
+ROLE_MARKERS = {"marketing": "o", "sales": "s"}
+BAND_COLORS = ["#f4f4f4", "#e9e9e9", "#dedede", "#d3d3d3"]  # light greys: the band's name says which it is
+INK = "#1d2433"
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -25,6 +32,47 @@ def _error_bars(estimate, low, high) -> list[np.ndarray]:
     estimate, such as a percentile bootstrap's, or a rounding hair below it, draws no bar on that side)."""
     estimate, low, high = (np.asarray(v, float) for v in (estimate, low, high))
     return [np.clip(estimate - low, 0, None), np.clip(high - estimate, 0, None)]
+
+
+def _labels(instrument) -> dict[str, str]:
+    labels = {s["id"]: s.get("label", s["id"]) for s in instrument.subscales}
+    if instrument.total:
+        labels[instrument.total["id"]] = instrument.total.get("label") or "total score"
+    return labels
+
+
+def item_tick(item, width: int = 44, lines: int = 2) -> str:
+    """An item's tick label: its id, (R) when reverse-keyed, and its wording shortened and wrapped.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> print(item_tick(NS(id="SMR02", reverse=True, text="When the numbers disappoint, each side points at the other."), 30))
+    SMR02 (R) When the numbers
+    disappoint, each side points…
+    """
+    import textwrap
+
+    head = item.id + (" (R)" if getattr(item, "reverse", False) else "")
+    text = " ".join(str(getattr(item, "text", "") or "").split())
+    if not text:
+        return head
+    wrapped = textwrap.wrap(f"{head} {text}", width)
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: width - 1].rstrip(" ,;:.") + "…"
+    return "\n".join(wrapped)
+
+
+def _legend_below(ax, handles=None, ncol: int = 2, **kw):
+    """A legend under the axes, outside the data."""
+    return ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=ncol, frameon=False,
+                     fontsize=8.5, **kw)
+
+
+def _role_handles(marker: str = "o") -> list:
+    return [matplotlib.lines.Line2D([], [], color=ROLE_COLORS[r], marker=marker, linestyle="", markersize=7,
+                                    label=r) for r in ("marketing", "sales")]
 
 
 def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
@@ -46,7 +94,7 @@ def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
                   ax=ax, legend=False)
     ax.set_xlim(-0.6, 1.9)
     ax.set_xlabel("")
-    ax.set_ylabel(instrument.total["label"] if instrument.total else scale)
+    ax.set_ylabel(_labels(instrument).get(scale, scale))
     ax.set_title(f"{instrument.title}: each respondent's score by function")
     fig.tight_layout()
     return fig
@@ -59,7 +107,7 @@ def stage_bars(counts: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("stage")
     ax.set_ylabel("respondents")
     ax.set_title("Where respondents place the relationship")
-    ax.legend(title="")
+    ax.legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -83,7 +131,7 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
     shares = likert_shares(responses, instrument)
     levels = list(shares.columns)
     k = len(levels)
-    colors = sns.color_palette("RdBu", k)
+    colors = sns.color_palette("BrBG", k)  # diverging, colour-blind safe, apart from the role colours
     mid = (k - 1) / 2
     items = [i for i in instrument.item_ids if i in shares.index.get_level_values(0)]
     reverse = {it.id for it in instrument.items if it.reverse}
@@ -96,7 +144,7 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
                 roles.append(role)
     data = np.array(rows).reshape(-1, k)
     left = -(data[:, : int(np.floor(mid))].sum(axis=1) + (data[:, int(mid)] / 2 if k % 2 else 0))
-    fig, ax = plt.subplots(figsize=(8.5, 0.65 * len(items) + 1.6))
+    fig, ax = plt.subplots(figsize=(9.5, 0.72 * len(items) + 1.8))
     for j in range(k):  # one call per response level, all bars at once
         ax.barh(ys, data[:, j], left=left, height=0.38, color=colors[j], linewidth=0)
         left = left + data[:, j]
@@ -104,7 +152,9 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
         ax.text(1.02, y, role[0].upper(), va="center", fontsize=7, color=ROLE_COLORS[role],
                 transform=ax.get_yaxis_transform())
     ax.axvline(0, color="#333", linewidth=0.8)
-    ax.set_yticks(range(len(items)), [i + (" (R)" if i in reverse else "") for i in items])
+    by_id = {it.id: it for it in instrument.items}
+    ax.set_yticks(range(len(items)), [item_tick(by_id[i]) if i in by_id else i + (" (R)" if i in reverse else "")
+                                      for i in items], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(-1, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
@@ -124,12 +174,14 @@ def dumbbell(pairs: pd.DataFrame, scale_label: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 0.22 * len(p) + 1.4))
     y = np.arange(len(p))
     ax.hlines(y, p["sales"], p["marketing"], color="#a0aec0", linewidth=1.5)
-    ax.scatter(p["marketing"], y, color=ROLE_COLORS["marketing"], label="marketing", zorder=3, s=22)
-    ax.scatter(p["sales"], y, color=ROLE_COLORS["sales"], label="sales", zorder=3, s=22)
+    ax.scatter(p["marketing"], y, color=ROLE_COLORS["marketing"], marker=ROLE_MARKERS["marketing"],
+               label="marketing", zorder=3, s=24)
+    ax.scatter(p["sales"], y, color=ROLE_COLORS["sales"], marker=ROLE_MARKERS["sales"], label="sales", zorder=3, s=24)
     ax.set_yticks(y, p["company_id"], fontsize=7)
+    ax.set_ylim(-0.8, len(p) - 0.2)
     ax.set_xlabel(scale_label)
     ax.set_title("Matched companies: how each function rates the same relationship")
-    ax.legend(loc="lower right", frameon=True)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=8.5, borderaxespad=1.6)
     fig.tight_layout()
     return fig
 
@@ -169,18 +221,27 @@ def forest(rows: pd.DataFrame, label_col: str, title: str) -> plt.Figure:
 
 def perception_plot(gaps: pd.DataFrame) -> plt.Figure:
     """For each dimension and function rated: its own people's view and the other function's view."""
-    g = gaps.copy()
-    g["row"] = g["dimension"].str.replace("_", " ") + " — " + g["rated_function"]
-    fig, ax = plt.subplots(figsize=(7, 0.36 * len(g) + 1.4))
+    import textwrap
+
+    g = gaps.reset_index(drop=True)
+    other = {"marketing": "sales", "sales": "marketing"}
+    g["row"] = [textwrap.fill(f"{d.replace('_', ' ')}: {r} rated", 38) for d, r in zip(g["dimension"], g["rated_function"],
+                                                                                       strict=True)]
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(g) + 1.9))
     y = np.arange(len(g))
     ax.hlines(y, g["other_view"], g["self_view"], color="#a0aec0")
-    ax.scatter(g["self_view"], y, marker="o", color="#2f855a", label="rated by its own people", zorder=3)
-    ax.scatter(g["other_view"], y, marker="s", color="#9b2c2c", label="rated by the other function", zorder=3)
+    for rated in ("marketing", "sales"):
+        rows = g["rated_function"] == rated
+        ax.scatter(g.loc[rows, "self_view"], y[rows], marker=ROLE_MARKERS[rated], color=ROLE_COLORS[rated], zorder=3,
+                   s=34, label=f"{rated} rating itself")
+        ax.scatter(g.loc[rows, "other_view"], y[rows], marker=ROLE_MARKERS[other[rated]], facecolor="white",
+                   edgecolor=ROLE_COLORS[other[rated]], linewidth=1.6, zorder=3, s=34,
+                   label=f"{other[rated]} rating {rated}")
     ax.set_yticks(y, g["row"], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("mean rating")
+    ax.set_xlabel("mean rating (colour and shape: who rates; filled: the function rates itself)")
     ax.set_title("Thought worlds: self-view against the other function's view")
-    ax.legend(loc="lower right", fontsize=8)
+    _legend_below(ax, ncol=2)
     fig.tight_layout()
     return fig
 
@@ -194,14 +255,15 @@ def theme_prevalence(table: pd.DataFrame, unit: str = "interviews") -> plt.Figur
         share = t[f"share_{role}"]
         if share.isna().all():
             continue
-        ax.errorbar(share, y + dy, xerr=_error_bars(share, t[f"share_{role}_ci_low"], t[f"share_{role}_ci_high"]), fmt="o",
-                    color=ROLE_COLORS[role], ecolor=ROLE_COLORS[role], alpha=0.9, capsize=2, markersize=5, label=role)
+        ax.errorbar(share, y + dy, xerr=_error_bars(share, t[f"share_{role}_ci_low"], t[f"share_{role}_ci_high"]),
+                    fmt=ROLE_MARKERS[role], color=ROLE_COLORS[role], ecolor=ROLE_COLORS[role], alpha=0.9, capsize=2,
+                    markersize=5, label=role)
     ax.set_yticks(y, t["label"], fontsize=8)
     ax.set_xlim(-0.02, 1.02)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel(f"share of {unit} raising the theme (95% Wilson interval)")
     ax.set_title("What each function talks about")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=8.5, borderaxespad=1.6)
     fig.tight_layout()
     return fig
 
@@ -236,9 +298,6 @@ def company_map(summary: pd.DataFrame, instrument) -> plt.Figure:
         ax.text((band["min"] + upper) / 2, 1.01, band["label"], transform=ax.get_xaxis_transform(), ha="center", fontsize=9)
     both = s.dropna(subset=["gap"])
     ax.scatter(both["total"], both["gap"], color="#2d3748", s=26, zorder=3)
-    for r in both.itertuples():
-        if abs(r.gap) >= 20:
-            ax.annotate(r.company_id, (r.total, r.gap), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.axhline(0, color="#718096", linewidth=0.8)
     ax.axhspan(-10, 10, color="#a0aec0", alpha=0.15, zorder=1)
     ax.set_xlim(instrument.scale_min * len(instrument.items), top)
@@ -246,7 +305,45 @@ def company_map(summary: pd.DataFrame, instrument) -> plt.Figure:
     ax.set_ylabel("gap: marketing minus sales")
     ax.set_title("Companies by stage and by how differently their two functions see it", pad=18)
     fig.tight_layout()
+    named = both[both["gap"].abs() >= 20]
+    place_labels(ax, named["total"].to_numpy(float), named["gap"].to_numpy(float), list(named["company_id"]),
+                 both["total"].to_numpy(float), both["gap"].to_numpy(float))
     return fig
+
+
+_CANDIDATES = [(4, 4, "left", "bottom"), (4, -4, "left", "top"), (-4, 4, "right", "bottom"), (-4, -4, "right", "top"),
+               (0, 7, "center", "bottom"), (0, -7, "center", "top"), (9, 0, "left", "center"), (-9, 0, "right", "center")]
+
+
+def place_labels(ax, xs, ys, texts, all_x=None, all_y=None, fontsize: float = 7) -> list:
+    """Label points so that no label overlaps another label, a point or the axes' edge: for each point the
+    first free spot of eight around it, then the same spots farther out with a leader line. Returns the
+    annotations (a label with no free spot is left out rather than drawn over another)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    points = ax.transData.transform(np.column_stack([all_x if all_x is not None else xs,
+                                                     all_y if all_y is not None else ys]))
+    frame = ax.get_window_extent(renderer)
+    taken = [matplotlib.transforms.Bbox.from_extents(px - 3, py - 3, px + 3, py + 3) for px, py in points]
+    placed = []
+    for x, y, text in sorted(zip(xs, ys, texts, strict=True), key=lambda t: -abs(t[1])):
+        for scale in (1, 2.5, 4):
+            done = False
+            for dx, dy, ha, va in _CANDIDATES:
+                ann = ax.annotate(str(text), (x, y), xytext=(dx * scale, dy * scale), textcoords="offset points",
+                                  fontsize=fontsize, ha=ha, va=va, zorder=4,
+                                  arrowprops={"arrowstyle": "-", "color": "#718096", "lw": 0.6} if scale > 1 else None)
+                box = ann.get_window_extent(renderer).expanded(1.04, 1.15)
+                inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+                if inside and not any(box.overlaps(t) for t in taken):
+                    taken.append(box)
+                    placed.append(ann)
+                    done = True
+                    break
+                ann.remove()
+            if done:
+                break
+    return placed
 
 
 def stage_theme_heatmap(table: pd.DataFrame, band_order: list[str]) -> plt.Figure:
@@ -283,3 +380,20 @@ def response_surface_plot(row: dict, pairs: pd.DataFrame, midpoint: float, scale
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def item_labels(instrument, ids, width: int | None = None) -> list[str]:
+    """``SMR02 (R) When the numbers disappoint, …`` for each item id: the id, (R) when reverse-keyed and the
+    wording (shortened to ``width`` characters when given); an id the instrument does not hold stays as it is."""
+    by_id = {it.id: it for it in instrument.items}
+    out = []
+    for i in ids:
+        item = by_id.get(i)
+        if item is None:
+            out.append(str(i))
+            continue
+        text = " ".join(str(item.text or "").split())
+        if width and len(text) > width:
+            text = text[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
+        out.append(f"{item.id}{' (R)' if item.reverse else ''} {text}".strip())
+    return out

@@ -50,6 +50,13 @@ figure.report-figure figcaption b{color:var(--ink)}
 .apa-table p{margin:.1rem 0}
 .apa-table table{font-size:13px}
 .apa-table td.wrap{white-space:normal !important;min-width:14rem}
+.jp-RenderedHTMLCommon .plain-table td,.jp-RenderedHTMLCommon .plain-table th{text-align:left}
+.jp-RenderedHTMLCommon .plain-table td.num{text-align:right;white-space:nowrap}
+.plain-table th{text-align:left;vertical-align:bottom;border-bottom:1px solid #000}
+.plain-table table{border-top:1.5px solid #000;border-bottom:1.5px solid #000}
+.plain-table td,.plain-table th{padding:3px 8px}
+.jp-RenderedHTMLCommon .plain-table tbody tr:nth-child(odd){background:#f7f9fb}
+.plain-table td:not(.num),.plain-table th{overflow-wrap:anywhere}
 .apa-note{font-size:.85rem;color:#2d3748;max-width:100%;line-height:1.45}
 .plain-table .caption{margin-bottom:.1rem}
 .table-tools{display:flex;gap:.8rem;align-items:center;font-size:.85rem;color:var(--muted);margin:.2rem 0}
@@ -67,6 +74,7 @@ footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px
   .jp-RenderedHTMLCommon table,.apa-table table{font-size:8.5pt}
   .jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{max-width:none}
   .table-tools{display:none !important}
+  .apa-table td,.apa-table th{white-space:normal !important;padding-left:5px !important;padding-right:5px !important}
   tr.filtered-out{display:table-row !important}
   thead{display:table-header-group}
   tr,td,th,img,figure,blockquote,.apa-note,pre{break-inside:avoid;page-break-inside:avoid}
@@ -229,7 +237,7 @@ td,th{border:1px solid #d9dee7;padding:.2rem .5rem;text-align:left;vertical-alig
 td code{overflow-wrap:anywhere;word-break:break-all;font-size:.78rem}
 ul.files{columns:2 18rem;padding-left:1.2rem} ul.files li{break-inside:avoid;margin:.1rem 0}
 ul.figures{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.8rem}
-ul.figures li{font-size:.85rem} ul.figures img{width:100%;height:auto;border:1px solid #e5e7eb;display:block}
+ul.figures li{font-size:.85rem} ul.figures img{width:100%;height:auto;border:1px solid #e5e7eb;display:block;box-sizing:border-box}
 pre.bibtex{background:#f6f8fa;border:1px solid #e5e7eb;padding:.6rem .8rem;white-space:pre-wrap;
   overflow-wrap:anywhere;font-size:.82rem}
 footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px solid #e5e7eb;padding-top:.6rem;

@@ -1,10 +1,12 @@
-"""Writing a report's pieces: tables (CSV, safe to open in a spreadsheet), figures (PNG) and text.
+"""Writing a report's pieces: tables (CSV, safe to open in a spreadsheet), figures (PNG, shown as numbered
+``<figure>`` with alt text and caption) and tables shown for reading.
 
 Numbers are never rounded here; rounding is a presentation choice made by :func:`show`.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 from pathlib import Path
 
@@ -50,32 +52,188 @@ def save_table(frame: pd.DataFrame, out, name: str) -> Path:
     return path
 
 
-def save_figure(fig, out, name: str) -> Path:
-    """Write a matplotlib figure to ``OUT/figures/NAME.png`` at 144 dpi; return the path."""
+def save_figure(fig, out, name: str, caption: str = "", alt: str = "") -> Path:
+    """Write a matplotlib figure to ``OUT/figures/NAME.png`` at 144 dpi; return the path.
+
+    The caption and the alt text travel inside the PNG (its ``Title`` and ``Description`` text chunks), so the
+    index page and any other reader of the file can say what it shows.
+    """
     folder = Path(out) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    fig.savefig(path, dpi=144, bbox_inches="tight")
+    metadata = {"Title": " ".join(caption.split()), "Description": " ".join(alt.split())}
+    fig.savefig(path, dpi=144, bbox_inches="tight", metadata={k: v for k, v in metadata.items() if v})
     return path
 
 
-def show_figure(fig, out, name: str):
+class FigureHTML:
+    """A figure as the report shows it: ``<figure>`` with the embedded PNG, its alt text and a numbered caption."""
+
+    def __init__(self, png: bytes, caption: str, alt: str, number: int | None = None, name: str = ""):
+        self.png, self.caption, self.alt, self.number, self.name = png, caption, alt, number, name
+
+    @property
+    def label(self) -> str:
+        return f"Figure {self.number}" if self.number is not None else "Figure"
+
+    def to_html(self) -> str:
+        width = int.from_bytes(self.png[16:20], "big")  # the PNG header's width in pixels, at 144 dpi
+        data = base64.b64encode(self.png).decode("ascii")
+        anchor = f' id="figure-{self.number}"' if self.number is not None else ""
+        caption = f"<figcaption><b>{escape(self.label)}.</b> {escape(self.caption)}</figcaption>" if self.caption \
+            else f"<figcaption><b>{escape(self.label)}.</b></figcaption>"
+        return (f'<figure class="report-figure"{anchor}><img src="data:image/png;base64,{data}" '
+                f'alt="{escape(self.alt)}" width="{round(width * 96 / 144)}">{caption}</figure>')
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return f"{self.label}. {self.caption}"
+
+
+def show_figure(fig, out, name: str, caption: str = "", alt: str = "", page: Page | None = None) -> FigureHTML:
     """Save a figure to ``OUT/figures/NAME.png`` and show that same PNG (one rendering, not two); close it.
 
-    Returns the IPython ``Image`` to display, so a notebook cell can end with this call.
+    Returns a :class:`FigureHTML` (``<figure>``, embedded PNG, ``alt``, ``<figcaption>``) to display; numbered
+    by ``page`` (a :class:`Page`, one per notebook) when given. A figure needs an ``alt`` text or a caption
+    (the caption is the alt text when none is given).
     """
     import matplotlib.pyplot as plt
-    from IPython.display import Image
 
-    path = save_figure(fig, out, name)
+    if not (alt or caption):
+        raise ValueError(f"figure {name!r}: give an alt text (what the figure shows) or a caption")
+    path = save_figure(fig, out, name, caption, alt or caption)
     plt.close(fig)
-    return Image(filename=str(path), width=min(900, int(fig.get_figwidth() * 110)))
+    number = page.next_figure() if page is not None else None
+    return FigureHTML(path.read_bytes(), caption, alt or caption, number, name)
 
 
-def show(frame: pd.DataFrame, digits: int = 2, max_rows: int = 60):
-    """Display a table rounded for reading, with every text cell HTML-escaped by pandas' Styler."""
+class Page:
+    """One report page's numbering: figures (``Figure 1`` ...) and tables (``Table 1`` ...) in the order shown.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> page = Page("/tmp/unused")
+    >>> t = page.table(pd.DataFrame({"Scale": ["A"], "p": [0.0213]}), "Scales", note="Welch tests.")
+    >>> page.tables, "<strong>Table 1</strong>" in t.to_html(), ".021" in t.to_html()
+    (1, True, True)
+    """
+
+    def __init__(self, out):
+        self.out = Path(out)
+        self.figures = 0
+        self.tables = 0
+
+    def next_figure(self) -> int:
+        self.figures += 1
+        return self.figures
+
+    def figure(self, fig, name: str, caption: str, alt: str = "") -> FigureHTML:
+        """Save and show ``fig`` as the page's next numbered figure (see :func:`show_figure`)."""
+        return show_figure(fig, self.out, name, caption=caption, alt=alt, page=self)
+
+    def table(self, table, title: str = "", note: str = "", **show_options):
+        """Number an :class:`~research.report.apa.ApaTable` (returned), or show a data frame as the page's next
+        numbered table with ``title`` and ``note`` (formatted by :func:`show`)."""
+        self.tables += 1
+        if isinstance(table, pd.DataFrame):
+            return show(table, title=title, note=note, number=self.tables, **show_options)
+        table.number = self.tables
+        return table
+
+
+def humanise(column: str) -> str:
+    """A readable header for a contract column name.
+
+    Examples
+    --------
+    >>> [humanise(c) for c in ("n_marketing", "p_holm", "ci_low", "shapiro_p_sales", "icc1", "r2")]
+    ['n marketing', 'p (Holm)', '95% CI low', 'Shapiro–Wilk p sales', 'ICC(1)', 'R²']
+    """
+    known = {"p_holm": "p (Holm)", "p_bh": "p (BH)", "ci_low": "95% CI low", "ci_high": "95% CI high",
+             "icc1": "ICC(1)", "r2": "R²", "n_items": "items", "company_id": "company", "sd": "SD",
+             "effect_size": "effect size", "omnibus_p": "p (omnibus)", "levene_p": "Levene p"}
+    if column in known:
+        return known[column]
+    text = str(column).replace("shapiro_p", "Shapiro–Wilk p").replace("_", " ")
+    return text
+
+
+def _is_p(column: str) -> bool:
+    c = str(column).lower()
+    return c == "p" or c.startswith(("p_", "p (")) or c.endswith(("_p", " p")) or " p " in c
+
+
+def _cell(value, digits: int, p_column: bool) -> str:
+    from research.report.apa import DASH, MINUS, fmt_p
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return DASH
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float) and not isinstance(value, bool) or hasattr(value, "dtype"):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+        if p_column and 0 <= x <= 1:
+            return fmt_p(x)
+        if x.is_integer() and abs(x) < 1e15:
+            text = str(int(x))
+        else:
+            text = f"{x:.{digits}f}"
+        return text.replace("-", MINUS) if not text.strip("-0.") == "" else text.lstrip("-")
+    return str(value)
+
+
+class TableHTML:
+    """A data frame as the report shows it: optional number, title and note; long tables sortable."""
+
+    def __init__(self, html: str, frame: pd.DataFrame):
+        self.html, self.frame = html, frame
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def to_html(self) -> str:
+        return self.html
+
+
+def show(frame: pd.DataFrame, digits: int = 2, max_rows: int = 60, headers: dict | None = None, title: str = "",
+         note: str = "", number: int | None = None, sortable: bool | None = None, wrap: tuple = ()) -> TableHTML:
+    """Display a table rounded for reading: human headers (``headers`` or :func:`humanise`), p values as APA
+    writes them (``.021``, ``< .001``), a true minus sign, ``–`` for a missing value, every text cell escaped.
+
+    Tables longer than 12 rows can be sorted and filtered in the browser (``sortable``); ``wrap`` names columns
+    of long text. At most ``max_rows`` rows are shown (the note says so).
+    """
     shown = frame.head(max_rows)
-    return shown.style.format(precision=digits, na_rep="–", escape="html").hide(axis="index")
+    heads = [str((headers or {}).get(c, humanise(c))) for c in shown.columns]
+    p_cols = [_is_p(c) or _is_p(h) for c, h in zip(shown.columns, heads, strict=True)]
+    rows = []
+    for row in shown.itertuples(index=False):
+        cells = []
+        for j, value in enumerate(row):
+            text = _cell(value, digits, p_cols[j])
+            numeric = not isinstance(value, str) and text not in ("–",)
+            cls = ' class="wrap"' if shown.columns[j] in wrap else ' class="num"' if numeric else ""
+            cells.append(f"<td{cls}>{escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    long = len(shown) > 12 if sortable is None else sortable
+    head = "".join(f"<th>{escape(h)}</th>" for h in heads)
+    caption = ""
+    if number is not None or title:
+        label = f"Table {number}" if number is not None else ""
+        caption = (f'<p class="caption"><strong>{escape(label)}</strong></p>' if label else "") + \
+            (f"<p><em>{escape(title)}</em></p>" if title else "")
+    more = f" The first {max_rows} of {len(frame)} rows are shown; all are in the CSV table." \
+        if len(frame) > max_rows else ""
+    notes = f'<p class="apa-note"><em>Note.</em> {escape(note)}{escape(more)}</p>' if note or more else ""
+    html = (f'<div class="apa-table plain-table">{caption}<table class="plain{" sortable" if long else ""}">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}</div>")
+    return TableHTML(html, shown)
 
 
 def escape(text) -> str:
