@@ -39,6 +39,23 @@ def item_comparison(responses: pd.DataFrame, instrument, seed: int = 2026, n_boo
         ``item_comparison.csv``: SPEC's columns, then ``p_bh`` (Benjamini-Hochberg) and a seeded percentile
         bootstrap interval of the rank-biserial effect (``ci_low``, ``ci_high``).
 
+    References
+    ----------
+    Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random variables is stochastically
+    larger than the other. *Annals of Mathematical Statistics, 18*(1), 50-60. https://doi.org/10.1214/aoms/1177730491
+
+    Kerby, D. S. (2014). The simple difference formula: An approach to teaching nonparametric correlation.
+    *Comprehensive Psychology, 3*, 11.IT.3.1. https://doi.org/10.2466/11.IT.3.1
+
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
+    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
+
+    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of the Royal
+    Statistical Society: Series B, 57*(1), 289-300. https://doi.org/10.1111/j.2517-6161.1995.tb02031.x
+
+    Efron, B., & Tibshirani, R. J. (1993). *An introduction to the bootstrap*. Chapman & Hall.
+    https://doi.org/10.1201/9780429246593
+
     Examples
     --------
     >>> r = pd.DataFrame({"respondent_id": list("abcdef"), "role": ["marketing"] * 3 + ["sales"] * 3,
@@ -98,6 +115,19 @@ def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95)
     -------
     DataFrame
         ``scale_comparison.csv``: SPEC's columns, then ``p_bh`` and ``mean_diff``.
+
+    References
+    ----------
+    Welch, B. L. (1947). The generalization of 'Student's' problem when several different population
+    variances are involved. *Biometrika, 34*(1-2), 28-35. https://doi.org/10.1093/biomet/34.1-2.28
+
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related estimators.
+    *Journal of Educational Statistics, 6*(2), 107-128. https://doi.org/10.3102/10769986006002107
+
+    Hedges, L. V., & Olkin, I. (1985). *Statistical methods for meta-analysis*. Academic Press.
+
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
+    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
     """
     part = scores[scores["instrument"] == instrument.id]
     rows = []
@@ -156,6 +186,16 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
         :func:`~research.analysis.effects.dz_interval`) or the normal approximation, which is then also named in
         ``note``. ``note`` also holds any warning raised by the Wilcoxon test (e.g. scipy's note that ties or
         zero differences make its p approximate).
+
+    References
+    ----------
+    Wilcoxon, F. (1945). Individual comparisons by ranking methods. *Biometrics Bulletin, 1*(6), 80-83.
+    https://doi.org/10.2307/3001968
+
+    Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
+
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
+    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
     """
     pairs = dyads(scores, instrument)
     rows = []
@@ -193,6 +233,10 @@ def sensitivity(n_marketing: int, n_sales: int, n_pairs: int, alpha: float = 0.0
     """The smallest effect the study could detect with the given power: g for the role comparison, d_z for dyads.
 
     Two-sided tests; statsmodels' power solvers (``TTestIndPower``, ``TTestPower``).
+
+    References
+    ----------
+    Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
     """
     from statsmodels.stats.power import TTestIndPower, TTestPower
 

@@ -17,6 +17,14 @@ from statsmodels.stats.multitest import multipletests
 def adjust(p: pd.Series, method: str) -> pd.Series:
     """Holm (``holm``) or Benjamini-Hochberg (``fdr_bh``) adjusted p-values; missing p-values stay missing.
 
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
+    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
+
+    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of the Royal
+    Statistical Society: Series B, 57*(1), 289-300. https://doi.org/10.1111/j.2517-6161.1995.tb02031.x
+
     Examples
     --------
     >>> adjust(pd.Series([0.01, 0.04, np.nan, 0.03]), "holm").round(2).tolist()
@@ -36,7 +44,13 @@ def adjust(p: pd.Series, method: str) -> pd.Series:
 
 
 def rank_biserial(u: float, n1: int, n2: int) -> float:
-    """``2U/(n1*n2) - 1``: positive when the first group tends to rate higher."""
+    """``2U/(n1*n2) - 1``: positive when the first group tends to rate higher.
+
+    References
+    ----------
+    Kerby, D. S. (2014). The simple difference formula: An approach to teaching nonparametric correlation.
+    *Comprehensive Psychology, 3*, 11.IT.3.1. https://doi.org/10.2466/11.IT.3.1
+    """
     return 2 * u / (n1 * n2) - 1
 
 
@@ -52,6 +66,11 @@ def bootstrap_rank_biserial(x: np.ndarray, y: np.ndarray, rng: np.random.Generat
 
     Resampling a group of discrete answers with replacement is a multinomial draw of its level counts,
     so the bootstrap runs on counts (exactly equivalent, and fast for Likert items).
+
+    References
+    ----------
+    Efron, B., & Tibshirani, R. J. (1993). *An introduction to the bootstrap*. Chapman & Hall.
+    https://doi.org/10.1201/9780429246593
     """
     if len(x) < 2 or len(y) < 2:
         return float("nan"), float("nan")
@@ -66,7 +85,13 @@ def bootstrap_rank_biserial(x: np.ndarray, y: np.ndarray, rng: np.random.Generat
 
 
 def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
-    """Hedges' g: ``d * (1 - 3/(4(n1+n2) - 9))``, d the mean difference over the pooled SD (n-1 weights)."""
+    """Hedges' g: ``d * (1 - 3/(4(n1+n2) - 9))``, d the mean difference over the pooled SD (n-1 weights).
+
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related estimators.
+    *Journal of Educational Statistics, 6*(2), 107-128. https://doi.org/10.3102/10769986006002107
+    """
     n1, n2 = len(x), len(y)
     pooled = np.sqrt(((n1 - 1) * np.var(x, ddof=1) + (n2 - 1) * np.var(y, ddof=1)) / (n1 + n2 - 2))
     if pooled == 0:
@@ -76,7 +101,12 @@ def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def g_interval(g: float, n1: int, n2: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Normal-approximation interval of g with ``SE = sqrt((n1+n2)/(n1*n2) + g^2/(2(n1+n2)))`` (Hedges & Olkin)."""
+    """Normal-approximation interval of g with ``SE = sqrt((n1+n2)/(n1*n2) + g^2/(2(n1+n2)))`` (Hedges & Olkin).
+
+    References
+    ----------
+    Hedges, L. V., & Olkin, I. (1985). *Statistical methods for meta-analysis*. Academic Press.
+    """
     if np.isnan(g):
         return float("nan"), float("nan")
     se = np.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
@@ -191,7 +221,12 @@ DZ_NORMAL = "normal approximation (non-central t did not converge)"
 
 
 def cohen_h(p1: float, p2: float) -> float:
-    """``2 asin(sqrt(p1)) - 2 asin(sqrt(p2))``."""
+    """``2 asin(sqrt(p1)) - 2 asin(sqrt(p2))``.
+
+    References
+    ----------
+    Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
+    """
     return float(2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p2)))
 
 

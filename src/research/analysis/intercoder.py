@@ -14,6 +14,11 @@ AGREEMENT_COLUMNS = ["theme", "coder_a", "coder_b", "units", "agreement", "kappa
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
     """Cohen's kappa for two binary codings of the same units; missing when chance agreement is perfect.
 
+    References
+    ----------
+    Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational and Psychological
+    Measurement, 20*(1), 37-46. https://doi.org/10.1177/001316446002000104
+
     Examples
     --------
     >>> cohen_kappa(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]))
@@ -55,7 +60,15 @@ def intercoder_agreement(codes: pd.DataFrame, segments: pd.DataFrame, themes: li
 
 
 def krippendorff_by_theme(codes: pd.DataFrame, segments: pd.DataFrame, themes: list[str]) -> pd.DataFrame:
-    """Krippendorff's alpha (nominal) per theme across every coder; a coder's uncoded interviews are missing."""
+    """Krippendorff's alpha (nominal) per theme across every coder; a coder's uncoded interviews are missing.
+
+    References
+    ----------
+    Krippendorff, K. (2018). *Content analysis: An introduction to its methodology* (4th ed.). Sage.
+
+    Hayes, A. F., & Krippendorff, K. (2007). Answering the call for a standard reliability measure for coding
+    data. *Communication Methods and Measures, 1*(1), 77-89. https://doi.org/10.1080/19312450709336664
+    """
     import krippendorff
 
     codes = codes.assign(interview_id=codes["interview_id"].astype(str), segment=codes["segment"].astype(int))

@@ -47,6 +47,19 @@ def prevalence_by_role(units: pd.DataFrame, codebook, unit: str = "interviews") 
         One row per unit (interview or answer) with ``role`` and one boolean column per theme.
     unit : str
         Name used in the count columns (``interviews`` gives SPEC's ``theme_by_role.csv``).
+
+    References
+    ----------
+    Fisher, R. A. (1922). On the interpretation of χ² from contingency tables, and the calculation of P.
+    *Journal of the Royal Statistical Society, 85*(1), 87-94. https://doi.org/10.2307/2340521
+
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. *Journal of
+    the American Statistical Association, 22*(158), 209-212. https://doi.org/10.1080/01621459.1927.10502953
+
+    Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
+
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
+    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
     """
     rows = []
     for theme in codebook.themes:
@@ -92,7 +105,12 @@ def theme_by_role(coded: pd.DataFrame, interviews: pd.DataFrame, codebook) -> pd
 
 
 def matrix_coding(coded: pd.DataFrame, codebook) -> pd.DataFrame:
-    """NVivo's matrix-coding query as tidy data: per theme and role, segments and interviews coded, and shares."""
+    """NVivo's matrix-coding query as tidy data: per theme and role, segments and interviews coded, and shares.
+
+    References
+    ----------
+    Bazeley, P., & Jackson, K. (2013). *Qualitative data analysis with NVivo* (2nd ed.). Sage (matrix coding).
+    """
     rows = []
     for role, part in coded.groupby("role"):
         n_seg, n_int = len(part), part["interview_id"].nunique()
@@ -169,6 +187,11 @@ def sentiment(coded: pd.DataFrame) -> pd.DataFrame:
     """VADER compound sentiment (-1 to 1) per segment; exploratory: VADER was built for short social-media text.
 
     The lexicon ships inside the vaderSentiment package; nothing is downloaded.
+
+    References
+    ----------
+    Hutto, C. J., & Gilbert, E. (2014). VADER: A parsimonious rule-based model for sentiment analysis of
+    social media text. *Proceedings of ICWSM, 8*(1), 216-225. https://doi.org/10.1609/icwsm.v8i1.14550
     """
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 

@@ -142,6 +142,20 @@ def perception_gaps(ratings: pd.DataFrame) -> pd.DataFrame:
 
     ``gap = self_view - other_view``; Welch's t-test between the two groups of raters, Hedges' g,
     Holm over all rows.
+
+    References
+    ----------
+    Homburg, C., & Jensen, O. (2007). The thought worlds of marketing and sales: Which differences make a
+    difference? *Journal of Marketing, 71*(3), 124-142. https://doi.org/10.1509/jmkg.71.3.124
+
+    Welch, B. L. (1947). The generalization of 'Student's' problem when several different population
+    variances are involved. *Biometrika, 34*(1-2), 28-35. https://doi.org/10.1093/biomet/34.1-2.28
+
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related estimators.
+    *Journal of Educational Statistics, 6*(2), 107-128. https://doi.org/10.3102/10769986006002107
+
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
+    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
     """
     rows = []
     for (dim, target), d in ratings.groupby(["dimension", "target"], sort=False):
