@@ -327,13 +327,14 @@ def place_labels(ax, xs, ys, texts, all_x=None, all_y=None, fontsize: float = 7)
     taken = [matplotlib.transforms.Bbox.from_extents(px - 3, py - 3, px + 3, py + 3) for px, py in points]
     placed = []
     for x, y, text in sorted(zip(xs, ys, texts, strict=True), key=lambda t: -abs(t[1])):
-        for scale in (1, 2.5, 4):
+        for scale in (1, 2.5, 4, 6, 8):
             done = False
             for dx, dy, ha, va in _CANDIDATES:
                 ann = ax.annotate(str(text), (x, y), xytext=(dx * scale, dy * scale), textcoords="offset points",
                                   fontsize=fontsize, ha=ha, va=va, zorder=4,
                                   arrowprops={"arrowstyle": "-", "color": "#718096", "lw": 0.6} if scale > 1 else None)
-                box = ann.get_window_extent(renderer).expanded(1.04, 1.15)
+                ann.update_positions(renderer)
+                box = matplotlib.text.Text.get_window_extent(ann, renderer).expanded(1.04, 1.15)  # not the leader
                 inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
                 if inside and not any(box.overlaps(t) for t in taken):
                     taken.append(box)

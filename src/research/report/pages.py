@@ -249,10 +249,27 @@ details{margin-top:1rem} summary{cursor:pointer}
 """
 
 
-def _figure_caption(path: Path) -> str:
-    """The caption a figure was saved with (``NAME.txt`` beside ``NAME.png``), else its file name."""
-    text = path.with_suffix(".txt")
-    return text.read_text("utf-8").strip() if text.is_file() else path.stem.replace("_", " ")
+def figure_caption(path: Path) -> str:
+    """The caption a figure was saved with (its PNG's ``Title`` text, see ``tables.save_figure``), else its
+    file name in words."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            text = image.text.get("Title", "")
+    except OSError:
+        text = ""
+    return text or path.stem.replace("_", " ")
+
+
+def _figure_alt(path: Path) -> str:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.text.get("Description", "") or figure_caption(path)
+    except OSError:
+        return figure_caption(path)
 
 
 def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) -> Path:
@@ -273,8 +290,8 @@ def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: s
                          "interviews as a REFI-QDA project for NVivo, MAXQDA or ATLAS.ti (report 04)</li>")
     figures = sorted((out_dir / "figures").glob("*.png"))
     figure_items = "\n".join(
-        f"<li><a href='figures/{escape(p.name)}'><img src='figures/{escape(p.name)}' loading='lazy' "
-        f"alt='{escape(_figure_caption(p))}'></a>{escape(_figure_caption(p))}</li>" for p in figures)
+        f"<li><a href='figures/{escape(p.name)}'><img src='figures/{escape(p.name)}' "
+        f"alt='{escape(_figure_alt(p))}'></a>{escape(p.stem)}: {escape(figure_caption(p))}</li>" for p in figures)
     tables = "\n".join(f"<li><a href='tables/{escape(p.name)}'>{escape(p.name)}</a></li>"
                        for p in sorted((out_dir / "tables").glob("*.csv")))
     files = "\n".join(f"<tr><td>{escape(k)}</td><td><code>{escape(v)}</code></td></tr>" for k, v in checksums.items())
