@@ -8,8 +8,9 @@ where it broke. The quality log may hold only the recoverable problems the gener
 
 Nothing is skipped or marked xfail: a seed that fails stays in the suite, red, until the toolkit is fixed.
 
-- ``test_generated_study[seed]``: seeds 0-199 (``STUDY_SEEDS=N`` changes how many), in process, two
-  worker processes (``STUDY_WORKERS``); every facade, the two slow model fits on every tenth seed.
+- ``test_generated_study[seed]``: seeds 0-119 (``STUDY_SEEDS=N`` changes how many), in process, two
+  worker processes (``STUDY_WORKERS``); every facade, the two slow model fits on every twentieth seed.
+  About 1 CPU-second a study: some 60 s on two idle cores.
 - ``test_cli_run[name]`` (slow): twelve studies chosen to cover the feature space (``CLI_STUDIES``), each
   through ``research run STUDY --out OUT --processed P``, two at a time.
 - ``test_soak[seed]``: ``SOAK_SEEDS=500 pytest tests/test_generated_studies.py -k soak`` (``make soak``):
@@ -39,7 +40,7 @@ from studygen import minimal_knobs, write_random_study  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 #: The command line under test; ``RESEARCH_CMD="python -m research.cli"`` runs another checkout's toolkit.
 RESEARCH_CMD = os.environ.get("RESEARCH_CMD", str(Path(sys.executable).with_name("research"))).split()
-STUDY_SEEDS = range(int(os.environ.get("STUDY_SEEDS", "200")))
+STUDY_SEEDS = range(int(os.environ.get("STUDY_SEEDS", "120")))
 SOAK_SEEDS = range(100_000, 100_000 + int(os.environ.get("SOAK_SEEDS", "0")))
 WORKERS = int(os.environ.get("STUDY_WORKERS", "2"))
 
@@ -197,8 +198,8 @@ def _selected_params(request, test_name: str) -> list:
 
 
 def fast_outcome(seed: int) -> dict:
-    """The suite's check: every facade, the two slow model fits on every tenth seed only."""
-    return outcome(seed, models=seed % 10 == 0)
+    """The suite's check: every facade, the two slow model fits (3-4 s a study) on every twentieth seed only."""
+    return outcome(seed, models=seed % 20 == 0)
 
 
 def soak_outcome(seed: int) -> dict:
@@ -238,6 +239,29 @@ def soaked(request):
 def test_generated_study(seed, generated):
     result = generated[seed]
     assert result["ok"], failure_message(result)
+
+
+#: Seeds that found a distinct bug (toolkit at e9047f6), run with the soak's full check so that each bug keeps
+#: the suite red until it is fixed. The reproduction without the generator is in the test's report.
+FOUND = {
+    1: "company_summary: no decision rule fires for any company -> ArrowInvalid (companies.py recommendations)",
+    5: "company_summary: every rule assessable for every company -> ArrowInvalid (companies.py not_assessable)",
+    106: "stage_agreement: a total below every band on one side only -> crosstab shapes differ",
+    86: "ordinal_logit: an instrument without a single answer -> KeyError 'item' (notebook 03)",
+    83: "notebook 05: banded instruments listed out of alphabetical order -> empty themes-by-stage heatmap",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", list(FOUND))
+def test_found_bug_stays_fixed(seed, found):
+    result = found[seed]
+    assert result["ok"], f"{FOUND[seed]}\n" + failure_message(result)
+
+
+@pytest.fixture(scope="module")
+def found(request):
+    return _Results(_selected_params(request, "test_found_bug_stays_fixed"), soak_outcome)
 
 
 if SOAK_SEEDS:  # defined only when asked for: an empty parameter list would show as a skipped test
