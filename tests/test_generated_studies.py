@@ -13,9 +13,15 @@ Nothing is skipped or marked xfail: a seed that fails stays in the suite, red, u
   About 1 CPU-second a study: some 60 s on two idle cores.
 - ``test_cli_run[name]`` (slow): twelve studies chosen to cover the feature space (``CLI_STUDIES``), each
   through ``research run STUDY --out OUT --processed P``, two at a time.
+- ``test_found_bug_stays_fixed[seed]`` (slow): the seeds that found a distinct bug (``FOUND``), with the
+  soak's full check.
 - ``test_soak[seed]``: ``SOAK_SEEDS=500 pytest tests/test_generated_studies.py -k soak`` (``make soak``):
-  seeds from 100000, every facade, then every notebook's code executed in process (model fits included)
-  (figures included, no kernel); without ``SOAK_SEEDS`` no soak test is collected, so ``make test`` skips none.
+  seeds from 100000, every facade, then every notebook's code executed in process (model fits and figures
+  included, no kernel; about 10 s a study); without ``SOAK_SEEDS`` no soak test is collected, so ``make test``
+  skips none.
+
+Reproduce one study: ``python tests/studygen.py SEED /tmp/study`` (prints its features), then
+``research run /tmp/study``; a CLI study needs its knobs from ``CLI_STUDIES``.
 """
 
 from __future__ import annotations
