@@ -82,7 +82,23 @@ def output_base(study_root: Path, cwd: Path | None = None) -> Path:
     """
     here = Path(cwd or Path.cwd()).resolve()
     root = Path(study_root).resolve()
-    return root.parent if _inside(here, root) else here
+    return root.parent if _inside(here, root) else working_folder(here)
+
+
+def working_folder(cwd: Path | None = None) -> Path:
+    """The current folder, except in a checkout's ``notebooks/`` folder (where JupyterLab and nbval run the
+    notebooks): there the checkout itself, so that ``data/processed`` and ``reports`` are the project's own.
+
+    Examples
+    --------
+    >>> working_folder(Path("/home/me")).as_posix()
+    '/home/me'
+    """
+    here = Path(cwd or Path.cwd()).resolve()
+    checkout = here.parent
+    if here.name == "notebooks" and (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
+        return checkout
+    return here
 
 
 def check_outside(study_root: Path, folder, option: str, replaced: bool = True) -> Path:
@@ -130,4 +146,4 @@ def output_folder(out_dir, slug: str) -> Path:
     >>> output_folder("/tmp/rep", "demo").as_posix(), output_folder(None, "demo").parts[-3:]
     ('/tmp/rep', ('reports', '_scratch', 'demo'))
     """
-    return Path(out_dir) if out_dir else scratch_reports(slug)
+    return Path(out_dir) if out_dir else scratch_reports(slug, working_folder())
