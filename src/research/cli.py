@@ -105,6 +105,9 @@ def _validate(args) -> int:
 
     root = study_folder(args.study)
     out = check_outside(root, args.out, "--out", replaced=False) if args.out else None  # only tables/ is written
+    from research.analysis.survey import missing_functions
+    from research.report import prose
+
     study = read_study(root)
     out = out or scratch_reports(study.slug, output_base(root))
     quality = study.quality.frame()
@@ -115,7 +118,11 @@ def _validate(args) -> int:
     if counts.empty:
         print("No data-quality problems found.")
     else:
-        print(f"{len(quality)} data-quality problem(s): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        n = len(quality)
+        print(f"{n} data-quality problem{'' if n == 1 else 's'}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    warning = prose.one_side_terminal(missing_functions(study))
+    if warning:
+        print(f"research: {warning}", file=sys.stderr)
     print(f"wrote {path}")
     return 0
 

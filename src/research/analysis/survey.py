@@ -94,7 +94,8 @@ def both_functions_present(study) -> bool:
 
 def missing_functions(study) -> list[str]:
     """The functions with no respondent at all (empty when both answered)."""
-    present = set(study.respondents["role"].dropna().unique())
+    roles = study.respondents["role"] if "role" in study.respondents else pd.Series(dtype=object)
+    present = set(roles.dropna().unique())
     return [role for role in ("marketing", "sales") if role not in present]
 
 

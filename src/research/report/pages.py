@@ -276,9 +276,14 @@ def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: s
     """Write ``out_dir/index.html``: the reports in order, the figures, the Word tables and the REFI-QDA
     project when present, every CSV table, how to cite the toolkit (BibTeX) and the provenance (every raw
     file's SHA-256). Returns the path."""
+    from research.analysis.survey import missing_functions
     from research.report.methods import how_to_cite
+    from research.report.prose import one_side_terminal
 
     out_dir = Path(out_dir)
+    missing = missing_functions(study)
+    warning = (f"<p class='warning'><strong>Warning:</strong> {escape(one_side_terminal(missing).removeprefix('warning: '))}"
+               "</p>" if missing else "")
     items = "\n".join(f"<li><a href='{escape(p['file'])}'>{escape(p['title'])}</a><br>"
                       f"<span class='q'>{escape(p['question'])}</span></li>" for p in pages)
     downloads = []
@@ -300,7 +305,7 @@ def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: s
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>{escape(study.name)}: sales–marketing study reports</title><style>{INDEX_CSS}</style></head>
-<body><main><h1>{escape(study.name)}</h1><p class="lead">How marketing and sales see their relationship:
+<body><main><h1>{escape(study.name)}</h1>{warning}<p class="lead">How marketing and sales see their relationship:
 {len(study.respondents)} respondents from {n_companies} companies, {len(study.interviews)} interviews. Read the reports
 in order; each opens with the question it answers.</p>
 <ol class="reports">{items}</ol>

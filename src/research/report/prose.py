@@ -199,6 +199,14 @@ def one_side_warning(missing: list[str]) -> str:
             "left out of this report; check the `roles` in study.yaml against the role labels in the respondents file.")
 
 
+def one_side_terminal(missing: list[str]) -> str:
+    """The same warning as :func:`one_side_warning`, as one plain line for the terminal; ``""`` when both answered."""
+    if not missing:
+        return ""
+    return (f"warning: the study has no {' and no '.join(missing)} respondents; no page compares marketing with sales "
+            "(check 'roles' in study.yaml against the role labels in the respondents file)")
+
+
 # ---- 01 overview ---------------------------------------------------------------------------------
 
 def study_intro(study) -> str:

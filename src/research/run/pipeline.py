@@ -27,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 
+from research.analysis.survey import missing_functions
 from research.files import checksum_folder, swap_into_place
 from research.inputs.study import read_study
 from research.paths import (
@@ -38,6 +39,7 @@ from research.paths import (
     study_folder,
 )
 from research.report import pages as pages_html
+from research.report import prose
 from research.report.pages import digest  # noqa: F401  (pipeline.digest, as before)
 from research.run.kernels import KernelPool, NotebookFailed, parameterize
 
@@ -171,6 +173,9 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
             processed = processed or default_processed(parsed.slug, base)
             say(f"read {parsed.name}: {len(parsed.respondents)} respondents, {len(parsed.interviews)} interviews, "
                 f"{len(parsed.quality.rows)} data-quality notes ({time.perf_counter() - started:.1f} s)")
+            warning = prose.one_side_terminal(missing_functions(parsed))
+            if warning:
+                print(f"research: {warning}", file=sys.stderr)
             timings = processed / "notebook_seconds.json"  # read before the processed folder is replaced
             history = json.loads(timings.read_text("utf-8")) if timings.is_file() else {}
             parsed.save(processed)
