@@ -247,7 +247,7 @@ def test_generated_study(seed, generated):
     assert result["ok"], failure_message(result)
 
 
-#: Seeds that found a distinct bug (toolkit at e9047f6), run with the soak's full check so that each bug keeps
+#: Seeds that found a distinct bug (toolkit at e9047f6 and 5927f01), run with the soak's full check so that each bug keeps
 #: the suite red until it is fixed. The reproduction without the generator is in the test's report.
 FOUND = {
     1: "company_summary: no decision rule fires for any company -> ArrowInvalid (companies.py recommendations)",
@@ -255,6 +255,7 @@ FOUND = {
     106: "stage_agreement: a total below every band on one side only -> crosstab shapes differ",
     86: "ordinal_logit: an instrument without a single answer -> KeyError 'item' (notebook 03)",
     83: "notebook 05: banded instruments listed out of alphabetical order -> empty themes-by-stage heatmap",
+    100029: "spearman_brown: a two-item scale whose items correlate -1 -> ZeroDivisionError (reliability.py)",
 }
 
 
