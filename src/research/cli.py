@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                      "(default: the number of cores, at least 2)")
     run.add_argument("--seed", type=int, default=2026, help="seed for every random source (bootstrap intervals); default 2026")
     run.add_argument("--alpha", type=float, default=0.05, help="significance level used in the sentences; default 0.05")
+    run.add_argument("--force", action="store_true", help="execute every notebook again, even those whose inputs "
+                     "are unchanged since their page was made (by default their kept pages are reused)")
     run.add_argument("--quiet", action="store_true", help="print only errors")
     val = sub.add_parser("validate", help="only read and check a study; write data_quality.csv",
                          description="Read and check the study without analysing it. Writes data_quality.csv to "
@@ -90,7 +92,7 @@ def _run(args) -> int:
     from research.run.pipeline import run
 
     run(args.study, out=args.out, processed=args.processed, jobs=args.jobs, seed=args.seed, alpha=args.alpha,
-        progress=None if args.quiet else _say)
+        progress=None if args.quiet else _say, force=args.force)
     return 0
 
 

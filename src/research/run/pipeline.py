@@ -7,6 +7,14 @@ first (the times of the last run, ``notebook_seconds.json``); each page is expor
 notebook has run. A notebook marked ``"research": {"stage": 2}`` in its metadata runs after every
 notebook of stage 1 (it may read their tables); when all are stage 1 they all run at once.
 
+Re-runs redo only what changed: each notebook writes into a staging folder of its own under
+``<processed>/pages/`` and its page and files are kept there with the fingerprint of what it read
+(:mod:`research.run.fingerprint`); a notebook whose fingerprint is unchanged is reused (``[2/7]
+02-measurement reused (inputs unchanged)``), ``force`` executes every one. No kernel is started when
+nothing needs executing, and the study is not read again when the processed data was written from the same
+raw files, ``study.yaml``, spec files and toolkit. The raw folder is checksummed before and after every run
+either way, and every page gets this run's provenance footer.
+
 Paths (SPEC §3): the study is the folder or its ``study.yaml``; every path handed to a notebook is
 absolute; the process's working directory is never changed; nothing is written inside the study folder.
 """
@@ -23,13 +31,18 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import pandas as pd
+import pyarrow.parquet as pq
 
+from research import __version__
 from research.analysis.survey import missing_functions
 from research.files import checksum_folder, swap_into_place
-from research.inputs.study import read_study
+from research.inputs.config import read_config
+from research.inputs.study import read_study, slugify
 from research.paths import (
     check_outside,
     default_processed,
@@ -41,6 +54,7 @@ from research.paths import (
 from research.report import pages as pages_html
 from research.report import prose
 from research.report.pages import digest  # noqa: F401  (pipeline.digest, as before)
+from research.run import fingerprint as fp
 from research.run.kernels import KernelPool, NotebookFailed, parameterize
 
 
@@ -86,10 +100,11 @@ def _html_exporter():
     return pages_html.html_exporter()
 
 
-def _export_page(exporter, nb, stem: str, out_dir: Path, footer: str) -> dict:
-    """Export one executed notebook to ``out_dir/<stem>.html``: stderr streams dropped, the provenance footer added.
+def _page_html(exporter, nb, footer: str) -> tuple[str, dict]:
+    """One executed notebook as an HTML page: stderr streams dropped, the provenance footer added.
 
     Random ids (pandas' Styler tables) are numbered instead, so that a page is the same from run to run.
+    Returns the page and its title and question (for the index).
     """
     styler_ids: dict[str, str] = {}
     for cell in nb.cells:
@@ -101,9 +116,15 @@ def _export_page(exporter, nb, stem: str, out_dir: Path, footer: str) -> dict:
                 output["data"]["text/html"] = _stable_styler_ids(html, styler_ids)
     nb.cells.append(nbformat.v4.new_markdown_cell(footer, id="provenance"))
     body, _ = exporter.from_notebook_node(nb, resources=pages_html.export_resources(_title(nb)))
+    return body, {"title": _title(nb), "question": _question(nb)}
+
+
+def _export_page(exporter, nb, stem: str, out_dir: Path, footer: str) -> dict:
+    """Export one executed notebook to ``out_dir/<stem>.html`` (see :func:`_page_html`)."""
+    body, meta = _page_html(exporter, nb, footer)
     name = stem + ".html"
     (out_dir / name).write_text(body, "utf-8")
-    return {"file": name, "title": _title(nb), "question": _question(nb)}
+    return {"file": name, **meta}
 
 
 def _stable_styler_ids(html: str, ids: dict[str, str]) -> str:
@@ -125,8 +146,8 @@ def _index(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) 
 
 
 def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int = 2026, alpha: float = 0.05,
-        progress=print, notebooks: list[Path] | None = None, reuse_kernels: bool = True) -> Path:
-    """Read ``study``, write processed data, execute every notebook and write the HTML report.
+        progress=print, notebooks: list[Path] | None = None, reuse_kernels: bool = True, force: bool = False) -> Path:
+    """Read ``study``, write processed data, execute the notebooks whose inputs changed and write the HTML report.
 
     Parameters
     ----------
@@ -145,6 +166,14 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
         The notebooks to run (default: :func:`list_notebooks`).
     reuse_kernels : bool
         False gives every notebook a new kernel of its own (the slower way, kept for comparison).
+    force : bool
+        Execute every notebook, even those whose page and files are kept with an unchanged fingerprint.
+
+    Each notebook's page and files are kept in ``<processed>/pages/`` with the fingerprint of what it read
+    (:mod:`research.run.fingerprint`); a notebook whose fingerprint is unchanged is not executed again, its
+    kept page gets this run's provenance footer. When nothing needs executing no kernel is started, and when
+    the raw files' checksums, ``study.yaml``, the spec files and the toolkit equal those the processed data
+    was written from, the study is not read again.
 
     Returns
     -------
@@ -160,48 +189,201 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
     if not notebooks:
         raise RuntimeError(f"no notebooks found in {notebooks_folder()}")
     jobs = max(1, jobs or default_jobs())
+    config = read_config(root)  # a fatal problem of study.yaml raises StudyError here, before anything is written
+    slug = slugify(config["name"])
+    base = output_base(root)
+    out = out or default_reports(slug, base)
+    processed = processed or default_processed(slug, base)
+    checksums = checksum_folder(root)
+    cache = fp.PageCache(processed)
+    state = {"checksums": checksums, "config": _plain(config), "specs": fp.spec_digests(config, root),
+             "toolkit": fp.toolkit_fingerprint()}
     work = Path(tempfile.mkdtemp(prefix="research-run-"))  # the kernels' working folder and their log
     tmp = None
+    pool = None
     try:
-        with open(work / "kernels.log", "wb") as log, \
-                KernelPool(min(jobs, len(notebooks)), cwd=work, reuse=reuse_kernels, seed=seed,
-                           stderr=log) as pool:
-            # the kernels start and import the stack while the study is read
-            parsed = read_study(root)  # fatal problems raise StudyError here, before anything is written
-            base = output_base(root)
-            out = out or default_reports(parsed.slug, base)
-            processed = processed or default_processed(parsed.slug, base)
-            say(f"read {parsed.name}: {len(parsed.respondents)} respondents, {len(parsed.interviews)} interviews, "
-                f"{len(parsed.quality.rows)} data-quality notes ({time.perf_counter() - started:.1f} s)")
-            warning = prose.one_side_terminal(missing_functions(parsed))
-            if warning:
-                print(f"research: {warning}", file=sys.stderr)
+        with contextlib.ExitStack() as stack:
+            log = stack.enter_context(open(work / "kernels.log", "wb"))
+
+            def start_pool() -> KernelPool:
+                nonlocal pool
+                if pool is None:
+                    pool = stack.enter_context(KernelPool(min(jobs, len(notebooks)), cwd=work, reuse=reuse_kernels,
+                                                          seed=seed, stderr=log))
+                return pool
+
             timings = processed / "notebook_seconds.json"  # read before the processed folder is replaced
             history = json.loads(timings.read_text("utf-8")) if timings.is_file() else {}
-            parsed.save(processed)
+            summary = _up_to_date(processed, cache, state)
+            if summary is None:
+                start_pool()  # the kernels start and import the stack while the study is read
+                summary = read_study(root)  # fatal problems raise StudyError here, before anything is written
+                if summary.checksums != checksums:
+                    raise RuntimeError(f"the raw study folder {root} changed while it was read; report not written")
+                say(f"read {summary.name}: {len(summary.respondents)} respondents, {len(summary.interviews)} "
+                    f"interviews, {len(summary.quality.rows)} data-quality notes "
+                    f"({time.perf_counter() - started:.1f} s)")
+                _save_keeping_pages(summary, processed)
+                cache.write_state(state)
+            else:
+                say(f"read {summary.name}: {len(summary.respondents)} respondents, {len(summary.interviews)} "
+                    f"interviews, {summary.notes} data-quality notes (processed data up to date, "
+                    f"{time.perf_counter() - started:.1f} s)")
+            warning = prose.one_side_terminal(missing_functions(summary))
+            if warning:
+                print(f"research: {warning}", file=sys.stderr)
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
             _readable(tmp)  # mkdtemp makes it 0700; the report is read like every other output
-            params = {"study_dir": str(root), "processed_dir": str(processed.resolve()), "out_dir": str(tmp.resolve()),
+            params = {"study_dir": str(root), "processed_dir": str(processed.resolve()), "out_dir": None,
                       "seed": seed, "alpha": alpha}
+            plan = _plan(notebooks, fp.gather_inputs(processed, root, config, slug), params, cache, force)
+            total = len(notebooks)
+            number = {p: i for i, p in enumerate(notebooks, start=1)}
+            todo = [p for p in notebooks if plan[p]["reuse"] is None]
+            for p in notebooks:
+                if plan[p]["reuse"] is not None:
+                    say(f"[{number[p]}/{total}] {p.stem} reused (inputs unchanged)")
             when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-            footer = _provenance(parsed.name, parsed.checksums, when)
             exporter = _html_exporter()
-            pages = _execute_stages(pool, notebooks, params, say, history,
-                                    lambda path, nb: _export_page(exporter, nb, path.stem, tmp, footer))
-        timings.write_text(json.dumps(history, indent=1), "utf-8")
-        shutil.copy(work / "kernels.log", processed / "kernels.log")
+            footer = _rendered_footer(exporter, _provenance(summary.name, checksums, when))
+            if todo:
+                _execute_stages(start_pool(), todo, say, history, number=number, total=total,
+                                prepare=lambda p: _prepare(p, plan, cache, notebooks, params),
+                                export=lambda p, nb: _keep_page(exporter, p, nb, plan, cache, history))
+        if pool is not None:  # no kernel was started when every page was reused
+            timings.write_text(json.dumps(history, indent=1), "utf-8")
+            shutil.copy(work / "kernels.log", processed / "kernels.log")
+        pages = [_use_page(p, cache, tmp, footer) for p in notebooks]
+        cache.clean(keep={p.stem for p in notebooks})
         after = checksum_folder(root)
-        if after != parsed.checksums:
+        if after != checksums:
             raise RuntimeError(f"the raw study folder {root} changed during the run; report not written")
-        _index([pages[p] for p in notebooks], tmp, parsed, after, when)
+        _index(pages, tmp, summary, after, when)
         swap_into_place(tmp, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-    say(f"wrote {out / 'index.html'} ({len(pages)} reports, {time.perf_counter() - started:.1f} s)")
+    ran = len(todo)
+    say(f"wrote {out / 'index.html'} ({len(pages)} reports: {ran} run, {len(pages) - ran} reused; "
+        f"{time.perf_counter() - started:.1f} s)")
     return out
+
+
+def _plain(value):
+    """``value`` as it reads back from JSON (the processed manifest keeps ``study.yaml`` that way)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+@dataclass
+class _Summary:
+    """What the run needs of a study whose processed data is up to date (instead of reading it again)."""
+
+    name: str
+    respondents: pd.DataFrame
+    interviews: pd.DataFrame
+    notes: int
+
+
+def _up_to_date(processed: Path, cache: fp.PageCache, state: dict) -> _Summary | None:
+    """The processed study's summary when it was written by a run from exactly these raw files, this
+    ``study.yaml``, these spec files and this toolkit; else None (the study is read again)."""
+    try:
+        manifest = json.loads((processed / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if cache.state() != _plain(state) or manifest.get("checksums") != state["checksums"] \
+            or manifest.get("config") != state["config"] or manifest.get("toolkit_version") != __version__:
+        return None
+    try:
+        respondents = pd.read_parquet(processed / "respondents.parquet", columns=["respondent_id", "company_id",
+                                                                                  "role"])
+        interviews = pd.read_parquet(processed / "interviews.parquet", columns=["interview_id"])
+        notes = pq.ParquetFile(processed / "data_quality.parquet").metadata.num_rows
+    except (OSError, ValueError, KeyError):
+        return None
+    return _Summary(str(manifest["name"]), respondents, interviews, int(notes))
+
+
+def _save_keeping_pages(study, processed: Path) -> None:
+    """``study.save(processed)`` (which replaces the folder) with the kept pages carried over."""
+    pages = processed / "pages"
+    kept = None
+    if pages.is_dir():
+        kept = Path(tempfile.mkdtemp(prefix=f".{processed.name}.pages-", dir=processed.parent))
+        kept.rmdir()
+        pages.rename(kept)
+    try:
+        study.save(processed)
+    finally:
+        if kept is not None:
+            if processed.is_dir() and not pages.exists():
+                kept.rename(pages)
+            else:
+                shutil.rmtree(kept, ignore_errors=True)
+
+
+def _plan(notebooks: list[Path], inputs: fp.Inputs, params: dict, cache: fp.PageCache, force: bool) -> dict:
+    """Each notebook's fingerprint and, when its kept entry has that fingerprint (and not ``force``), the entry."""
+    plan, earlier = {}, []
+    for stage in sorted({_stage(p) for p in notebooks}):
+        batch = [p for p in notebooks if _stage(p) == stage]
+        for p in batch:
+            fingerprint, parts = fp.notebook_fingerprint(p, inputs, params, earlier)
+            plan[p] = {"fingerprint": fingerprint, "parts": parts, "stage": stage,
+                       "reuse": None if force else cache.lookup(p.stem, fingerprint)}
+        earlier = earlier + [plan[p]["fingerprint"] for p in batch]
+    return plan
+
+
+def _prepare(path: Path, plan: dict, cache: fp.PageCache, notebooks: list[Path], params: dict) -> dict:
+    """A staging folder for ``path`` (its ``files/`` is the notebook's ``out_dir``), holding the files of the
+    notebooks of earlier stages (a later stage may read their tables); returns its parameters."""
+    staging = cache.staging(path.stem)
+    files = staging / "files"
+    seeded = {}
+    for other in notebooks:
+        if plan[other]["stage"] < plan[path]["stage"]:
+            for rel in fp.copy_files(cache.files(other.stem), files):
+                seeded[rel] = fp.sha256_file(files / rel)
+    plan[path]["staging"], plan[path]["seeded"] = staging, seeded
+    return {**params, "out_dir": str(files.resolve())}
+
+
+def _keep_page(exporter, path: Path, nb, plan: dict, cache: fp.PageCache, history: dict) -> None:
+    """Export the executed ``nb`` (footer to be filled in) and keep it with the files it wrote and its fingerprint."""
+    entry = plan[path]
+    files = entry["staging"] / "files"
+    for rel, digest_ in entry["seeded"].items():  # what the notebook found there is not its output
+        if (files / rel).is_file() and fp.sha256_file(files / rel) == digest_:
+            (files / rel).unlink()
+    body, meta = _page_html(exporter, nb, fp.FOOTER_PLACEHOLDER)
+    meta = {**meta, "file": path.stem + ".html", "fingerprint": entry["fingerprint"], "parts": entry["parts"],
+            "seconds": history.get(path.name)}
+    cache.commit(path.stem, entry["staging"], body, meta)
+
+
+#: The provenance footer as the exporter renders it (it rewrites the markup: quotes, entities).
+_FOOTER = re.compile(r"<footer\b[^>]*\bprovenance\b[^>]*>.*?</footer>", re.S)
+_PLACEHOLDER = re.compile(r"<footer\b[^>]*\bprovenance\b[^>]*>research-provenance-footer</footer>")
+
+
+def _rendered_footer(exporter, footer: str) -> str:
+    """``footer`` exactly as it appears in an exported page (exported once per run, on an empty notebook)."""
+    body, _ = _page_html(exporter, nbformat.v4.new_notebook(), footer)
+    return _FOOTER.search(body).group(0)
+
+
+def _use_page(path: Path, cache: fp.PageCache, report: Path, footer: str) -> dict:
+    """Write ``path``'s kept page, with this run's footer, and its files into the report folder."""
+    entry = cache.entry(path.stem)
+    page, found = _PLACEHOLDER.subn(lambda _: footer, cache.page(path.stem))
+    if found != 1:
+        raise RuntimeError(f"the kept page of {path.name} has no provenance footer to fill in")
+    (report / entry["file"]).write_text(page, "utf-8")
+    fp.copy_files(cache.files(path.stem), report)
+    return {k: entry[k] for k in ("file", "title", "question")}
 
 
 def _readable(folder: Path) -> None:
@@ -228,20 +410,25 @@ def _expected_seconds(path: Path, history: dict) -> float:
     return float(sum(1 for c in cells if c.get("cell_type") == "code"))
 
 
-def _execute_stages(pool: KernelPool, notebooks: list[Path], params: dict, say, history: dict, export) -> dict[Path, dict]:
+def _execute_stages(pool: KernelPool, notebooks: list[Path], say, history: dict, export, prepare=None,
+                    number: dict | None = None, total: int | None = None, params: dict | None = None) -> dict:
     """Stage by stage, each stage's notebooks in the pool, longest first; each page exported when its notebook ran.
 
-    Progress lines count in the order of the report (``[3/6] 03-comparisons started`` / ``done (2.1 s)``),
-    whatever the order of execution. ``history`` receives each notebook's time. Returns the pages.
+    ``prepare(path)`` gives a notebook's parameters (else ``params``); ``export(path, nb)`` is called with
+    each executed notebook and its result kept. Progress lines count in the order of the report
+    (``[3/7] 03-comparisons started`` / ``done (2.1 s)``; ``number`` and ``total`` when only some notebooks
+    run), whatever the order of execution. ``history`` receives each notebook's time. Returns the exports.
     """
-    total, pages = len(notebooks), {}
-    number = {p: i for i, p in enumerate(notebooks, start=1)}
+    total = total or len(notebooks)
+    number = number or {p: i for i, p in enumerate(notebooks, start=1)}
+    pages = {}
     events: queue.Queue = queue.Queue()  # filled by the pool's thread, read here
     for stage in sorted({_stage(p) for p in notebooks}):
         batch = sorted((p for p in notebooks if _stage(p) == stage), key=lambda p: -_expected_seconds(p, history))
         futures = {}
         for p in batch:
-            futures[p] = pool.submit(parameterize(p, params), p.name, on_start=lambda p=p: events.put(("started", p)),
+            futures[p] = pool.submit(parameterize(p, prepare(p) if prepare else params), p.name,
+                                     on_start=lambda p=p: events.put(("started", p)),
                                      on_end=lambda p=p: events.put(("done", p)))
         left = len(batch)
         while left:
