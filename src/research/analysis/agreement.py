@@ -253,11 +253,14 @@ def stage_agreement(scores: pd.DataFrame, instrument) -> tuple[pd.DataFrame, dic
     p = p[p["scale"] == instrument.total["id"]]
     bm = p["marketing"].map(instrument.band_of)
     bs = p["sales"].map(instrument.band_of)
-    table = pd.crosstab(pd.Categorical(bm, labels), pd.Categorical(bs, labels), dropna=False)
+    staged = bm.notna() & bs.notna()  # a total below every band has no stage: that company is left out
+    bm, bs = bm[staged], bs[staged]
+    table = (pd.crosstab(pd.Categorical(bm, labels), pd.Categorical(bs, labels), dropna=False)
+             .reindex(index=labels, columns=labels, fill_value=0))
     table.index.name, table.columns.name = "marketing stage", "sales stage"
-    result = {"n_pairs": len(p), "exact_agreement": float((bm == bs).mean()) if len(p) else np.nan,
+    result = {"n_pairs": int(staged.sum()), "exact_agreement": float((bm == bs).mean()) if staged.any() else np.nan,
               "kappa_linear": np.nan, "kappa_ci_low": np.nan, "kappa_ci_high": np.nan}
-    if len(p) >= 3 and table.to_numpy().sum() > 0 and (table.sum(axis=1) > 0).sum() + (table.sum(axis=0) > 0).sum() > 2:
+    if staged.sum() >= 3 and table.to_numpy().sum() > 0 and (table.sum(axis=1) > 0).sum() + (table.sum(axis=0) > 0).sum() > 2:
         res = cohens_kappa(table.to_numpy(), wt="linear")
         result.update(kappa_linear=float(res.kappa), kappa_ci_low=float(res.kappa_low), kappa_ci_high=float(res.kappa_upp))
     return table, result

@@ -90,6 +90,13 @@ def evaluate_rules(summary: pd.DataFrame, attributes: pd.DataFrame, table) -> pd
     return pd.DataFrame(rows, columns=EVALUATION_COLUMNS)
 
 
+def _rule_ids(evaluation: pd.DataFrame, status: str, companies: pd.Series) -> list[str]:
+    """Per company, the ``;``-joined ids of the rules with this status (``""`` when none). A plain list, so that
+    no company having any (an empty group) cannot turn the column into numbers."""
+    ids = evaluation[evaluation["status"] == status].groupby("company_id")["rule"].agg(";".join).to_dict()
+    return [ids.get(company, "") for company in companies]
+
+
 def company_summary(study) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``company_summary.csv`` for every instrument with a banded total, and the long rule evaluation.
 
@@ -108,10 +115,8 @@ def company_summary(study) -> tuple[pd.DataFrame, pd.DataFrame]:
         summary = company_scores(study.scores, inst)
         if study.decision_table is not None:
             ev = evaluate_rules(summary, attributes, study.decision_table)
-            fired = ev[ev["status"] == "fires"].groupby("company_id")["rule"].agg(";".join)
-            unknown = ev[ev["status"] == "not assessable"].groupby("company_id")["rule"].agg(";".join)
-            summary["recommendations"] = summary["company_id"].map(fired).fillna("")
-            summary["not_assessable"] = summary["company_id"].map(unknown).fillna("")
+            summary["recommendations"] = _rule_ids(ev, "fires", summary["company_id"])
+            summary["not_assessable"] = _rule_ids(ev, "not assessable", summary["company_id"])
             evaluations.append(ev)
         else:
             summary["recommendations"], summary["not_assessable"] = "", ""
@@ -121,12 +126,14 @@ def company_summary(study) -> tuple[pd.DataFrame, pd.DataFrame]:
     return summary.sort_values(["instrument", "company_id"], ignore_index=True), evaluation
 
 
-def themes_by_stage(coded: pd.DataFrame, interviews: pd.DataFrame, summary: pd.DataFrame, codebook) -> pd.DataFrame:
-    """Joint display: share of interviews raising each theme, by the company's stage (statistics by themes)."""
+def themes_by_stage(coded: pd.DataFrame, interviews: pd.DataFrame, summary: pd.DataFrame, codebook,
+                    instrument_id: str | None = None) -> pd.DataFrame:
+    """Joint display: share of interviews raising each theme, by the company's stage on ``instrument_id``
+    (default: the summary's first instrument) (statistics by themes)."""
     if coded.empty or summary.empty:
         return pd.DataFrame(columns=["theme", "label", "band", "interviews", "with_theme", "share"])
     units = interviews_with_themes(coded, interviews, codebook)
-    first = summary[summary["instrument"] == summary["instrument"].iloc[0]]
+    first = summary[summary["instrument"] == (instrument_id or summary["instrument"].iloc[0])]
     units = units.merge(first[["company_id", "band"]], on="company_id", how="left").dropna(subset=["band"])
     rows = []
     for band, part in units.groupby("band", sort=False):

@@ -90,13 +90,16 @@ def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     part = responses[(responses["instrument"] == instrument.id) & responses["keyed"].notna()
                      & responses["role"].isin(["marketing", "sales"])]
     rows = []
-    for item, grp in part.groupby("item", sort=False):
+    groups = {item: grp for item, grp in part.groupby("item", sort=False)}
+    for item in instrument.item_ids:  # every item gets a row, also one nobody answered
+        grp = groups.get(item, part.iloc[0:0])
         row = {"instrument": instrument.id, "item": item, "n": len(grp), "coef": np.nan, "se": np.nan, "p": np.nan,
                "odds_ratio": np.nan, "fitted": False, "note": ""}
         y = grp["keyed"].astype(int)
         x = (grp["role"] == "marketing").astype(float).to_frame("marketing")
         if y.nunique() < 2 or x["marketing"].nunique() < 2:
-            row["note"] = "not fitted: " + ("fewer than two answered levels" if y.nunique() < 2 else "one role only")
+            why = ("no answers" if y.empty else "fewer than two answered levels" if y.nunique() < 2 else "one role only")
+            row["note"] = f"not fitted: {why}"
             rows.append(row)
             continue
         failures = []
@@ -131,8 +134,7 @@ def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
         notes = ([f"not used: {'; '.join(failures)}"] if failures else []) + _messages(caught)
         row["note"] = "; ".join(notes)
         rows.append(row)
-    order = {it: k for k, it in enumerate(instrument.item_ids)}
-    return pd.DataFrame(rows).sort_values("item", key=lambda s: s.map(order)).reset_index(drop=True)
+    return pd.DataFrame(rows)
 
 
 #: Above this many companies the random-intercept model is fitted by :func:`random_intercept_reml`, which gives

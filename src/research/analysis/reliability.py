@@ -108,7 +108,8 @@ def spearman_brown(items: pd.DataFrame) -> float:
 
     For two items this, not alpha, is the recommended coefficient (Eisinga, Te Grotenhuis & Pelzer, 2013):
     alpha assumes essentially tau-equivalent items and underestimates reliability otherwise. Computed on the
-    listwise-complete rows; missing with fewer than three rows, not exactly two items, or a constant item.
+    listwise-complete rows; missing with fewer than three rows, not exactly two items, a constant item, or
+    items correlated exactly -1 (where ``1 + r`` is zero).
 
     References
     ----------
@@ -125,6 +126,8 @@ def spearman_brown(items: pd.DataFrame) -> float:
     if data.shape[1] != 2 or len(data) < 3 or (data.std(ddof=1) == 0).any():
         return float("nan")
     r = float(np.corrcoef(data.to_numpy(float).T)[0, 1])
+    if r <= -1 + 1e-9:  # two items in exactly opposite order: the coefficient is undefined (division by zero)
+        return float("nan")
     return 2 * r / (1 + r)
 
 
