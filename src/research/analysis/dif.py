@@ -1,16 +1,17 @@
-"""Differential item functioning (DIF) between the two roles, screened item by item with ordinal logits.
+"""Differential item functioning (DIF) between the two roles, screened item by item with ordinal
+logits.
 
-For every item, three nested proportional-odds (cumulative logit) models of the keyed answer are fitted
-on the respondents who answered the item and have a matching score:
+For every item, three nested proportional-odds (cumulative logit) models of the keyed answer are
+fitted on the respondents who answered the item and have a matching score:
 
 * ``M1``: matching score;
 * ``M2``: matching score + role (focal group, marketing, coded 1; reference group, sales, coded 0);
 * ``M3``: M2 + role x matching score.
 
 Likelihood-ratio tests between them give the uniform (M2 vs M1), non-uniform (M3 vs M2) and omnibus
-(M3 vs M1) DIF tests of Zumbo (1999), the ordinal counterpart of the logistic-regression DIF procedure of
-Swaminathan & Rogers (1990). The log-likelihoods equal those of R's ``ordinal::clm`` and ``MASS::polr``
-(checked in ``tests/r/dif_congruence.R``).
+(M3 vs M1) DIF tests of Zumbo (1999), the ordinal counterpart of the logistic-regression DIF
+procedure of Swaminathan & Rogers (1990). The log-likelihoods equal those of R's ``ordinal::clm``
+and ``MASS::polr`` (checked in ``tests/r/dif_congruence.R``).
 """
 
 from __future__ import annotations
@@ -28,14 +29,31 @@ from research.analysis.effects import adjust
 __all__ = ["DIF_COLUMNS", "DIF_EXTRA_COLUMNS", "dif_screen"]
 
 DIF_COLUMNS = [
-    "instrument", "item", "n", "uniform_chi2", "uniform_p", "nonuniform_chi2", "nonuniform_p",
-    "omnibus_p", "p_holm", "dif", "note",
+    "instrument",
+    "item",
+    "n",
+    "uniform_chi2",
+    "uniform_p",
+    "nonuniform_chi2",
+    "nonuniform_p",
+    "omnibus_p",
+    "p_holm",
+    "dif",
+    "note",
 ]
-#: Columns returned after the contract's: group sizes, answer levels, the role coefficients (logit scale)
-#: and the three log-likelihoods.
+#: Columns returned after the contract's: group sizes, answer levels, the role coefficients (logit
+#: scale) and the three log-likelihoods.
 DIF_EXTRA_COLUMNS = [
-    "n_focal", "n_reference", "n_levels", "uniform_coef", "uniform_se", "nonuniform_coef", "nonuniform_se",
-    "ll1", "ll2", "ll3",
+    "n_focal",
+    "n_reference",
+    "n_levels",
+    "uniform_coef",
+    "uniform_se",
+    "nonuniform_coef",
+    "nonuniform_se",
+    "ll1",
+    "ll2",
+    "ll3",
 ]
 
 _MAXITER = 100
@@ -48,9 +66,10 @@ _LL_SLACK = 1e-6  # a larger model whose log-likelihood falls below the smaller 
 class _CumulativeLogit(OrderedModel):
     """statsmodels' ``OrderedModel`` (logit link) with the analytic score and Hessian.
 
-    ``OrderedModel`` differentiates its log-likelihood numerically, which makes Newton's method about a
-    hundred times slower than it needs to be. The parameterisation is unchanged: the coefficients first,
-    then the lowest threshold and the logs of the increments between successive thresholds.
+    ``OrderedModel`` differentiates its log-likelihood numerically, which makes Newton's method
+    about a hundred times slower than it needs to be. The parameterisation is unchanged: the
+    coefficients first, then the lowest threshold and the logs of the increments between successive
+    thresholds.
     """
 
     def __init__(self, endog, exog):
@@ -68,9 +87,11 @@ class _CumulativeLogit(OrderedModel):
         prob = f_up - f_lo
         u, v = d_up / prob, -d_lo / prob  # d loglik / d upper, d loglik / d lower
         has_up, has_lo = y < k1, y > 0
-        grad_theta = (np.bincount(y[has_up], weights=u[has_up], minlength=k1)[:k1]
-                      + np.bincount(y[has_lo] - 1, weights=v[has_lo], minlength=k1)[:k1])
-        inc = np.exp(params[k + 1:])
+        grad_theta = (
+            np.bincount(y[has_up], weights=u[has_up], minlength=k1)[:k1]
+            + np.bincount(y[has_lo] - 1, weights=v[has_lo], minlength=k1)[:k1]
+        )
+        inc = np.exp(params[k + 1 :])
         jac = np.zeros((k1, k1))  # d theta_j / d (theta_1, log increments)
         jac[:, 0] = 1.0
         for m in range(1, k1):
@@ -85,7 +106,10 @@ class _CumulativeLogit(OrderedModel):
         H[:k, :k] = (X * (h_uu + 2 * h_ul + h_ll)[:, None]).T @ X
         w_up, w_lo = -(h_uu + h_ul), -(h_ul + h_ll)
         for j in range(k1):
-            as_up, as_lo = y == j, y == j + 1  # theta_j bounds category j from above, j + 1 from below
+            as_up, as_lo = (
+                y == j,
+                y == j + 1,
+            )  # theta_j bounds category j from above, j + 1 from below
             H[:k, k + j] = w_up[as_up] @ X[as_up] + w_lo[as_lo] @ X[as_lo]
             H[k + j, k + j] = h_uu[as_up].sum() + h_ll[as_lo].sum()
             if j + 1 < k1:
@@ -94,7 +118,9 @@ class _CumulativeLogit(OrderedModel):
         T = np.eye(k + k1)
         T[k:, k:] = jac
         H = T.T @ H @ T
-        tail = np.cumsum(grad_theta[::-1])[::-1]  # second derivative of theta through exp(increment)
+        tail = np.cumsum(grad_theta[::-1])[
+            ::-1
+        ]  # second derivative of theta through exp(increment)
         H[k + np.arange(1, k1), k + np.arange(1, k1)] += inc * tail[1:]
         return score, H
 
@@ -113,7 +139,9 @@ def _fit(y: np.ndarray, exog: np.ndarray, start: np.ndarray | None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            res = model.fit(start_params=start, method="newton", maxiter=_MAXITER, tol=_TOL, disp=False)
+            res = model.fit(
+                start_params=start, method="newton", maxiter=_MAXITER, tol=_TOL, disp=False
+            )
         except (np.linalg.LinAlgError, ValueError, OverflowError, FloatingPointError) as err:
             problems.append(f"fit failed ({type(err).__name__}: {err})")
         if res is not None:
@@ -170,32 +198,50 @@ def _screen_item(y: np.ndarray, match: np.ndarray, focal: np.ndarray) -> dict:
         lls[name], fits[name] = float(res.llf), res
         start = np.asarray(res.params, dtype=float)
     if lls["M2"] < lls["M1"] - _LL_SLACK or lls["M3"] < lls["M2"] - _LL_SLACK:
-        return {"note": "a larger model fits worse than the smaller one (optimiser failure)",
-                "ll1": lls["M1"], "ll2": lls["M2"], "ll3": lls["M3"]}
+        return {
+            "note": "a larger model fits worse than the smaller one (optimiser failure)",
+            "ll1": lls["M1"],
+            "ll2": lls["M2"],
+            "ll3": lls["M3"],
+        }
     uni = 2 * (lls["M2"] - lls["M1"])
     non = 2 * (lls["M3"] - lls["M2"])
     omni = 2 * (lls["M3"] - lls["M1"])
     return {
-        "uniform_chi2": uni, "uniform_p": float(stats.chi2.sf(uni, 1)),
-        "nonuniform_chi2": non, "nonuniform_p": float(stats.chi2.sf(non, 1)),
+        "uniform_chi2": uni,
+        "uniform_p": float(stats.chi2.sf(uni, 1)),
+        "nonuniform_chi2": non,
+        "nonuniform_p": float(stats.chi2.sf(non, 1)),
         "omnibus_p": float(stats.chi2.sf(omni, 2)),
-        "uniform_coef": float(fits["M2"].params[1]), "uniform_se": float(fits["M2"].bse[1]),
-        "nonuniform_coef": float(fits["M3"].params[2]), "nonuniform_se": float(fits["M3"].bse[2]),
-        "ll1": lls["M1"], "ll2": lls["M2"], "ll3": lls["M3"],
+        "uniform_coef": float(fits["M2"].params[1]),
+        "uniform_se": float(fits["M2"].bse[1]),
+        "nonuniform_coef": float(fits["M3"].params[2]),
+        "nonuniform_se": float(fits["M3"].bse[2]),
+        "ll1": lls["M1"],
+        "ll2": lls["M2"],
+        "ll3": lls["M3"],
     }
 
 
-def dif_screen(wide: pd.DataFrame, items: dict[str, str | None], instrument_id: str, group: str = "role",
-               focal: str = "marketing", reference: str = "sales", alpha: float = 0.05) -> pd.DataFrame:
+def dif_screen(
+    wide: pd.DataFrame,
+    items: dict[str, str | None],
+    instrument_id: str,
+    group: str = "role",
+    focal: str = "marketing",
+    reference: str = "sales",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Screen every item of one instrument for differential item functioning between two groups.
 
     Parameters
     ----------
     wide : DataFrame
-        One row per respondent: one column per item (keyed answers as floats, NaN when missing) and the
-        ``group`` column. Respondents of any other group are ignored.
+        One row per respondent: one column per item (keyed answers as floats, NaN when missing) and
+        the ``group`` column. Respondents of any other group are ignored.
     items : dict
-        Item id -> subscale id, or ``None`` / ``""`` for an item outside any subscale, in output order.
+        Item id -> subscale id, or ``None`` / ``""`` for an item outside any subscale, in output
+        order.
     instrument_id : str
         Written into the ``instrument`` column.
     group, focal, reference : str
@@ -208,58 +254,64 @@ def dif_screen(wide: pd.DataFrame, items: dict[str, str | None], instrument_id: 
     DataFrame
         One row per item, the columns of :data:`DIF_COLUMNS` then :data:`DIF_EXTRA_COLUMNS`.
         ``uniform_chi2 = 2(LL2 - LL1)`` and ``nonuniform_chi2 = 2(LL3 - LL2)`` (1 df each),
-        ``omnibus_p`` from ``2(LL3 - LL1)`` on 2 df, ``p_holm`` Holm's adjustment of ``omnibus_p`` over the
-        items of the instrument, ``dif`` (nullable boolean) ``p_holm < alpha``, missing where ``p_holm`` is.
-        ``uniform_coef`` is the role coefficient in M2 on the logit scale: positive means the focal group
-        (marketing) answers higher than the reference group at the same matching score; ``uniform_se``
-        its standard error; ``nonuniform_coef`` / ``nonuniform_se`` the interaction in M3 (positive: the
-        focal group's answers rise faster with the matching score). ``n_levels`` counts the answer levels
-        observed among the ``n`` respondents. A row whose models cannot be fitted has empty numbers and the
-        reason in ``note``.
+        ``omnibus_p`` from ``2(LL3 - LL1)`` on 2 df, ``p_holm`` Holm's adjustment of ``omnibus_p``
+        over the items of the instrument, ``dif`` (nullable boolean) ``p_holm < alpha``, missing
+        where ``p_holm`` is. ``uniform_coef`` is the role coefficient in M2 on the logit scale:
+        positive means the focal group (marketing) answers higher than the reference group at the
+        same matching score; ``uniform_se`` its standard error; ``nonuniform_coef`` /
+        ``nonuniform_se`` the interaction in M3 (positive: the focal group's answers rise faster
+        with the matching score). ``n_levels`` counts the answer levels observed among the ``n``
+        respondents. A row whose models cannot be fitted has empty numbers and the reason in
+        ``note``.
 
     Notes
     -----
-    The matching score of an item is the mean of the respondent's *other* keyed items of the same subscale
-    (of all the instrument's other items when the item has no subscale), over those answered; the item
-    itself is left out so that DIF in the studied item does not contaminate its own matching criterion.
-    An item whose subscale has no other item therefore has no matching score, and its row stays empty
-    with a note (no fallback to the whole instrument, which would match on a different construct).
+    The matching score of an item is the mean of the respondent's *other* keyed items of the same
+    subscale (of all the instrument's other items when the item has no subscale), over those
+    answered; the item itself is left out so that DIF in the studied item does not contaminate its
+    own matching criterion. An item whose subscale has no other item therefore has no matching
+    score, and its row stays empty with a note (no fallback to the whole instrument, which would
+    match on a different construct).
 
     The models are cumulative logits ``logit P(Y <= j) = theta_j - x'beta`` (the sign convention of
-    ``MASS::polr`` and ``ordinal::clm``), fitted by Newton's method with an analytic score and Hessian on
-    statsmodels' :class:`~statsmodels.miscmodels.ordinal_model.OrderedModel`. Thresholds are estimated for
-    the answer levels observed among the item's respondents. Each larger model starts from the smaller
-    model's estimates. A fit is rejected, and the row left empty with the reason in ``note``, when any
-    warning is raised (recorded verbatim), Newton's method does not converge within 100 iterations, the
-    Hessian is not negative definite (singular), a coefficient or threshold exceeds 25 in absolute value
-    or a standard error exceeds 100 (complete or quasi-complete separation, where the estimates run off
-    to infinity), or a larger model's log-likelihood falls below the smaller one's. Items answered at a
-    single level, and items with respondents of only one group, are not fitted.
+    ``MASS::polr`` and ``ordinal::clm``), fitted by Newton's method with an analytic score and
+    Hessian on statsmodels' :class:`~statsmodels.miscmodels.ordinal_model.OrderedModel`. Thresholds
+    are estimated for the answer levels observed among the item's respondents. Each larger model
+    starts from the smaller model's estimates. A fit is rejected, and the row left empty with the
+    reason in ``note``, when any warning is raised (recorded verbatim), Newton's method does not
+    converge within 100 iterations, the Hessian is not negative definite (singular), a coefficient
+    or threshold exceeds 25 in absolute value or a standard error exceeds 100 (complete or
+    quasi-complete separation, where the estimates run off to infinity), or a larger model's
+    log-likelihood falls below the smaller one's. Items answered at a single level, and items with
+    respondents of only one group, are not fitted.
 
     Each test is a likelihood-ratio test with its chi-squared reference distribution, which is an
     asymptotic approximation; with few respondents per answer level the p-values are rough. Holm's
     method controls the family-wise error rate across the items of one instrument. The screen flags
-    items; it does not say whether a flagged item's DIF matters for the scale's scores. No purification is
-    done: an item with DIF enters its neighbours' matching scores and can make them show artificial DIF of
-    the opposite sign, chiefly in short subscales (see the example and Choi, Gibbons & Crane, 2011, on
-    iterative purification).
+    items; it does not say whether a flagged item's DIF matters for the scale's scores. No
+    purification is done: an item with DIF enters its neighbours' matching scores and can make them
+    show artificial DIF of the opposite sign, chiefly in short subscales (see the example and Choi,
+    Gibbons & Crane, 2011, on iterative purification).
 
     References
     ----------
-    .. [1] Zumbo, B. D. (1999). *A handbook on the theory and methods of differential item functioning
-       (DIF): Logistic regression modeling as a unitary framework for binary and Likert-type (ordinal)
-       item scores.* Ottawa: Directorate of Human Resources Research and Evaluation, Department of
-       National Defense.
-    .. [2] Swaminathan, H., & Rogers, H. J. (1990). Detecting differential item functioning using logistic
+    .. [1] Zumbo, B. D. (1999). *A handbook on the theory and methods of differential item
+           functioning
+       (DIF): Logistic regression modeling as a unitary framework for binary and Likert-type
+       (ordinal) item scores.* Ottawa: Directorate of Human Resources Research and Evaluation,
+       Department of National Defense.
+    .. [2] Swaminathan, H., & Rogers, H. J. (1990). Detecting differential item functioning using
+           logistic
        regression procedures. *Journal of Educational Measurement*, 27(4), 361-370.
        doi:10.1111/j.1745-3984.1990.tb00754.x
-    .. [3] McCullagh, P. (1980). Regression models for ordinal data. *Journal of the Royal Statistical
+    .. [3] McCullagh, P. (1980). Regression models for ordinal data. *Journal of the Royal
+           Statistical
        Society B*, 42(2), 109-142. doi:10.1111/j.2517-6161.1980.tb01109.x
     .. [4] Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian
        Journal of Statistics*, 6(2), 65-70. doi:10.2307/4615733
     .. [5] Choi, S. W., Gibbons, L. E., & Crane, P. K. (2011). lordif: An R package for detecting
-       differential item functioning using iterative hybrid ordinal logistic regression/item response
-       theory and Monte Carlo simulations. *Journal of Statistical Software*, 39(8), 1-30.
+       differential item functioning using iterative hybrid ordinal logistic regression/item
+       response theory and Monte Carlo simulations. *Journal of Statistical Software*, 39(8), 1-30.
        doi:10.18637/jss.v039.i08
 
     Examples
@@ -293,16 +345,24 @@ def dif_screen(wide: pd.DataFrame, items: dict[str, str | None], instrument_id: 
         if item not in wide.columns:
             row.update(n=0, note="item not in the data")
         elif not others:
-            row.update(n=0, note=f"no other item in subscale {scale!r} to form a matching score" if scale
-                       else "no other item in the instrument to form a matching score")
+            row.update(
+                n=0,
+                note=f"no other item in subscale {scale!r} to form a matching score"
+                if scale
+                else "no other item in the instrument to form a matching score",
+            )
         elif missing_cols:
             row.update(n=0, note="matching items not in the data: " + ", ".join(missing_cols))
         else:
             y_all = wide[item].to_numpy(dtype=float)
             other_vals = wide[others].to_numpy(dtype=float)
             answered = np.isfinite(other_vals).sum(axis=1)
-            match_all = np.divide(np.nansum(other_vals, axis=1), answered, out=np.full(len(wide), np.nan),
-                                  where=answered > 0)  # no other item answered: no matching score
+            match_all = np.divide(
+                np.nansum(other_vals, axis=1),
+                answered,
+                out=np.full(len(wide), np.nan),
+                where=answered > 0,
+            )  # no other item answered: no matching score
             keep = in_groups & np.isfinite(y_all) & np.isfinite(match_all)
             y, match, foc = y_all[keep], match_all[keep], is_focal[keep]
             n_focal, n_ref = int(foc.sum()), int((1 - foc).sum())
@@ -323,8 +383,11 @@ def dif_screen(wide: pd.DataFrame, items: dict[str, str | None], instrument_id: 
     out["note"] = ["" if pd.isna(v) else str(v) for v in out["note"]]
     for col in ("n", "n_focal", "n_reference", "n_levels"):
         out[col] = out[col].astype("Int64")
-    num = [c for c in columns if c not in ("instrument", "item", "note", "dif", "n", "n_focal",
-                                           "n_reference", "n_levels")]
+    num = [
+        c
+        for c in columns
+        if c not in ("instrument", "item", "note", "dif", "n", "n_focal", "n_reference", "n_levels")
+    ]
     out[num] = out[num].astype(float)
     out["p_holm"] = adjust(out["omnibus_p"], "holm")
     dif = pd.array([pd.NA] * len(out), dtype="boolean")

@@ -1,13 +1,14 @@
-"""Measurement invariance across two groups: multi-group confirmatory factor analysis, as lavaan 0.6 fits it.
+"""Measurement invariance across two groups: multi-group confirmatory factor analysis, as lavaan 0.6
+fits it.
 
-One factor per subscale (factors correlated), keyed items as continuous indicators, maximum likelihood
-with a mean structure in each group, and the three classic levels of invariance: ``configural`` (same
-pattern), ``metric`` (equal loadings) and ``scalar`` (equal loadings and intercepts). The numbers equal
-those of ``lavaan::cfa(model, data, group = "role", group.equal = ...)`` with lavaan's defaults
-(checked against lavaan 0.6-14 in ``tests/r/invariance.R``).
+One factor per subscale (factors correlated), keyed items as continuous indicators, maximum
+likelihood with a mean structure in each group, and the three classic levels of invariance:
+``configural`` (same pattern), ``metric`` (equal loadings) and ``scalar`` (equal loadings and
+intercepts). The numbers equal those of ``lavaan::cfa(model, data, group = "role", group.equal =
+...)`` with lavaan's defaults (checked against lavaan 0.6-14 in ``tests/r/invariance.R``).
 
-The fit needs only each group's mean vector and covariance matrix, so its cost does not grow with the
-number of respondents.
+The fit needs only each group's mean vector and covariance matrix, so its cost does not grow with
+the number of respondents.
 """
 
 from __future__ import annotations
@@ -28,19 +29,38 @@ except ImportError:  # pragma: no cover
 __all__ = ["INVARIANCE_COLUMNS", "LEVELS", "fit_multigroup_cfa", "measurement_invariance"]
 
 INVARIANCE_COLUMNS = [
-    "instrument", "level", "n_marketing", "n_sales", "chi2", "df", "cfi", "rmsea", "srmr",
-    "delta_chi2", "delta_df", "delta_p", "delta_cfi", "note",
+    "instrument",
+    "level",
+    "n_marketing",
+    "n_sales",
+    "chi2",
+    "df",
+    "cfi",
+    "rmsea",
+    "srmr",
+    "delta_chi2",
+    "delta_df",
+    "delta_p",
+    "delta_cfi",
+    "note",
 ]
 LEVELS = ("configural", "metric", "scalar")
 
-_NEAR_ZERO = 1e-5  # lavaan leaves residual-table entries smaller than this unscaled (lav_residuals_rescale)
-_GRAD_TOL = 1e-6  # largest gradient element of the (n-weighted mean) discrepancy accepted as converged
-_EIG_TOL = np.finfo(float).eps ** 0.75  # lavaan's tolerance for "not positive definite" (lav_object_post_check)
+_NEAR_ZERO = (
+    1e-5  # lavaan leaves residual-table entries smaller than this unscaled (lav_residuals_rescale)
+)
+_GRAD_TOL = (
+    1e-6  # largest gradient element of the (n-weighted mean) discrepancy accepted as converged
+)
+_EIG_TOL = (
+    np.finfo(float).eps ** 0.75
+)  # lavaan's tolerance for "not positive definite" (lav_object_post_check)
 
 
 @dataclass
 class _Layout:
-    """Where each model-matrix element of each group lives in the free-parameter vector (-1: fixed)."""
+    """Where each model-matrix element of each group lives in the free-parameter vector (-1:
+    fixed)."""
 
     factor_of_item: np.ndarray  # (p,) factor index of each item
     lam: np.ndarray  # (G, p) loading of each item on its factor; -1 for the marker (fixed at 1)
@@ -52,7 +72,8 @@ class _Layout:
 
 
 def _layout(factor_sizes: list[int], n_groups: int, level: str) -> _Layout:
-    """Free parameters as lavaan sets them for ``group.equal`` = none / loadings / loadings + intercepts."""
+    """Free parameters as lavaan sets them for ``group.equal`` = none / loadings / loadings +
+    intercepts."""
     k = len(factor_sizes)
     fac = np.repeat(np.arange(k), factor_sizes)
     p = len(fac)
@@ -95,10 +116,11 @@ def _implied(x: np.ndarray, lay: _Layout, g: int):
 
 
 class _Discrepancy:
-    """lavaan's normal-theory ML discrepancy, summed over groups with weights n_g / N, and its gradient.
+    """lavaan's normal-theory ML discrepancy, summed over groups with weights n_g / N, and its
+    gradient.
 
-    Per group ``F_g = log|Sigma| - log|S| + tr(S Sigma^-1) - p + (m - mu)' Sigma^-1 (m - mu)`` with ``S``
-    the covariance divided by ``n_g``; lavaan's test statistic is ``N * sum_g (n_g / N) F_g``.
+    Per group ``F_g = log|Sigma| - log|S| + tr(S Sigma^-1) - p + (m - mu)' Sigma^-1 (m - mu)`` with
+    ``S`` the covariance divided by ``n_g``; lavaan's test statistic is ``N * sum_g (n_g / N) F_g``.
     """
 
     def __init__(self, means, covs, ns, lay: _Layout):
@@ -132,7 +154,9 @@ class _Discrepancy:
             g_phi = L.T @ W @ L
             g_phi = 2.0 * g_phi - np.diag(np.diag(g_phi))
             free = lay.lam[g] >= 0
-            np.add.at(grad, lay.lam[g][free], w * g_L[np.flatnonzero(free), lay.factor_of_item[free]])
+            np.add.at(
+                grad, lay.lam[g][free], w * g_L[np.flatnonzero(free), lay.factor_of_item[free]]
+            )
             np.add.at(grad, lay.theta[g], w * np.diag(W))
             np.add.at(grad, lay.phi[g][self.tril], w * g_phi[self.tril])
             np.add.at(grad, lay.nu[g], w * g_mu)
@@ -178,17 +202,20 @@ class _Discrepancy:
             B = np.matmul(inv, np.array(d_sigma))  # tr(B_a B_b) = vec(B_a) . vec(B_b')
             M = np.array(d_mu)
             n_slots = len(slots)
-            local = (B.reshape(n_slots, -1) @ B.transpose(0, 2, 1).reshape(n_slots, -1).T
-                     + 2.0 * M @ inv @ M.T)
+            local = (
+                B.reshape(n_slots, -1) @ B.transpose(0, 2, 1).reshape(n_slots, -1).T
+                + 2.0 * M @ inv @ M.T
+            )
             idx = np.array(slots)
             H[np.ix_(idx, idx)] += w * local
         return 0.5 * (H + H.T)
 
 
 def _start(means, covs, lay: _Layout, factor_sizes: list[int]) -> np.ndarray:
-    """Start values: residual variances half the observed ones (as lavaan), loadings from the marker's
-    covariances given a factor variance of (mean within-factor correlation) x (marker variance), factor
-    covariances from the markers' covariance, intercepts the observed means (averaged when shared)."""
+    """Start values: residual variances half the observed ones (as lavaan), loadings from the
+    marker's covariances given a factor variance of (mean within-factor correlation) x (marker
+    variance), factor covariances from the markers' covariance, intercepts the observed means
+    (averaged when shared)."""
     x = np.zeros(lay.npar)
     hits = np.zeros(lay.npar)
     k = len(factor_sizes)
@@ -199,17 +226,21 @@ def _start(means, covs, lay: _Layout, factor_sizes: list[int]) -> np.ndarray:
         lam = np.ones(len(m))
         phi = np.zeros((k, k))
         for f, (a, size) in enumerate(zip(first, factor_sizes, strict=True)):
-            block = r[a:a + size, a:a + size]
+            block = r[a : a + size, a : a + size]
             rel = np.clip(block[np.triu_indices(size, 1)].mean(), 0.2, 0.9) if size > 1 else 0.5
             phi[f, f] = rel * s[a, a]
-            lam[a + 1:a + size] = s[a + 1:a + size, a] / phi[f, f]
+            lam[a + 1 : a + size] = s[a + 1 : a + size, a] / phi[f, f]
         for f in range(k):
             for h in range(f):
                 cor = s[first[f], first[h]] / np.sqrt(phi[f, f] * phi[h, h])
                 phi[f, h] = phi[h, f] = np.clip(cor, -0.5, 0.5) * np.sqrt(phi[f, f] * phi[h, h])
         free = lay.lam[g] >= 0
-        for idx, val in ((lay.lam[g][free], lam[free]), (lay.theta[g], 0.5 * np.diag(s)),
-                         (lay.phi[g].ravel(), phi.ravel()), (lay.nu[g], m)):
+        for idx, val in (
+            (lay.lam[g][free], lam[free]),
+            (lay.theta[g], 0.5 * np.diag(s)),
+            (lay.phi[g].ravel(), phi.ravel()),
+            (lay.nu[g], m),
+        ):
             np.add.at(x, idx, val)
             np.add.at(hits, idx, 1.0)
     return x / np.maximum(hits, 1.0)
@@ -217,8 +248,13 @@ def _start(means, covs, lay: _Layout, factor_sizes: list[int]) -> np.ndarray:
 
 def _solve_information(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
     try:
-        return linalg.cho_solve(linalg.cho_factor(info, check_finite=False), grad, check_finite=False)
-    except (linalg.LinAlgError, ValueError):  # singular (unidentified): a ridge keeps the step finite
+        return linalg.cho_solve(
+            linalg.cho_factor(info, check_finite=False), grad, check_finite=False
+        )
+    except (
+        linalg.LinAlgError,
+        ValueError,
+    ):  # singular (unidentified): a ridge keeps the step finite
         ridge = 1e-8 * max(float(np.max(np.diag(info))), 1.0)
         return linalg.lstsq(info + ridge * np.eye(len(grad)), grad)[0]
 
@@ -263,8 +299,9 @@ def _minimise(disc: _Discrepancy, x0: np.ndarray):
                 break
             if h_inv is not None:
                 h_inv = None  # restart from the information once; then give up
-                found = _line_search(disc, x, f, grad,
-                                     -_solve_information(disc.information(x), grad))
+                found = _line_search(
+                    disc, x, f, grad, -_solve_information(disc.information(x), grad)
+                )
             if found is None:
                 break
         x_new, f_new, g_new = found
@@ -273,13 +310,20 @@ def _minimise(disc: _Discrepancy, x0: np.ndarray):
         if h_inv is not None and curv > 1e-300:
             rho = 1.0 / curv
             hy = h_inv @ dgrad
-            h_inv = (h_inv - rho * (np.outer(step, hy) + np.outer(hy, step))
-                     + (rho * rho * float(dgrad @ hy) + rho) * np.outer(step, step))
+            h_inv = (
+                h_inv
+                - rho * (np.outer(step, hy) + np.outer(hy, step))
+                + (rho * rho * float(dgrad @ hy) + rho) * np.outer(step, step)
+            )
         x, f, grad = x_new, f_new, g_new
     if np.max(np.abs(grad)) >= _GRAD_TOL:
-        res = optimize.minimize(disc.value_and_grad, x, jac=True, method="L-BFGS-B",
-                                options={"maxiter": 20000, "maxfun": 40000, "ftol": 1e-16,
-                                         "gtol": 1e-11, "maxcor": 30})
+        res = optimize.minimize(
+            disc.value_and_grad,
+            x,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 20000, "maxfun": 40000, "ftol": 1e-16, "gtol": 1e-11, "maxcor": 30},
+        )
         f_new, g_new = disc.value_and_grad(res.x)
         if np.isfinite(f_new) and f_new <= f:
             x, f, grad = res.x, f_new, g_new
@@ -302,7 +346,9 @@ def _srmr_group(s: np.ndarray, m: np.ndarray, sigma: np.ndarray, mu: np.ndarray)
     return float(np.sqrt(np.sum(stats_**2) / len(stats_)))
 
 
-def _estimates_table(x: np.ndarray, lay: _Layout, factors: dict[str, list[str]], groups) -> pd.DataFrame:
+def _estimates_table(
+    x: np.ndarray, lay: _Layout, factors: dict[str, list[str]], groups
+) -> pd.DataFrame:
     names = list(factors)
     items = [i for its in factors.values() for i in its]
     rows = []
@@ -326,11 +372,27 @@ def _estimates_table(x: np.ndarray, lay: _Layout, factors: dict[str, list[str]],
 
 
 def _empty_fit(note: str, ns: dict, npar: int | None = None, df: int | None = None) -> dict:
-    return {"chi2": np.nan, "df": np.nan if df is None else df, "npar": npar, "cfi": np.nan,
-            "rmsea": np.nan, "srmr": np.nan, "baseline_chi2": np.nan, "baseline_df": np.nan,
-            "converged": False, "proper": False, "fitted": False, "note": note, "n": ns,
-            "estimates": None, "loadings": None, "intercepts": None, "residual_variances": None,
-            "factor_covariances": None, "factor_means": None}
+    return {
+        "chi2": np.nan,
+        "df": np.nan if df is None else df,
+        "npar": npar,
+        "cfi": np.nan,
+        "rmsea": np.nan,
+        "srmr": np.nan,
+        "baseline_chi2": np.nan,
+        "baseline_df": np.nan,
+        "converged": False,
+        "proper": False,
+        "fitted": False,
+        "note": note,
+        "n": ns,
+        "estimates": None,
+        "loadings": None,
+        "intercepts": None,
+        "residual_variances": None,
+        "factor_covariances": None,
+        "factor_means": None,
+    }
 
 
 def _check_factors(factors: dict[str, list[str]]) -> list[str]:
@@ -342,8 +404,13 @@ def _check_factors(factors: dict[str, list[str]]) -> list[str]:
     return items
 
 
-def fit_multigroup_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group: str,
-                       groups: tuple[str, str], level: str) -> dict:
+def fit_multigroup_cfa(
+    data: pd.DataFrame,
+    factors: dict[str, list[str]],
+    group: str,
+    groups: tuple[str, str],
+    level: str,
+) -> dict:
     """Fit one level of a two-group confirmatory factor model by maximum likelihood, as lavaan does.
 
     Parameters
@@ -360,27 +427,27 @@ def fit_multigroup_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group:
         The two groups in order; the first is the reference group (factor means 0 at every level).
     level : {"configural", "metric", "scalar"}
         ``configural``: same pattern, everything free per group; ``metric``: loadings equal
-        (``group.equal = "loadings"``); ``scalar``: loadings and intercepts equal, factor means of the
-        second group free (``group.equal = c("loadings", "intercepts")``).
+        (``group.equal = "loadings"``); ``scalar``: loadings and intercepts equal, factor means of
+        the second group free (``group.equal = c("loadings", "intercepts")``).
 
     Returns
     -------
     dict
-        ``chi2``, ``df``, ``npar``, ``cfi``, ``rmsea``, ``srmr``, ``baseline_chi2``, ``baseline_df``,
-        ``converged``, ``proper`` (no negative residual variance, factor covariance positive
-        definite), ``fitted`` (the optimiser ran), ``note`` (why a level is unusable, and any warning;
-        empty when all is well), ``n`` (complete respondents per group), ``estimates`` (a tidy table
-        like lavaan's ``parameterEstimates``: group, lhs, op, rhs, est, free) and, per group,
-        ``loadings``, ``intercepts``, ``residual_variances``, ``factor_covariances`` and
+        ``chi2``, ``df``, ``npar``, ``cfi``, ``rmsea``, ``srmr``, ``baseline_chi2``,
+        ``baseline_df``, ``converged``, ``proper`` (no negative residual variance, factor covariance
+        positive definite), ``fitted`` (the optimiser ran), ``note`` (why a level is unusable, and
+        any warning; empty when all is well), ``n`` (complete respondents per group), ``estimates``
+        (a tidy table like lavaan's ``parameterEstimates``: group, lhs, op, rhs, est, free) and, per
+        group, ``loadings``, ``intercepts``, ``residual_variances``, ``factor_covariances`` and
         ``factor_means``. When the model cannot be fitted the numbers are NaN and ``note`` says why;
         an improper solution keeps its numbers (they are lavaan's too) with ``proper`` False.
 
     Notes
     -----
-    The model per group is ``Sigma = Lambda Phi Lambda' + Theta`` and ``mu = nu + Lambda alpha`` with
-    lavaan's default identification: the first loading of each factor fixed to 1, factor variances
-    and covariances, residual variances and intercepts free in each group, factor means fixed to 0
-    except in the second group at the scalar level (Jöreskog, 1971; Meredith, 1993).
+    The model per group is ``Sigma = Lambda Phi Lambda' + Theta`` and ``mu = nu + Lambda alpha``
+    with lavaan's default identification: the first loading of each factor fixed to 1, factor
+    variances and covariances, residual variances and intercepts free in each group, factor means
+    fixed to 0 except in the second group at the scalar level (Jöreskog, 1971; Meredith, 1993).
 
     The discrepancy is lavaan's ``likelihood = "normal"``: per group
     ``F_g = log|Sigma| - log|S| + tr(S Sigma^-1) - p + (m - mu)' Sigma^-1 (m - mu)`` with the
@@ -400,23 +467,24 @@ def fit_multigroup_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group:
 
     The minimum is found by Fisher scoring (the expected information and the gradient are analytic)
     followed by BFGS started from the inverse information, with L-BFGS-B as a fallback; a singular
-    information matrix at the solution means the model is not identified (lavaan's "could not compute
-    standard errors" warning). Variances are not bounded (as in lavaan), so a Heywood case shows as a
-    negative estimate. Before fitting, a level is refused (NaN numbers, reason in ``note``) when a
-    factor has a single item, a lone factor has fewer than 3 items, a group has no more complete
-    respondents than items or an item without variance (singular covariance matrix), or df < 0; a
-    group with fewer respondents than free parameters per group is fitted with a caution in ``note``.
+    information matrix at the solution means the model is not identified (lavaan's "could not
+    compute standard errors" warning). Variances are not bounded (as in lavaan), so a Heywood case
+    shows as a negative estimate. Before fitting, a level is refused (NaN numbers, reason in
+    ``note``) when a factor has a single item, a lone factor has fewer than 3 items, a group has no
+    more complete respondents than items or an item without variance (singular covariance matrix),
+    or df < 0; a group with fewer respondents than free parameters per group is fitted with a
+    caution in ``note``.
 
     References
     ----------
-    Jöreskog, K. G. (1971). Simultaneous factor analysis in several populations. Psychometrika, 36(4),
-    409-426.
+    Jöreskog, K. G. (1971). Simultaneous factor analysis in several populations. Psychometrika,
+    36(4), 409-426.
 
     Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
     Psychometrika, 58(4), 525-543. doi:10.1007/BF02294825
 
-    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of Statistical
-    Software, 48(2), 1-36. doi:10.18637/jss.v048.i02
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software, 48(2), 1-36. doi:10.18637/jss.v048.i02
 
     Examples
     --------
@@ -425,7 +493,8 @@ def fit_multigroup_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group:
     ...     eta = rng.normal(shift, 1, size=(n, 2)) @ np.array([[1, .4], [0, .9]])
     ...     y = np.repeat(eta, 3, axis=1) * [1, .8, .7, 1, .9, .6] + rng.normal(0, .6, (n, 6))
     ...     return pd.DataFrame(y + 3, columns=["a1", "a2", "a3", "b1", "b2", "b3"])
-    >>> data = pd.concat([answers(150, 0).assign(role="marketing"), answers(120, .3).assign(role="sales")])
+    >>> data = pd.concat([answers(150, 0).assign(role="marketing"),
+    ...                   answers(120, .3).assign(role="sales")])
     >>> fit = fit_multigroup_cfa(data, {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"]}, "role",
     ...                          ("marketing", "sales"), "metric")
     >>> print(f"chi2 = {fit['chi2']:.3f}, df = {fit['df']}, CFI = {fit['cfi']:.3f}, "
@@ -443,8 +512,10 @@ def fit_multigroup_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group:
     items = _check_factors(factors)
     missing = [c for c in [*items, group] if c not in data.columns]
     if missing:
-        return _empty_fit(f"columns missing from the data: {', '.join(map(str, missing))}",
-                          {str(g): 0 for g in groups})
+        return _empty_fit(
+            f"columns missing from the data: {', '.join(map(str, missing))}",
+            {str(g): 0 for g in groups},
+        )
     sub = data.loc[data[group].isin(groups), [group, *items]]
     values = sub[items].apply(pd.to_numeric, errors="coerce")
     complete = values.notna().all(axis=1).to_numpy()
@@ -460,43 +531,70 @@ def fit_multigroup_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group:
     # identification and data checks, before any optimisation
     small = [n for n, its in factors.items() if len(its) < 2]
     if small:
-        return _empty_fit(f"factor(s) {', '.join(small)} with a single item: a factor needs at least 2 "
-                          "items (3 when it is the only factor) for this model to be identified",
-                          ns, lay.npar, df)
+        return _empty_fit(
+            f"factor(s) {', '.join(small)} with a single item: a factor needs at least 2 "
+            "items (3 when it is the only factor) for this model to be identified",
+            ns,
+            lay.npar,
+            df,
+        )
     if k == 1 and p < 3:
-        return _empty_fit(f"a single factor with {p} items is not identified (needs at least 3)",
-                          ns, lay.npar, df)
+        return _empty_fit(
+            f"a single factor with {p} items is not identified (needs at least 3)", ns, lay.npar, df
+        )
     for g, n in ns.items():
         if n <= p:
-            return _empty_fit(f"{g} has {n} complete respondents for {p} items: its covariance matrix is "
-                              f"singular (needs at least {p + 1})", ns, lay.npar, df)
+            return _empty_fit(
+                f"{g} has {n} complete respondents for {p} items: its covariance matrix is "
+                f"singular (needs at least {p + 1})",
+                ns,
+                lay.npar,
+                df,
+            )
     means = [b.mean(axis=0) for b in blocks]
     covs = [np.cov(b, rowvar=False, bias=True) for b in blocks]
     for g, s in zip(groups, covs, strict=True):
         flat = [items[i] for i in np.flatnonzero(np.diag(s) <= 1e-12)]
         if flat:
-            return _empty_fit(f"{', '.join(flat)} do(es) not vary among {g}: its covariance matrix is "
-                              "singular", ns, lay.npar, df)
+            return _empty_fit(
+                f"{', '.join(flat)} do(es) not vary among {g}: its covariance matrix is singular",
+                ns,
+                lay.npar,
+                df,
+            )
         sd = np.sqrt(np.diag(s))
         if np.linalg.eigvalsh(s / np.outer(sd, sd))[0] < 1e-10:
-            return _empty_fit(f"the item covariance matrix of {g} is singular (an item is a linear "
-                              "combination of others)", ns, lay.npar, df)
+            return _empty_fit(
+                f"the item covariance matrix of {g} is singular (an item is a linear "
+                "combination of others)",
+                ns,
+                lay.npar,
+                df,
+            )
     if df < 0:
-        return _empty_fit(f"the model has more free parameters ({lay.npar}) than moments: df = {df}",
-                          ns, lay.npar, df)
+        return _empty_fit(
+            f"the model has more free parameters ({lay.npar}) than moments: df = {df}",
+            ns,
+            lay.npar,
+            df,
+        )
 
     notes = []
     free_per_group = -(-lay.npar // G)
     few = [f"{g} {n}" for g, n in ns.items() if n < free_per_group]
     if few:
-        notes.append(f"caution: fewer complete respondents ({', '.join(few)}) than free parameters per "
-                     f"group ({free_per_group}); the chi2-based statistics are unreliable")
+        notes.append(
+            f"caution: fewer complete respondents ({', '.join(few)}) than free parameters per "
+            f"group ({free_per_group}); the chi2-based statistics are unreliable"
+        )
     disc = _Discrepancy(means, covs, list(ns.values()), lay)
     x0 = _start(means, covs, lay, sizes)
-    if not np.isfinite(disc.value_and_grad(x0)[0]):  # implausible start: fall back to a diagonal model
+    if not np.isfinite(
+        disc.value_and_grad(x0)[0]
+    ):  # implausible start: fall back to a diagonal model
         x0[lay.phi[:, np.arange(k)[:, None] != np.arange(k)]] = 0.0
-    # The matrices are small: BLAS threads only add overhead, and on a busy machine they can slow the
-    # fit down a hundredfold, so the fit runs single-threaded when threadpoolctl is available.
+    # The matrices are small: BLAS threads only add overhead, and on a busy machine they can slow
+    # the fit down a hundredfold, so the fit runs single-threaded when threadpoolctl is available.
     single = threadpool_limits(1, "blas") if threadpool_limits else contextlib.nullcontext()
     with warnings.catch_warnings(record=True) as caught, single:
         warnings.simplefilter("always")
@@ -508,8 +606,18 @@ def fit_multigroup_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group:
     for w in caught:
         notes.append(f"warning: {w.message}")
     if not np.isfinite(f):
-        return _empty_fit("; ".join(["the optimiser left the admissible region (implied covariance "
-                                     "not positive definite)", *notes]), ns, lay.npar, df)
+        return _empty_fit(
+            "; ".join(
+                [
+                    "the optimiser left the admissible region (implied covariance "
+                    "not positive definite)",
+                    *notes,
+                ]
+            ),
+            ns,
+            lay.npar,
+            df,
+        )
     converged = bool(np.max(np.abs(grad)) < _GRAD_TOL)
     if not identified:
         notes.insert(0, "the model is not identified (singular information matrix)")
@@ -518,8 +626,10 @@ def fit_multigroup_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group:
 
     N = sum(ns.values())
     chi2 = max(N * f, 0.0)
-    base = sum(n * (np.sum(np.log(np.diag(s))) - ld)
-               for n, s, ld in zip(ns.values(), covs, disc.logdet_s, strict=True))
+    base = sum(
+        n * (np.sum(np.log(np.diag(s))) - ld)
+        for n, s, ld in zip(ns.values(), covs, disc.logdet_s, strict=True)
+    )
     base_df = G * p * (p - 1) // 2
     t1 = max(chi2 - df, 0.0)
     t2 = max(chi2 - df, base - base_df, 0.0)
@@ -538,37 +648,60 @@ def fit_multigroup_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group:
         L, phi, theta, nu, alpha = _matrices(x, lay, g)
         neg = [items[i] for i in np.flatnonzero(theta < 0)]
         if neg:
-            improper.append(f"improper solution: negative residual variance (Heywood case) of "
-                            f"{', '.join(neg)} in {label}")
+            improper.append(
+                f"improper solution: negative residual variance (Heywood case) of "
+                f"{', '.join(neg)} in {label}"
+            )
         if np.any(np.diag(phi) < 0):
             improper.append(f"improper solution: negative factor variance in {label}")
         elif np.linalg.eigvalsh(phi)[0] < -_EIG_TOL:
-            improper.append(f"improper solution: factor covariance matrix of {label} is not "
-                            "positive definite")
-        loadings[label] = pd.Series(L[np.arange(p), lay.factor_of_item], index=items, name="loading")
+            improper.append(
+                f"improper solution: factor covariance matrix of {label} is not positive definite"
+            )
+        loadings[label] = pd.Series(
+            L[np.arange(p), lay.factor_of_item], index=items, name="loading"
+        )
         intercepts[label] = pd.Series(nu, index=items, name="intercept")
         resid[label] = pd.Series(theta, index=items, name="residual_variance")
         fcov[label] = pd.DataFrame(phi, index=names, columns=names)
         fmeans[label] = pd.Series(alpha, index=names, name="factor_mean")
-    return {"chi2": float(chi2), "df": int(df), "npar": int(lay.npar), "cfi": float(cfi),
-            "rmsea": rmsea, "srmr": float(srmr), "baseline_chi2": float(base),
-            "baseline_df": int(base_df), "converged": converged and identified, "proper": not improper,
-            "fitted": True, "note": "; ".join([*improper, *notes]), "n": ns,
-            "estimates": _estimates_table(x, lay, factors, groups),
-            "loadings": pd.DataFrame(loadings), "intercepts": pd.DataFrame(intercepts),
-            "residual_variances": pd.DataFrame(resid), "factor_covariances": fcov,
-            "factor_means": pd.DataFrame(fmeans)}
+    return {
+        "chi2": float(chi2),
+        "df": int(df),
+        "npar": int(lay.npar),
+        "cfi": float(cfi),
+        "rmsea": rmsea,
+        "srmr": float(srmr),
+        "baseline_chi2": float(base),
+        "baseline_df": int(base_df),
+        "converged": converged and identified,
+        "proper": not improper,
+        "fitted": True,
+        "note": "; ".join([*improper, *notes]),
+        "n": ns,
+        "estimates": _estimates_table(x, lay, factors, groups),
+        "loadings": pd.DataFrame(loadings),
+        "intercepts": pd.DataFrame(intercepts),
+        "residual_variances": pd.DataFrame(resid),
+        "factor_covariances": fcov,
+        "factor_means": pd.DataFrame(fmeans),
+    }
 
 
-def measurement_invariance(wide: pd.DataFrame, factors: dict[str, list[str]], instrument_id: str,
-                           group: str = "role", groups=("marketing", "sales")) -> pd.DataFrame:
+def measurement_invariance(
+    wide: pd.DataFrame,
+    factors: dict[str, list[str]],
+    instrument_id: str,
+    group: str = "role",
+    groups=("marketing", "sales"),
+) -> pd.DataFrame:
     """Configural, metric and scalar invariance of one instrument across two groups.
 
     Parameters
     ----------
     wide : DataFrame
-        One row per respondent: keyed item columns and the ``group`` column. Only the listwise-complete
-        respondents of the two groups enter (the same respondents at every level).
+        One row per respondent: keyed item columns and the ``group`` column. Only the
+        listwise-complete respondents of the two groups enter (the same respondents at every level).
     factors : dict of str to list of str
         Subscale to its item columns (one factor per subscale, factors correlated); an instrument
         without subscales passes a single factor with all its items.
@@ -582,8 +715,8 @@ def measurement_invariance(wide: pd.DataFrame, factors: dict[str, list[str]], in
     Returns
     -------
     DataFrame
-        Columns :data:`INVARIANCE_COLUMNS`, one row per level. ``chi2``, ``df``, ``cfi``, ``rmsea`` and
-        ``srmr`` as lavaan reports them; ``delta_chi2``, ``delta_df``, ``delta_p`` (chi-square
+        Columns :data:`INVARIANCE_COLUMNS`, one row per level. ``chi2``, ``df``, ``cfi``, ``rmsea``
+        and ``srmr`` as lavaan reports them; ``delta_chi2``, ``delta_df``, ``delta_p`` (chi-square
         difference test) and ``delta_cfi`` compare a level with the one before it and are empty for
         the configural level or when either level is unusable. A level that cannot be fitted (too
         few respondents, a singular covariance matrix, an unidentified model, no convergence, an
@@ -594,8 +727,8 @@ def measurement_invariance(wide: pd.DataFrame, factors: dict[str, list[str]], in
     Each level is nested in the one before it, so the difference of the chi-square statistics is
     asymptotically chi-square with the difference of their degrees of freedom (Vandenberg & Lance,
     2000). With realistic samples the test rejects small departures, so Chen (2007) suggests judging
-    metric and scalar invariance by the drop in CFI as well: a decrease of more than 0.01 (with RMSEA
-    rising by more than 0.015, or SRMR by 0.03 for loadings / 0.01 for intercepts) signals
+    metric and scalar invariance by the drop in CFI as well: a decrease of more than 0.01 (with
+    RMSEA rising by more than 0.015, or SRMR by 0.03 for loadings / 0.01 for intercepts) signals
     non-invariance. Only with scalar invariance are the groups' subscale means comparable (Meredith,
     1993). Models and fit indices follow lavaan 0.6's defaults; see :func:`fit_multigroup_cfa`.
 
@@ -604,14 +737,14 @@ def measurement_invariance(wide: pd.DataFrame, factors: dict[str, list[str]], in
     Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement invariance.
     Structural Equation Modeling, 14(3), 464-504. doi:10.1080/10705510701301834
 
-    Jöreskog, K. G. (1971). Simultaneous factor analysis in several populations. Psychometrika, 36(4),
-    409-426.
+    Jöreskog, K. G. (1971). Simultaneous factor analysis in several populations. Psychometrika,
+    36(4), 409-426.
 
     Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
     Psychometrika, 58(4), 525-543. doi:10.1007/BF02294825
 
-    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of Statistical
-    Software, 48(2), 1-36. doi:10.18637/jss.v048.i02
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software, 48(2), 1-36. doi:10.18637/jss.v048.i02
 
     Vandenberg, R. J., & Lance, C. E. (2000). A review and synthesis of the measurement invariance
     literature. Organizational Research Methods, 3(1), 4-70. doi:10.1177/109442810031002
@@ -626,9 +759,12 @@ def measurement_invariance(wide: pd.DataFrame, factors: dict[str, list[str]], in
     ...     eta = rng.normal(size=(n, 2)) @ np.array([[1, .5], [0, .85]])
     ...     y = np.repeat(eta, 3, axis=1) * [.9, .8, .7, .9, .8, .7] + rng.normal(0, .6, (n, 6))
     ...     y[:, 1] += bias
-    ...     return pd.DataFrame(np.clip(np.round(y + 3), 1, 5), columns=["a1", "a2", "a3", "b1", "b2", "b3"])
-    >>> wide = pd.concat([answers(160, 0).assign(role="marketing"), answers(140, 1).assign(role="sales")])
-    >>> table = measurement_invariance(wide, {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"]}, "demo")
+    ...     return pd.DataFrame(np.clip(np.round(y + 3), 1, 5),
+    ...                         columns=["a1", "a2", "a3", "b1", "b2", "b3"])
+    >>> wide = pd.concat([answers(160, 0).assign(role="marketing"),
+    ...                   answers(140, 1).assign(role="sales")])
+    >>> table = measurement_invariance(wide, {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"]},
+    ...                                "demo")
     >>> table[["level", "chi2", "df", "cfi", "rmsea", "srmr", "delta_chi2", "delta_p"]].round(3)
             level     chi2  df    cfi  rmsea   srmr  delta_chi2  delta_p
     0  configural    9.538  16  1.000  0.000  0.019         NaN      NaN
@@ -645,18 +781,35 @@ def measurement_invariance(wide: pd.DataFrame, factors: dict[str, list[str]], in
         fit = fit_multigroup_cfa(wide, factors, group, tuple(groups), level)
         n1, n2 = fit["n"].values()
         usable = fit["fitted"] and fit["converged"] and fit["proper"]
-        row = {"instrument": instrument_id, "level": level, "n_marketing": n1, "n_sales": n2,
-               "chi2": np.nan, "df": np.nan, "cfi": np.nan, "rmsea": np.nan, "srmr": np.nan,
-               "delta_chi2": np.nan, "delta_df": np.nan, "delta_p": np.nan, "delta_cfi": np.nan,
-               "note": fit["note"]}
+        row = {
+            "instrument": instrument_id,
+            "level": level,
+            "n_marketing": n1,
+            "n_sales": n2,
+            "chi2": np.nan,
+            "df": np.nan,
+            "cfi": np.nan,
+            "rmsea": np.nan,
+            "srmr": np.nan,
+            "delta_chi2": np.nan,
+            "delta_df": np.nan,
+            "delta_p": np.nan,
+            "delta_cfi": np.nan,
+            "note": fit["note"],
+        }
         if usable:
             row.update({key: fit[key] for key in ("chi2", "df", "cfi", "rmsea", "srmr")})
             if previous is not None:
                 d_chi2 = fit["chi2"] - previous["chi2"]
                 d_df = fit["df"] - previous["df"]
-                row.update({"delta_chi2": d_chi2, "delta_df": d_df,
-                            "delta_p": float(stats.chi2.sf(d_chi2, d_df)) if d_df > 0 else np.nan,
-                            "delta_cfi": fit["cfi"] - previous["cfi"]})
+                row.update(
+                    {
+                        "delta_chi2": d_chi2,
+                        "delta_df": d_df,
+                        "delta_p": float(stats.chi2.sf(d_chi2, d_df)) if d_df > 0 else np.nan,
+                        "delta_cfi": fit["cfi"] - previous["cfi"],
+                    }
+                )
         rows.append(row)
         previous = fit if usable else None
     out = pd.DataFrame(rows, columns=INVARIANCE_COLUMNS)

@@ -1,7 +1,9 @@
-"""Robustness models beside the default tests: an ordinal logit per item and a mixed model per scale.
+"""Robustness models beside the default tests: an ordinal logit per item and a mixed model per
+scale.
 
 They answer "would a model that respects the data's shape say the same?": the ordinal logit treats
-answers as ordered categories; the mixed model lets respondents of one company share a random intercept.
+answers as ordered categories; the mixed model lets respondents of one company share a random
+intercept.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ def _counted_ordered_model():
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
     class CountedOrderedModel(OrderedModel):
-        """OrderedModel on a collapsed table: row ``i`` stands for ``counts[i]`` identical observations.
+        """OrderedModel on a collapsed table: row ``i`` stands for ``counts[i]`` identical
+        observations.
 
-        With one binary predictor the data are a 2 x K table, so the fit runs on at most 2K rows whatever the
-        sample size; the log-likelihood (and so the estimates and their Hessian-based SEs) are those of the
-        full data.
+        With one binary predictor the data are a 2 x K table, so the fit runs on at most 2K rows
+        whatever the sample size; the log-likelihood (and so the estimates and their Hessian-based
+        SEs) are those of the full data.
         """
 
         def __init__(self, endog, exog, counts, **kwargs):
@@ -33,72 +36,103 @@ def _counted_ordered_model():
     return CountedOrderedModel
 
 
-#: An ordinal-logit coefficient (log odds ratio) beyond this in absolute value, or a standard error beyond
-#: :data:`ORDINAL_MAX_SE`, is taken as the sign of (quasi-)complete separation: an odds ratio above e^10 (about
-#: 22,000) for one binary predictor is the optimiser drifting towards an infinite estimate, not a finding.
+#: An ordinal-logit coefficient (log odds ratio) beyond this in absolute value, or a standard error
+#: beyond :data:`ORDINAL_MAX_SE`, is taken as the sign of (quasi-)complete separation: an odds ratio
+#: above e^10 (about 22,000) for one binary predictor is the optimiser drifting towards an infinite
+#: estimate, not a finding.
 ORDINAL_MAX_ABS_COEF = 10.0
 ORDINAL_MAX_SE = 10.0
 
 
 def _messages(caught) -> list[str]:
     """The distinct messages of recorded warnings, in order, each prefixed with its category."""
-    return list(dict.fromkeys(f"{c.category.__name__}: {' '.join(str(c.message).split())}" for c in caught))
+    return list(
+        dict.fromkeys(f"{c.category.__name__}: {' '.join(str(c.message).split())}" for c in caught)
+    )
 
 
 def _separation(y: np.ndarray, marketing: np.ndarray) -> str:
     """Why the two roles' answers are separated ("" when they overlap).
 
-    With one binary predictor the proportional-odds MLE is finite only if the two groups' answers overlap
-    in more than one level: if every answer of one group is at or above every answer of the other, the
-    likelihood keeps rising as the coefficient grows (Agresti 2010, section 3.4.5).
+    With one binary predictor the proportional-odds MLE is finite only if the two groups' answers
+    overlap in more than one level: if every answer of one group is at or above every answer of the
+    other, the likelihood keeps rising as the coefficient grows (Agresti 2010, section 3.4.5).
     """
     m, o = y[marketing == 1], y[marketing == 0]
     if m.min() > o.max() or m.max() < o.min():
-        return "complete separation: every marketing answer is " + ("above" if m.min() > o.max() else "below") + \
-            " every sales answer"
+        return (
+            "complete separation: every marketing answer is "
+            + ("above" if m.min() > o.max() else "below")
+            + " every sales answer"
+        )
     if m.min() >= o.max() or m.max() <= o.min():
-        return "quasi-complete separation: every marketing answer is " + \
-            ("at or above" if m.min() >= o.max() else "at or below") + " every sales answer"
+        return (
+            "quasi-complete separation: every marketing answer is "
+            + ("at or above" if m.min() >= o.max() else "at or below")
+            + " every sales answer"
+        )
     return ""
 
 
 def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
-    """Proportional-odds logit per item: answer ~ marketing (vs sales), statsmodels ``OrderedModel``.
+    """Proportional-odds logit per item: answer ~ marketing (vs sales), statsmodels
+    ``OrderedModel``.
 
-    ``coef`` > 0 means marketing answers higher; ``odds_ratio`` = exp(coef). Fitted on the item's role ×
-    answer table (see ``CountedOrderedModel``), which gives the same likelihood as the individual answers.
+    ``coef`` > 0 means marketing answers higher; ``odds_ratio`` = exp(coef). Fitted on the item's
+    role × answer table (see ``CountedOrderedModel``), which gives the same likelihood as the
+    individual answers.
 
-    A fit is *not used* (``fitted`` False; ``coef``, ``se``, ``p``, ``odds_ratio`` empty; the reason in
-    ``note``) when the data are separated (see :func:`_separation`), the optimiser did not converge, the
-    Hessian of the log-likelihood at the estimate is not negative definite (no standard error), or
-    ``|coef|`` > :data:`ORDINAL_MAX_ABS_COEF` or ``se`` > :data:`ORDINAL_MAX_SE`. Warnings raised by a fit
-    that is used are kept in ``note`` too. ``fitted`` is False and ``note`` says why also when an item has fewer
-    than two answered levels or only one role.
+    A fit is *not used* (``fitted`` False; ``coef``, ``se``, ``p``, ``odds_ratio`` empty; the reason
+    in ``note``) when the data are separated (see :func:`_separation`), the optimiser did not
+    converge, the Hessian of the log-likelihood at the estimate is not negative definite (no
+    standard error), or ``|coef|`` > :data:`ORDINAL_MAX_ABS_COEF` or ``se`` >
+    :data:`ORDINAL_MAX_SE`. Warnings raised by a fit that is used are kept in ``note`` too.
+    ``fitted`` is False and ``note`` says why also when an item has fewer than two answered levels
+    or only one role.
 
     References
     ----------
-    McCullagh, P. (1980). Regression models for ordinal data. *Journal of the Royal Statistical Society B*,
-    42(2), 109-142. doi:10.1111/j.2517-6161.1980.tb01109.x
+    McCullagh, P. (1980). Regression models for ordinal data. *Journal of the Royal Statistical
+    Society B*, 42(2), 109-142. doi:10.1111/j.2517-6161.1980.tb01109.x
 
-    Albert, A. & Anderson, J. A. (1984). On the existence of maximum likelihood estimates in logistic
-    regression models. *Biometrika*, 71(1), 1-10. doi:10.1093/biomet/71.1.1
+    Albert, A. & Anderson, J. A. (1984). On the existence of maximum likelihood estimates in
+    logistic regression models. *Biometrika*, 71(1), 1-10. doi:10.1093/biomet/71.1.1
 
-    Agresti, A. (2010). *Analysis of ordinal categorical data* (2nd ed.). Wiley. doi:10.1002/9780470594001
+    Agresti, A. (2010). *Analysis of ordinal categorical data* (2nd ed.). Wiley.
+    doi:10.1002/9780470594001
     """
     model_class = _counted_ordered_model()
 
-    part = responses[(responses["instrument"] == instrument.id) & responses["keyed"].notna()
-                     & responses["role"].isin(["marketing", "sales"])]
+    part = responses[
+        (responses["instrument"] == instrument.id)
+        & responses["keyed"].notna()
+        & responses["role"].isin(["marketing", "sales"])
+    ]
     rows = []
     groups = {item: grp for item, grp in part.groupby("item", sort=False)}
     for item in instrument.item_ids:  # every item gets a row, also one nobody answered
         grp = groups.get(item, part.iloc[0:0])
-        row = {"instrument": instrument.id, "item": item, "n": len(grp), "coef": np.nan, "se": np.nan, "p": np.nan,
-               "odds_ratio": np.nan, "fitted": False, "note": ""}
+        row = {
+            "instrument": instrument.id,
+            "item": item,
+            "n": len(grp),
+            "coef": np.nan,
+            "se": np.nan,
+            "p": np.nan,
+            "odds_ratio": np.nan,
+            "fitted": False,
+            "note": "",
+        }
         y = grp["keyed"].astype(int)
         x = (grp["role"] == "marketing").astype(float).to_frame("marketing")
         if y.nunique() < 2 or x["marketing"].nunique() < 2:
-            why = ("no answers" if y.empty else "fewer than two answered levels" if y.nunique() < 2 else "one role only")
+            why = (
+                "no answers"
+                if y.empty
+                else "fewer than two answered levels"
+                if y.nunique() < 2
+                else "one role only"
+            )
             row["note"] = f"not fitted: {why}"
             rows.append(row)
             continue
@@ -107,7 +141,11 @@ def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
         if separated:
             failures.append(separated)
         levels = sorted(y.unique())
-        table = pd.DataFrame({"y": y.to_numpy(), "marketing": x["marketing"].to_numpy()}).value_counts().reset_index()
+        table = (
+            pd.DataFrame({"y": y.to_numpy(), "marketing": x["marketing"].to_numpy()})
+            .value_counts()
+            .reset_index()
+        )
         endog = pd.Series(pd.Categorical(table["y"], categories=levels, ordered=True))
         caught = []
         try:
@@ -127,8 +165,13 @@ def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
             if not np.isfinite(se) or se > ORDINAL_MAX_SE:
                 failures.append(f"SE = {se:.4g} exceeds {ORDINAL_MAX_SE:g}")
             if not failures:
-                row.update(coef=coef, se=se, p=float(fit.pvalues["marketing"]), odds_ratio=float(np.exp(coef)),
-                           fitted=True)
+                row.update(
+                    coef=coef,
+                    se=se,
+                    p=float(fit.pvalues["marketing"]),
+                    odds_ratio=float(np.exp(coef)),
+                    fitted=True,
+                )
         except (np.linalg.LinAlgError, ValueError) as err:
             failures.append(f"fit failed ({type(err).__name__}: {err})")
         notes = ([f"not used: {'; '.join(failures)}"] if failures else []) + _messages(caught)
@@ -137,22 +180,24 @@ def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Above this many companies the random-intercept model is fitted by :func:`random_intercept_reml`, which gives
-#: MixedLM's REML estimates in linear time; statsmodels' MixedLM loops over groups in Python (about 3 s per fit
-#: at 4,000 companies).
+#: Above this many companies the random-intercept model is fitted by :func:`random_intercept_reml`,
+#: which gives MixedLM's REML estimates in linear time; statsmodels' MixedLM loops over groups in
+#: Python (about 3 s per fit at 4,000 companies).
 MIXEDLM_MAX_GROUPS = 300
 
 
 def random_intercept_reml(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> dict:
-    """REML fit of ``y = b0 + b1 x + u_group + e`` with ``u ~ N(0, tau2)``, ``e ~ N(0, sigma2)``, vectorised.
+    """REML fit of ``y = b0 + b1 x + u_group + e`` with ``u ~ N(0, tau2)``, ``e ~ N(0, sigma2)``,
+    vectorised.
 
-    Each group's covariance ``V_i = sigma2 I + tau2 J`` has the closed-form inverse
-    ``(I - w_i J) / sigma2`` with ``w_i = tau2 / (sigma2 + n_i tau2)`` and log-determinant
-    ``(n_i - 1) log sigma2 + log(sigma2 + n_i tau2)``, so the restricted log-likelihood needs only group sums.
-    The variance components are found with L-BFGS on their logarithms; the coefficient's standard error is
+    Each group's covariance ``V_i = sigma2 I + tau2 J`` has the closed-form inverse ``(I - w_i J) /
+    sigma2`` with ``w_i = tau2 / (sigma2 + n_i tau2)`` and log-determinant ``(n_i - 1) log sigma2 +
+    log(sigma2 + n_i tau2)``, so the restricted log-likelihood needs only group sums. The variance
+    components are found with L-BFGS on their logarithms; the coefficient's standard error is
     ``sqrt((X' V^-1 X)^-1)`` and its p-value two-sided normal, as statsmodels' MixedLM reports them.
 
-    Returns a dict with ``coef``, ``se``, ``p`` (of ``x``), ``intercept``, ``group_variance``, ``residual_variance``.
+    Returns a dict with ``coef``, ``se``, ``p`` (of ``x``), ``intercept``, ``group_variance``,
+    ``residual_variance``.
     """
     from scipy import optimize, stats
 
@@ -177,20 +222,31 @@ def random_intercept_reml(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> d
 
     scale = max(float(np.var(y)), 1e-12)
     start = np.log([scale / 2, scale / 2])
-    # Bounds relative to the outcome's variance keep X' V^-1 X well conditioned (a huge tau2 would absorb the intercept).
+    # Bounds relative to the outcome's variance keep X' V^-1 X well conditioned (a huge tau2 would
+    # absorb the intercept).
     bounds = [(np.log(scale) - 20, np.log(scale) + 3)] * 2
     best = optimize.minimize(lambda v: pieces(v)[0], start, method="L-BFGS-B", bounds=bounds)
     _, beta, a = pieces(best.x)
     se = float(np.sqrt(np.linalg.inv(a)[1, 1]))
     sigma2, tau2 = np.exp(best.x)
-    return {"coef": float(beta[1]), "se": se, "p": float(2 * stats.norm.sf(abs(beta[1] / se))),
-            "intercept": float(beta[0]), "group_variance": float(tau2), "residual_variance": float(sigma2),
-            "converged": bool(best.success), "n": n, "k": p}
+    return {
+        "coef": float(beta[1]),
+        "se": se,
+        "p": float(2 * stats.norm.sf(abs(beta[1] / se))),
+        "intercept": float(beta[0]),
+        "group_variance": float(tau2),
+        "residual_variance": float(sigma2),
+        "converged": bool(best.success),
+        "n": n,
+        "k": p,
+    }
 
 
 def _group_products(n_i: np.ndarray, a: float, b: np.ndarray):
-    """Per-group matrices of the form ``alpha I + beta J`` (J the all-ones matrix): ``V^-1`` and the products
-    needed for the REML score and Hessian, as (alpha, beta) pairs of arrays; ``J J = n J``."""
+    """Per-group matrices of the form ``alpha I + beta J`` (J the all-ones matrix): ``V^-1`` and the
+    products needed for the REML score and Hessian, as (alpha, beta) pairs of arrays; ``J J = n
+    J``."""
+
     def mul(u, v):
         return u[0] * v[0], u[0] * v[1] + u[1] * v[0] + n_i * u[1] * v[1]
 
@@ -198,26 +254,32 @@ def _group_products(n_i: np.ndarray, a: float, b: np.ndarray):
     return mul, (a * one, b), (one, 0 * one), (0 * one, one)
 
 
-def random_intercept_satterthwaite(y: np.ndarray, x: np.ndarray, groups: np.ndarray, confidence: float = 0.95) -> dict:
-    """REML fit of ``y = b0 + b1 x + u_group + e`` as lme4 parameterises it, with Satterthwaite's df for ``b1``.
+def random_intercept_satterthwaite(
+    y: np.ndarray, x: np.ndarray, groups: np.ndarray, confidence: float = 0.95
+) -> dict:
+    """REML fit of ``y = b0 + b1 x + u_group + e`` as lme4 parameterises it, with Satterthwaite's df
+    for ``b1``.
 
-    The variance parameters are lme4's ``(theta, sigma)`` with ``tau = theta sigma`` (``theta >= 0``, so a
-    company variance of exactly zero is a possible estimate, as in lme4). ``sigma`` is profiled out and the
-    restricted deviance minimised over ``theta`` (closed forms per group, as in :func:`random_intercept_reml`).
+    The variance parameters are lme4's ``(theta, sigma)`` with ``tau = theta sigma`` (``theta >=
+    0``, so a company variance of exactly zero is a possible estimate, as in lme4). ``sigma`` is
+    profiled out and the restricted deviance minimised over ``theta`` (closed forms per group, as in
+    :func:`random_intercept_reml`).
 
-    Satterthwaite's df for ``b1`` follow Kuznetsova, Brockhoff & Christensen (2017), as lmerTest computes them:
-    ``df = 2 v^2 / (g' A g)`` with ``v = var(b1) = [(X' V^-1 X)^-1]_11``, ``g`` its gradient with respect to
-    ``(theta, sigma)`` and ``A = 2 H^+`` where ``H`` is the Hessian of the REML deviance (-2 log restricted
-    likelihood) in ``(theta, sigma)`` and ``H^+`` its inverse over the eigenvalues above 1e-8 (lmerTest's
-    rule). Here the gradient and Hessian are analytic rather than numerical: with ``psi = (sigma^2, tau^2)``
-    and ``P = V^-1 - V^-1 X C X' V^-1``, ``C = (X' V^-1 X)^-1``,
+    Satterthwaite's df for ``b1`` follow Kuznetsova, Brockhoff & Christensen (2017), as lmerTest
+    computes them: ``df = 2 v^2 / (g' A g)`` with ``v = var(b1) = [(X' V^-1 X)^-1]_11``, ``g`` its
+    gradient with respect to ``(theta, sigma)`` and ``A = 2 H^+`` where ``H`` is the Hessian of the
+    REML deviance (-2 log restricted likelihood) in ``(theta, sigma)`` and ``H^+`` its inverse over
+    the eigenvalues above 1e-8 (lmerTest's rule). Here the gradient and Hessian are analytic rather
+    than numerical: with ``psi = (sigma^2, tau^2)`` and ``P = V^-1 - V^-1 X C X' V^-1``, ``C = (X'
+    V^-1 X)^-1``,
 
     * ``d v / d psi_i = c' C X' V^-1 D_i V^-1 X C c`` with ``D_1 = I`` and ``D_2 = Z Z'``;
     * ``d^2 l / d psi_i d psi_j = tr(P D_i P D_j) / 2 - y' P D_i P D_j P y``;
 
     and the chain rule to ``(theta, sigma)`` (``sigma^2 = s^2``, ``tau^2 = theta^2 s^2``) adds the
-    score times the second derivatives of that map, which matters at the boundary ``theta = 0``. Within a
-    group every matrix involved is ``alpha I + beta J``, so all traces and quadratic forms are group sums.
+    score times the second derivatives of that map, which matters at the boundary ``theta = 0``.
+    Within a group every matrix involved is ``alpha I + beta J``, so all traces and quadratic forms
+    are group sums.
 
     Parameters
     ----------
@@ -231,21 +293,22 @@ def random_intercept_satterthwaite(y: np.ndarray, x: np.ndarray, groups: np.ndar
     Returns
     -------
     dict
-        ``coef``, ``se`` (``sqrt(v)``), ``df``, ``t``, ``p`` (two-sided, t with ``df``), ``ci_low``, ``ci_high``,
-        ``p_z`` (normal reference), ``intercept``, ``theta``, ``sigma``, ``group_variance``,
-        ``residual_variance``, ``singular`` (``theta == 0``), ``converged`` and ``note`` (e.g. a Hessian
-        eigenvalue at or below zero, as lmerTest warns).
+        ``coef``, ``se`` (``sqrt(v)``), ``df``, ``t``, ``p`` (two-sided, t with ``df``), ``ci_low``,
+        ``ci_high``, ``p_z`` (normal reference), ``intercept``, ``theta``, ``sigma``,
+        ``group_variance``, ``residual_variance``, ``singular`` (``theta == 0``), ``converged`` and
+        ``note`` (e.g. a Hessian eigenvalue at or below zero, as lmerTest warns).
 
     References
     ----------
     Satterthwaite, F. E. (1946). An approximate distribution of estimates of variance components.
     *Biometrics Bulletin*, 2(6), 110-114. doi:10.2307/3002019
 
-    Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest package: Tests in linear mixed
-    effects models. *Journal of Statistical Software*, 82(13), 1-26. doi:10.18637/jss.v082.i13
+    Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest package: Tests in
+    linear mixed effects models. *Journal of Statistical Software*, 82(13), 1-26.
+    doi:10.18637/jss.v082.i13
 
-    Bates, D., Mächler, M., Bolker, B. & Walker, S. (2015). Fitting linear mixed-effects models using lme4.
-    *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
+    Bates, D., Mächler, M., Bolker, B. & Walker, S. (2015). Fitting linear mixed-effects models
+    using lme4. *Journal of Statistical Software*, 67(1), 1-48. doi:10.18637/jss.v067.i01
 
     Examples
     --------
@@ -276,11 +339,19 @@ def random_intercept_satterthwaite(y: np.ndarray, x: np.ndarray, groups: np.ndar
         beta = np.linalg.solve(a, b)
         quad = c - b @ beta
         logdet_h = np.log1p(n_i * rho).sum()
-        return (n - p) * np.log(quad / (n - p)) + logdet_h + np.linalg.slogdet(a)[1], beta, quad / (n - p)
+        return (
+            (n - p) * np.log(quad / (n - p)) + logdet_h + np.linalg.slogdet(a)[1],
+            beta,
+            quad / (n - p),
+        )
 
     # Minimise over log(rho) (a smooth scale), then compare with the boundary rho = 0.
-    res = optimize.minimize_scalar(lambda v: profiled(np.exp(v))[0], bounds=(-30.0, 12.0), method="bounded",
-                                   options={"xatol": 1e-12, "maxiter": 2000})
+    res = optimize.minimize_scalar(
+        lambda v: profiled(np.exp(v))[0],
+        bounds=(-30.0, 12.0),
+        method="bounded",
+        options={"xatol": 1e-12, "maxiter": 2000},
+    )
     rho = float(np.exp(res.x))
     if res.x < -29 or profiled(0.0)[0] <= profiled(rho)[0]:
         rho = 0.0
@@ -292,7 +363,10 @@ def random_intercept_satterthwaite(y: np.ndarray, x: np.ndarray, groups: np.ndar
     mul, vinv, eye, jay = _group_products(n_i, 1 / sigma2, -tau2 / (sigma2 * (sigma2 + n_i * tau2)))
     r = y - X @ beta
     sr = np.bincount(codes, r)
-    e_alpha, e_beta = vinv[0][codes] * r, (vinv[1] * sr)[codes]  # e = V^-1 r = alpha r + beta (group sum) 1
+    e_alpha, e_beta = (
+        vinv[0][codes] * r,
+        (vinv[1] * sr)[codes],
+    )  # e = V^-1 r = alpha r + beta (group sum) 1
     e = e_alpha + e_beta
     se_sum = np.bincount(codes, e)
 
@@ -303,7 +377,9 @@ def random_intercept_satterthwaite(y: np.ndarray, x: np.ndarray, groups: np.ndar
         return float((n_i * (k[0] + k[1])).sum())
 
     def xke(k):
-        return (X * (k[0][codes] * e)[:, None]).sum(axis=0) + (sx * (k[1] * se_sum)[:, None]).sum(axis=0)
+        return (X * (k[0][codes] * e)[:, None]).sum(axis=0) + (sx * (k[1] * se_sum)[:, None]).sum(
+            axis=0
+        )
 
     def eke(k):
         return float((k[0][codes] * e * e).sum() + (k[1] * se_sum**2).sum())
@@ -312,27 +388,39 @@ def random_intercept_satterthwaite(y: np.ndarray, x: np.ndarray, groups: np.ndar
     d = [eye, jay]
     vd = [mul(vinv, di) for di in d]  # V^-1 D_i
     q = [xkx(mul(vdi, vinv)) for vdi in vd]  # X' V^-1 D_i V^-1 X
-    score = np.array([-0.5 * (trace(vd[i]) - np.trace(C @ q[i])) + 0.5 * eke(d[i]) for i in range(2)])
+    score = np.array(
+        [-0.5 * (trace(vd[i]) - np.trace(C @ q[i])) + 0.5 * eke(d[i]) for i in range(2)]
+    )
     hess = np.empty((2, 2))
     for i in range(2):
         for j in range(2):
             vdivdj = mul(vd[i], vd[j])
-            tr_pp = (trace(vdivdj) - 2 * np.trace(C @ xkx(mul(vdivdj, vinv))) + np.trace(C @ q[i] @ C @ q[j]))
+            tr_pp = (
+                trace(vdivdj)
+                - 2 * np.trace(C @ xkx(mul(vdivdj, vinv)))
+                + np.trace(C @ q[i] @ C @ q[j])
+            )
             xe_i, xe_j = xke(mul(vinv, d[i])), xke(mul(vinv, d[j]))
             quad = eke(mul(mul(d[i], vinv), d[j])) - xe_i @ C @ xe_j
             hess[i, j] = 0.5 * tr_pp - quad
     cvec = np.array([0.0, 1.0])
     v = float(cvec @ C @ cvec)
     grad_psi = np.array([cvec @ C @ qi @ C @ cvec for qi in q])
-    jac = np.array([[0.0, 2 * s_], [2 * theta * sigma2, 2 * theta**2 * s_]])  # d(sigma2, tau2) / d(theta, s)
-    second = score[0] * np.array([[0.0, 0.0], [0.0, 2.0]]) + \
-        score[1] * np.array([[2 * sigma2, 4 * theta * s_], [4 * theta * s_, 2 * theta**2]])
+    jac = np.array(
+        [[0.0, 2 * s_], [2 * theta * sigma2, 2 * theta**2 * s_]]
+    )  # d(sigma2, tau2) / d(theta, s)
+    second = score[0] * np.array([[0.0, 0.0], [0.0, 2.0]]) + score[1] * np.array(
+        [[2 * sigma2, 4 * theta * s_], [4 * theta * s_, 2 * theta**2]]
+    )
     hess_dev = -2 * (jac.T @ hess @ jac + second)  # Hessian of the deviance in (theta, sigma)
     grad = jac.T @ grad_psi
     evals, evecs = np.linalg.eigh((hess_dev + hess_dev.T) / 2)
     notes = []
     if (evals < -1e-8).any():
-        notes.append(f"REML Hessian has {int((evals < -1e-8).sum())} negative eigenvalue(s): model failed to converge")
+        notes.append(
+            f"REML Hessian has {int((evals < -1e-8).sum())} negative eigenvalue(s): model failed "
+            "to converge"
+        )
     if (np.abs(evals) <= 1e-8).any():
         notes.append("REML Hessian has an eigenvalue close to zero")
     pos = evals > 1e-8
@@ -343,34 +431,49 @@ def random_intercept_satterthwaite(y: np.ndarray, x: np.ndarray, groups: np.ndar
     half = stats.t.ppf(1 - (1 - confidence) / 2, df) * se
     if rho == 0.0:
         notes.append("boundary (singular) fit: the company variance is estimated as zero")
-    return {"coef": float(beta[1]), "se": float(se), "df": df, "t": t, "p": float(2 * stats.t.sf(abs(t), df)),
-            "ci_low": float(beta[1] - half), "ci_high": float(beta[1] + half),
-            "p_z": float(2 * stats.norm.sf(abs(t))), "intercept": float(beta[0]), "theta": float(theta),
-            "sigma": float(s_), "group_variance": float(tau2), "residual_variance": float(sigma2),
-            "singular": rho == 0.0, "converged": bool(res.success) and not (evals < -1e-8).any(),
-            "note": "; ".join(notes)}
+    return {
+        "coef": float(beta[1]),
+        "se": float(se),
+        "df": df,
+        "t": t,
+        "p": float(2 * stats.t.sf(abs(t), df)),
+        "ci_low": float(beta[1] - half),
+        "ci_high": float(beta[1] + half),
+        "p_z": float(2 * stats.norm.sf(abs(t))),
+        "intercept": float(beta[0]),
+        "theta": float(theta),
+        "sigma": float(s_),
+        "group_variance": float(tau2),
+        "residual_variance": float(sigma2),
+        "singular": rho == 0.0,
+        "converged": bool(res.success) and not (evals < -1e-8).any(),
+        "note": "; ".join(notes),
+    }
 
 
 def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     """Linear mixed model per scale: score ~ marketing + (1 | company), REML.
 
-    statsmodels' ``MixedLM`` up to :data:`MIXEDLM_MAX_GROUPS` companies, :func:`random_intercept_reml` (the same
-    estimates, in linear time) above; ``engine`` says which. Fitted only when some company has several
-    respondents (else the random intercept is not identified apart from the residual). ``coef`` is marketing
-    minus sales; ``p`` (= ``p_z``) is the engine's two-sided normal (z) p-value.
+    statsmodels' ``MixedLM`` up to :data:`MIXEDLM_MAX_GROUPS` companies,
+    :func:`random_intercept_reml` (the same estimates, in linear time) above; ``engine`` says which.
+    Fitted only when some company has several respondents (else the random intercept is not
+    identified apart from the residual). ``coef`` is marketing minus sales; ``p`` (= ``p_z``) is the
+    engine's two-sided normal (z) p-value.
 
-    Beside it, the small-sample t reference of lmerTest (:func:`random_intercept_satterthwaite`): ``t``
-    (coefficient over its GLS standard error ``se_satterthwaite``), ``df_satterthwaite`` and ``p_satterthwaite``.
+    Beside it, the small-sample t reference of lmerTest (:func:`random_intercept_satterthwaite`):
+    ``t`` (coefficient over its GLS standard error ``se_satterthwaite``), ``df_satterthwaite`` and
+    ``p_satterthwaite``.
 
-    ``fitted`` is True only for a fit that converged and is used. Every warning raised by the fit (e.g.
-    statsmodels' ConvergenceWarning "The MLE may be on the boundary of the parameter space", "Random effects
-    covariance is singular") is kept in ``note``; a non-converged fit leaves ``coef``, ``se``, ``p`` and the
-    Satterthwaite columns empty and ``note`` starts with "not used".
+    ``fitted`` is True only for a fit that converged and is used. Every warning raised by the fit
+    (e.g. statsmodels' ConvergenceWarning "The MLE may be on the boundary of the parameter space",
+    "Random effects covariance is singular") is kept in ``note``; a non-converged fit leaves
+    ``coef``, ``se``, ``p`` and the Satterthwaite columns empty and ``note`` starts with "not used".
 
     References
     ----------
-    Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest package: Tests in linear mixed
-    effects models. *Journal of Statistical Software*, 82(13), 1-26. doi:10.18637/jss.v082.i13
+    Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest package: Tests in
+    linear mixed effects models. *Journal of Statistical Software*, 82(13), 1-26.
+    doi:10.18637/jss.v082.i13
     """
     import statsmodels.formula.api as smf
 
@@ -381,31 +484,63 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
         d = part[["company_id", "role", scale]].dropna().rename(columns={scale: "score"})
         d["marketing"] = (d["role"] == "marketing").astype(float)
         n_groups = d["company_id"].nunique()
-        row = {"instrument": instrument.id, "scale": scale, "n": len(d), "companies": n_groups,
-               "fitted": False, "engine": "", "coef": np.nan, "se": np.nan, "p": np.nan, "company_variance": np.nan,
-               "p_z": np.nan, "se_satterthwaite": np.nan, "t": np.nan, "df_satterthwaite": np.nan,
-               "p_satterthwaite": np.nan, "note": ""}
+        row = {
+            "instrument": instrument.id,
+            "scale": scale,
+            "n": len(d),
+            "companies": n_groups,
+            "fitted": False,
+            "engine": "",
+            "coef": np.nan,
+            "se": np.nan,
+            "p": np.nan,
+            "company_variance": np.nan,
+            "p_z": np.nan,
+            "se_satterthwaite": np.nan,
+            "t": np.nan,
+            "df_satterthwaite": np.nan,
+            "p_satterthwaite": np.nan,
+            "note": "",
+        }
         if not (several and len(d) > 5 and d["marketing"].nunique() == 2):
-            row["note"] = "not fitted: " + ("no company has several respondents" if not several else
-                                            "one role only" if d["marketing"].nunique() < 2 else "5 or fewer scores")
+            row["note"] = "not fitted: " + (
+                "no company has several respondents"
+                if not several
+                else "one role only"
+                if d["marketing"].nunique() < 2
+                else "5 or fewer scores"
+            )
             rows.append(row)
             continue
         notes, caught, converged = [], [], False
-        y, x, g = d["score"].to_numpy(float), d["marketing"].to_numpy(float), d["company_id"].to_numpy()
+        y, x, g = (
+            d["score"].to_numpy(float),
+            d["marketing"].to_numpy(float),
+            d["company_id"].to_numpy(),
+        )
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 if n_groups <= MIXEDLM_MAX_GROUPS:
                     fit = smf.mixedlm("score ~ marketing", d, groups=d["company_id"]).fit(reml=True)
                     converged = bool(fit.converged)
-                    est = dict(engine="statsmodels MixedLM", coef=float(fit.params["marketing"]),
-                               se=float(fit.bse["marketing"]), p=float(fit.pvalues["marketing"]),
-                               company_variance=float(fit.cov_re.iloc[0, 0]))
+                    est = dict(
+                        engine="statsmodels MixedLM",
+                        coef=float(fit.params["marketing"]),
+                        se=float(fit.bse["marketing"]),
+                        p=float(fit.pvalues["marketing"]),
+                        company_variance=float(fit.cov_re.iloc[0, 0]),
+                    )
                 else:
                     fit = random_intercept_reml(y, x, g)
                     converged = fit["converged"]
-                    est = dict(engine="vectorised REML", coef=fit["coef"], se=fit["se"], p=fit["p"],
-                               company_variance=fit["group_variance"])
+                    est = dict(
+                        engine="vectorised REML",
+                        coef=fit["coef"],
+                        se=fit["se"],
+                        p=fit["p"],
+                        company_variance=fit["group_variance"],
+                    )
                 satt = random_intercept_satterthwaite(y, x, g)
             row["engine"] = est["engine"]
             if not converged:
@@ -413,8 +548,15 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
             elif not np.isfinite(est["se"]):
                 notes.append("not used: no standard error (singular information matrix)")
             else:
-                row.update(est, fitted=True, p_z=est["p"], se_satterthwaite=satt["se"], t=satt["t"],
-                           df_satterthwaite=satt["df"], p_satterthwaite=satt["p"])
+                row.update(
+                    est,
+                    fitted=True,
+                    p_z=est["p"],
+                    se_satterthwaite=satt["se"],
+                    t=satt["t"],
+                    df_satterthwaite=satt["df"],
+                    p_satterthwaite=satt["p"],
+                )
                 if satt["note"]:
                     notes.append(f"Satterthwaite: {satt['note']}")
         except (np.linalg.LinAlgError, ValueError) as err:
@@ -427,126 +569,199 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
 def dyad_headline(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.DataFrame:
     """Per scale, the marketing-minus-sales comparison that respects the company design.
 
-    * Every company with scores has exactly one marketing and one sales respondent: the paired t-test on the
-      companies' differences (``design`` = ``paired t``; df = companies - 1).
-    * Otherwise (several respondents for a function in some company, or companies with one side only): the
-      random-intercept model ``score ~ marketing + (1 | company)`` by REML with Satterthwaite's df
-      (:func:`random_intercept_satterthwaite`, equal to lmerTest's ``summary(lmer(...))``), which uses every
-      respondent and lets a company's respondents share their company's level (``design`` =
-      ``random-intercept model``).
-    * No company has more than one respondent (so no company contributes a within-company contrast): Welch's
-      t-test between the functions' respondents (``design`` = ``welch t``).
+    * Every company with scores has exactly one marketing and one sales respondent: the paired
+      t-test on the companies' differences (``design`` = ``paired t``; df = companies - 1).
+    * Otherwise (several respondents for a function in some company, or companies with one side
+      only): the random-intercept model ``score ~ marketing + (1 | company)`` by REML with
+      Satterthwaite's df (:func:`random_intercept_satterthwaite`, equal to lmerTest's
+      ``summary(lmer(...))``), which uses every respondent and lets a company's respondents share
+      their company's level (``design`` = ``random-intercept model``).
+    * No company has more than one respondent (so no company contributes a within-company contrast):
+      Welch's t-test between the functions' respondents (``design`` = ``welch t``).
 
     Returns
     -------
     DataFrame
-        ``instrument``, ``scale``, ``design``, ``design_reason`` (why, in data terms), ``estimate`` (marketing
-        minus sales), ``se``, ``df``, ``t``, ``p`` (two-sided), ``ci_low``/``ci_high`` (``1 - alpha`` t interval),
-        ``confidence``, ``n_companies`` (companies with a score on the scale), ``n_respondents``,
-        ``n_paired_companies`` (companies with both functions), ``company_variance`` and ``residual_variance``
-        (model only), ``note`` (boundary fits, Hessian warnings, why nothing was computed).
+        ``instrument``, ``scale``, ``design``, ``design_reason`` (why, in data terms), ``estimate``
+        (marketing minus sales), ``se``, ``df``, ``t``, ``p`` (two-sided), ``ci_low``/``ci_high``
+        (``1 - alpha`` t interval), ``confidence``, ``n_companies`` (companies with a score on the
+        scale), ``n_respondents``, ``n_paired_companies`` (companies with both functions),
+        ``company_variance`` and ``residual_variance`` (model only), ``note`` (boundary fits,
+        Hessian warnings, why nothing was computed).
 
     References
     ----------
-    Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest package: Tests in linear mixed
-    effects models. *Journal of Statistical Software*, 82(13), 1-26. doi:10.18637/jss.v082.i13
+    Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest package: Tests in
+    linear mixed effects models. *Journal of Statistical Software*, 82(13), 1-26.
+    doi:10.18637/jss.v082.i13
 
     Kenny, D. A., Kashy, D. A. & Cook, W. L. (2006). *Dyadic data analysis*. Guilford Press.
     """
     from scipy import stats
 
     confidence = 1 - alpha
-    part = scores[(scores["instrument"] == instrument.id) & scores["company_id"].notna()
-                  & scores["role"].isin(["marketing", "sales"])]
+    part = scores[
+        (scores["instrument"] == instrument.id)
+        & scores["company_id"].notna()
+        & scores["role"].isin(["marketing", "sales"])
+    ]
     rows = []
     for scale in instrument.scales:
         d = part[["company_id", "role", scale]].dropna().rename(columns={scale: "score"})
-        counts = d.groupby(["company_id", "role"]).size().unstack("role").reindex(
-            columns=["marketing", "sales"]).fillna(0)
+        counts = (
+            d.groupby(["company_id", "role"])
+            .size()
+            .unstack("role")
+            .reindex(columns=["marketing", "sales"])
+            .fillna(0)
+        )
         several = int((counts > 1).any(axis=1).sum())
         one_side = int((counts == 0).any(axis=1).sum())
         paired = int((counts > 0).all(axis=1).sum())
-        row = {"instrument": instrument.id, "scale": scale, "design": "", "design_reason": "", "estimate": np.nan,
-               "se": np.nan, "df": np.nan, "t": np.nan, "p": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-               "confidence": confidence, "n_companies": len(counts), "n_respondents": len(d),
-               "n_paired_companies": paired, "company_variance": np.nan, "residual_variance": np.nan, "note": ""}
+        row = {
+            "instrument": instrument.id,
+            "scale": scale,
+            "design": "",
+            "design_reason": "",
+            "estimate": np.nan,
+            "se": np.nan,
+            "df": np.nan,
+            "t": np.nan,
+            "p": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "confidence": confidence,
+            "n_companies": len(counts),
+            "n_respondents": len(d),
+            "n_paired_companies": paired,
+            "company_variance": np.nan,
+            "residual_variance": np.nan,
+            "note": "",
+        }
         x = d["score"].to_numpy(float)
         m = (d["role"] == "marketing").to_numpy()
         if d.empty:
             row["note"] = "not computed: no scores"
         elif several == 0 and one_side == 0:
-            row.update(design="paired t", design_reason="every company has exactly one respondent per function: "
-                       "paired t on the companies' differences")
+            row.update(
+                design="paired t",
+                design_reason="every company has exactly one respondent per function: "
+                "paired t on the companies' differences",
+            )
             diff = d.pivot(index="company_id", columns="role", values="score")
             diff = (diff["marketing"] - diff["sales"]).to_numpy(float)
             if len(diff) < 2 or np.std(diff) == 0:
-                row["note"] = "not computed: " + ("fewer than 2 companies" if len(diff) < 2 else
-                                                  "every company's difference is the same")
+                row["note"] = "not computed: " + (
+                    "fewer than 2 companies"
+                    if len(diff) < 2
+                    else "every company's difference is the same"
+                )
             else:
-                est, se, df = float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff))), float(len(diff) - 1)
+                est, se, df = (
+                    float(diff.mean()),
+                    float(diff.std(ddof=1) / np.sqrt(len(diff))),
+                    float(len(diff) - 1),
+                )
                 row.update(estimate=est, se=se, df=df)
         elif several == 0:
-            row.update(design="welch t", design_reason="every company has a single respondent: no within-company "
-                       "contrast; Welch t between the functions' respondents")
+            row.update(
+                design="welch t",
+                design_reason="every company has a single respondent: no within-company "
+                "contrast; Welch t between the functions' respondents",
+            )
             a, b = x[m], x[~m]
             if len(a) < 2 or len(b) < 2 or (np.var(a) == 0 and np.var(b) == 0):
                 row["note"] = "not computed: fewer than 2 respondents of a function or no variance"
             else:
                 va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
                 df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-                row.update(estimate=float(a.mean() - b.mean()), se=float(np.sqrt(va + vb)), df=float(df))
+                row.update(
+                    estimate=float(a.mean() - b.mean()), se=float(np.sqrt(va + vb)), df=float(df)
+                )
         else:
             why = []
             if several:
-                why.append(f"{several} compan{'y has' if several == 1 else 'ies have'} several respondents for a function")
+                why.append(
+                    f"{several} compan{'y has' if several == 1 else 'ies have'} several "
+                    "respondents for a function"
+                )
             if one_side:
-                why.append(f"{one_side} compan{'y has' if one_side == 1 else 'ies have'} one function only")
-            row.update(design="random-intercept model",
-                       design_reason=" and ".join(why) + ": random-intercept model, Satterthwaite df")
-            resid = x - np.where(m, x[m].mean() if m.any() else 0.0, x[~m].mean() if (~m).any() else 0.0)
+                why.append(
+                    f"{one_side} compan{'y has' if one_side == 1 else 'ies have'} one function only"
+                )
+            row.update(
+                design="random-intercept model",
+                design_reason=" and ".join(why) + ": random-intercept model, Satterthwaite df",
+            )
+            resid = x - np.where(
+                m, x[m].mean() if m.any() else 0.0, x[~m].mean() if (~m).any() else 0.0
+            )
             if m.all() or not m.any() or len(d) < 4 or len(counts) < 2 or np.allclose(resid, 0):
-                row["note"] = "not computed: " + ("one function only" if (m.all() or not m.any()) else
-                                                  "fewer than 4 scores" if len(d) < 4 else
-                                                  "one company only" if len(counts) < 2 else
-                                                  "no variance within the functions (every score equals its "
-                                                  "function's mean)")
+                row["note"] = "not computed: " + (
+                    "one function only"
+                    if (m.all() or not m.any())
+                    else "fewer than 4 scores"
+                    if len(d) < 4
+                    else "one company only"
+                    if len(counts) < 2
+                    else "no variance within the functions (every score equals its function's mean)"
+                )
             else:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    fit = random_intercept_satterthwaite(x, m.astype(float), d["company_id"].to_numpy(), confidence)
+                    fit = random_intercept_satterthwaite(
+                        x, m.astype(float), d["company_id"].to_numpy(), confidence
+                    )
                 if fit["converged"] and np.isfinite(fit["df"]):
-                    row.update(estimate=fit["coef"], se=fit["se"], df=fit["df"],
-                               company_variance=fit["group_variance"], residual_variance=fit["residual_variance"])
+                    row.update(
+                        estimate=fit["coef"],
+                        se=fit["se"],
+                        df=fit["df"],
+                        company_variance=fit["group_variance"],
+                        residual_variance=fit["residual_variance"],
+                    )
                 else:
                     row["note"] = "not used: the REML fit did not converge"
-                row["note"] = "; ".join([n for n in [row["note"], fit["note"]] + _messages(caught) if n])
+                row["note"] = "; ".join(
+                    [n for n in [row["note"], fit["note"]] + _messages(caught) if n]
+                )
         if np.isfinite(row["se"]) and row["se"] > 0:
             t = row["estimate"] / row["se"]
             half = stats.t.ppf(1 - alpha / 2, row["df"]) * row["se"]
-            row.update(t=float(t), p=float(2 * stats.t.sf(abs(t), row["df"])), ci_low=row["estimate"] - half,
-                       ci_high=row["estimate"] + half)
+            row.update(
+                t=float(t),
+                p=float(2 * stats.t.sf(abs(t), row["df"])),
+                ci_low=row["estimate"] - half,
+                ci_high=row["estimate"] + half,
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def disagreements(default: pd.DataFrame, robust: pd.DataFrame, key: str, alpha: float = 0.05,
-                  model_p: str | None = None) -> pd.DataFrame:
-    """Rows where a robustness model and the default test disagree on significance at ``alpha`` or on direction,
-    and the rows that could not be compared because the model was not used.
+def disagreements(
+    default: pd.DataFrame,
+    robust: pd.DataFrame,
+    key: str,
+    alpha: float = 0.05,
+    model_p: str | None = None,
+) -> pd.DataFrame:
+    """Rows where a robustness model and the default test disagree on significance at ``alpha`` or
+    on direction, and the rows that could not be compared because the model was not used.
 
-    ``default`` needs ``key``, ``p`` and ``effect_size``; ``robust`` needs ``key``, ``p`` (or ``model_p``)
-    and ``coef``, and may carry ``fitted`` and ``note`` (as :func:`ordinal_logit` and :func:`mixed_model`
-    return them). ``model_p`` defaults to ``p_satterthwaite`` when ``robust`` has it (the mixed model's
-    small-sample reference), else ``p``.
+    ``default`` needs ``key``, ``p`` and ``effect_size``; ``robust`` needs ``key``, ``p`` (or
+    ``model_p``) and ``coef``, and may carry ``fitted`` and ``note`` (as :func:`ordinal_logit` and
+    :func:`mixed_model` return them). ``model_p`` defaults to ``p_satterthwaite`` when ``robust``
+    has it (the mixed model's small-sample reference), else ``p``.
 
     Returns
     -------
     DataFrame
-        ``key``, ``p_default``, ``effect_size``, ``p_model``, ``coef``, ``model_p_column``, ``status`` and
-        ``disagreement``. ``status`` is ``"disagreement"`` for a real disagreement (``disagreement`` then says
-        which: "significant by default test only", "significant by model only", "opposite directions") or
-        ``"not compared"`` when the model for that row failed or was not fitted (``disagreement`` empty,
-        ``model_note`` gives the model's reason). Rows that agree are left out.
+        ``key``, ``p_default``, ``effect_size``, ``p_model``, ``coef``, ``model_p_column``,
+        ``status`` and ``disagreement``. ``status`` is ``"disagreement"`` for a real disagreement
+        (``disagreement`` then says which: "significant by default test only", "significant by model
+        only", "opposite directions") or ``"not compared"`` when the model for that row failed or
+        was not fitted (``disagreement`` empty, ``model_note`` gives the model's reason). Rows that
+        agree are left out.
     """
     p_col = model_p or ("p_satterthwaite" if "p_satterthwaite" in robust else "p")
     rob = robust[[key, p_col, "coef"]].rename(columns={p_col: "p"})
@@ -555,14 +770,29 @@ def disagreements(default: pd.DataFrame, robust: pd.DataFrame, key: str, alpha: 
     m = default[[key, "p", "effect_size"]].merge(rob, on=key, suffixes=("_default", "_model"))
     sig_d, sig_m = m["p_default"] < alpha, m["p_model"] < alpha
     sign_differs = np.sign(m["effect_size"]) != np.sign(m["coef"])
-    m["disagreement"] = np.where(sig_d != sig_m, np.where(sig_d, "significant by default test only",
-                                                          "significant by model only"),
-                                 np.where(sig_d & sign_differs, "opposite directions", ""))
+    m["disagreement"] = np.where(
+        sig_d != sig_m,
+        np.where(sig_d, "significant by default test only", "significant by model only"),
+        np.where(sig_d & sign_differs, "opposite directions", ""),
+    )
     skipped = m["p_model"].isna() | ~m["fitted_ok"]
-    m["status"] = np.where(skipped, "not compared", np.where(m["disagreement"] != "", "disagreement", ""))
+    m["status"] = np.where(
+        skipped, "not compared", np.where(m["disagreement"] != "", "disagreement", "")
+    )
     m.loc[skipped, "disagreement"] = ""
     m.loc[skipped & (m["model_note"] == ""), "model_note"] = "model not fitted"
     m["model_p_column"] = p_col
     out = m[m["status"] != ""].drop(columns="fitted_ok")
-    return out[[key, "p_default", "effect_size", "p_model", "coef", "model_p_column", "status", "disagreement",
-                "model_note"]].reset_index(drop=True)
+    return out[
+        [
+            key,
+            "p_default",
+            "effect_size",
+            "p_model",
+            "coef",
+            "model_p_column",
+            "status",
+            "disagreement",
+            "model_note",
+        ]
+    ].reset_index(drop=True)

@@ -1,7 +1,8 @@
 """Thought worlds (Homburg & Jensen, 2007): how each function rates itself and the other one.
 
-An instrument takes part when its items carry ``target`` (the function rated: marketing or sales) and
-``dimension`` (the trait). The rater's own role decides whether a rating is a self- or an other-rating.
+An instrument takes part when its items carry ``target`` (the function rated: marketing or sales)
+and ``dimension`` (the trait). The rater's own role decides whether a rating is a self- or an
+other-rating.
 """
 
 from __future__ import annotations
@@ -16,35 +17,49 @@ from research.analysis.effects import adjust, hedges_g
 
 
 def has_thought_worlds(instrument) -> bool:
-    return bool(instrument.items) and all({"target", "dimension"} <= set(it.extra) for it in instrument.items)
+    return bool(instrument.items) and all(
+        {"target", "dimension"} <= set(it.extra) for it in instrument.items
+    )
 
 
 def perception_ratings(responses: pd.DataFrame, instrument) -> pd.DataFrame:
-    """One row per respondent and rating: ``respondent_id``, ``rater`` (role), ``target``, ``dimension``,
-    ``view`` (``self`` or ``other``) and ``rating`` (keyed)."""
-    meta = pd.DataFrame([{"item": it.id, "target": it.extra["target"], "dimension": it.extra["dimension"]}
-                         for it in instrument.items])
+    """One row per respondent and rating: ``respondent_id``, ``rater`` (role), ``target``,
+    ``dimension``, ``view`` (``self`` or ``other``) and ``rating`` (keyed)."""
+    meta = pd.DataFrame(
+        [
+            {"item": it.id, "target": it.extra["target"], "dimension": it.extra["dimension"]}
+            for it in instrument.items
+        ]
+    )
     part = responses[(responses["instrument"] == instrument.id) & responses["keyed"].notna()]
-    long = part.merge(meta, on="item")[["respondent_id", "company_id", "role", "target", "dimension", "keyed"]]
+    long = part.merge(meta, on="item")[
+        ["respondent_id", "company_id", "role", "target", "dimension", "keyed"]
+    ]
     long = long.rename(columns={"role": "rater", "keyed": "rating"})
     long["view"] = np.where(long["rater"] == long["target"], "self", "other")
     return long
 
 
 ANOVA_COLUMNS = ["dimension", "source", "F", "df1", "df2", "p", "np2", "ss_type"]
-_SOURCES = {"rater": "rater function", "target": "rated function", "Interaction": "rater × rated function"}
+_SOURCES = {
+    "rater": "rater function",
+    "target": "rated function",
+    "Interaction": "rater × rated function",
+}
 
 
 def _type3_two_levels(wide: pd.DataFrame) -> list[dict]:
-    """Type III mixed ANOVA for a two-level within factor, from each respondent's mean and difference.
+    """Type III mixed ANOVA for a two-level within factor, from each respondent's mean and
+    difference.
 
-    ``wide``: one row per respondent, index level ``rater``, columns the two targets. With two within levels the
-    between stratum is the one-way ANOVA of the respondents' means ``m`` (Type II = III there) and the within
-    stratum that of their differences ``d``: the interaction tests whether the mean ``d`` differs between
-    rater groups, and the Type III main effect of the within factor tests that the *unweighted* mean of the
-    groups' mean ``d`` is zero, ``F = L^2 / (MSE_d * sum_g 1/(G^2 n_g))`` with ``L = sum_g dbar_g / G``
-    (sum-to-zero contrasts; Type II would use the weighted mean, ``F = N dbar^2 / MSE_d``). Sums of squares
-    are on the rating scale (halved, as each respondent's two ratings give ``d^2/2``).
+    ``wide``: one row per respondent, index level ``rater``, columns the two targets. With two
+    within levels the between stratum is the one-way ANOVA of the respondents' means ``m`` (Type II
+    = III there) and the within stratum that of their differences ``d``: the interaction tests
+    whether the mean ``d`` differs between rater groups, and the Type III main effect of the within
+    factor tests that the *unweighted* mean of the groups' mean ``d`` is zero, ``F = L^2 / (MSE_d *
+    sum_g 1/(G^2 n_g))`` with ``L = sum_g dbar_g / G`` (sum-to-zero contrasts; Type II would use the
+    weighted mean, ``F = N dbar^2 / MSE_d``). Sums of squares are on the rating scale (halved, as
+    each respondent's two ratings give ``d^2/2``).
     """
     from scipy import stats as st
 
@@ -62,19 +77,31 @@ def _type3_two_levels(wide: pd.DataFrame) -> list[dict]:
     ss_i = (n_g * (d_g - d.mean()) ** 2).sum() / 2
     df_err = big_n - g
     out = []
-    for source, ss, df1, ss_err in (("rater", ss_b, g - 1, ss_err_b), ("target", ss_w, 1, ss_err_w),
-                                    ("Interaction", ss_i, g - 1, ss_err_w)):
+    for source, ss, df1, ss_err in (
+        ("rater", ss_b, g - 1, ss_err_b),
+        ("target", ss_w, 1, ss_err_w),
+        ("Interaction", ss_i, g - 1, ss_err_w),
+    ):
         f_val = (ss / df1) / (ss_err / df_err)
-        out.append({"Source": source, "F": float(f_val), "DF1": df1, "DF2": df_err,
-                    "p_unc": float(st.f.sf(f_val, df1, df_err)), "np2": float(ss / (ss + ss_err))})
+        out.append(
+            {
+                "Source": source,
+                "F": float(f_val),
+                "DF1": df1,
+                "DF2": df_err,
+                "p_unc": float(st.f.sf(f_val, df1, df_err)),
+                "np2": float(ss / (ss + ss_err)),
+            }
+        )
     return out
 
 
 def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.DataFrame:
     """Per dimension, a mixed ANOVA of rater function (between) × rated function (within).
 
-    Respondents who rated only one of the two functions on a dimension are left out of that dimension; a
-    respondent's several items for one dimension and target are averaged (as pingouin does).
+    Respondents who rated only one of the two functions on a dimension are left out of that
+    dimension; a respondent's several items for one dimension and target are averaged (as pingouin
+    does).
 
     Parameters
     ----------
@@ -82,30 +109,31 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
         :func:`perception_ratings`.
     ss_type : {2, 3}
         ``2`` (default, unchanged): pingouin's ``mixed_anova``, whose sums of squares are sequential
-        (between factor, within factor, then the interaction as the remainder). With every respondent rating
-        both functions the within factor is orthogonal to the between factor, so these equal Type II (and
-        Type I) sums of squares. ``3``: Type III with sum-to-zero contrasts, equal to R's
-        ``afex::aov_ez(type = 3)`` / ``car::Anova(type = 3)``; computed by :func:`_type3_two_levels` (two rated
-        functions). With unequal rater groups and an interaction, Type II and III differ for the *rated
-        function* (within) main effect; the between effect and the interaction are the same under both.
+        (between factor, within factor, then the interaction as the remainder). With every
+        respondent rating both functions the within factor is orthogonal to the between factor, so
+        these equal Type II (and Type I) sums of squares. ``3``: Type III with sum-to-zero
+        contrasts, equal to R's ``afex::aov_ez(type = 3)`` / ``car::Anova(type = 3)``; computed by
+        :func:`_type3_two_levels` (two rated functions). With unequal rater groups and an
+        interaction, Type II and III differ for the *rated function* (within) main effect; the
+        between effect and the interaction are the same under both.
 
     Returns
     -------
     DataFrame
-        ``dimension``, ``source`` (rater function, rated function, rater × rated function), ``F``, ``df1``,
-        ``df2``, ``p``, ``np2`` (partial eta squared), ``ss_type`` (2 or 3), ``note`` (warnings raised by
-        pingouin, "" when none).
+        ``dimension``, ``source`` (rater function, rated function, rater × rated function), ``F``,
+        ``df1``, ``df2``, ``p``, ``np2`` (partial eta squared), ``ss_type`` (2 or 3), ``note``
+        (warnings raised by pingouin, "" when none).
 
     References
     ----------
-    Vallat, R. (2018). Pingouin: statistics in Python. *Journal of Open Source Software*, 3(31), 1026.
-    doi:10.21105/joss.01026
+    Vallat, R. (2018). Pingouin: statistics in Python. *Journal of Open Source Software*, 3(31),
+    1026. doi:10.21105/joss.01026
 
     Langsrud, Ø. (2003). ANOVA for unbalanced data: Use Type II instead of Type III sums of squares.
     *Statistics and Computing*, 13(2), 163-167. doi:10.1023/A:1023260610025
 
-    Singmann, H. & Kellen, D. (2019). An introduction to mixed models for experimental psychology. In
-    *New methods in cognitive psychology* (pp. 4-31). Routledge. doi:10.4324/9780429318405-2
+    Singmann, H. & Kellen, D. (2019). An introduction to mixed models for experimental psychology.
+    In *New methods in cognitive psychology* (pp. 4-31). Routledge. doi:10.4324/9780429318405-2
     """
     import pingouin as pg
 
@@ -121,53 +149,85 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
         if ss_type == 2:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                records = pg.mixed_anova(data=d, dv="rating", within="target", between="rater",
-                                         subject="respondent_id").to_dict("records")
+                records = pg.mixed_anova(
+                    data=d, dv="rating", within="target", between="rater", subject="respondent_id"
+                ).to_dict("records")
         else:
-            wide = d.pivot_table(index=["respondent_id", "rater"], columns="target", values="rating",
-                                 observed=True).dropna()
+            wide = d.pivot_table(
+                index=["respondent_id", "rater"], columns="target", values="rating", observed=True
+            ).dropna()
             if wide.shape[1] != 2:
                 raise ValueError("Type III here needs exactly two rated functions")
             records = _type3_two_levels(wide)
         for rec in records:
-            rows.append({"dimension": dim, "source": _SOURCES.get(rec["Source"], rec["Source"]), "F": rec["F"],
-                         "df1": rec["DF1"], "df2": rec["DF2"], "p": rec["p_unc"], "np2": rec["np2"],
-                         "ss_type": ss_type,
-                         "note": "; ".join(dict.fromkeys(f"{c.category.__name__}: {' '.join(str(c.message).split())}" for c in caught))})
+            rows.append(
+                {
+                    "dimension": dim,
+                    "source": _SOURCES.get(rec["Source"], rec["Source"]),
+                    "F": rec["F"],
+                    "df1": rec["DF1"],
+                    "df2": rec["DF2"],
+                    "p": rec["p_unc"],
+                    "np2": rec["np2"],
+                    "ss_type": ss_type,
+                    "note": "; ".join(
+                        dict.fromkeys(
+                            f"{c.category.__name__}: {' '.join(str(c.message).split())}"
+                            for c in caught
+                        )
+                    ),
+                }
+            )
     return pd.DataFrame(rows, columns=ANOVA_COLUMNS + ["note"])
 
 
 def perception_gaps(ratings: pd.DataFrame) -> pd.DataFrame:
-    """For each dimension and function rated: its own people's view against the other function's view.
+    """For each dimension and function rated: its own people's view against the other function's
+    view.
 
     ``gap = self_view - other_view``; Welch's t-test between the two groups of raters, Hedges' g,
     Holm over all rows.
 
     References
     ----------
-    Homburg, C., & Jensen, O. (2007). The thought worlds of marketing and sales: Which differences make a
-    difference? *Journal of Marketing, 71*(3), 124-142. https://doi.org/10.1509/jmkg.71.3.124
+    Homburg, C., & Jensen, O. (2007). The thought worlds of marketing and sales: Which differences
+    make a difference? *Journal of Marketing, 71*(3), 124-142. https://doi.org/10.1509/jmkg.71.3.124
 
     Welch, B. L. (1947). The generalization of 'Student's' problem when several different population
     variances are involved. *Biometrika, 34*(1-2), 28-35. https://doi.org/10.1093/biomet/34.1-2.28
 
-    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related estimators.
-    *Journal of Educational Statistics, 6*(2), 107-128. https://doi.org/10.3102/10769986006002107
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related
+    estimators. *Journal of Educational Statistics, 6*(2), 107-128.
+    https://doi.org/10.3102/10769986006002107
 
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
-    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal
+    of Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
     """
     rows = []
     for (dim, target), d in ratings.groupby(["dimension", "target"], sort=False):
         own = d.loc[d["view"] == "self", "rating"].to_numpy(float)
         other = d.loc[d["view"] == "other", "rating"].to_numpy(float)
-        row = {"dimension": dim, "rated_function": target, "n_self": len(own), "n_other": len(other),
-               "self_view": own.mean() if len(own) else np.nan, "other_view": other.mean() if len(other) else np.nan,
-               "statistic": np.nan, "df": np.nan, "p": np.nan, "effect_size": np.nan}
+        row = {
+            "dimension": dim,
+            "rated_function": target,
+            "n_self": len(own),
+            "n_other": len(other),
+            "self_view": own.mean() if len(own) else np.nan,
+            "other_view": other.mean() if len(other) else np.nan,
+            "statistic": np.nan,
+            "df": np.nan,
+            "p": np.nan,
+            "effect_size": np.nan,
+        }
         row["gap"] = row["self_view"] - row["other_view"]
         if len(own) > 1 and len(other) > 1 and (own.var() > 0 or other.var() > 0):
             res = stats.ttest_ind(own, other, equal_var=False)
-            row.update(statistic=float(res.statistic), df=float(res.df), p=float(res.pvalue), effect_size=hedges_g(own, other))
+            row.update(
+                statistic=float(res.statistic),
+                df=float(res.df),
+                p=float(res.pvalue),
+                effect_size=hedges_g(own, other),
+            )
         rows.append(row)
     out = pd.DataFrame(rows)
     if not out.empty:
