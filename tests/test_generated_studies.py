@@ -200,7 +200,7 @@ def _preload() -> None:
 
 def _selected_params(request, test_name: str) -> list:
     return [item.callspec.params["seed"] for item in request.session.items
-            if item.originalname == test_name and hasattr(item, "callspec")]
+            if getattr(item, "originalname", None) == test_name and hasattr(item, "callspec")]
 
 
 def fast_outcome(seed: int) -> dict:
@@ -374,7 +374,7 @@ class _Runs:
 @pytest.fixture(scope="module")
 def cli_runs(request, tmp_path_factory):
     names = [item.callspec.params["name"] for item in request.session.items
-             if item.originalname == "test_cli_run" and hasattr(item, "callspec")]
+             if getattr(item, "originalname", None) == "test_cli_run" and hasattr(item, "callspec")]
     return _Runs(names, tmp_path_factory.mktemp("cli"))
 
 
