@@ -160,6 +160,156 @@ def _verdict(conditions: list) -> str:
     return ""
 
 
+def _usable_data(
+    companies: pd.DataFrame, outcome: str, midpoint: float
+) -> tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray] | None, str]:
+    """Number of usable companies, their centred totals ``(x, y)`` and outcome ``z``, or why none.
+
+    Companies missing a total or the outcome are left out; fewer than :data:`MIN_COMPANIES`, a
+    constant outcome or a rank-deficient design give ``None`` and the reason.
+    """
+    data = companies[["marketing", "sales", outcome]].apply(pd.to_numeric, errors="coerce").dropna()
+    n = len(data)
+    if n < MIN_COMPANIES:
+        why = f"{n} companies with both roles and the outcome; at least {MIN_COMPANIES} needed"
+        return n, None, why
+    x = data["marketing"].to_numpy(float) - midpoint
+    y = data["sales"].to_numpy(float) - midpoint
+    z = data[outcome].to_numpy(float)
+    if np.ptp(z) == 0:
+        return n, None, "the outcome is constant"
+    X = _design(x, y)
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        why = (
+            "every company has the same X"
+            if np.ptp(x) == 0
+            else "every company has the same Y"
+            if np.ptp(y) == 0
+            else "X and Y are collinear or take too few distinct values"
+        )
+        return n, None, f"rank-deficient design ({why})"
+    return n, (x, y, z), ""
+
+
+def _surface_parameters(x, y, z, row: dict) -> tuple[np.ndarray, list[str]]:
+    """OLS fit of the polynomial: ``b*``, ``r2``, ``a*`` and their SEs and p-values into ``row``.
+
+    Returns the coefficients and the notes (a perfect fit has no standard errors).
+    """
+    notes = []
+    X = _design(x, y)
+    n = len(z)
+    b, *_ = np.linalg.lstsq(X, z, rcond=None)
+    resid = z - X @ b
+    df = n - 6
+    rss = float(resid @ resid)
+    r2 = 1 - rss / float(((z - z.mean()) ** 2).sum())
+    row.update({f"b{i}": float(b[i]) for i in range(6)}, r2=r2)
+    a = _A @ b
+    row.update({f"a{i + 1}": float(a[i]) for i in range(5)})
+    if df > 0 and rss > _PERFECT * float(((z - z.mean()) ** 2).sum()):
+        V = rss / df * np.linalg.inv(X.T @ X)
+        se_b = np.sqrt(np.diag(V))
+        se_a = np.sqrt(np.einsum("ij,jk,ik->i", _A, V, _A))
+        row.update({f"se_b{i}": float(se_b[i]) for i in range(6)})
+        row.update({f"p_b{i}": float(2 * stats.t.sf(abs(b[i] / se_b[i]), df)) for i in range(6)})
+        row.update({f"se_a{i + 1}": float(se_a[i]) for i in range(5)})
+        row.update(
+            {f"p_a{i + 1}": float(2 * stats.t.sf(abs(a[i] / se_a[i]), df)) for i in range(5)}
+        )
+    else:
+        notes.append("no residual variance (perfect fit): no standard errors or p-values")
+    return b, notes
+
+
+def _principal_axes(b: np.ndarray, row: dict) -> list[str]:
+    """Stationary point ``x0``, ``y0`` and principal axes ``p10`` ... ``p21`` into ``row``."""
+    notes = []
+    x0, y0, why = _stationary(b)
+    if why:
+        notes.append(why)
+    row.update(x0=x0, y0=y0)
+    axes = _axes(b, x0, y0)
+    row.update(dict(zip(_AXES, map(float, axes), strict=True)))
+    if not np.isfinite(axes[1]):
+        notes.append(
+            "b4 = 0: the principal axes are parallel to the X and Y axes, their slopes undefined"
+        )
+    return notes
+
+
+def _axis_intervals(x, y, z, row: dict, n_boot: int, seed: int, confidence: float) -> list[str]:
+    """Percentile bootstrap intervals ``*_low``, ``*_high`` of the principal axes into ``row``.
+
+    Also writes ``n_boot`` and ``n_boot_failed``; returns a note when resamples failed.
+    """
+    notes = []
+    boot, failed = _bootstrap_axes(x, y, z, n_boot, np.random.default_rng(seed))
+    row.update(n_boot=n_boot, n_boot_failed=failed)
+    tail = (1 - confidence) / 2
+    if failed < n_boot:
+        ok = boot[np.all(np.isfinite(boot), axis=1)]
+        lo, hi = np.quantile(ok, [tail, 1 - tail], axis=0)
+        for j, name in enumerate(_AXES):
+            row[f"{name}_low"], row[f"{name}_high"] = float(lo[j]), float(hi[j])
+    if failed:
+        why = "rank-deficient design, no stationary point or b4 = 0"
+        notes.append(
+            f"all {n_boot} bootstrap resamples failed ({why}): no intervals"
+            if failed == n_boot
+            else f"{failed} of {n_boot} bootstrap resamples failed ({why}); intervals from the "
+            "others"
+        )
+    return notes
+
+
+def _known(*vals) -> bool:
+    return all(np.isfinite(v) for v in vals)
+
+
+def _checklist(row: dict, n_boot: int, alpha: float, direction: str) -> list[str]:
+    """Humberg et al.'s conditions ``cond_*``, the two verdicts and ``direction`` into ``row``.
+
+    Returns a note when too many bootstrap resamples failed for the axis conditions.
+    """
+    notes = []
+    # the axis along which congruence should run: the first for a ridge, the second for a valley
+    icpt, slope = ("p10", "p11") if direction == "maximum" else ("p20", "p21")
+    lo0, hi0 = row[f"{icpt}_low"], row[f"{icpt}_high"]
+    lo1, hi1 = row[f"{slope}_low"], row[f"{slope}_high"]
+    assessable = n_boot > 0 and row["n_boot_failed"] <= _MAX_FAILED * n_boot
+    if n_boot > 0 and not assessable:
+        notes.append(
+            f"more than {_MAX_FAILED:.0%} of the bootstrap resamples failed: the principal-axis "
+            "conditions are not assessed"
+        )
+    c_p10 = lo0 <= 0 <= hi0 if assessable and _known(lo0, hi0) else None
+    c_p11 = lo1 <= 1 <= hi1 if assessable and _known(lo1, hi1) else None
+    c_a3 = row["p_a3"] >= alpha if _known(row["p_a3"]) else None
+    sign_ok = row["a4"] < 0 if direction == "maximum" else row["a4"] > 0
+    c_a4 = (sign_ok and row["p_a4"] < alpha) if _known(row["p_a4"]) else None
+    c_a1 = row["p_a1"] >= alpha if _known(row["p_a1"]) else None
+    c_a2 = row["p_a2"] >= alpha if _known(row["p_a2"]) else None
+    conds = [None if c is None else bool(c) for c in [c_p10, c_p11, c_a3, c_a4, c_a1, c_a2]]
+    names = [
+        "cond_axis_intercept_ci_has_0",
+        "cond_axis_slope_ci_has_1",
+        "cond_a3_ns",
+        "cond_a4_sig",
+        "cond_a1_ns",
+        "cond_a2_ns",
+    ]
+    row.update({k: pd.NA if v is None else v for k, v in zip(names, conds, strict=True)})
+    row["congruence"] = _verdict(conds[:4])
+    row["congruence_strict"] = _verdict(conds)
+    row["direction"] = (
+        "maximum (a4 < 0, first principal axis)"
+        if direction == "maximum"
+        else "minimum (a4 > 0, second principal axis)"
+    )
+    return notes
+
+
 def response_surface(
     companies: pd.DataFrame,
     outcome: str,
@@ -291,126 +441,16 @@ def response_surface(
     """
     if direction not in ("maximum", "minimum"):
         raise ValueError('direction must be "maximum" or "minimum"')
-    data = companies[["marketing", "sales", outcome]].apply(pd.to_numeric, errors="coerce").dropna()
-    n = len(data)
-    if n < MIN_COMPANIES:
-        return _empty_row(
-            instrument_id,
-            scale,
-            outcome,
-            n,
-            f"{n} companies with both roles and the outcome; at least {MIN_COMPANIES} needed",
-        )
-    x = data["marketing"].to_numpy(float) - midpoint
-    y = data["sales"].to_numpy(float) - midpoint
-    z = data[outcome].to_numpy(float)
-    if np.ptp(z) == 0:
-        return _empty_row(instrument_id, scale, outcome, n, "the outcome is constant")
-    X = _design(x, y)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        why = (
-            "every company has the same X"
-            if np.ptp(x) == 0
-            else "every company has the same Y"
-            if np.ptp(y) == 0
-            else "X and Y are collinear or take too few distinct values"
-        )
-        return _empty_row(instrument_id, scale, outcome, n, f"rank-deficient design ({why})")
-    notes = []
-    b, *_ = np.linalg.lstsq(X, z, rcond=None)
-    resid = z - X @ b
-    df = n - 6
-    rss = float(resid @ resid)
-    r2 = 1 - rss / float(((z - z.mean()) ** 2).sum())
+    n, xyz, why = _usable_data(companies, outcome, midpoint)
+    if xyz is None:
+        return _empty_row(instrument_id, scale, outcome, n, why)
+    x, y, z = xyz
     row = _empty_row(instrument_id, scale, outcome, n, "")
-    row.update({f"b{i}": float(b[i]) for i in range(6)}, r2=r2)
-    a = _A @ b
-    row.update({f"a{i + 1}": float(a[i]) for i in range(5)})
-    if df > 0 and rss > _PERFECT * float(((z - z.mean()) ** 2).sum()):
-        V = rss / df * np.linalg.inv(X.T @ X)
-        se_b = np.sqrt(np.diag(V))
-        se_a = np.sqrt(np.einsum("ij,jk,ik->i", _A, V, _A))
-        row.update({f"se_b{i}": float(se_b[i]) for i in range(6)})
-        row.update({f"p_b{i}": float(2 * stats.t.sf(abs(b[i] / se_b[i]), df)) for i in range(6)})
-        row.update({f"se_a{i + 1}": float(se_a[i]) for i in range(5)})
-        row.update(
-            {f"p_a{i + 1}": float(2 * stats.t.sf(abs(a[i] / se_a[i]), df)) for i in range(5)}
-        )
-    else:
-        notes.append("no residual variance (perfect fit): no standard errors or p-values")
-    x0, y0, why = _stationary(b)
-    if why:
-        notes.append(why)
-    row.update(x0=x0, y0=y0)
-    axes = _axes(b, x0, y0)
-    row.update(dict(zip(_AXES, map(float, axes), strict=True)))
-    if not np.isfinite(axes[1]):
-        notes.append(
-            "b4 = 0: the principal axes are parallel to the X and Y axes, their slopes undefined"
-        )
+    b, notes = _surface_parameters(x, y, z, row)
+    notes += _principal_axes(b, row)
     if n_boot > 0:
-        boot, failed = _bootstrap_axes(x, y, z, n_boot, np.random.default_rng(seed))
-        row.update(n_boot=n_boot, n_boot_failed=failed)
-        tail = (1 - confidence) / 2
-        if failed < n_boot:
-            ok = boot[np.all(np.isfinite(boot), axis=1)]
-            lo, hi = np.quantile(ok, [tail, 1 - tail], axis=0)
-            for j, name in enumerate(_AXES):
-                row[f"{name}_low"], row[f"{name}_high"] = float(lo[j]), float(hi[j])
-        if failed:
-            why = "rank-deficient design, no stationary point or b4 = 0"
-            notes.append(
-                f"all {n_boot} bootstrap resamples failed ({why}): no intervals"
-                if failed == n_boot
-                else f"{failed} of {n_boot} bootstrap resamples failed ({why}); intervals from the "
-                "others"
-            )
-
-    def _cond(value):
-        return pd.NA if value is None else bool(value)
-
-    def _known(*vals):
-        return all(np.isfinite(v) for v in vals)
-
-    # the axis along which congruence should run: the first for a ridge, the second for a valley
-    icpt, slope = ("p10", "p11") if direction == "maximum" else ("p20", "p21")
-    lo0, hi0, lo1, hi1 = (
-        row[f"{icpt}_low"],
-        row[f"{icpt}_high"],
-        row[f"{slope}_low"],
-        row[f"{slope}_high"],
-    )
-    assessable = n_boot > 0 and row["n_boot_failed"] <= _MAX_FAILED * n_boot
-    if n_boot > 0 and not assessable:
-        notes.append(
-            f"more than {_MAX_FAILED:.0%} of the bootstrap resamples failed: the principal-axis "
-            "conditions are not assessed"
-        )
-    c_p10 = lo0 <= 0 <= hi0 if assessable and _known(lo0, hi0) else None
-    c_p11 = lo1 <= 1 <= hi1 if assessable and _known(lo1, hi1) else None
-    c_a3 = row["p_a3"] >= alpha if _known(row["p_a3"]) else None
-    sign_ok = row["a4"] < 0 if direction == "maximum" else row["a4"] > 0
-    c_a4 = (sign_ok and row["p_a4"] < alpha) if _known(row["p_a4"]) else None
-    c_a1 = row["p_a1"] >= alpha if _known(row["p_a1"]) else None
-    c_a2 = row["p_a2"] >= alpha if _known(row["p_a2"]) else None
-    broad = [c_p10, c_p11, c_a3, c_a4]
-    conds = [None if c is None else bool(c) for c in [*broad, c_a1, c_a2]]
-    names = [
-        "cond_axis_intercept_ci_has_0",
-        "cond_axis_slope_ci_has_1",
-        "cond_a3_ns",
-        "cond_a4_sig",
-        "cond_a1_ns",
-        "cond_a2_ns",
-    ]
-    row.update({k: _cond(v) for k, v in zip(names, conds, strict=True)})
-    row["congruence"] = _verdict(conds[:4])
-    row["congruence_strict"] = _verdict(conds)
-    row["direction"] = (
-        "maximum (a4 < 0, first principal axis)"
-        if direction == "maximum"
-        else "minimum (a4 > 0, second principal axis)"
-    )
+        notes += _axis_intervals(x, y, z, row, n_boot, seed, confidence)
+    notes += _checklist(row, n_boot, alpha, direction)
     row["note"] = "; ".join(notes)
     return row
 
