@@ -404,6 +404,174 @@ def _check_factors(factors: dict[str, list[str]]) -> list[str]:
     return items
 
 
+def _complete_groups(
+    data: pd.DataFrame, group: str, groups: tuple[str, str], items: list[str]
+) -> tuple[list[np.ndarray], dict[str, int]]:
+    """Each group's listwise-complete answers (rows by columns ``items``) and the group sizes."""
+    sub = data.loc[data[group].isin(groups), [group, *items]]
+    values = sub[items].apply(pd.to_numeric, errors="coerce")
+    complete = values.notna().all(axis=1).to_numpy()
+    labels = sub[group].to_numpy()[complete]
+    y = values.to_numpy(float)[complete]
+    blocks = [y[labels == g] for g in groups]
+    ns = {str(g): len(b) for g, b in zip(groups, blocks, strict=True)}
+    return blocks, ns
+
+
+def _identification_problem(factors: dict[str, list[str]], ns: dict[str, int], p: int) -> str:
+    """Why the model is not identified or a covariance matrix must be singular ("" if neither)."""
+    small = [n for n, its in factors.items() if len(its) < 2]
+    if small:
+        return (
+            f"factor(s) {', '.join(small)} with a single item: a factor needs at least 2 "
+            "items (3 when it is the only factor) for this model to be identified"
+        )
+    if len(factors) == 1 and p < 3:
+        return f"a single factor with {p} items is not identified (needs at least 3)"
+    for g, n in ns.items():
+        if n <= p:
+            return (
+                f"{g} has {n} complete respondents for {p} items: its covariance matrix is "
+                f"singular (needs at least {p + 1})"
+            )
+    return ""
+
+
+def _covariance_problem(covs: list[np.ndarray], groups: tuple[str, str], items: list[str]) -> str:
+    """Why a group's observed covariance matrix is singular ("" if none is)."""
+    for g, s in zip(groups, covs, strict=True):
+        flat = [items[i] for i in np.flatnonzero(np.diag(s) <= 1e-12)]
+        if flat:
+            return f"{', '.join(flat)} do(es) not vary among {g}: its covariance matrix is singular"
+        sd = np.sqrt(np.diag(s))
+        if np.linalg.eigvalsh(s / np.outer(sd, sd))[0] < 1e-10:
+            return (
+                f"the item covariance matrix of {g} is singular (an item is a linear "
+                "combination of others)"
+            )
+    return ""
+
+
+def _small_group_caution(ns: dict[str, int], lay: _Layout) -> list[str]:
+    """A caution when a group has fewer complete respondents than free parameters per group."""
+    free_per_group = -(-lay.npar // len(ns))
+    few = [f"{g} {n}" for g, n in ns.items() if n < free_per_group]
+    if not few:
+        return []
+    return [
+        f"caution: fewer complete respondents ({', '.join(few)}) than free parameters per "
+        f"group ({free_per_group}); the chi2-based statistics are unreliable"
+    ]
+
+
+def _fit_level(disc: _Discrepancy, means, covs, lay: _Layout, sizes: list[int]):
+    """Minimise the discrepancy from the start values: ``x, f, grad, message, identified, notes``.
+
+    ``identified`` is False when the information matrix at the solution is singular; ``notes``
+    holds every warning raised during the fit.
+    """
+    k = len(sizes)
+    x0 = _start(means, covs, lay, sizes)
+    if not np.isfinite(disc.value_and_grad(x0)[0]):
+        # implausible start: fall back to a diagonal model
+        x0[lay.phi[:, np.arange(k)[:, None] != np.arange(k)]] = 0.0
+    # The matrices are small: BLAS threads only add overhead, and on a busy machine they can slow
+    # the fit down a hundredfold, so the fit runs single-threaded when threadpoolctl is available.
+    single = threadpool_limits(1, "blas") if threadpool_limits else contextlib.nullcontext()
+    with warnings.catch_warnings(record=True) as caught, single:
+        warnings.simplefilter("always")
+        x, f, grad, message = _minimise(disc, x0)
+        identified = True
+        if np.isfinite(f):
+            eig = np.linalg.eigvalsh(disc.information(x))
+            identified = bool(eig[0] > 1e-10 * max(eig[-1], 1e-300))
+    return x, f, grad, message, identified, [f"warning: {w.message}" for w in caught]
+
+
+def _fit_statistics(
+    x: np.ndarray,
+    f: float,
+    disc: _Discrepancy,
+    means,
+    covs,
+    ns: dict[str, int],
+    lay: _Layout,
+    df: int,
+) -> dict:
+    """``chi2``, ``df``, ``npar``, ``cfi``, ``rmsea``, ``srmr`` and the baseline, as lavaan."""
+    G, p = len(covs), len(means[0])
+    N = sum(ns.values())
+    chi2 = max(N * f, 0.0)
+    base = sum(
+        n * (np.sum(np.log(np.diag(s))) - ld)
+        for n, s, ld in zip(ns.values(), covs, disc.logdet_s, strict=True)
+    )
+    base_df = G * p * (p - 1) // 2
+    t1 = max(chi2 - df, 0.0)
+    t2 = max(chi2 - df, base - base_df, 0.0)
+    cfi = 1.0 if (t1 < 1.5e-8 and t2 < 1.5e-8) else 1.0 - t1 / t2
+    rmsea = float(np.sqrt(max(chi2 / N / df - 1.0 / N, 0.0)) * np.sqrt(G)) if df > 0 else 0.0
+    srmr = 0.0
+    for g in range(G):
+        sigma, mu = _implied(x, lay, g)
+        srmr += disc.w[g] * _srmr_group(covs[g], means[g], sigma, mu)
+    return {
+        "chi2": float(chi2),
+        "df": int(df),
+        "npar": int(lay.npar),
+        "cfi": float(cfi),
+        "rmsea": rmsea,
+        "srmr": float(srmr),
+        "baseline_chi2": float(base),
+        "baseline_df": int(base_df),
+    }
+
+
+def _improper(x: np.ndarray, lay: _Layout, groups: tuple[str, str], items: list[str]) -> list[str]:
+    """The improper parts of a solution, as lavaan's post-fit check defines them."""
+    improper = []
+    for g, label in enumerate(groups):
+        _, phi, theta, _, _ = _matrices(x, lay, g)
+        neg = [items[i] for i in np.flatnonzero(theta < 0)]
+        if neg:
+            improper.append(
+                f"improper solution: negative residual variance (Heywood case) of "
+                f"{', '.join(neg)} in {label}"
+            )
+        if np.any(np.diag(phi) < 0):
+            improper.append(f"improper solution: negative factor variance in {label}")
+        elif np.linalg.eigvalsh(phi)[0] < -_EIG_TOL:
+            improper.append(
+                f"improper solution: factor covariance matrix of {label} is not positive definite"
+            )
+    return improper
+
+
+def _group_estimates(
+    x: np.ndarray, lay: _Layout, groups: tuple[str, str], items: list[str], names: list[str]
+) -> dict:
+    """Per group: ``loadings``, ``intercepts``, ``residual_variances``, ``factor_covariances``
+    and ``factor_means``."""
+    p = len(items)
+    loadings, intercepts, resid, fcov, fmeans = {}, {}, {}, {}, {}
+    for g, label in enumerate(groups):
+        L, phi, theta, nu, alpha = _matrices(x, lay, g)
+        loadings[label] = pd.Series(
+            L[np.arange(p), lay.factor_of_item], index=items, name="loading"
+        )
+        intercepts[label] = pd.Series(nu, index=items, name="intercept")
+        resid[label] = pd.Series(theta, index=items, name="residual_variance")
+        fcov[label] = pd.DataFrame(phi, index=names, columns=names)
+        fmeans[label] = pd.Series(alpha, index=names, name="factor_mean")
+    return {
+        "loadings": pd.DataFrame(loadings),
+        "intercepts": pd.DataFrame(intercepts),
+        "residual_variances": pd.DataFrame(resid),
+        "factor_covariances": fcov,
+        "factor_means": pd.DataFrame(fmeans),
+    }
+
+
 def fit_multigroup_cfa(
     data: pd.DataFrame,
     factors: dict[str, list[str]],
@@ -516,175 +684,46 @@ def fit_multigroup_cfa(
             f"columns missing from the data: {', '.join(map(str, missing))}",
             {str(g): 0 for g in groups},
         )
-    sub = data.loc[data[group].isin(groups), [group, *items]]
-    values = sub[items].apply(pd.to_numeric, errors="coerce")
-    complete = values.notna().all(axis=1).to_numpy()
-    labels = sub[group].to_numpy()[complete]
-    y = values.to_numpy(float)[complete]
-    blocks = [y[labels == g] for g in groups]
-    ns = {str(g): len(b) for g, b in zip(groups, blocks, strict=True)}
+    blocks, ns = _complete_groups(data, group, groups, items)
     sizes = [len(v) for v in factors.values()]
-    p, k, G = len(items), len(sizes), 2
+    p, G = len(items), 2
     lay = _layout(sizes, G, level)
     df = G * (p * (p + 1) // 2 + p) - lay.npar
 
     # identification and data checks, before any optimisation
-    small = [n for n, its in factors.items() if len(its) < 2]
-    if small:
-        return _empty_fit(
-            f"factor(s) {', '.join(small)} with a single item: a factor needs at least 2 "
-            "items (3 when it is the only factor) for this model to be identified",
-            ns,
-            lay.npar,
-            df,
-        )
-    if k == 1 and p < 3:
-        return _empty_fit(
-            f"a single factor with {p} items is not identified (needs at least 3)", ns, lay.npar, df
-        )
-    for g, n in ns.items():
-        if n <= p:
-            return _empty_fit(
-                f"{g} has {n} complete respondents for {p} items: its covariance matrix is "
-                f"singular (needs at least {p + 1})",
-                ns,
-                lay.npar,
-                df,
-            )
+    why = _identification_problem(factors, ns, p)
+    if why:
+        return _empty_fit(why, ns, lay.npar, df)
     means = [b.mean(axis=0) for b in blocks]
     covs = [np.cov(b, rowvar=False, bias=True) for b in blocks]
-    for g, s in zip(groups, covs, strict=True):
-        flat = [items[i] for i in np.flatnonzero(np.diag(s) <= 1e-12)]
-        if flat:
-            return _empty_fit(
-                f"{', '.join(flat)} do(es) not vary among {g}: its covariance matrix is singular",
-                ns,
-                lay.npar,
-                df,
-            )
-        sd = np.sqrt(np.diag(s))
-        if np.linalg.eigvalsh(s / np.outer(sd, sd))[0] < 1e-10:
-            return _empty_fit(
-                f"the item covariance matrix of {g} is singular (an item is a linear "
-                "combination of others)",
-                ns,
-                lay.npar,
-                df,
-            )
-    if df < 0:
-        return _empty_fit(
-            f"the model has more free parameters ({lay.npar}) than moments: df = {df}",
-            ns,
-            lay.npar,
-            df,
-        )
+    why = _covariance_problem(covs, groups, items)
+    if not why and df < 0:
+        why = f"the model has more free parameters ({lay.npar}) than moments: df = {df}"
+    if why:
+        return _empty_fit(why, ns, lay.npar, df)
 
-    notes = []
-    free_per_group = -(-lay.npar // G)
-    few = [f"{g} {n}" for g, n in ns.items() if n < free_per_group]
-    if few:
-        notes.append(
-            f"caution: fewer complete respondents ({', '.join(few)}) than free parameters per "
-            f"group ({free_per_group}); the chi2-based statistics are unreliable"
-        )
+    notes = _small_group_caution(ns, lay)
     disc = _Discrepancy(means, covs, list(ns.values()), lay)
-    x0 = _start(means, covs, lay, sizes)
-    if not np.isfinite(
-        disc.value_and_grad(x0)[0]
-    ):  # implausible start: fall back to a diagonal model
-        x0[lay.phi[:, np.arange(k)[:, None] != np.arange(k)]] = 0.0
-    # The matrices are small: BLAS threads only add overhead, and on a busy machine they can slow
-    # the fit down a hundredfold, so the fit runs single-threaded when threadpoolctl is available.
-    single = threadpool_limits(1, "blas") if threadpool_limits else contextlib.nullcontext()
-    with warnings.catch_warnings(record=True) as caught, single:
-        warnings.simplefilter("always")
-        x, f, grad, message = _minimise(disc, x0)
-        identified = True
-        if np.isfinite(f):
-            eig = np.linalg.eigvalsh(disc.information(x))
-            identified = bool(eig[0] > 1e-10 * max(eig[-1], 1e-300))
-    for w in caught:
-        notes.append(f"warning: {w.message}")
+    x, f, grad, message, identified, warned = _fit_level(disc, means, covs, lay, sizes)
+    notes += warned
     if not np.isfinite(f):
-        return _empty_fit(
-            "; ".join(
-                [
-                    "the optimiser left the admissible region (implied covariance "
-                    "not positive definite)",
-                    *notes,
-                ]
-            ),
-            ns,
-            lay.npar,
-            df,
-        )
+        why = "the optimiser left the admissible region (implied covariance not positive definite)"
+        return _empty_fit("; ".join([why, *notes]), ns, lay.npar, df)
     converged = bool(np.max(np.abs(grad)) < _GRAD_TOL)
     if not identified:
         notes.insert(0, "the model is not identified (singular information matrix)")
     if not converged:
         notes.insert(0, f"no convergence (largest gradient {np.max(np.abs(grad)):.2g}; {message})")
-
-    N = sum(ns.values())
-    chi2 = max(N * f, 0.0)
-    base = sum(
-        n * (np.sum(np.log(np.diag(s))) - ld)
-        for n, s, ld in zip(ns.values(), covs, disc.logdet_s, strict=True)
-    )
-    base_df = G * p * (p - 1) // 2
-    t1 = max(chi2 - df, 0.0)
-    t2 = max(chi2 - df, base - base_df, 0.0)
-    cfi = 1.0 if (t1 < 1.5e-8 and t2 < 1.5e-8) else 1.0 - t1 / t2
-    rmsea = float(np.sqrt(max(chi2 / N / df - 1.0 / N, 0.0)) * np.sqrt(G)) if df > 0 else 0.0
-    srmr = 0.0
-    for g in range(G):
-        sigma, mu = _implied(x, lay, g)
-        srmr += disc.w[g] * _srmr_group(covs[g], means[g], sigma, mu)
-
-    # improper solutions, as lavaan's post-fit check defines them
-    improper = []
-    names = list(factors)
-    loadings, intercepts, resid, fcov, fmeans = {}, {}, {}, {}, {}
-    for g, label in enumerate(groups):
-        L, phi, theta, nu, alpha = _matrices(x, lay, g)
-        neg = [items[i] for i in np.flatnonzero(theta < 0)]
-        if neg:
-            improper.append(
-                f"improper solution: negative residual variance (Heywood case) of "
-                f"{', '.join(neg)} in {label}"
-            )
-        if np.any(np.diag(phi) < 0):
-            improper.append(f"improper solution: negative factor variance in {label}")
-        elif np.linalg.eigvalsh(phi)[0] < -_EIG_TOL:
-            improper.append(
-                f"improper solution: factor covariance matrix of {label} is not positive definite"
-            )
-        loadings[label] = pd.Series(
-            L[np.arange(p), lay.factor_of_item], index=items, name="loading"
-        )
-        intercepts[label] = pd.Series(nu, index=items, name="intercept")
-        resid[label] = pd.Series(theta, index=items, name="residual_variance")
-        fcov[label] = pd.DataFrame(phi, index=names, columns=names)
-        fmeans[label] = pd.Series(alpha, index=names, name="factor_mean")
+    improper = _improper(x, lay, groups, items)
     return {
-        "chi2": float(chi2),
-        "df": int(df),
-        "npar": int(lay.npar),
-        "cfi": float(cfi),
-        "rmsea": rmsea,
-        "srmr": float(srmr),
-        "baseline_chi2": float(base),
-        "baseline_df": int(base_df),
+        **_fit_statistics(x, f, disc, means, covs, ns, lay, df),
         "converged": converged and identified,
         "proper": not improper,
         "fitted": True,
         "note": "; ".join([*improper, *notes]),
         "n": ns,
         "estimates": _estimates_table(x, lay, factors, groups),
-        "loadings": pd.DataFrame(loadings),
-        "intercepts": pd.DataFrame(intercepts),
-        "residual_variances": pd.DataFrame(resid),
-        "factor_covariances": fcov,
-        "factor_means": pd.DataFrame(fmeans),
+        **_group_estimates(x, lay, groups, items, list(factors)),
     }
 
 
