@@ -9,6 +9,7 @@ intercept.
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -254,6 +255,145 @@ def _group_products(n_i: np.ndarray, a: float, b: np.ndarray):
     return mul, (a * one, b), (one, 0 * one), (0 * one, one)
 
 
+class _GroupSums(NamedTuple):
+    """The data of a random-intercept model reduced to per-group sums."""
+
+    y: np.ndarray
+    X: np.ndarray  # intercept and x
+    codes: np.ndarray  # group of each observation, 0 ... G - 1
+    n_i: np.ndarray  # observations per group
+    sx: np.ndarray  # per-group column sums of X
+    sy: np.ndarray  # per-group sums of y
+    xtx: np.ndarray
+    xty: np.ndarray
+    yty: float
+
+
+def _group_sums(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> _GroupSums:
+    """The per-group sums (and cross-products) that the REML fit needs."""
+    y, x = np.asarray(y, float), np.asarray(x, float)
+    codes, _ = pd.factorize(groups)
+    n_i = np.bincount(codes).astype(float)
+    X = np.column_stack([np.ones_like(y), x])
+    sx = np.column_stack([np.bincount(codes, X[:, j]) for j in range(X.shape[1])])
+    sy = np.bincount(codes, y)
+    return _GroupSums(y, X, codes, n_i, sx, sy, X.T @ X, X.T @ y, y @ y)
+
+
+def _profiled_reml(d: _GroupSums, rho: float):
+    """REML deviance (without constants) at tau^2/sigma^2 = rho, sigma^2 profiled out; also the
+    coefficients and sigma^2 there."""
+    n, p = d.X.shape
+    w = rho / (1 + d.n_i * rho)  # H_g^-1 = I - w J, H = V / sigma^2
+    a = d.xtx - (d.sx * w[:, None]).T @ d.sx
+    b = d.xty - (d.sx * (w * d.sy)[:, None]).sum(axis=0)
+    c = d.yty - (w * d.sy**2).sum()
+    beta = np.linalg.solve(a, b)
+    quad = c - b @ beta
+    logdet_h = np.log1p(d.n_i * rho).sum()
+    return (
+        (n - p) * np.log(quad / (n - p)) + logdet_h + np.linalg.slogdet(a)[1],
+        beta,
+        quad / (n - p),
+    )
+
+
+def _reml_estimate(d: _GroupSums):
+    """REML estimates ``rho`` (tau^2/sigma^2, 0 at the boundary), ``beta``, ``sigma2`` and
+    whether the optimiser succeeded."""
+    from scipy import optimize
+
+    # Minimise over log(rho) (a smooth scale), then compare with the boundary rho = 0.
+    res = optimize.minimize_scalar(
+        lambda v: _profiled_reml(d, np.exp(v))[0],
+        bounds=(-30.0, 12.0),
+        method="bounded",
+        options={"xatol": 1e-12, "maxiter": 2000},
+    )
+    rho = float(np.exp(res.x))
+    if res.x < -29 or _profiled_reml(d, 0.0)[0] <= _profiled_reml(d, rho)[0]:
+        rho = 0.0
+    _, beta, sigma2 = _profiled_reml(d, rho)
+    return rho, beta, sigma2, bool(res.success)
+
+
+def _reml_pieces(d: _GroupSums, beta: np.ndarray, sigma2: float, tau2: float):
+    """``C = (X' V^-1 X)^-1``, ``q_i = X' V^-1 D_i V^-1 X`` and the REML score and Hessian in
+    ``psi = (sigma^2, tau^2)``, from group sums (every matrix is ``alpha I + beta J`` per group)."""
+    X, codes, n_i, sx = d.X, d.codes, d.n_i, d.sx
+    mul, vinv, eye, jay = _group_products(n_i, 1 / sigma2, -tau2 / (sigma2 * (sigma2 + n_i * tau2)))
+    r = d.y - X @ beta
+    sr = np.bincount(codes, r)
+    # e = V^-1 r = alpha r + beta (group sum) 1
+    e_alpha, e_beta = vinv[0][codes] * r, (vinv[1] * sr)[codes]
+    e = e_alpha + e_beta
+    se_sum = np.bincount(codes, e)
+
+    def xkx(k):
+        return (X * k[0][codes][:, None]).T @ X + (sx * k[1][:, None]).T @ sx
+
+    def trace(k):
+        return float((n_i * (k[0] + k[1])).sum())
+
+    def xke(k):
+        return (X * (k[0][codes] * e)[:, None]).sum(axis=0) + (sx * (k[1] * se_sum)[:, None]).sum(
+            axis=0
+        )
+
+    def eke(k):
+        return float((k[0][codes] * e * e).sum() + (k[1] * se_sum**2).sum())
+
+    C = np.linalg.inv(xkx(vinv))
+    d_ = [eye, jay]
+    vd = [mul(vinv, di) for di in d_]  # V^-1 D_i
+    q = [xkx(mul(vdi, vinv)) for vdi in vd]  # X' V^-1 D_i V^-1 X
+    score = np.array(
+        [-0.5 * (trace(vd[i]) - np.trace(C @ q[i])) + 0.5 * eke(d_[i]) for i in range(2)]
+    )
+    hess = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            vdivdj = mul(vd[i], vd[j])
+            tr_pp = (
+                trace(vdivdj)
+                - 2 * np.trace(C @ xkx(mul(vdivdj, vinv)))
+                + np.trace(C @ q[i] @ C @ q[j])
+            )
+            xe_i, xe_j = xke(mul(vinv, d_[i])), xke(mul(vinv, d_[j]))
+            quad = eke(mul(mul(d_[i], vinv), d_[j])) - xe_i @ C @ xe_j
+            hess[i, j] = 0.5 * tr_pp - quad
+    return C, q, score, hess
+
+
+def _satterthwaite_df(C, q, score, hess, sigma2: float, rho: float):
+    """Satterthwaite's df for ``b1``, its variance ``v``, the deviance Hessian's eigenvalues in
+    ``(theta, sigma)`` and notes on them (lmerTest's rule: eigenvalues above 1e-8 are kept)."""
+    s_, theta = np.sqrt(sigma2), np.sqrt(rho)
+    cvec = np.array([0.0, 1.0])
+    v = float(cvec @ C @ cvec)
+    grad_psi = np.array([cvec @ C @ qi @ C @ cvec for qi in q])
+    # d(sigma2, tau2) / d(theta, s)
+    jac = np.array([[0.0, 2 * s_], [2 * theta * sigma2, 2 * theta**2 * s_]])
+    second = score[0] * np.array([[0.0, 0.0], [0.0, 2.0]]) + score[1] * np.array(
+        [[2 * sigma2, 4 * theta * s_], [4 * theta * s_, 2 * theta**2]]
+    )
+    hess_dev = -2 * (jac.T @ hess @ jac + second)  # Hessian of the deviance in (theta, sigma)
+    grad = jac.T @ grad_psi
+    evals, evecs = np.linalg.eigh((hess_dev + hess_dev.T) / 2)
+    notes = []
+    if (evals < -1e-8).any():
+        notes.append(
+            f"REML Hessian has {int((evals < -1e-8).sum())} negative eigenvalue(s): model failed "
+            "to converge"
+        )
+    if (np.abs(evals) <= 1e-8).any():
+        notes.append("REML Hessian has an eigenvalue close to zero")
+    pos = evals > 1e-8
+    vcov_varpar = 2 * (evecs[:, pos] / evals[pos]) @ evecs[:, pos].T
+    df = float(2 * v**2 / (grad @ vcov_varpar @ grad))
+    return df, v, evals, notes
+
+
 def random_intercept_satterthwaite(
     y: np.ndarray, x: np.ndarray, groups: np.ndarray, confidence: float = 0.95
 ) -> dict:
@@ -319,113 +459,14 @@ def random_intercept_satterthwaite(
     >>> fit["coef"] > 0 and 1 < fit["df"] < 8
     True
     """
-    from scipy import optimize, stats
+    from scipy import stats
 
-    y, x = np.asarray(y, float), np.asarray(x, float)
-    codes, _ = pd.factorize(groups)
-    n_i = np.bincount(codes).astype(float)
-    X = np.column_stack([np.ones_like(y), x])
-    n, p = X.shape
-    sx = np.column_stack([np.bincount(codes, X[:, j]) for j in range(p)])
-    sy = np.bincount(codes, y)
-    xtx, xty, yty = X.T @ X, X.T @ y, y @ y
-
-    def profiled(rho):
-        """REML deviance (without constants) at tau^2/sigma^2 = rho, sigma^2 profiled out."""
-        w = rho / (1 + n_i * rho)  # H_g^-1 = I - w J, H = V / sigma^2
-        a = xtx - (sx * w[:, None]).T @ sx
-        b = xty - (sx * (w * sy)[:, None]).sum(axis=0)
-        c = yty - (w * sy**2).sum()
-        beta = np.linalg.solve(a, b)
-        quad = c - b @ beta
-        logdet_h = np.log1p(n_i * rho).sum()
-        return (
-            (n - p) * np.log(quad / (n - p)) + logdet_h + np.linalg.slogdet(a)[1],
-            beta,
-            quad / (n - p),
-        )
-
-    # Minimise over log(rho) (a smooth scale), then compare with the boundary rho = 0.
-    res = optimize.minimize_scalar(
-        lambda v: profiled(np.exp(v))[0],
-        bounds=(-30.0, 12.0),
-        method="bounded",
-        options={"xatol": 1e-12, "maxiter": 2000},
-    )
-    rho = float(np.exp(res.x))
-    if res.x < -29 or profiled(0.0)[0] <= profiled(rho)[0]:
-        rho = 0.0
-    _, beta, sigma2 = profiled(rho)
+    d = _group_sums(y, x, groups)
+    rho, beta, sigma2, success = _reml_estimate(d)
     tau2 = rho * sigma2
     s_, theta = np.sqrt(sigma2), np.sqrt(rho)
-
-    # Group polynomials alpha I + beta J at the estimate.
-    mul, vinv, eye, jay = _group_products(n_i, 1 / sigma2, -tau2 / (sigma2 * (sigma2 + n_i * tau2)))
-    r = y - X @ beta
-    sr = np.bincount(codes, r)
-    e_alpha, e_beta = (
-        vinv[0][codes] * r,
-        (vinv[1] * sr)[codes],
-    )  # e = V^-1 r = alpha r + beta (group sum) 1
-    e = e_alpha + e_beta
-    se_sum = np.bincount(codes, e)
-
-    def xkx(k):
-        return (X * k[0][codes][:, None]).T @ X + (sx * k[1][:, None]).T @ sx
-
-    def trace(k):
-        return float((n_i * (k[0] + k[1])).sum())
-
-    def xke(k):
-        return (X * (k[0][codes] * e)[:, None]).sum(axis=0) + (sx * (k[1] * se_sum)[:, None]).sum(
-            axis=0
-        )
-
-    def eke(k):
-        return float((k[0][codes] * e * e).sum() + (k[1] * se_sum**2).sum())
-
-    C = np.linalg.inv(xkx(vinv))
-    d = [eye, jay]
-    vd = [mul(vinv, di) for di in d]  # V^-1 D_i
-    q = [xkx(mul(vdi, vinv)) for vdi in vd]  # X' V^-1 D_i V^-1 X
-    score = np.array(
-        [-0.5 * (trace(vd[i]) - np.trace(C @ q[i])) + 0.5 * eke(d[i]) for i in range(2)]
-    )
-    hess = np.empty((2, 2))
-    for i in range(2):
-        for j in range(2):
-            vdivdj = mul(vd[i], vd[j])
-            tr_pp = (
-                trace(vdivdj)
-                - 2 * np.trace(C @ xkx(mul(vdivdj, vinv)))
-                + np.trace(C @ q[i] @ C @ q[j])
-            )
-            xe_i, xe_j = xke(mul(vinv, d[i])), xke(mul(vinv, d[j]))
-            quad = eke(mul(mul(d[i], vinv), d[j])) - xe_i @ C @ xe_j
-            hess[i, j] = 0.5 * tr_pp - quad
-    cvec = np.array([0.0, 1.0])
-    v = float(cvec @ C @ cvec)
-    grad_psi = np.array([cvec @ C @ qi @ C @ cvec for qi in q])
-    jac = np.array(
-        [[0.0, 2 * s_], [2 * theta * sigma2, 2 * theta**2 * s_]]
-    )  # d(sigma2, tau2) / d(theta, s)
-    second = score[0] * np.array([[0.0, 0.0], [0.0, 2.0]]) + score[1] * np.array(
-        [[2 * sigma2, 4 * theta * s_], [4 * theta * s_, 2 * theta**2]]
-    )
-    hess_dev = -2 * (jac.T @ hess @ jac + second)  # Hessian of the deviance in (theta, sigma)
-    grad = jac.T @ grad_psi
-    evals, evecs = np.linalg.eigh((hess_dev + hess_dev.T) / 2)
-    notes = []
-    if (evals < -1e-8).any():
-        notes.append(
-            f"REML Hessian has {int((evals < -1e-8).sum())} negative eigenvalue(s): model failed "
-            "to converge"
-        )
-    if (np.abs(evals) <= 1e-8).any():
-        notes.append("REML Hessian has an eigenvalue close to zero")
-    pos = evals > 1e-8
-    vcov_varpar = 2 * (evecs[:, pos] / evals[pos]) @ evecs[:, pos].T
-    df = float(2 * v**2 / (grad @ vcov_varpar @ grad))
+    C, q, score, hess = _reml_pieces(d, beta, sigma2, tau2)
+    df, v, evals, notes = _satterthwaite_df(C, q, score, hess, sigma2, rho)
     se = np.sqrt(v)
     t = float(beta[1] / se)
     half = stats.t.ppf(1 - (1 - confidence) / 2, df) * se
@@ -446,7 +487,7 @@ def random_intercept_satterthwaite(
         "group_variance": float(tau2),
         "residual_variance": float(sigma2),
         "singular": rho == 0.0,
-        "converged": bool(res.success) and not (evals < -1e-8).any(),
+        "converged": success and not (evals < -1e-8).any(),
         "note": "; ".join(notes),
     }
 
