@@ -607,6 +607,147 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _role_counts(d: pd.DataFrame) -> pd.DataFrame:
+    """Respondents per company (rows) and function (``marketing``, ``sales``; 0 when none)."""
+    return (
+        d.groupby(["company_id", "role"])
+        .size()
+        .unstack("role")
+        .reindex(columns=["marketing", "sales"])
+        .fillna(0)
+    )
+
+
+def _headline_row(instrument_id, scale, confidence, counts, d, paired) -> dict:
+    """The row of :func:`dyad_headline` before any design is chosen: counts, empty numbers."""
+    return {
+        "instrument": instrument_id,
+        "scale": scale,
+        "design": "",
+        "design_reason": "",
+        "estimate": np.nan,
+        "se": np.nan,
+        "df": np.nan,
+        "t": np.nan,
+        "p": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "confidence": confidence,
+        "n_companies": len(counts),
+        "n_respondents": len(d),
+        "n_paired_companies": paired,
+        "company_variance": np.nan,
+        "residual_variance": np.nan,
+        "note": "",
+    }
+
+
+def _choose_design(several: int, one_side: int) -> tuple[str, str]:
+    """The design and why, from the companies with several respondents for a function and those
+    with one function only."""
+    if several == 0 and one_side == 0:
+        return (
+            "paired t",
+            "every company has exactly one respondent per function: "
+            "paired t on the companies' differences",
+        )
+    if several == 0:
+        return (
+            "welch t",
+            "every company has a single respondent: no within-company "
+            "contrast; Welch t between the functions' respondents",
+        )
+    why = []
+    if several:
+        why.append(
+            f"{several} compan{'y has' if several == 1 else 'ies have'} several "
+            "respondents for a function"
+        )
+    if one_side:
+        why.append(f"{one_side} compan{'y has' if one_side == 1 else 'ies have'} one function only")
+    return "random-intercept model", " and ".join(
+        why
+    ) + ": random-intercept model, Satterthwaite df"
+
+
+def _paired_row(d: pd.DataFrame, row: dict) -> None:
+    """Paired t on the companies' differences (marketing minus sales) into ``row``."""
+    diff = d.pivot(index="company_id", columns="role", values="score")
+    diff = (diff["marketing"] - diff["sales"]).to_numpy(float)
+    if len(diff) < 2 or np.std(diff) == 0:
+        row["note"] = "not computed: " + (
+            "fewer than 2 companies" if len(diff) < 2 else "every company's difference is the same"
+        )
+    else:
+        est, se, df = (
+            float(diff.mean()),
+            float(diff.std(ddof=1) / np.sqrt(len(diff))),
+            float(len(diff) - 1),
+        )
+        row.update(estimate=est, se=se, df=df)
+
+
+def _welch_row(x: np.ndarray, m: np.ndarray, row: dict) -> None:
+    """Welch t between the functions' respondents (``m``: marketing) into ``row``."""
+    a, b = x[m], x[~m]
+    if len(a) < 2 or len(b) < 2 or (np.var(a) == 0 and np.var(b) == 0):
+        row["note"] = "not computed: fewer than 2 respondents of a function or no variance"
+    else:
+        va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+        row.update(estimate=float(a.mean() - b.mean()), se=float(np.sqrt(va + vb)), df=float(df))
+
+
+def _model_row(
+    d: pd.DataFrame, x: np.ndarray, m: np.ndarray, n_companies: int, confidence: float, row: dict
+) -> None:
+    """Random-intercept model with Satterthwaite's df (:func:`random_intercept_satterthwaite`)
+    into ``row``, with the fit's notes and warnings."""
+    resid = x - np.where(m, x[m].mean() if m.any() else 0.0, x[~m].mean() if (~m).any() else 0.0)
+    if m.all() or not m.any() or len(d) < 4 or n_companies < 2 or np.allclose(resid, 0):
+        row["note"] = "not computed: " + (
+            "one function only"
+            if (m.all() or not m.any())
+            else "fewer than 4 scores"
+            if len(d) < 4
+            else "one company only"
+            if n_companies < 2
+            else "no variance within the functions (every score equals its function's mean)"
+        )
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = random_intercept_satterthwaite(
+            x, m.astype(float), d["company_id"].to_numpy(), confidence
+        )
+    if fit["converged"] and np.isfinite(fit["df"]):
+        row.update(
+            estimate=fit["coef"],
+            se=fit["se"],
+            df=fit["df"],
+            company_variance=fit["group_variance"],
+            residual_variance=fit["residual_variance"],
+        )
+    else:
+        row["note"] = "not used: the REML fit did not converge"
+    row["note"] = "; ".join([n for n in [row["note"], fit["note"]] + _messages(caught) if n])
+
+
+def _t_inference(row: dict, alpha: float) -> None:
+    """``t``, two-sided ``p`` and the ``1 - alpha`` t interval from ``estimate``, ``se``, ``df``."""
+    from scipy import stats
+
+    if np.isfinite(row["se"]) and row["se"] > 0:
+        t = row["estimate"] / row["se"]
+        half = stats.t.ppf(1 - alpha / 2, row["df"]) * row["se"]
+        row.update(
+            t=float(t),
+            p=float(2 * stats.t.sf(abs(t), row["df"])),
+            ci_low=row["estimate"] - half,
+            ci_high=row["estimate"] + half,
+        )
+
+
 def dyad_headline(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.DataFrame:
     """Per scale, the marketing-minus-sales comparison that respects the company design.
 
@@ -638,8 +779,6 @@ def dyad_headline(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.D
 
     Kenny, D. A., Kashy, D. A. & Cook, W. L. (2006). *Dyadic data analysis*. Guilford Press.
     """
-    from scipy import stats
-
     confidence = 1 - alpha
     part = scores[
         (scores["instrument"] == instrument.id)
@@ -649,132 +788,25 @@ def dyad_headline(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.D
     rows = []
     for scale in instrument.scales:
         d = part[["company_id", "role", scale]].dropna().rename(columns={scale: "score"})
-        counts = (
-            d.groupby(["company_id", "role"])
-            .size()
-            .unstack("role")
-            .reindex(columns=["marketing", "sales"])
-            .fillna(0)
-        )
+        counts = _role_counts(d)
         several = int((counts > 1).any(axis=1).sum())
         one_side = int((counts == 0).any(axis=1).sum())
         paired = int((counts > 0).all(axis=1).sum())
-        row = {
-            "instrument": instrument.id,
-            "scale": scale,
-            "design": "",
-            "design_reason": "",
-            "estimate": np.nan,
-            "se": np.nan,
-            "df": np.nan,
-            "t": np.nan,
-            "p": np.nan,
-            "ci_low": np.nan,
-            "ci_high": np.nan,
-            "confidence": confidence,
-            "n_companies": len(counts),
-            "n_respondents": len(d),
-            "n_paired_companies": paired,
-            "company_variance": np.nan,
-            "residual_variance": np.nan,
-            "note": "",
-        }
+        row = _headline_row(instrument.id, scale, confidence, counts, d, paired)
         x = d["score"].to_numpy(float)
         m = (d["role"] == "marketing").to_numpy()
         if d.empty:
             row["note"] = "not computed: no scores"
-        elif several == 0 and one_side == 0:
-            row.update(
-                design="paired t",
-                design_reason="every company has exactly one respondent per function: "
-                "paired t on the companies' differences",
-            )
-            diff = d.pivot(index="company_id", columns="role", values="score")
-            diff = (diff["marketing"] - diff["sales"]).to_numpy(float)
-            if len(diff) < 2 or np.std(diff) == 0:
-                row["note"] = "not computed: " + (
-                    "fewer than 2 companies"
-                    if len(diff) < 2
-                    else "every company's difference is the same"
-                )
-            else:
-                est, se, df = (
-                    float(diff.mean()),
-                    float(diff.std(ddof=1) / np.sqrt(len(diff))),
-                    float(len(diff) - 1),
-                )
-                row.update(estimate=est, se=se, df=df)
-        elif several == 0:
-            row.update(
-                design="welch t",
-                design_reason="every company has a single respondent: no within-company "
-                "contrast; Welch t between the functions' respondents",
-            )
-            a, b = x[m], x[~m]
-            if len(a) < 2 or len(b) < 2 or (np.var(a) == 0 and np.var(b) == 0):
-                row["note"] = "not computed: fewer than 2 respondents of a function or no variance"
-            else:
-                va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
-                df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-                row.update(
-                    estimate=float(a.mean() - b.mean()), se=float(np.sqrt(va + vb)), df=float(df)
-                )
         else:
-            why = []
-            if several:
-                why.append(
-                    f"{several} compan{'y has' if several == 1 else 'ies have'} several "
-                    "respondents for a function"
-                )
-            if one_side:
-                why.append(
-                    f"{one_side} compan{'y has' if one_side == 1 else 'ies have'} one function only"
-                )
-            row.update(
-                design="random-intercept model",
-                design_reason=" and ".join(why) + ": random-intercept model, Satterthwaite df",
-            )
-            resid = x - np.where(
-                m, x[m].mean() if m.any() else 0.0, x[~m].mean() if (~m).any() else 0.0
-            )
-            if m.all() or not m.any() or len(d) < 4 or len(counts) < 2 or np.allclose(resid, 0):
-                row["note"] = "not computed: " + (
-                    "one function only"
-                    if (m.all() or not m.any())
-                    else "fewer than 4 scores"
-                    if len(d) < 4
-                    else "one company only"
-                    if len(counts) < 2
-                    else "no variance within the functions (every score equals its function's mean)"
-                )
+            design, reason = _choose_design(several, one_side)
+            row.update(design=design, design_reason=reason)
+            if design == "paired t":
+                _paired_row(d, row)
+            elif design == "welch t":
+                _welch_row(x, m, row)
             else:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    fit = random_intercept_satterthwaite(
-                        x, m.astype(float), d["company_id"].to_numpy(), confidence
-                    )
-                if fit["converged"] and np.isfinite(fit["df"]):
-                    row.update(
-                        estimate=fit["coef"],
-                        se=fit["se"],
-                        df=fit["df"],
-                        company_variance=fit["group_variance"],
-                        residual_variance=fit["residual_variance"],
-                    )
-                else:
-                    row["note"] = "not used: the REML fit did not converge"
-                row["note"] = "; ".join(
-                    [n for n in [row["note"], fit["note"]] + _messages(caught) if n]
-                )
-        if np.isfinite(row["se"]) and row["se"] > 0:
-            t = row["estimate"] / row["se"]
-            half = stats.t.ppf(1 - alpha / 2, row["df"]) * row["se"]
-            row.update(
-                t=float(t),
-                p=float(2 * stats.t.sf(abs(t), row["df"])),
-                ci_low=row["estimate"] - half,
-                ci_high=row["estimate"] + half,
-            )
+                _model_row(d, x, m, len(counts), confidence, row)
+        _t_inference(row, alpha)
         rows.append(row)
     return pd.DataFrame(rows)
 
