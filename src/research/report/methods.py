@@ -283,19 +283,42 @@ def _was(n: int) -> str:
     return "was" if n == 1 else "were"
 
 
-def _exclusions(study) -> list[str]:
-    """What the data-quality checks left out or set to missing, from the quality log; no sentence
-    opens with a numeral."""
-    q = study.quality.frame()
-    if q.empty:
-        units = (
-            ["respondent", "survey row"]
-            + (["interview"] if study.config.get("interviews") else [])
-            + ["answer"]
-        )
-        return [f"No {', '.join(units[:-1])} or {units[-1]} had to be left out or set to missing."]
+def _unfinished_kept(q: pd.DataFrame) -> int:
+    """Unfinished survey responses the study chose to keep."""
+    unfinished = q[q["problem"] == "unfinished_response"]
+    return int(unfinished["action"].astype(str).str.startswith("kept").sum())
+
+
+def _interviews_left_out(q: pd.DataFrame) -> str:
+    """The phrase for the interviews left out and why ("" when none was)."""
     problem, action = q["problem"], q["action"].astype(str)
-    left, out = [], []
+    unknown = q[problem == "unknown_respondent"]
+    interviews = unknown[unknown["action"].astype(str).str.contains("interview")]
+    lost = q[
+        problem.isin(["missing_transcript", "empty_transcript"])
+        | ((problem == "invalid_transcript") & ~action.str.startswith("kept"))
+    ]
+    if not (len(interviews) or len(lost)):
+        return ""
+    parts = [
+        f"{len(interviews)} with a respondent not among the analysed respondents"
+        if len(interviews)
+        else ""
+    ]
+    for word, label in (
+        ("missing_transcript", "without its transcript file"),
+        ("empty_transcript", "with an empty transcript"),
+        ("invalid_transcript", "with an unreadable transcript"),
+    ):
+        n = int((lost["problem"] == word).sum())
+        parts.append(f"{n} {label}" if n else "")
+    return f"{plural(len(interviews) + len(lost), 'interview')} ({_list(parts)})"
+
+
+def _left_out(q: pd.DataFrame) -> list[str]:
+    """One phrase per kind of row the data-quality checks left out, in the log's terms."""
+    problem, action = q["problem"], q["action"].astype(str)
+    left = []
     roles = q[problem == "unknown_role"]
     if len(roles):
         labels = sorted({v for v in roles["value"] if v})
@@ -309,12 +332,9 @@ def _exclusions(study) -> list[str]:
     blank = q[(problem == "blank_id") & ~action.str.startswith("kept")]
     if len(blank):
         left.append(f"{plural(len(blank), 'row')} with a blank respondent identifier")
-    unfinished = q[problem == "unfinished_response"]
-    kept = int(unfinished["action"].astype(str).str.startswith("kept").sum())
-    if len(unfinished) - kept:
-        left.append(
-            f"{plural(len(unfinished) - kept, 'unfinished survey response')} (Finished = 0)"
-        )
+    dropped = int((problem == "unfinished_response").sum()) - _unfinished_kept(q)
+    if dropped:
+        left.append(f"{plural(dropped, 'unfinished survey response')} (Finished = 0)")
     unknown = q[problem == "unknown_respondent"]
     surveys = unknown[~unknown["action"].astype(str).str.contains("interview")]
     if len(surveys):
@@ -327,44 +347,40 @@ def _exclusions(study) -> list[str]:
         left.append(
             f"{plural(len(dup), 'repeated survey row')} of a respondent (the first row is kept)"
         )
-    interviews = unknown[unknown["action"].astype(str).str.contains("interview")]
-    lost = q[
-        problem.isin(["missing_transcript", "empty_transcript"])
-        | ((problem == "invalid_transcript") & ~action.str.startswith("kept"))
-    ]
-    if len(interviews) or len(lost):
-        parts = [
-            f"{len(interviews)} with a respondent not among the analysed respondents"
-            if len(interviews)
-            else ""
-        ]
-        for word, label in (
-            ("missing_transcript", "without its transcript file"),
-            ("empty_transcript", "with an empty transcript"),
-            ("invalid_transcript", "with an unreadable transcript"),
-        ):
-            n = int((lost["problem"] == word).sum())
-            parts.append(f"{n} {label}" if n else "")
-        left.append(f"{plural(len(interviews) + len(lost), 'interview')} ({_list(parts)})")
+    interviews = _interviews_left_out(q)
+    if interviews:
+        left.append(interviews)
     codes = q[problem == "unknown_segment"]
     if len(codes):
         left.append(
             f"{plural(len(codes), 'manual code')} naming a segment or theme that does not exist"
         )
-    if left:
-        out.append("The data-quality checks left out " + _list(left) + ".")
-    cells = q[problem.isin(["out_of_range", "not_a_number"])]
-    if len(cells):
-        oor = int((cells["problem"] == "out_of_range").sum())
-        nan = int((cells["problem"] == "not_a_number").sum())
-        parts = [
-            f"{oor} outside the response scale" if oor else "",
-            f"{nan} not a number" if nan else "",
-        ]
-        out.append(
-            f"{'They' if left else 'The data-quality checks'} set {plural(len(cells), 'answer')} "
-            f"({_list(parts)}) to missing."
-        )
+    return left
+
+
+def _set_to_missing(q: pd.DataFrame, after_left_out: bool) -> list[str]:
+    """The sentence on answers set to missing (none when no answer was)."""
+    cells = q[q["problem"].isin(["out_of_range", "not_a_number"])]
+    if not len(cells):
+        return []
+    oor = int((cells["problem"] == "out_of_range").sum())
+    nan = int((cells["problem"] == "not_a_number").sum())
+    parts = [
+        f"{oor} outside the response scale" if oor else "",
+        f"{nan} not a number" if nan else "",
+    ]
+    return [
+        f"{'They' if after_left_out else 'The data-quality checks'} set "
+        f"{plural(len(cells), 'answer')} ({_list(parts)}) to missing."
+    ]
+
+
+def _kept_anyway(q: pd.DataFrame) -> list[str]:
+    """Sentences on what was flagged but kept: unfinished responses, respondents without a
+    company, malformed transcripts, interviews without interviewer turns."""
+    problem, action = q["problem"], q["action"].astype(str)
+    out = []
+    kept = _unfinished_kept(q)
     if kept:
         out.append(
             "Because the study includes unfinished responses, "
@@ -388,6 +404,24 @@ def _exclusions(study) -> list[str]:
             f"In {plural(len(no_iv), 'interview')} no turn matched the interviewer's label, so "
             "every turn of it is coded."
         )
+    return out
+
+
+def _exclusions(study) -> list[str]:
+    """What the data-quality checks left out or set to missing, from the quality log; no sentence
+    opens with a numeral."""
+    q = study.quality.frame()
+    if q.empty:
+        units = (
+            ["respondent", "survey row"]
+            + (["interview"] if study.config.get("interviews") else [])
+            + ["answer"]
+        )
+        return [f"No {', '.join(units[:-1])} or {units[-1]} had to be left out or set to missing."]
+    left = _left_out(q)
+    out = ["The data-quality checks left out " + _list(left) + "."] if left else []
+    out += _set_to_missing(q, bool(left))
+    out += _kept_anyway(q)
     out.append("Every case is listed in the data-quality log (data_quality.csv).")
     return out
 
