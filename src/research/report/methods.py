@@ -37,6 +37,7 @@ import math
 import platform
 from dataclasses import dataclass, fields
 from importlib import metadata
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -521,34 +522,51 @@ def _p_words(ran: Ran, cite, family: str) -> str:
     return text
 
 
-def _analyses(study, ran: Ran, cite) -> list[tuple[str, list[str]]]:
-    """(heading, sentences) of every analysis that ran and that the study's data allow."""
-    did = set(ran.analyses)
-    conf = f"{_num(100 * ran.confidence)}%"
+class _Facts(NamedTuple):
+    """What every analysis family's sentences depend on."""
+
+    did: set[str]  # the analyses that ran
+    conf: str  # the confidence level as words, e.g. "95%"
+    both: bool  # both functions answered the survey
+    matched: int  # companies where both functions answered
+    totals: bool  # some instrument has a total
+    scales_family: str  # the family over which scale p values are adjusted
+
+
+def _facts(study, ran: Ran) -> _Facts:
     answered = _roles(_answered(study))
-    both = answered["marketing"] > 0 and answered["sales"] > 0
-    matched = _matched_companies(study)
-    instruments = study.instruments
-    totals = any(inst.total for inst in instruments)
-    scales_family = (
-        "the subscales and total of one instrument" if totals else "the subscales of one instrument"
+    totals = any(inst.total for inst in study.instruments)
+    return _Facts(
+        did=set(ran.analyses),
+        conf=f"{_num(100 * ran.confidence)}%",
+        both=answered["marketing"] > 0 and answered["sales"] > 0,
+        matched=_matched_companies(study),
+        totals=totals,
+        scales_family=(
+            "the subscales and total of one instrument"
+            if totals
+            else "the subscales of one instrument"
+        ),
     )
-    sections = []
 
-    if "reliability" in did and instruments:
-        sections.append(
-            (
-                "Reliability",
-                [
-                    f"Internal consistency is Cronbach's alpha {cite('cronbach1951')} on the "
-                    f"respondents who answered every item of a scale, with Feldt's {conf} interval "
-                    f"{cite('feldt1965')}, for all respondents and for each function; McDonald's "
-                    f"omega {cite('mcdonald1999')} comes from a one-factor maximum-likelihood "
-                    "model and is left empty where that model cannot be fitted."
-                ],
-            )
-        )
 
+def _reliability(study, ran: Ran, cite, facts: _Facts):
+    if not ("reliability" in facts.did and study.instruments):
+        return None
+    return (
+        "Reliability",
+        [
+            f"Internal consistency is Cronbach's alpha {cite('cronbach1951')} on the "
+            f"respondents who answered every item of a scale, with Feldt's {facts.conf} interval "
+            f"{cite('feldt1965')}, for all respondents and for each function; McDonald's "
+            f"omega {cite('mcdonald1999')} comes from a one-factor maximum-likelihood "
+            "model and is left empty where that model cannot be fitted."
+        ],
+    )
+
+
+def _comparisons(study, ran: Ran, cite, facts: _Facts):
+    did, conf, both, matched = facts.did, facts.conf, facts.both, facts.matched
     compare = []
     if both and "items" in did:
         s = (
@@ -564,11 +582,11 @@ def _analyses(study, ran: Ran, cite) -> list[tuple[str, list[str]]]:
         compare.append(s + f"; {_p_words(ran, cite, 'the items of one instrument')}.")
     if both and "scales" in did:
         compare.append(
-            f"{'Subscale and total scores' if totals else 'Subscale scores'} are compared with "
-            f"Welch's t-test {cite('welch1947')}, marketing minus sales; the effect size is "
+            f"{'Subscale and total scores' if facts.totals else 'Subscale scores'} are compared "
+            f"with Welch's t-test {cite('welch1947')}, marketing minus sales; the effect size is "
             f"Hedges' g {cite('hedges1981')}, the mean difference over the pooled standard "
             "deviation with the small-sample correction 1 − 3/(4(n_marketing + n_sales) − 9), with "
-            f"a {conf} normal-approximation interval; {_p_words(ran, cite, scales_family)}."
+            f"a {conf} normal-approximation interval; {_p_words(ran, cite, facts.scales_family)}."
         )
     if "dyads" in did and matched >= 2:
         compare.append(
@@ -578,15 +596,18 @@ def _analyses(study, ran: Ran, cite) -> list[tuple[str, list[str]]]:
             f"standard deviation of the differences, with an exact {conf} interval from the "
             "noncentral t distribution) and, beside it, the Wilcoxon signed-rank test "
             f"{cite('wilcoxon1945')}; pairs are formed by company, never by row order; "
-            f"{_p_words(ran, cite, scales_family)}."
+            f"{_p_words(ran, cite, facts.scales_family)}."
         )
-    if compare:
-        compare.append(
-            "Every test is two-sided at α = "
-            f"{fmt_bounded(ran.alpha, 2 if ran.alpha >= 0.01 else 3)}."
-        )
-        sections.append(("Comparing marketing and sales", compare))
+    if not compare:
+        return None
+    compare.append(
+        f"Every test is two-sided at α = {fmt_bounded(ran.alpha, 2 if ran.alpha >= 0.01 else 3)}."
+    )
+    return "Comparing marketing and sales", compare
 
+
+def _robustness(study, ran: Ran, cite, facts: _Facts):
+    did, both = facts.did, facts.both
     robust = []
     if both and "assumptions" in did:
         robust.append(
@@ -622,47 +643,51 @@ def _analyses(study, ran: Ran, cite) -> list[tuple[str, list[str]]]:
             f"{fmt_bounded(ran.alpha, 2 if ran.alpha >= 0.01 else 3)}, two-sided "
             f"{cite('cohen1988')}."
         )
-    if robust:
-        sections.append(("Robustness", robust))
+    return ("Robustness", robust) if robust else None
 
-    agree = []
-    if "agreement" in did and matched >= 3:
-        points = sorted({inst.n_points for inst in instruments})
-        nulls = _list([f"{(a * a - 1) / 12:g} on {a} points" for a in points])
-        agree.append(
-            "Agreement between the two functions of a company is described by the Pearson "
-            "correlation of their company means, the one-way random-effects single-rater "
-            f"intraclass correlation ICC(1) {cite('shrout1979')} with its {conf} interval, and "
-            f"Bland–Altman limits of agreement {cite('bland1986')}, the mean difference ± 1.96 SD."
-        )
-        agree.append(
-            f"Agreement among all respondents of a company is r_wg(j) {cite('james1984')} against "
-            f"the uniform null variance (A² − 1)/12 ({nulls}), truncated at 0."
-        )
-        if any(inst.total and inst.total.get("bands") for inst in instruments):
-            agree.append(
-                f"The two functions' stages are compared with Cohen's kappa {cite('cohen1960')} "
-                "with linear weights, so that neighbouring stages count as partial agreement."
-            )
-        sections.append(("Agreement within companies", agree))
 
+def _agreement(study, ran: Ran, cite, facts: _Facts):
+    if not ("agreement" in facts.did and facts.matched >= 3):
+        return None
+    instruments = study.instruments
+    points = sorted({inst.n_points for inst in instruments})
+    nulls = _list([f"{(a * a - 1) / 12:g} on {a} points" for a in points])
+    agree = [
+        "Agreement between the two functions of a company is described by the Pearson "
+        "correlation of their company means, the one-way random-effects single-rater "
+        f"intraclass correlation ICC(1) {cite('shrout1979')} with its {facts.conf} interval, and "
+        f"Bland–Altman limits of agreement {cite('bland1986')}, the mean difference ± 1.96 SD.",
+        f"Agreement among all respondents of a company is r_wg(j) {cite('james1984')} against "
+        f"the uniform null variance (A² − 1)/12 ({nulls}), truncated at 0.",
+    ]
+    if any(inst.total and inst.total.get("bands") for inst in instruments):
+        agree.append(
+            f"The two functions' stages are compared with Cohen's kappa {cite('cohen1960')} "
+            "with linear weights, so that neighbouring stages count as partial agreement."
+        )
+    return "Agreement within companies", agree
+
+
+def _thought_worlds(study, ran: Ran, cite, facts: _Facts):
     from research.analysis.thoughtworlds import has_thought_worlds
 
-    tw = [inst for inst in instruments if has_thought_worlds(inst)]
-    if both and "thought_worlds" in did and tw:
-        names = _list([f"*{_md(i.title)}*" for i in tw])
-        sections.append(
-            (
-                "Thought worlds",
-                [
-                    f"In {names}, each respondent rates both functions on the same traits "
-                    f"{cite('homburg2007')}; for each trait, a mixed analysis of variance crosses "
-                    "the rater's function (between respondents) with the function rated (within "
-                    "respondents)."
-                ],
-            )
-        )
+    tw = [inst for inst in study.instruments if has_thought_worlds(inst)]
+    if not (facts.both and "thought_worlds" in facts.did and tw):
+        return None
+    names = _list([f"*{_md(i.title)}*" for i in tw])
+    return (
+        "Thought worlds",
+        [
+            f"In {names}, each respondent rates both functions on the same traits "
+            f"{cite('homburg2007')}; for each trait, a mixed analysis of variance crosses "
+            "the rater's function (between respondents) with the function rated (within "
+            "respondents)."
+        ],
+    )
 
+
+def _measurement(study, ran: Ran, cite, facts: _Facts):
+    did, both, instruments = facts.did, facts.both, study.instruments
     measurement = []
     if both and "dif" in did and instruments:
         measurement.append(
@@ -682,12 +707,13 @@ def _analyses(study, ran: Ran, cite) -> list[tuple[str, list[str]]]:
             f"{cite('rosseel2012')}: configural, then equal loadings (metric), then equal "
             "intercepts (scalar), each compared with the one before it."
         )
-    if measurement:
-        sections.append(("Measurement across functions", measurement))
+    return ("Measurement across functions", measurement) if measurement else None
 
-    banded = [inst for inst in instruments if inst.total and inst.total.get("bands")]
+
+def _company_level(study, ran: Ran, cite, facts: _Facts):
+    banded = [inst for inst in study.instruments if inst.total and inst.total.get("bands")]
     company = []
-    if "companies" in did and banded:
+    if "companies" in facts.did and banded:
         company.append(
             "For each company, each function's total is the mean of its respondents' totals, the "
             "company's total is the mean of the available function means (each function counts "
@@ -702,51 +728,63 @@ def _analyses(study, ran: Ran, cite) -> list[tuple[str, list[str]]]:
                 "reported as not assessable rather than guessed."
             )
     outcomes = list(study.config.get("outcomes") or [])
-    if "congruence" in did and banded and outcomes and matched:
+    if "congruence" in facts.did and banded and outcomes and facts.matched:
         company.append(
             "Whether the two functions' agreement goes with company outcomes "
             f"({_list([_md(o) for o in outcomes])}) is estimated with polynomial regression and "
             f"response-surface analysis {cite('edwards2002', 'humberg2019')} over companies with "
             "both functions and the outcome (at least 10 needed; "
-            f"{plural(matched, 'company', 'companies')} have both functions)."
+            f"{plural(facts.matched, 'company', 'companies')} have both functions)."
         )
-    if company:
-        sections.append(("Companies", company))
+    return ("Companies", company) if company else None
 
-    qual = []
+
+def _interview_themes(study, ran: Ran, cite, facts: _Facts) -> list[str]:
+    """Sentences on coding the interviews with the codebook and comparing the themes."""
     n_interviews = len(study.interviews) if study.interviews is not None else 0
     cb = study.codebook
-    if "themes" in did and n_interviews and cb is not None:
-        iv_roles = _roles(study.interviews)
-        qual.append(
-            f"Interview segments are coded with a codebook of {plural(len(cb.themes), 'theme')}: a "
-            "theme's patterns are phrases matched case-insensitively on word boundaries, or "
-            "regular expressions; an interview has a theme when any of its segments has."
+    if not ("themes" in facts.did and n_interviews and cb is not None):
+        return []
+    iv_roles = _roles(study.interviews)
+    out = [
+        f"Interview segments are coded with a codebook of {plural(len(cb.themes), 'theme')}: a "
+        "theme's patterns are phrases matched case-insensitively on word boundaries, or "
+        "regular expressions; an interview has a theme when any of its segments has."
+    ]
+    if iv_roles["marketing"] and iv_roles["sales"]:
+        out.append(
+            "The share of interviews raising each theme is compared between the functions with "
+            f"Fisher's exact test {cite('fisher1922')}, two-sided, with Wilson intervals of "
+            f"the shares {cite('wilson1927')} and Cohen's h as the effect size; "
+            f"{_p_words(ran, cite, 'the themes')}."
         )
-        if iv_roles["marketing"] and iv_roles["sales"]:
-            qual.append(
-                "The share of interviews raising each theme is compared between the functions with "
-                f"Fisher's exact test {cite('fisher1922')}, two-sided, with Wilson intervals of "
-                f"the shares {cite('wilson1927')} and Cohen's h as the effect size; "
-                f"{_p_words(ran, cite, 'the themes')}."
-            )
+    return out
+
+
+def _open_answers(study, ran: Ran, cite, facts: _Facts) -> list[str]:
+    """The sentence on coding the open survey answers."""
     n_open = len(study.open_answers) if study.open_answers is not None else 0
-    if "open_ended" in did and n_open and cb is not None:
-        o_roles = _roles(study.open_answers)
-        cols = list(study.config.get("open_ended") or [])
-        s = (
-            f"The {plural(n_open, 'non-blank open survey answer')} ({o_roles['marketing']} "
-            f"marketing, {o_roles['sales']} sales) in {plural(len(cols), 'free-text column')} are "
-            "coded with the same codebook"
+    if not ("open_ended" in facts.did and n_open and study.codebook is not None):
+        return []
+    o_roles = _roles(study.open_answers)
+    cols = list(study.config.get("open_ended") or [])
+    s = (
+        f"The {plural(n_open, 'non-blank open survey answer')} ({o_roles['marketing']} "
+        f"marketing, {o_roles['sales']} sales) in {plural(len(cols), 'free-text column')} are "
+        "coded with the same codebook"
+    )
+    if o_roles["marketing"] and o_roles["sales"]:
+        s += (
+            " and compared between the functions in the same way, with Fisher's exact test "
+            f"{cite('fisher1922')} and Cohen's h"
         )
-        if o_roles["marketing"] and o_roles["sales"]:
-            s += (
-                " and compared between the functions in the same way, with Fisher's exact test "
-                f"{cite('fisher1922')} and Cohen's h"
-            )
-        qual.append(s + ".")
+    return [s + "."]
+
+
+def _qualitative(study, ran: Ran, cite, facts: _Facts):
+    qual = _interview_themes(study, ran, cite, facts) + _open_answers(study, ran, cite, facts)
     codes = study.manual_codes
-    if "intercoder" in did and len(codes) and codes["coder"].nunique() >= 2:
+    if "intercoder" in facts.did and len(codes) and codes["coder"].nunique() >= 2:
         n_coders = codes["coder"].nunique()
         s = (
             f"Agreement between the {plural(n_coders, 'human coder')} is, per theme and pair of "
@@ -758,23 +796,45 @@ def _analyses(study, ran: Ran, cite) -> list[tuple[str, list[str]]]:
             + f"; a nominal Krippendorff's alpha {cite('krippendorff2018')} summarises all coders "
             "at once."
         )
-    if "sentiment" in did and n_interviews:
+    n_interviews = len(study.interviews) if study.interviews is not None else 0
+    if "sentiment" in facts.did and n_interviews:
         qual.append(
             f"The tone of each segment is scored with VADER {cite('hutto2014')}, as an exploratory "
             "description only: VADER was built for short social-media text."
         )
-    if qual:
-        has_iv = any("nterview" in q for q in qual)
-        has_open = any("open survey answer" in q for q in qual)
-        heading = (
-            "Interviews and open answers"
-            if has_iv and has_open
-            else "Open survey answers"
-            if has_open
-            else "Interviews"
-        )
-        sections.append((heading, qual))
-    return sections
+    if not qual:
+        return None
+    has_iv = any("nterview" in q for q in qual)
+    has_open = any("open survey answer" in q for q in qual)
+    heading = (
+        "Interviews and open answers"
+        if has_iv and has_open
+        else "Open survey answers"
+        if has_open
+        else "Interviews"
+    )
+    return heading, qual
+
+
+#: One function per analysis family, in the order of the methods section: each gives
+#: ``(heading, sentences)`` or ``None`` when none of its analyses ran or the data do not allow them.
+_FAMILIES = (
+    _reliability,
+    _comparisons,
+    _robustness,
+    _agreement,
+    _thought_worlds,
+    _measurement,
+    _company_level,
+    _qualitative,
+)
+
+
+def _analyses(study, ran: Ran, cite) -> list[tuple[str, list[str]]]:
+    """(heading, sentences) of every analysis that ran and that the study's data allow."""
+    facts = _facts(study, ran)
+    sections = [family(study, ran, cite, facts) for family in _FAMILIES]
+    return [s for s in sections if s is not None]
 
 
 def methods_text(study, ran=None) -> str:
