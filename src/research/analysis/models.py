@@ -492,6 +492,58 @@ def random_intercept_satterthwaite(
     }
 
 
+def _mixed_row(instrument_id, scale, n: int, n_groups: int) -> dict:
+    """The row of :func:`mixed_model` before any fit: counts, empty numbers."""
+    return {
+        "instrument": instrument_id,
+        "scale": scale,
+        "n": n,
+        "companies": n_groups,
+        "fitted": False,
+        "engine": "",
+        "coef": np.nan,
+        "se": np.nan,
+        "p": np.nan,
+        "company_variance": np.nan,
+        "p_z": np.nan,
+        "se_satterthwaite": np.nan,
+        "t": np.nan,
+        "df_satterthwaite": np.nan,
+        "p_satterthwaite": np.nan,
+        "note": "",
+    }
+
+
+def _random_intercept_fit(d: pd.DataFrame, n_groups: int) -> tuple[bool, dict]:
+    """REML fit of ``score ~ marketing`` with a random intercept per company: whether it
+    converged, and the engine, ``coef``, ``se``, ``p`` and ``company_variance``.
+
+    statsmodels' ``MixedLM`` up to :data:`MIXEDLM_MAX_GROUPS` companies,
+    :func:`random_intercept_reml` above.
+    """
+    if n_groups <= MIXEDLM_MAX_GROUPS:
+        import statsmodels.formula.api as smf
+
+        fit = smf.mixedlm("score ~ marketing", d, groups=d["company_id"]).fit(reml=True)
+        return bool(fit.converged), dict(
+            engine="statsmodels MixedLM",
+            coef=float(fit.params["marketing"]),
+            se=float(fit.bse["marketing"]),
+            p=float(fit.pvalues["marketing"]),
+            company_variance=float(fit.cov_re.iloc[0, 0]),
+        )
+    fit = random_intercept_reml(
+        d["score"].to_numpy(float), d["marketing"].to_numpy(float), d["company_id"].to_numpy()
+    )
+    return fit["converged"], dict(
+        engine="vectorised REML",
+        coef=fit["coef"],
+        se=fit["se"],
+        p=fit["p"],
+        company_variance=fit["group_variance"],
+    )
+
+
 def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     """Linear mixed model per scale: score ~ marketing + (1 | company), REML.
 
@@ -516,8 +568,6 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     linear mixed effects models. *Journal of Statistical Software*, 82(13), 1-26.
     doi:10.18637/jss.v082.i13
     """
-    import statsmodels.formula.api as smf
-
     part = scores[(scores["instrument"] == instrument.id) & scores["company_id"].notna()]
     several = part.groupby("company_id").size().gt(1).any()
     rows = []
@@ -525,24 +575,7 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
         d = part[["company_id", "role", scale]].dropna().rename(columns={scale: "score"})
         d["marketing"] = (d["role"] == "marketing").astype(float)
         n_groups = d["company_id"].nunique()
-        row = {
-            "instrument": instrument.id,
-            "scale": scale,
-            "n": len(d),
-            "companies": n_groups,
-            "fitted": False,
-            "engine": "",
-            "coef": np.nan,
-            "se": np.nan,
-            "p": np.nan,
-            "company_variance": np.nan,
-            "p_z": np.nan,
-            "se_satterthwaite": np.nan,
-            "t": np.nan,
-            "df_satterthwaite": np.nan,
-            "p_satterthwaite": np.nan,
-            "note": "",
-        }
+        row = _mixed_row(instrument.id, scale, len(d), n_groups)
         if not (several and len(d) > 5 and d["marketing"].nunique() == 2):
             row["note"] = "not fitted: " + (
                 "no company has several respondents"
@@ -562,26 +595,7 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                if n_groups <= MIXEDLM_MAX_GROUPS:
-                    fit = smf.mixedlm("score ~ marketing", d, groups=d["company_id"]).fit(reml=True)
-                    converged = bool(fit.converged)
-                    est = dict(
-                        engine="statsmodels MixedLM",
-                        coef=float(fit.params["marketing"]),
-                        se=float(fit.bse["marketing"]),
-                        p=float(fit.pvalues["marketing"]),
-                        company_variance=float(fit.cov_re.iloc[0, 0]),
-                    )
-                else:
-                    fit = random_intercept_reml(y, x, g)
-                    converged = fit["converged"]
-                    est = dict(
-                        engine="vectorised REML",
-                        coef=fit["coef"],
-                        se=fit["se"],
-                        p=fit["p"],
-                        company_variance=fit["group_variance"],
-                    )
+                converged, est = _random_intercept_fit(d, n_groups)
                 satt = random_intercept_satterthwaite(y, x, g)
             row["engine"] = est["engine"]
             if not converged:
