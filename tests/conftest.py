@@ -48,12 +48,20 @@ SMALL_INSTRUMENT = {
         {"id": "M3", "subscale": "two"},
         {"id": "M4", "subscale": "two"},
     ],
-    "total": {"id": "mini_total", "bands": [{"label": "low", "min": 4}, {"label": "high", "min": 12}]},
+    "total": {
+        "id": "mini_total",
+        "bands": [{"label": "low", "min": 4}, {"label": "high", "min": 12}],
+    },
 }
 
 
-def write_study(folder: Path, respondents: pd.DataFrame, survey: pd.DataFrame | None = None,
-                instruments: list | None = None, **config) -> Path:
+def write_study(
+    folder: Path,
+    respondents: pd.DataFrame,
+    survey: pd.DataFrame | None = None,
+    instruments: list | None = None,
+    **config,
+) -> Path:
     """Write a small study folder from DataFrames; instruments given as dicts are written as YAML files."""
     folder.mkdir(parents=True, exist_ok=True)
     respondents.to_csv(folder / "respondents.csv", index=False)
@@ -64,8 +72,12 @@ def write_study(folder: Path, respondents: pd.DataFrame, survey: pd.DataFrame | 
         else:
             (folder / f"{inst['id']}.yaml").write_text(yaml.safe_dump(inst), "utf-8")
             refs.append(f"{inst['id']}.yaml")
-    cfg = {"name": "Test study", "respondents": "respondents.csv", "instruments": refs,
-           "roles": {"marketing": ["marketing", "Marketing Manager"], "sales": ["sales", "VP Sales"]}}
+    cfg = {
+        "name": "Test study",
+        "respondents": "respondents.csv",
+        "instruments": refs,
+        "roles": {"marketing": ["marketing", "Marketing Manager"], "sales": ["sales", "VP Sales"]},
+    }
     if survey is not None:
         survey.to_csv(folder / "survey.csv", index=False)
         cfg["survey"] = "survey.csv"
@@ -80,12 +92,23 @@ def small_study(tmp_path):
 
     def make(respondents=None, survey=None, instruments=None, **config):
         if respondents is None:
-            respondents = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"],
-                                        "company_id": ["A", "A", "B", "B"],
-                                        "role": ["marketing", "VP Sales", "Marketing Manager", "sales"]})
+            respondents = pd.DataFrame(
+                {
+                    "respondent_id": ["001", "002", "003", "004"],
+                    "company_id": ["A", "A", "B", "B"],
+                    "role": ["marketing", "VP Sales", "Marketing Manager", "sales"],
+                }
+            )
         if survey is None:
-            survey = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"], "M1": [5, 4, 3, 2],
-                                   "M2": [1, 2, 3, 4], "M3": [5, 3, 3, 1], "M4": [4, 3, 2, 1]})
+            survey = pd.DataFrame(
+                {
+                    "respondent_id": ["001", "002", "003", "004"],
+                    "M1": [5, 4, 3, 2],
+                    "M2": [1, 2, 3, 4],
+                    "M3": [5, 3, 3, 1],
+                    "M4": [4, 3, 2, 1],
+                }
+            )
         return write_study(tmp_path / "study", respondents, survey, instruments, **config)
 
     return make

@@ -26,10 +26,19 @@ import yaml
 
 # ---- the plan: what a study has ------------------------------------------------------------------------------
 
-ROLE_LABELS = {"marketing": ["marketing", "Marketing Manager", "CMO"],
-               "sales": ["sales", "VP Sales", "Head of Sales"]}
-DECISION_ATTRIBUTES = ["company_size", "offering", "sales_cycle", "market_change", "reporting", "conflict",
-                       "funnel_feasible"]
+ROLE_LABELS = {
+    "marketing": ["marketing", "Marketing Manager", "CMO"],
+    "sales": ["sales", "VP Sales", "Head of Sales"],
+}
+DECISION_ATTRIBUTES = [
+    "company_size",
+    "offering",
+    "sales_cycle",
+    "market_change",
+    "reporting",
+    "conflict",
+    "funnel_feasible",
+]
 TRANSCRIPT_FORMATS = ("txt", "vtt", "srt", "docx")
 
 
@@ -38,7 +47,7 @@ class StudyPlan:
     """The features of one generated study (every knob of :func:`write_random_study`, as drawn)."""
 
     seed: int
-    instruments: list = field(default_factory=list)     # short descriptions of each instrument
+    instruments: list = field(default_factory=list)  # short descriptions of each instrument
     size: str = "small"
     n_companies: int = 0
     company_pattern: str = ""
@@ -77,6 +86,7 @@ class StudyPlan:
 
 # ---- instruments ----------------------------------------------------------------------------------------------
 
+
 def choose_scale(rng, force=None) -> tuple[int, int]:
     """(min, max): a 2- to 11-point scale starting at 0 or 1."""
     if force:
@@ -92,7 +102,13 @@ def scale_labels(rng, lo: int, hi: int) -> list[str]:
         return []
     n = hi - lo + 1
     if n == 5:
-        return ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
+        return [
+            "Strongly disagree",
+            "Disagree",
+            "Neither agree nor disagree",
+            "Agree",
+            "Strongly agree",
+        ]
     if n == 2:
         return ["No", "Yes"]
     return [f"Level {string.ascii_uppercase[i]}" for i in range(n)]
@@ -105,7 +121,9 @@ def choose_subscales(rng, n_items: int, with_total: bool) -> tuple[list[dict], l
     k = int(rng.integers(1, min(5, n_items) + 1))
     subs = [{"id": f"s{j + 1}", "label": f"Subscale {j + 1}"} for j in range(k)]
     # every subscale gets one item first (so one-item subscales happen), the rest at random
-    assignment = [subs[j]["id"] for j in range(k)] + [subs[int(rng.integers(k))]["id"] for _ in range(n_items - k)]
+    assignment = [subs[j]["id"] for j in range(k)] + [
+        subs[int(rng.integers(k))]["id"] for _ in range(n_items - k)
+    ]
     rng.shuffle(assignment)
     return subs, assignment
 
@@ -116,8 +134,11 @@ def choose_bands(rng, n_items: int, lo: int, hi: int) -> list[dict]:
     low, high = n_items * lo, n_items * hi
     cuts = sorted(float(round(x, 1)) for x in rng.uniform(low, high, n_bands))
     cuts[0] = float(low) if rng.random() < 0.5 else cuts[0]
-    names = (["Undefined", "Defined", "Aligned", "Integrated"] if n_bands == 4
-             else [f"Band {j + 1}" for j in range(n_bands)])
+    names = (
+        ["Undefined", "Defined", "Aligned", "Integrated"]
+        if n_bands == 4
+        else [f"Band {j + 1}" for j in range(n_bands)]
+    )
     return [{"label": name, "min": cut} for name, cut in zip(names, cuts, strict=True)]
 
 
@@ -136,9 +157,13 @@ def choose_instrument(rng, number: int) -> dict:
         if rng.random() < 0.3:
             item["reverse"] = True
         items.append(item)
-    spec = {"id": f"inst{number}", "title": f"Generated instrument {number}",
-            "response_scale": {"min": lo, "max": hi}, "min_answered": float(rng.choice([0.5, 0.6, 0.8, 1.0])),
-            "items": items}
+    spec = {
+        "id": f"inst{number}",
+        "title": f"Generated instrument {number}",
+        "response_scale": {"min": lo, "max": hi},
+        "min_answered": float(rng.choice([0.5, 0.6, 0.8, 1.0])),
+        "items": items,
+    }
     labels = scale_labels(rng, lo, hi)
     if labels:
         spec["response_scale"]["labels"] = labels
@@ -156,10 +181,19 @@ def builtin_instrument(name: str) -> dict:
     from research.spec.instruments import load_instrument
 
     inst = load_instrument(f"builtin:{name}")
-    return {"id": inst.id, "builtin": name,
-            "response_scale": {"min": inst.scale_min, "max": inst.scale_max, "labels": list(inst.labels)},
-            "items": [{"id": it.id, "subscale": it.subscale, "reverse": it.reverse} for it in inst.items],
-            "total": inst.total}
+    return {
+        "id": inst.id,
+        "builtin": name,
+        "response_scale": {
+            "min": inst.scale_min,
+            "max": inst.scale_max,
+            "labels": list(inst.labels),
+        },
+        "items": [
+            {"id": it.id, "subscale": it.subscale, "reverse": it.reverse} for it in inst.items
+        ],
+        "total": inst.total,
+    }
 
 
 def choose_instruments(rng, n: int | None = None) -> list[dict]:
@@ -179,12 +213,16 @@ def describe_instrument(spec: dict) -> str:
         return f"builtin:{spec['builtin']}"
     sc = spec["response_scale"]
     subs = spec.get("subscales", [])
-    one_item = sum(1 for s in subs if sum(1 for it in spec["items"] if it.get("subscale") == s["id"]) == 1)
+    one_item = sum(
+        1 for s in subs if sum(1 for it in spec["items"] if it.get("subscale") == s["id"]) == 1
+    )
     total = spec.get("total")
-    return (f"{spec['id']}: {sc['min']}-{sc['max']} scale{' with labels' if sc.get('labels') else ''}, "
-            f"{len(spec['items'])} items, {len(subs)} subscales ({one_item} one-item), "
-            f"{sum(1 for it in spec['items'] if it.get('reverse'))} reversed, min_answered {spec.get('min_answered', 0.8)}, "
-            + ("no total" if not total else f"total with {len(total.get('bands') or [])} bands"))
+    return (
+        f"{spec['id']}: {sc['min']}-{sc['max']} scale{' with labels' if sc.get('labels') else ''}, "
+        f"{len(spec['items'])} items, {len(subs)} subscales ({one_item} one-item), "
+        f"{sum(1 for it in spec['items'] if it.get('reverse'))} reversed, min_answered {spec.get('min_answered', 0.8)}, "
+        + ("no total" if not total else f"total with {len(total.get('bands') or [])} bands")
+    )
 
 
 # ---- companies and respondents --------------------------------------------------------------------------------
@@ -213,8 +251,9 @@ def company_roles(rng, pattern: str, silent_role: str | None) -> tuple[int, int]
     return m, s
 
 
-def choose_companies(rng, size: str, pattern: str | None, silent_role: str | None,
-                     n_companies: int | None = None) -> tuple[str, list[tuple[int, int]]]:
+def choose_companies(
+    rng, size: str, pattern: str | None, silent_role: str | None, n_companies: int | None = None
+) -> tuple[str, list[tuple[int, int]]]:
     """The pattern and each company's (marketing, sales) head count; at least 5 respondents in all."""
     pattern = pattern or str(rng.choice(COMPANY_PATTERNS))
     if n_companies:
@@ -224,7 +263,9 @@ def choose_companies(rng, size: str, pattern: str | None, silent_role: str | Non
     else:
         n_companies = int(rng.choice([1, 2, 3, int(rng.integers(4, 25))], p=[0.1, 0.05, 0.05, 0.8]))
     counts = [company_roles(rng, pattern, silent_role) for _ in range(n_companies)]
-    counts = [(m, s) if m + s else (1, 0) if silent_role != "marketing" else (0, 1) for m, s in counts]
+    counts = [
+        (m, s) if m + s else (1, 0) if silent_role != "marketing" else (0, 1) for m, s in counts
+    ]
     while sum(m + s for m, s in counts) < 5:  # top up the first company on the sides it already has
         m, s = counts[0]
         counts[0] = (m + (1 if m else 0), s + (1 if s or not m else 0))
@@ -262,8 +303,14 @@ def build_respondents(rng, counts, id_style: str) -> pd.DataFrame:
     rows, k = [], 0
     for company, (m, s) in zip(companies, counts, strict=True):
         for role in ["marketing"] * m + ["sales"] * s:
-            rows.append({"respondent_id": people[k], "company_id": company, "role": role_label(rng, role),
-                         "_role": role})
+            rows.append(
+                {
+                    "respondent_id": people[k],
+                    "company_id": company,
+                    "role": role_label(rng, role),
+                    "_role": role,
+                }
+            )
             k += 1
     frame = pd.DataFrame(rows)
     return frame.sample(frac=1, random_state=int(rng.integers(2**31))).reset_index(drop=True)
@@ -271,10 +318,15 @@ def build_respondents(rng, counts, id_style: str) -> pd.DataFrame:
 
 # ---- attributes and outcomes ----------------------------------------------------------------------------------
 
-ATTRIBUTE_VALUES = {"offering": ["standard", "customised"], "sales_cycle": ["short", "long"],
-                    "market_change": ["slow", "fast"], "reporting": ["separate", "single"],
-                    "conflict": ["yes", "no"], "funnel_feasible": ["yes", "no"],
-                    "industry": ["Pharma", "Software", "Machinery"]}
+ATTRIBUTE_VALUES = {
+    "offering": ["standard", "customised"],
+    "sales_cycle": ["short", "long"],
+    "market_change": ["slow", "fast"],
+    "reporting": ["separate", "single"],
+    "conflict": ["yes", "no"],
+    "funnel_feasible": ["yes", "no"],
+    "industry": ["Pharma", "Software", "Machinery"],
+}
 
 
 def add_attributes(rng, respondents: pd.DataFrame, mode: str) -> pd.DataFrame:
@@ -306,6 +358,7 @@ def add_outcomes(rng, respondents: pd.DataFrame) -> list[str]:
 
 # ---- answers ----------------------------------------------------------------------------------------------------
 
+
 def draw_answers(rng, respondents: pd.DataFrame, spec: dict, plan: StudyPlan) -> pd.DataFrame:
     """Numeric answers: a trait per respondent, a role shift, noise; random missing cells,
     now and then an item nobody answered or everybody answered alike."""
@@ -315,7 +368,9 @@ def draw_answers(rng, respondents: pd.DataFrame, spec: dict, plan: StudyPlan) ->
     out = {}
     for item in spec["items"]:
         sign = -1 if item.get("reverse") else 1
-        latent = (lo + hi) / 2 + sign * trait * (hi - lo) / 4 + rng.normal(0, (hi - lo) / 4 + 0.3, n)
+        latent = (
+            (lo + hi) / 2 + sign * trait * (hi - lo) / 4 + rng.normal(0, (hi - lo) / 4 + 0.3, n)
+        )
         values = np.clip(np.round(latent), lo, hi)
         roll = rng.random()
         if roll < 0.04:
@@ -345,10 +400,16 @@ def as_cells(rng, values: pd.DataFrame, spec: dict, answers_as: str) -> pd.DataF
     return values.apply(lambda col: col.map(cell))
 
 
-OPEN_TEXTS = ["Lead quality has improved since the joint planning sessions.",
-              "Pricing discussions are still painful.", "Marketing should meet customers in the field.",
-              "No comment.", "Campaigns do not bring qualified leads.", "We share one scorecard now.",
-              "Ça va — rien à signaler.", "Budget was cut again this quarter."]
+OPEN_TEXTS = [
+    "Lead quality has improved since the joint planning sessions.",
+    "Pricing discussions are still painful.",
+    "Marketing should meet customers in the field.",
+    "No comment.",
+    "Campaigns do not bring qualified leads.",
+    "We share one scorecard now.",
+    "Ça va — rien à signaler.",
+    "Budget was cut again this quarter.",
+]
 
 
 def open_answers(rng, n: int) -> list[str]:
@@ -356,6 +417,7 @@ def open_answers(rng, n: int) -> list[str]:
 
 
 # ---- files ----------------------------------------------------------------------------------------------------
+
 
 def _numbers_where_numeric(frame: pd.DataFrame, text_columns: set) -> pd.DataFrame:
     """Columns holding only whole or decimal numbers (and blanks) as numbers, as Excel and SPSS store them;
@@ -372,18 +434,26 @@ def _numbers_where_numeric(frame: pd.DataFrame, text_columns: set) -> pd.DataFra
     return out
 
 
-def write_table(frame: pd.DataFrame, path: Path, fmt: str, *, text_columns=(), user_missing: dict | None = None) -> str:
+def write_table(
+    frame: pd.DataFrame, path: Path, fmt: str, *, text_columns=(), user_missing: dict | None = None
+) -> str:
     """Write a table as CSV, XLSX or SAV (numbers as numbers, ids as text, blanks empty); return the file name."""
     target = path.with_suffix(f".{fmt}")
     if fmt == "csv":
         frame.to_csv(target, index=False)
     elif fmt == "xlsx":
-        _numbers_where_numeric(frame, set(text_columns)).to_excel(target, index=False, engine="openpyxl")
+        _numbers_where_numeric(frame, set(text_columns)).to_excel(
+            target, index=False, engine="openpyxl"
+        )
     elif fmt == "sav":
         import pyreadstat
 
         out = _numbers_where_numeric(frame, set(text_columns))
-        missing = {c: v for c, v in (user_missing or {}).items() if c in out and pd.api.types.is_numeric_dtype(out[c])}
+        missing = {
+            c: v
+            for c, v in (user_missing or {}).items()
+            if c in out and pd.api.types.is_numeric_dtype(out[c])
+        }
         pyreadstat.write_sav(out, str(target), missing_ranges=missing or None)
     else:
         raise ValueError(fmt)
@@ -396,14 +466,27 @@ def write_qualtrics(frame: pd.DataFrame, path: Path, rng, plan: StudyPlan) -> st
     finished = np.where(rng.random(n) < 0.1, "0", "1") if rng.random() < 0.5 else np.full(n, "1")
     if (finished == "0").any():
         plan.expected_problems.add("unfinished_response")
-    meta = pd.DataFrame({"StartDate": "2026-03-01 10:00:00", "EndDate": "2026-03-01 10:12:00", "Status": "0",
-                         "Progress": np.where(finished == "1", "100", "40"), "Finished": finished,
-                         "ResponseId": [f"R_{i:06x}" for i in range(n)]}, index=frame.index)
+    meta = pd.DataFrame(
+        {
+            "StartDate": "2026-03-01 10:00:00",
+            "EndDate": "2026-03-01 10:12:00",
+            "Status": "0",
+            "Progress": np.where(finished == "1", "100", "40"),
+            "Finished": finished,
+            "ResponseId": [f"R_{i:06x}" for i in range(n)],
+        },
+        index=frame.index,
+    )
     full = pd.concat([meta, frame], axis=1)
     question = {c: f"Question text for {c}" for c in full.columns}
-    import_id = {c: json.dumps({"ImportId": f"QID{k + 1}" if c in frame.columns else c}) for k, c in enumerate(full.columns)}
+    import_id = {
+        c: json.dumps({"ImportId": f"QID{k + 1}" if c in frame.columns else c})
+        for k, c in enumerate(full.columns)
+    }
     target = path.with_suffix(".csv")
-    pd.concat([pd.DataFrame([question, import_id]), full], ignore_index=True).to_csv(target, index=False)
+    pd.concat([pd.DataFrame([question, import_id]), full], ignore_index=True).to_csv(
+        target, index=False
+    )
     return target.name
 
 
@@ -420,23 +503,44 @@ def survey_ids(rng, ids: pd.Series, variant: str) -> pd.Series:
 
 # ---- interviews ---------------------------------------------------------------------------------------------------
 
-QUESTIONS = ["How do marketing and sales work together?", "Tell me about leads.", "What about pricing?",
-             "And the annual plan?", "Anything else?"]
-ANSWERS = ["The lead quality is poor and the hand-off is slow.", "Marketing is out of touch with customers.",
-           "We argue about discounts every quarter.", "Honestly, it works fine.",
-           "Our campaigns never reach the field.", "Sales chase this quarter's numbers.",
-           "We sit down together for the annual plan.", "Müller from sales called me, anna@example.com.",
-           "Yes.", "It depends on the segment and our competitors."]
+QUESTIONS = [
+    "How do marketing and sales work together?",
+    "Tell me about leads.",
+    "What about pricing?",
+    "And the annual plan?",
+    "Anything else?",
+]
+ANSWERS = [
+    "The lead quality is poor and the hand-off is slow.",
+    "Marketing is out of touch with customers.",
+    "We argue about discounts every quarter.",
+    "Honestly, it works fine.",
+    "Our campaigns never reach the field.",
+    "Sales chase this quarter's numbers.",
+    "We sit down together for the annual plan.",
+    "Müller from sales called me, anna@example.com.",
+    "Yes.",
+    "It depends on the segment and our competitors.",
+]
 SPEAKERS = ["Anna Müller", "José Pérez", "Li Wei", "Chloé Durand", "Sam O'Neil", "Jo Smith"]
 
 
-def interview_turns(rng, respondent_name: str, interviewer: str, interviewer_only: bool) -> list[tuple[str, list[str]]]:
+def interview_turns(
+    rng, respondent_name: str, interviewer: str, interviewer_only: bool
+) -> list[tuple[str, list[str]]]:
     """Turns as (speaker, pieces); consecutive pieces of one speaker are one turn. The interviewer starts."""
     turns = []
     for _ in range(int(rng.integers(1, 7))):
-        turns.append((interviewer, [str(rng.choice(QUESTIONS)) for _ in range(int(rng.integers(1, 3)))]))
+        turns.append(
+            (interviewer, [str(rng.choice(QUESTIONS)) for _ in range(int(rng.integers(1, 3)))])
+        )
         if not interviewer_only:
-            turns.append((respondent_name, [str(rng.choice(ANSWERS)) for _ in range(int(rng.integers(1, 4)))]))
+            turns.append(
+                (
+                    respondent_name,
+                    [str(rng.choice(ANSWERS)) for _ in range(int(rng.integers(1, 4)))],
+                )
+            )
     return turns
 
 
@@ -470,12 +574,18 @@ def _cues(turns, rng, voice: bool, sep: str) -> list[tuple[str, str, str]]:
 
 def write_vtt(path: Path, turns, rng) -> None:
     voice = rng.random() < 0.5
-    body = "".join(f"{n}\n{a} --> {b}\n{text}\n\n" for n, (a, b, text) in enumerate(_cues(turns, rng, voice, "."), 1))
+    body = "".join(
+        f"{n}\n{a} --> {b}\n{text}\n\n"
+        for n, (a, b, text) in enumerate(_cues(turns, rng, voice, "."), 1)
+    )
     path.write_text("WEBVTT\n\n" + body, "utf-8")
 
 
 def write_srt(path: Path, turns, rng) -> None:
-    body = "".join(f"{n}\n{a} --> {b}\n{text}\n\n" for n, (a, b, text) in enumerate(_cues(turns, rng, False, ","), 1))
+    body = "".join(
+        f"{n}\n{a} --> {b}\n{text}\n\n"
+        for n, (a, b, text) in enumerate(_cues(turns, rng, False, ","), 1)
+    )
     path.write_text(body, "utf-8")
 
 
@@ -498,11 +608,15 @@ def write_interviews(rng, folder: Path, respondents: pd.DataFrame, plan: StudyPl
         return []
     pool = respondents.reset_index(drop=True)
     if plan.interviews == "some":
-        pool = pool.sample(n=max(1, int(len(pool) * rng.uniform(0.1, 0.7))), random_state=int(rng.integers(2**31)))
+        pool = pool.sample(
+            n=max(1, int(len(pool) * rng.uniform(0.1, 0.7))), random_state=int(rng.integers(2**31))
+        )
     pool = pool.head(60)  # enough to exercise the coding; more only slows the run
     (folder / "transcripts").mkdir()
     rows, made = [], []
-    formats = plan.transcript_formats or [str(f) for f in rng.choice(TRANSCRIPT_FORMATS, size=int(rng.integers(1, 5)), replace=False)]
+    formats = plan.transcript_formats or [
+        str(f) for f in rng.choice(TRANSCRIPT_FORMATS, size=int(rng.integers(1, 5)), replace=False)
+    ]
     plan.transcript_formats = sorted(formats)
     for k, r in enumerate(pool.itertuples(index=False)):
         fmt = formats[k % len(formats)]
@@ -515,8 +629,20 @@ def write_interviews(rng, folder: Path, respondents: pd.DataFrame, plan: StudyPl
         WRITERS[fmt](folder / "transcripts" / file, turns, rng)
         iid = f"I{k + 1:03d}"
         label = interviewer if rng.random() < 0.7 else interviewer.upper()
-        rows.append({"interview_id": iid, "respondent_id": r.respondent_id, "file": file, "interviewer": label})
-        made.append({"interview_id": iid, "segments": [n + 1 for n, (sp, _) in enumerate(turns) if sp == name]})
+        rows.append(
+            {
+                "interview_id": iid,
+                "respondent_id": r.respondent_id,
+                "file": file,
+                "interviewer": label,
+            }
+        )
+        made.append(
+            {
+                "interview_id": iid,
+                "segments": [n + 1 for n, (sp, _) in enumerate(turns) if sp == name],
+            }
+        )
     pd.DataFrame(rows).to_csv(folder / "interviews.csv", index=False)
     plan.n_interviews = len(rows)
     return made
@@ -528,21 +654,43 @@ def write_codebook(rng, folder: Path, plan: StudyPlan) -> list[str]:
         from research.spec.codebook import load_codebook
 
         return load_codebook("builtin:default").theme_ids
-    themes = [{"id": "never", "label": "Never said", "description": "No segment says this.",
-               "patterns": ["zyxwv never said", "re:qqq+zzz"]},
-              {"id": "everything", "label": "Anything at all", "description": "Every segment has text.",
-               "patterns": ["re:\\S"]},
-              {"id": "pricing", "label": "Pricing", "description": "Price and discount.",
-               "patterns": ["pricing", "discounts", "price"]},
-              {"id": "leads", "label": "Leads", "description": "Leads and hand-off.",
-               "patterns": ["lead quality", "hand-off", "re:leads?"]}]
+    themes = [
+        {
+            "id": "never",
+            "label": "Never said",
+            "description": "No segment says this.",
+            "patterns": ["zyxwv never said", "re:qqq+zzz"],
+        },
+        {
+            "id": "everything",
+            "label": "Anything at all",
+            "description": "Every segment has text.",
+            "patterns": ["re:\\S"],
+        },
+        {
+            "id": "pricing",
+            "label": "Pricing",
+            "description": "Price and discount.",
+            "patterns": ["pricing", "discounts", "price"],
+        },
+        {
+            "id": "leads",
+            "label": "Leads",
+            "description": "Leads and hand-off.",
+            "patterns": ["lead quality", "hand-off", "re:leads?"],
+        },
+    ]
     if rng.random() < 0.3:
         themes = themes[:2]
-    (folder / "codebook.yaml").write_text(yaml.safe_dump({"id": "generated", "themes": themes}, sort_keys=False), "utf-8")
+    (folder / "codebook.yaml").write_text(
+        yaml.safe_dump({"id": "generated", "themes": themes}, sort_keys=False), "utf-8"
+    )
     return [t["id"] for t in themes]
 
 
-def write_manual_codes(rng, folder: Path, made: list[dict], theme_ids: list[str], coders: int) -> bool:
+def write_manual_codes(
+    rng, folder: Path, made: list[dict], theme_ids: list[str], coders: int
+) -> bool:
     """codes.csv by one or three coders, on the respondent segments of some interviews."""
     coded = [m for m in made if m["segments"]]
     if not coders or not coded:
@@ -556,16 +704,29 @@ def write_manual_codes(rng, folder: Path, made: list[dict], theme_ids: list[str]
             for seg in interview["segments"]:
                 for theme in theme_ids:
                     if rng.random() < 0.25:
-                        rows.append({"interview_id": interview["interview_id"], "segment": seg, "coder": coder,
-                                     "theme": theme})
+                        rows.append(
+                            {
+                                "interview_id": interview["interview_id"],
+                                "segment": seg,
+                                "coder": coder,
+                                "theme": theme,
+                            }
+                        )
     if not rows:
-        rows.append({"interview_id": coded[0]["interview_id"], "segment": coded[0]["segments"][0], "coder": names[0],
-                     "theme": theme_ids[0]})
+        rows.append(
+            {
+                "interview_id": coded[0]["interview_id"],
+                "segment": coded[0]["segments"][0],
+                "coder": names[0],
+                "theme": theme_ids[0],
+            }
+        )
     pd.DataFrame(rows).to_csv(folder / "codes.csv", index=False)
     return True
 
 
 # ---- the study ------------------------------------------------------------------------------------------------------
+
 
 def pick(rng, knobs: dict, name: str, options, p=None):
     """A knob's forced value, or a random draw from ``options``."""
@@ -586,9 +747,28 @@ def write_random_study(folder, seed: int, **knobs) -> StudyPlan:
     ``survey_coverage`` (all, most), ``open_ended`` (0-2), ``outcomes`` (bool), ``interviews`` (none, some, all),
     ``transcript_formats`` (list), ``codebook`` (builtin, custom), ``manual_coders`` (0, 1, 3).
     """
-    allowed = {"n_instruments", "instruments", "size", "n_companies", "company_pattern", "silent_role", "id_style", "survey_ids",
-               "attributes", "respondents_format", "survey_format", "answers_as", "missing_rate", "survey_coverage",
-               "open_ended", "outcomes", "interviews", "transcript_formats", "codebook", "manual_coders"}
+    allowed = {
+        "n_instruments",
+        "instruments",
+        "size",
+        "n_companies",
+        "company_pattern",
+        "silent_role",
+        "id_style",
+        "survey_ids",
+        "attributes",
+        "respondents_format",
+        "survey_format",
+        "answers_as",
+        "missing_rate",
+        "survey_coverage",
+        "open_ended",
+        "outcomes",
+        "interviews",
+        "transcript_formats",
+        "codebook",
+        "manual_coders",
+    }
     unknown = set(knobs) - allowed
     if unknown:
         raise TypeError(f"unknown knobs {sorted(unknown)}")
@@ -598,7 +778,10 @@ def write_random_study(folder, seed: int, **knobs) -> StudyPlan:
     plan = StudyPlan(seed=seed)
 
     # instruments
-    specs = [builtin_instrument(s.split(":", 1)[1]) if isinstance(s, str) else s for s in knobs.get("instruments") or []]
+    specs = [
+        builtin_instrument(s.split(":", 1)[1]) if isinstance(s, str) else s
+        for s in knobs.get("instruments") or []
+    ]
     specs = specs or choose_instruments(rng, knobs.get("n_instruments"))
     plan.instruments = [describe_instrument(s) for s in specs]
 
@@ -606,8 +789,9 @@ def write_random_study(folder, seed: int, **knobs) -> StudyPlan:
     plan.size = pick(rng, knobs, "size", ["small", "large"], p=[0.95, 0.05])
     silent = pick(rng, knobs, "silent_role", ["", "marketing", "sales"], p=[0.85, 0.075, 0.075])
     plan.silent_role = silent or None
-    plan.company_pattern, counts = choose_companies(rng, plan.size, knobs.get("company_pattern"), plan.silent_role,
-                                                    knobs.get("n_companies"))
+    plan.company_pattern, counts = choose_companies(
+        rng, plan.size, knobs.get("company_pattern"), plan.silent_role, knobs.get("n_companies")
+    )
     plan.n_companies = len(counts)
     plan.companies_with_both = sum(1 for m, s in counts if m and s)
     plan.id_style = pick(rng, knobs, "id_style", ["plain", "number", "accented", "case_space"])
@@ -619,20 +803,37 @@ def write_random_study(folder, seed: int, **knobs) -> StudyPlan:
     outcomes = add_outcomes(rng, respondents) if plan.outcomes else []
 
     # survey
-    plan.missing_rate = float(knobs["missing_rate"]) if knobs.get("missing_rate") is not None else float(rng.choice([0, 0.02, 0.1, 0.3]))
+    plan.missing_rate = (
+        float(knobs["missing_rate"])
+        if knobs.get("missing_rate") is not None
+        else float(rng.choice([0, 0.02, 0.1, 0.3]))
+    )
     plan.answers_as = pick(rng, knobs, "answers_as", ["numbers", "labels", "mixed"])
-    plan.survey_format = pick(rng, knobs, "survey_format", ["same", "csv", "xlsx", "sav", "qualtrics"])
+    plan.survey_format = pick(
+        rng, knobs, "survey_format", ["same", "csv", "xlsx", "sav", "qualtrics"]
+    )
     plan.respondents_format = pick(rng, knobs, "respondents_format", ["csv", "xlsx", "sav"])
     if plan.survey_format == "sav":
         plan.answers_as = "numbers"  # an SPSS survey holds codes
-    cells = pd.concat([as_cells(rng, draw_answers(rng, respondents, s, plan), s, plan.answers_as) for s in specs], axis=1)
+    cells = pd.concat(
+        [as_cells(rng, draw_answers(rng, respondents, s, plan), s, plan.answers_as) for s in specs],
+        axis=1,
+    )
     plan.open_ended = int(pick(rng, knobs, "open_ended", [0, 0, 1, 2]))
     open_cols = [f"Q{90 + j}_comment" for j in range(plan.open_ended)]
     for col in open_cols:
         cells[col] = open_answers(rng, len(cells))
-    plan.survey_ids = pick(rng, knobs, "survey_ids", ["exact", "padded", "case", "case_all"], p=[0.78, 0.12, 0.07, 0.03])
+    plan.survey_ids = pick(
+        rng,
+        knobs,
+        "survey_ids",
+        ["exact", "padded", "case", "case_all"],
+        p=[0.78, 0.12, 0.07, 0.03],
+    )
     if plan.id_style in {"case_space", "number"} and plan.survey_ids.startswith("case"):
-        plan.survey_ids = "padded"  # swapping case there names another respondent, or nothing changes
+        plan.survey_ids = (
+            "padded"  # swapping case there names another respondent, or nothing changes
+        )
     if plan.survey_ids.startswith("case"):
         plan.expected_problems.add("unknown_respondent")
     if plan.survey_format == "same":
@@ -644,32 +845,49 @@ def write_random_study(folder, seed: int, **knobs) -> StudyPlan:
         if "builtin" in spec:
             config["instruments"].append(f"builtin:{spec['builtin']}")
         else:
-            (folder / f"{spec['id']}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), "utf-8")
+            (folder / f"{spec['id']}.yaml").write_text(
+                yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), "utf-8"
+            )
             config["instruments"].append(f"{spec['id']}.yaml")
 
     people = respondents.drop(columns="_role")
     item_ids = [it["id"] for s in specs for it in s["items"]]
     user_missing = None
-    if plan.survey_format == "sav" and rng.random() < 0.5:  # SPSS user-missing code 99 in some empty cells
+    if (
+        plan.survey_format == "sav" and rng.random() < 0.5
+    ):  # SPSS user-missing code 99 in some empty cells
         user_missing = {i: [99] for i in item_ids}
-        cells[item_ids] = cells[item_ids].apply(lambda c: c.map(lambda v: "99" if v == "" and rng.random() < 0.5 else v))
+        cells[item_ids] = cells[item_ids].apply(
+            lambda c: c.map(lambda v: "99" if v == "" and rng.random() < 0.5 else v)
+        )
     if plan.survey_format == "same":
-        config["respondents"] = write_table(pd.concat([people, cells], axis=1), folder / "respondents",
-                                            plan.respondents_format)
+        config["respondents"] = write_table(
+            pd.concat([people, cells], axis=1), folder / "respondents", plan.respondents_format
+        )
     else:
         config["respondents"] = write_table(people, folder / "respondents", plan.respondents_format)
         id_col = str(rng.choice(["respondent_id", "rid", "ExternalReference"]))
-        survey = pd.concat([survey_ids(rng, people["respondent_id"], plan.survey_ids).rename(id_col), cells], axis=1)
+        survey = pd.concat(
+            [survey_ids(rng, people["respondent_id"], plan.survey_ids).rename(id_col), cells],
+            axis=1,
+        )
         if plan.survey_coverage == "most":
             survey = survey.sample(frac=0.8, random_state=int(rng.integers(2**31)))
         survey = survey.sample(frac=1, random_state=int(rng.integers(2**31)))
         if plan.survey_format == "qualtrics":
-            config["survey"] = write_qualtrics(survey.reset_index(drop=True), folder / "survey", rng, plan)
+            config["survey"] = write_qualtrics(
+                survey.reset_index(drop=True), folder / "survey", rng, plan
+            )
             if "unfinished_response" in plan.expected_problems and rng.random() < 0.5:
                 config["include_unfinished"] = True
         else:
-            config["survey"] = write_table(survey, folder / "survey", plan.survey_format, text_columns={id_col},
-                                           user_missing=user_missing)
+            config["survey"] = write_table(
+                survey,
+                folder / "survey",
+                plan.survey_format,
+                text_columns={id_col},
+                user_missing=user_missing,
+            )
         if id_col != "respondent_id":
             config["survey_id_column"] = id_col
     if open_cols:
@@ -693,19 +911,37 @@ def write_random_study(folder, seed: int, **knobs) -> StudyPlan:
             config["manual_codes"] = "codes.csv"
         else:
             plan.manual_coders = 0
-    (folder / "study.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
+    (folder / "study.yaml").write_text(
+        yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8"
+    )
     return plan
 
 
 def minimal_knobs() -> dict:
     """The plainest study the generator can write: a start for reducing a failure to its smallest feature set."""
-    return {"n_instruments": 1, "size": "small", "company_pattern": "both_heads", "silent_role": "",
-            "id_style": "plain", "survey_ids": "exact", "attributes": "none", "respondents_format": "csv",
-            "survey_format": "csv", "answers_as": "numbers", "missing_rate": 0.0, "survey_coverage": "all",
-            "open_ended": 0, "outcomes": False, "interviews": "none", "manual_coders": 0}
+    return {
+        "n_instruments": 1,
+        "size": "small",
+        "company_pattern": "both_heads",
+        "silent_role": "",
+        "id_style": "plain",
+        "survey_ids": "exact",
+        "attributes": "none",
+        "respondents_format": "csv",
+        "survey_format": "csv",
+        "answers_as": "numbers",
+        "missing_rate": 0.0,
+        "survey_coverage": "all",
+        "open_ended": 0,
+        "outcomes": False,
+        "interviews": "none",
+        "manual_coders": 0,
+    }
 
 
-if __name__ == "__main__":  # python tests/studygen.py SEED FOLDER: write one study and print its plan
+if (
+    __name__ == "__main__"
+):  # python tests/studygen.py SEED FOLDER: write one study and print its plan
     import sys
 
     print(write_random_study(sys.argv[2], int(sys.argv[1])).describe())
@@ -713,9 +949,22 @@ if __name__ == "__main__":  # python tests/studygen.py SEED FOLDER: write one st
 
 #: Small instruments to try when reducing a failure: with a banded total, and without a total.
 SIMPLE_INSTRUMENTS = {
-    "banded": {"id": "simple", "response_scale": {"min": 1, "max": 5}, "min_answered": 0.5,
-               "subscales": [{"id": "a"}], "items": [{"id": "S1", "subscale": "a"}, {"id": "S2", "subscale": "a"}],
-               "total": {"id": "simple_total", "bands": [{"label": "Low", "min": 2}, {"label": "High", "min": 6}]}},
-    "no_total": {"id": "simple", "response_scale": {"min": 1, "max": 5}, "min_answered": 0.5,
-                 "subscales": [{"id": "a"}], "items": [{"id": "S1", "subscale": "a"}, {"id": "S2", "subscale": "a"}]},
+    "banded": {
+        "id": "simple",
+        "response_scale": {"min": 1, "max": 5},
+        "min_answered": 0.5,
+        "subscales": [{"id": "a"}],
+        "items": [{"id": "S1", "subscale": "a"}, {"id": "S2", "subscale": "a"}],
+        "total": {
+            "id": "simple_total",
+            "bands": [{"label": "Low", "min": 2}, {"label": "High", "min": 6}],
+        },
+    },
+    "no_total": {
+        "id": "simple",
+        "response_scale": {"min": 1, "max": 5},
+        "min_answered": 0.5,
+        "subscales": [{"id": "a"}],
+        "items": [{"id": "S1", "subscale": "a"}, {"id": "S2", "subscale": "a"}],
+    },
 }

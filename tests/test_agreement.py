@@ -7,10 +7,22 @@ import pytest
 from research.analysis import agreement
 from research.spec.instruments import instrument_from_dict
 
-INST = instrument_from_dict({
-    "id": "t", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "a"}],
-    "items": [{"id": f"A{i}", "subscale": "a"} for i in range(1, 5)],
-    "total": {"id": "tot", "bands": [{"label": "L", "min": 4}, {"label": "M", "min": 10}, {"label": "H", "min": 16}]}})
+INST = instrument_from_dict(
+    {
+        "id": "t",
+        "response_scale": {"min": 1, "max": 5},
+        "subscales": [{"id": "a"}],
+        "items": [{"id": f"A{i}", "subscale": "a"} for i in range(1, 5)],
+        "total": {
+            "id": "tot",
+            "bands": [
+                {"label": "L", "min": 4},
+                {"label": "M", "min": 10},
+                {"label": "H", "min": 16},
+            ],
+        },
+    }
+)
 
 
 def test_rwg_j_formula_with_uniform_null_variance():
@@ -20,7 +32,9 @@ def test_rwg_j_formula_with_uniform_null_variance():
     expected = j * (1 - s2 / sigma) / (j * (1 - s2 / sigma) + s2 / sigma)
     assert agreement.rwg_j(ratings, 5) == pytest.approx(expected)
     assert agreement.uniform_null_variance(7) == 4.0
-    assert agreement.rwg_j(np.array([[1, 5], [5, 1], [1, 5.0]]), 5) == 0.0  # worse than random: truncated
+    assert (
+        agreement.rwg_j(np.array([[1, 5], [5, 1], [1, 5.0]]), 5) == 0.0
+    )  # worse than random: truncated
     assert np.isnan(agreement.rwg_j(np.array([[1, 2.0]]), 5))
 
 
@@ -31,8 +45,16 @@ def scores():
     for c in range(25):
         level = rng.uniform(5, 19)
         for role, shift in (("marketing", 1.5), ("sales", -1.0)):
-            rows.append({"respondent_id": f"{c}{role}", "company_id": f"C{c:02d}", "role": role, "instrument": "t",
-                         "a": (level + shift) / 4, "tot": level + shift + rng.normal(0, 2)})
+            rows.append(
+                {
+                    "respondent_id": f"{c}{role}",
+                    "company_id": f"C{c:02d}",
+                    "role": role,
+                    "instrument": "t",
+                    "a": (level + shift) / 4,
+                    "tot": level + shift + rng.normal(0, 2),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -45,7 +67,11 @@ def test_icc1_and_partner_correlation_from_the_one_way_anova(scores):
     msw = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum() / (n * (k - 1))
     assert table.loc["tot", "icc1"] == pytest.approx((msb - msw) / (msb + (k - 1) * msw))
     assert table.loc["tot", "r"] == pytest.approx(np.corrcoef(x[:, 0], x[:, 1])[0, 1])
-    assert table.loc["tot", "icc1_ci_low"] < table.loc["tot", "icc1"] < table.loc["tot", "icc1_ci_high"]
+    assert (
+        table.loc["tot", "icc1_ci_low"]
+        < table.loc["tot", "icc1"]
+        < table.loc["tot", "icc1_ci_high"]
+    )
 
 
 def test_bland_altman_limits(scores):
@@ -77,20 +103,48 @@ def test_bland_altman_intervals_equal_r(monkeypatch):
     r = Path(__file__).parent / "r"
     diffs = pd.read_csv(r / "bland_altman_data.csv")["diff"].to_numpy()
     ref = pd.read_csv(r / "bland_altman_reference.csv").iloc[0]
-    scores = pd.DataFrame([{"respondent_id": f"{c}{role}", "company_id": f"C{c:02d}", "role": role, "instrument": "t",
-                            "a": 0.0, "tot": 10 + (d if role == "marketing" else 0.0)}
-                           for c, d in enumerate(diffs) for role in ("marketing", "sales")])
+    scores = pd.DataFrame(
+        [
+            {
+                "respondent_id": f"{c}{role}",
+                "company_id": f"C{c:02d}",
+                "role": role,
+                "instrument": "t",
+                "a": 0.0,
+                "tot": 10 + (d if role == "marketing" else 0.0),
+            }
+            for c, d in enumerate(diffs)
+            for role in ("marketing", "sales")
+        ]
+    )
     _, limits = agreement.bland_altman(scores, INST)
     assert limits["n_pairs"] == ref["n"]
-    for key in ["bias", "sd", "loa_low", "loa_high", "bias_ci_low", "bias_ci_high", "loa_low_ci_low", "loa_low_ci_high",
-                "loa_high_ci_low", "loa_high_ci_high", "loa_low_exact_ci_low", "loa_low_exact_ci_high",
-                "loa_high_exact_ci_low", "loa_high_exact_ci_high"]:
+    for key in [
+        "bias",
+        "sd",
+        "loa_low",
+        "loa_high",
+        "bias_ci_low",
+        "bias_ci_high",
+        "loa_low_ci_low",
+        "loa_low_ci_high",
+        "loa_high_ci_low",
+        "loa_high_ci_high",
+        "loa_low_exact_ci_low",
+        "loa_low_exact_ci_high",
+        "loa_high_exact_ci_low",
+        "loa_high_exact_ci_high",
+    ]:
         assert limits[key] == pytest.approx(ref[key], rel=1e-6), key
 
 
 def test_bland_altman_intervals_missing_below_three_pairs(scores):
     _, limits = agreement.bland_altman(scores[scores["company_id"].isin(["C00", "C01"])], INST)
-    assert limits["n_pairs"] == 2 and np.isnan(limits["bias_ci_low"]) and np.isnan(limits["loa_high_exact_ci_high"])
+    assert (
+        limits["n_pairs"] == 2
+        and np.isnan(limits["bias_ci_low"])
+        and np.isnan(limits["loa_high_exact_ci_high"])
+    )
 
 
 def test_rwg_companies_counts_companies_with_two_complete_raters():
@@ -99,20 +153,43 @@ def test_rwg_companies_counts_companies_with_two_complete_raters():
     for company, n in layout.items():
         for r in range(n):
             for i, item in enumerate(INST.item_ids):
-                value = np.nan if (company == "K4" and r == 1 and i == 0) else float(1 + (r + i) % 5)
-                rows.append({"respondent_id": f"{company}{r}", "company_id": company,
-                             "role": "marketing" if r % 2 == 0 else "sales", "instrument": "t", "item": item,
-                             "keyed": value})
+                value = (
+                    np.nan if (company == "K4" and r == 1 and i == 0) else float(1 + (r + i) % 5)
+                )
+                rows.append(
+                    {
+                        "respondent_id": f"{company}{r}",
+                        "company_id": company,
+                        "role": "marketing" if r % 2 == 0 else "sales",
+                        "instrument": "t",
+                        "item": item,
+                        "keyed": value,
+                    }
+                )
     responses = pd.DataFrame(rows)
     by_company = agreement.rwg_by_company(responses, INST).set_index(["company_id", "scale"])
     assert by_company["rwg_j"].xs("a", level="scale").notna().tolist() == [True, True, False, False]
     wide = responses.pivot(index="respondent_id", columns="item", values="keyed")
     k1 = wide.loc[["K10", "K11", "K12"]].to_numpy()
-    assert by_company.loc[("K1", "a"), "rwg_star_j"] == pytest.approx(1 - k1.var(axis=0, ddof=1).mean() / 2.0)
-    scores = pd.DataFrame({"respondent_id": wide.index, "company_id": [i[:2] for i in wide.index],
-                           "role": ["marketing", "sales"] * 3 + ["marketing", "sales"], "instrument": "t",
-                           "a": 3.0 + np.arange(len(wide)) % 3, "tot": 12.0 + np.arange(len(wide)) % 4})
+    assert by_company.loc[("K1", "a"), "rwg_star_j"] == pytest.approx(
+        1 - k1.var(axis=0, ddof=1).mean() / 2.0
+    )
+    scores = pd.DataFrame(
+        {
+            "respondent_id": wide.index,
+            "company_id": [i[:2] for i in wide.index],
+            "role": ["marketing", "sales"] * 3 + ["marketing", "sales"],
+            "instrument": "t",
+            "a": 3.0 + np.arange(len(wide)) % 3,
+            "tot": 12.0 + np.arange(len(wide)) % 4,
+        }
+    )
     summary = agreement.agreement_summary(scores, responses, INST).set_index("scale")
     assert summary.loc["a", "rwg_companies"] == 2
-    assert summary.loc["a", "rwg_n_items"] == 4 and "overstates agreement" in summary.loc["a", "rwg_caution"]
-    assert summary.loc["a", "rwg_star_median"] == pytest.approx(by_company["rwg_star_j"].xs("a", level="scale").median())
+    assert (
+        summary.loc["a", "rwg_n_items"] == 4
+        and "overstates agreement" in summary.loc["a", "rwg_caution"]
+    )
+    assert summary.loc["a", "rwg_star_median"] == pytest.approx(
+        by_company["rwg_star_j"].xs("a", level="scale").median()
+    )

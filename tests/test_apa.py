@@ -31,23 +31,26 @@ from research.spec.instruments import instrument_from_dict
 # ---- formatters ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("p, expected", [
-    (0.0004, "< .001"),
-    (0.00099, "< .001"),
-    (0.001, ".001"),
-    (0.0213, ".021"),
-    (0.0495, ".0495"),  # rounding to .050 would hide that it is below alpha
-    (0.04951, ".0495"),
-    (0.05, ".050"),
-    (0.0504, ".050"),
-    (0.9994, ".999"),
-    (0.9996, "> .999"),
-    (1.0, "> .999"),
-    (0.0, "< .001"),
-    (float("nan"), DASH),
-    (None, DASH),
-    (np.float64(0.2), ".200"),
-])
+@pytest.mark.parametrize(
+    "p, expected",
+    [
+        (0.0004, "< .001"),
+        (0.00099, "< .001"),
+        (0.001, ".001"),
+        (0.0213, ".021"),
+        (0.0495, ".0495"),  # rounding to .050 would hide that it is below alpha
+        (0.04951, ".0495"),
+        (0.05, ".050"),
+        (0.0504, ".050"),
+        (0.9994, ".999"),
+        (0.9996, "> .999"),
+        (1.0, "> .999"),
+        (0.0, "< .001"),
+        (float("nan"), DASH),
+        (None, DASH),
+        (np.float64(0.2), ".200"),
+    ],
+)
 def test_fmt_p(p, expected):
     assert fmt_p(p) == expected
 
@@ -61,30 +64,50 @@ def test_fmt_p_keeps_the_alpha_boundary_for_another_alpha_and_refuses_nonsense()
         fmt_p(-0.1)
 
 
-@pytest.mark.parametrize("x, digits, expected", [
-    (-3.2149, 2, f"{MINUS}3.21"),
-    (3.215, 2, "3.22"),  # half up on the printed decimal
-    (-0.004, 2, "0.00"),  # no negative zero
-    (12, 1, "12.0"),
-    (float("inf"), 2, DASH),
-    (None, 2, DASH),
-    (pd.NA, 2, DASH),
-])
+@pytest.mark.parametrize(
+    "x, digits, expected",
+    [
+        (-3.2149, 2, f"{MINUS}3.21"),
+        (3.215, 2, "3.22"),  # half up on the printed decimal
+        (-0.004, 2, "0.00"),  # no negative zero
+        (12, 1, "12.0"),
+        (float("inf"), 2, DASH),
+        (None, 2, DASH),
+        (pd.NA, 2, DASH),
+    ],
+)
 def test_fmt_stat(x, digits, expected):
     assert fmt_stat(x, digits) == expected
 
 
-@pytest.mark.parametrize("df, expected", [
-    (27, "27"), (27.0, "27"), (np.int64(35), "35"), (73.666, "73.7"), (73.97, "74.0"), (float("nan"), DASH),
-])
+@pytest.mark.parametrize(
+    "df, expected",
+    [
+        (27, "27"),
+        (27.0, "27"),
+        (np.int64(35), "35"),
+        (73.666, "73.7"),
+        (73.97, "74.0"),
+        (float("nan"), DASH),
+    ],
+)
 def test_fmt_df_integer_against_fractional(df, expected):
     assert fmt_df(df) == expected
 
 
-@pytest.mark.parametrize("r, expected", [
-    (0.834, ".83"), (-0.12, f"{MINUS}.12"), (1.0, "1.00"), (-1.0, f"{MINUS}1.00"), (0.0, ".00"),
-    (-0.0004, ".00"), (0.996, "1.00"), (float("nan"), DASH),
-])
+@pytest.mark.parametrize(
+    "r, expected",
+    [
+        (0.834, ".83"),
+        (-0.12, f"{MINUS}.12"),
+        (1.0, "1.00"),
+        (-1.0, f"{MINUS}1.00"),
+        (0.0, ".00"),
+        (-0.0004, ".00"),
+        (0.996, "1.00"),
+        (float("nan"), DASH),
+    ],
+)
 def test_fmt_bounded_has_no_leading_zero(r, expected):
     assert fmt_bounded(r) == expected
 
@@ -127,16 +150,25 @@ def test_symbol_runs_set_symbols_in_italics_and_subscripts():
 
 # ---- tables from the demo study -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def demo_tables(demo_study):
     s = demo_study
     coded = interviews.coded_segments(s)
     summary, _ = companies.company_summary(s)
     ia, ka = interviews.agreement_tables(s)
-    return {"items": survey.item_table(s), "scales": survey.scale_table(s), "dyads": survey.dyad_table(s),
-            "reliability": survey.reliability_table(s), "agreement": survey.agreement_table(s),
-            "themes": interviews.theme_table(s, coded), "open": interviews.open_answer_table(s),
-            "intercoder": ia, "krippendorff": ka, "companies": summary}
+    return {
+        "items": survey.item_table(s),
+        "scales": survey.scale_table(s),
+        "dyads": survey.dyad_table(s),
+        "reliability": survey.reliability_table(s),
+        "agreement": survey.agreement_table(s),
+        "themes": interviews.theme_table(s, coded),
+        "open": interviews.open_answer_table(s),
+        "intercoder": ia,
+        "krippendorff": ka,
+        "companies": summary,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -144,11 +176,19 @@ def built(demo_study, demo_tables):
     s, t = demo_study, demo_tables
     out = []
     for inst in s.instruments:
-        out += [apa.item_table(t["items"], inst), apa.scale_table(t["scales"], inst), apa.dyad_table(t["dyads"], inst),
-                apa.reliability_table(t["reliability"], inst), apa.agreement_table(t["agreement"], inst)]
-    out += [apa.theme_table(t["themes"], s.codebook), apa.theme_table(t["open"], s.codebook),
-            apa.intercoder_table(t["intercoder"], s.codebook, t["krippendorff"]),
-            apa.company_table(t["companies"], s.instrument("smr"), s.decision_table)]
+        out += [
+            apa.item_table(t["items"], inst),
+            apa.scale_table(t["scales"], inst),
+            apa.dyad_table(t["dyads"], inst),
+            apa.reliability_table(t["reliability"], inst),
+            apa.agreement_table(t["agreement"], inst),
+        ]
+    out += [
+        apa.theme_table(t["themes"], s.codebook),
+        apa.theme_table(t["open"], s.codebook),
+        apa.intercoder_table(t["intercoder"], s.codebook, t["krippendorff"]),
+        apa.company_table(t["companies"], s.instrument("smr"), s.decision_table),
+    ]
     return out
 
 
@@ -160,7 +200,9 @@ def test_no_table_is_wider_than_a_page(built):
         assert table.note and table.source.startswith("tables/") and table.source.endswith(".csv")
         # short cells: every cell but the first column's fits a narrow column
         body = table.frame.iloc[:, 1:].astype(str)
-        assert body.map(len).to_numpy().max() <= 40 or table.frame.columns[-1] == "Advice (rules)", table.title
+        assert (
+            body.map(len).to_numpy().max() <= 40 or table.frame.columns[-1] == "Advice (rules)"
+        ), table.title
 
 
 def test_a_wide_table_is_refused():
@@ -171,7 +213,9 @@ def test_a_wide_table_is_refused():
 def test_scale_labels_replace_ids(demo_study, built):
     smr = demo_study.instrument("smr")
     scale = next(t for t in built if "Scale Scores" in t.title and t.title.startswith(smr.title))
-    assert scale.frame["Scale"].tolist() == [s["label"] for s in smr.subscales] + [smr.total["label"]]
+    assert scale.frame["Scale"].tolist() == [s["label"] for s in smr.subscales] + [
+        smr.total["label"]
+    ]
     cells = set(scale.frame.astype(str).to_numpy().ravel())
     assert not cells & set(smr.subscale_ids + [smr.total["id"]])
 
@@ -189,7 +233,9 @@ def test_item_wording_beside_its_id_with_the_full_text_kept(demo_study, built):
             assert f"{item.id}: {item.text}" in items.full_text
         else:
             assert shown == item.text
-    assert all(tip.split(": ", 1)[1] in {it.text for it in smr.items} for tip in items.tooltips.values())
+    assert all(
+        tip.split(": ", 1)[1] in {it.text for it in smr.items} for tip in items.tooltips.values()
+    )
     assert "reverse-keyed" in items.note and "positive: marketing higher" in items.note
     assert "Holm" in items.note and "(Holm, 1979)" in items.note
 
@@ -206,14 +252,18 @@ def test_scale_cells_match_an_independent_welch_test(demo_study, built):
     half_up = lambda v: str(Decimal(repr(float(v))).quantize(Decimal("0.01"), ROUND_HALF_UP))  # noqa: E731
     assert row["Marketing M (SD)"] == f"{half_up(x.mean())} ({half_up(x.std(ddof=1))})"
     assert row["n (mkt/sales)"] == f"{len(x)}/{len(y)}"
-    pooled = math.sqrt(((len(x) - 1) * x.var(ddof=1) + (len(y) - 1) * y.var(ddof=1)) / (len(x) + len(y) - 2))
+    pooled = math.sqrt(
+        ((len(x) - 1) * x.var(ddof=1) + (len(y) - 1) * y.var(ddof=1)) / (len(x) + len(y) - 2)
+    )
     g = (x.mean() - y.mean()) / pooled * (1 - 3 / (4 * (len(x) + len(y)) - 9))
     assert row["g [95% CI]"].startswith(f"{g:.2f} [")
 
 
 def test_negative_effects_carry_a_true_minus_sign(demo_study, built):
     per = demo_study.instrument("perceptions")
-    dyad = next(t for t in built if t.title.startswith(per.title) and "Within the Same Company" in t.title)
+    dyad = next(
+        t for t in built if t.title.startswith(per.title) and "Within the Same Company" in t.title
+    )
     row = dyad.frame[dyad.frame["Scale"] == "Sales - orientation"].iloc[0]
     assert row["d_z [95% CI]"].startswith(MINUS) and "-" not in row["d_z [95% CI]"]
     assert row["Paired test"].startswith("t(37) = " + MINUS)
@@ -221,7 +271,12 @@ def test_negative_effects_carry_a_true_minus_sign(demo_study, built):
 
 
 def test_reliability_has_no_leading_zeros(demo_study, built):
-    rel = next(t for t in built if "Internal Consistency" in t.title and t.title.startswith(demo_study.instrument("smr").title))
+    rel = next(
+        t
+        for t in built
+        if "Internal Consistency" in t.title
+        and t.title.startswith(demo_study.instrument("smr").title)
+    )
     assert rel.frame["α [95% CI]"].str.match(r"^\.\d\d \[\.\d\d, \.\d\d\]$").all()
     assert rel.frame["Scale"].iloc[-1] == "Relationship total"
     assert "(Cronbach, 1951)" in rel.note and "(Feldt, 1965)" in rel.note
@@ -233,7 +288,10 @@ def test_theme_and_company_tables_use_labels(demo_study, built):
     assert themes.frame["Marketing k/n (%)"].str.match(r"^\d+/\d+ \(\d+%\)$").all()
     assert "(Fisher, 1922)" in themes.note
     opened = next(t for t in built if "Open Survey Answers" in t.title)
-    assert "answers of each function" in opened.note and opened.source == "tables/open_ended_by_role.csv"
+    assert (
+        "answers of each function" in opened.note
+        and opened.source == "tables/open_ended_by_role.csv"
+    )
     company = next(t for t in built if "by Company" in t.title)
     bands = {b["label"] for b in demo_study.instrument("smr").total["bands"]}
     stages = company.frame["Overall (stage)"].str.extract(r"\((\w+)\)")[0].dropna()
@@ -242,20 +300,48 @@ def test_theme_and_company_tables_use_labels(demo_study, built):
 
 
 def test_not_computed_cells_are_dashes_with_their_reason():
-    inst = instrument_from_dict({"id": "x", "title": "X", "response_scale": {"min": 1, "max": 5},
-                                 "subscales": [{"id": "a", "label": "Alpha scale"}],
-                                 "items": [{"id": "X1", "subscale": "a", "text": "One."}]})
-    scales = pd.DataFrame([{"instrument": "x", "scale": "a", "n_marketing": 1, "n_sales": 3, "mean_marketing": 3.0,
-                            "sd_marketing": np.nan, "mean_sales": 2.0, "sd_sales": 1.0, "test": "welch-t",
-                            "statistic": np.nan, "df": np.nan, "p": np.nan, "p_holm": np.nan, "effect": "hedges-g",
-                            "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                            "note": "not computed: 1 marketing value (2 needed per group)"}])
+    inst = instrument_from_dict(
+        {
+            "id": "x",
+            "title": "X",
+            "response_scale": {"min": 1, "max": 5},
+            "subscales": [{"id": "a", "label": "Alpha scale"}],
+            "items": [{"id": "X1", "subscale": "a", "text": "One."}],
+        }
+    )
+    scales = pd.DataFrame(
+        [
+            {
+                "instrument": "x",
+                "scale": "a",
+                "n_marketing": 1,
+                "n_sales": 3,
+                "mean_marketing": 3.0,
+                "sd_marketing": np.nan,
+                "mean_sales": 2.0,
+                "sd_sales": 1.0,
+                "test": "welch-t",
+                "statistic": np.nan,
+                "df": np.nan,
+                "p": np.nan,
+                "p_holm": np.nan,
+                "effect": "hedges-g",
+                "effect_size": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "note": "not computed: 1 marketing value (2 needed per group)",
+            }
+        ]
+    )
     table = apa.scale_table(scales, inst)
     row = table.frame.iloc[0]
     assert row["Scale"] == "Alpha scale"
     assert row["Welch test"] == DASH and row["p_Holm"] == DASH and row["g [95% CI]"] == DASH
     assert row["Marketing M (SD)"] == f"3.00 ({DASH})"
-    assert f"{DASH}: not computed" in table.note and "Alpha scale: not computed: 1 marketing value" in table.note
+    assert (
+        f"{DASH}: not computed" in table.note
+        and "Alpha scale: not computed: 1 marketing value" in table.note
+    )
 
 
 def test_p_column_choice(demo_study, demo_tables):
@@ -269,16 +355,36 @@ def test_p_column_choice(demo_study, demo_tables):
 
 
 def test_html_escapes_data_and_keeps_tooltips():
-    cb = codebook_from_dict({"id": "c", "themes": [{"id": "t1", "label": "<b>Pay</b> & bonus", "patterns": ["pay"]}]})
-    themes = pd.DataFrame([{"theme": "t1", "label": "<b>Pay</b> & bonus", "interviews_marketing": 4,
-                            "with_theme_marketing": 1, "share_marketing": .25, "interviews_sales": 4,
-                            "with_theme_sales": 3, "share_sales": .75, "test": "fisher-exact", "p": 0.49,
-                            "p_holm": 0.49, "effect": "cohen-h", "effect_size": -1.05, "note": ""}])
+    cb = codebook_from_dict(
+        {"id": "c", "themes": [{"id": "t1", "label": "<b>Pay</b> & bonus", "patterns": ["pay"]}]}
+    )
+    themes = pd.DataFrame(
+        [
+            {
+                "theme": "t1",
+                "label": "<b>Pay</b> & bonus",
+                "interviews_marketing": 4,
+                "with_theme_marketing": 1,
+                "share_marketing": 0.25,
+                "interviews_sales": 4,
+                "with_theme_sales": 3,
+                "share_sales": 0.75,
+                "test": "fisher-exact",
+                "p": 0.49,
+                "p_holm": 0.49,
+                "effect": "cohen-h",
+                "effect_size": -1.05,
+                "note": "",
+            }
+        ]
+    )
     table = apa.theme_table(themes, cb)
     html = table.to_html()
     assert "<b>Pay</b>" not in html and "&lt;b&gt;Pay&lt;/b&gt; &amp; bonus" in html
     assert "<em>Note.</em>" in html and "<strong>Table</strong>" in html
-    tip = ApaTable("T", pd.DataFrame({"Item": ["A…"]}), tooltips={(0, "Item"): 'Full "text" <here>'})
+    tip = ApaTable(
+        "T", pd.DataFrame({"Item": ["A…"]}), tooltips={(0, "Item"): 'Full "text" <here>'}
+    )
     assert 'title="Full &quot;text&quot; &lt;here&gt;"' in tip.to_html()
 
 
@@ -299,10 +405,13 @@ def test_tables_read_back_from_csv_and_contract_columns_alone(demo_study, demo_t
     from research.report.tables import save_table
 
     smr = demo_study.instrument("smr")
-    for name, key, build in (("item_comparison", "items", apa.item_table), ("scale_comparison", "scales", apa.scale_table),
-                             ("dyad_comparison", "dyads", apa.dyad_table), ("reliability", "reliability",
-                                                                             apa.reliability_table),
-                             ("company_summary", "companies", apa.company_table)):
+    for name, key, build in (
+        ("item_comparison", "items", apa.item_table),
+        ("scale_comparison", "scales", apa.scale_table),
+        ("dyad_comparison", "dyads", apa.dyad_table),
+        ("reliability", "reliability", apa.reliability_table),
+        ("company_summary", "companies", apa.company_table),
+    ):
         path = save_table(demo_tables[key], tmp_path, name)
         assert build(pd.read_csv(path), smr).frame.equals(build(demo_tables[key], smr).frame), name
     items = apa.item_table(demo_tables["items"][ITEM_COLUMNS], smr)
@@ -328,6 +437,8 @@ def test_every_citation_in_a_note_is_a_known_reference(built):
     known = {ref.in_text()[1:-1] for ref in REFERENCES.values()}
     cited = set()
     for table in built:
-        for group in re.findall(r"\(([^()]*?, (?:19|20)\d\d(?:; [^()]*?, (?:19|20)\d\d)*)\)", table.note):
+        for group in re.findall(
+            r"\(([^()]*?, (?:19|20)\d\d(?:; [^()]*?, (?:19|20)\d\d)*)\)", table.note
+        ):
             cited.update(group.split("; "))
     assert cited and cited <= known

@@ -11,8 +11,13 @@ from research.files import checksum_folder
 
 
 def research(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "research.cli", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "research.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_help_explains_each_option(tmp_path):
@@ -22,7 +27,9 @@ def test_help_explains_each_option(tmp_path):
         assert option in out.stdout
 
 
-def test_validate_without_company_id_exits_2_naming_file_and_column_and_writes_nothing(demo_copy, tmp_path):
+def test_validate_without_company_id_exits_2_naming_file_and_column_and_writes_nothing(
+    demo_copy, tmp_path
+):
     path = demo_copy / "respondents.xlsx"
     frame = pd.read_excel(path, dtype=str, engine="calamine").drop(columns="company_id")
     frame.to_excel(path, index=False)
@@ -49,8 +56,12 @@ def test_run_on_a_broken_study_exits_2_and_keeps_the_previous_report(demo_copy, 
     report = tmp_path / "rep"
     report.mkdir()
     (report / "index.html").write_text("previous report")
-    (demo_copy / "study.yaml").write_text("name: x\nroles: {marketing: [m], sales: [s]}\ninstruments: [builtin:smr]\n")
-    out = research("run", demo_copy, "--out", report, "--processed", tmp_path / "proc", cwd=tmp_path)
+    (demo_copy / "study.yaml").write_text(
+        "name: x\nroles: {marketing: [m], sales: [s]}\ninstruments: [builtin:smr]\n"
+    )
+    out = research(
+        "run", demo_copy, "--out", report, "--processed", tmp_path / "proc", cwd=tmp_path
+    )
     assert out.returncode == 2
     assert "key 'respondents'" in out.stderr
     assert (report / "index.html").read_text() == "previous report"
@@ -60,7 +71,9 @@ def test_run_on_a_broken_study_exits_2_and_keeps_the_previous_report(demo_copy, 
 @pytest.mark.slow
 def test_run_end_to_end_writes_the_report_and_leaves_raw_files_byte_identical(demo_copy, tmp_path):
     before = checksum_folder(demo_copy)
-    out = research("run", demo_copy, "--out", tmp_path / "rep", "--processed", tmp_path / "proc", cwd=tmp_path)
+    out = research(
+        "run", demo_copy, "--out", tmp_path / "rep", "--processed", tmp_path / "proc", cwd=tmp_path
+    )
     assert out.returncode == 0, out.stderr
     assert checksum_folder(demo_copy) == before
     assert (tmp_path / "rep" / "index.html").is_file()
@@ -71,8 +84,12 @@ def test_run_end_to_end_writes_the_report_and_leaves_raw_files_byte_identical(de
     # progress: each notebook when it starts and ends, counted in the order of the report
     names = sorted(p.stem for p in (tmp_path / "rep").glob("0*.html"))
     for number, name in enumerate(names, start=1):
-        assert re.search(rf"^\[{number}/{len(names)}\] {name} started$", out.stdout, re.M), out.stdout
-        assert re.search(rf"^\[{number}/{len(names)}\] {name} done \(\d+\.\d s\)$", out.stdout, re.M), out.stdout
+        assert re.search(rf"^\[{number}/{len(names)}\] {name} started$", out.stdout, re.M), (
+            out.stdout
+        )
+        assert re.search(
+            rf"^\[{number}/{len(names)}\] {name} done \(\d+\.\d s\)$", out.stdout, re.M
+        ), out.stdout
         assert out.stdout.index(f"{name} started") < out.stdout.index(f"{name} done")
 
 
@@ -85,11 +102,16 @@ def test_validate_writes_to_the_scratch_folder_unless_told_and_prints_the_path(d
     assert written.is_file()
     assert str(written) in out.stdout
     assert sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()) == [
-        "reports/_scratch/demo/tables/data_quality.csv"]  # no published report, no processed data
+        "reports/_scratch/demo/tables/data_quality.csv"
+    ]  # no published report, no processed data
 
 
-@pytest.mark.parametrize(("command", "option"), [("run", "--out"), ("run", "--processed"), ("validate", "--out")])
-def test_an_output_folder_inside_the_study_is_fatal_and_nothing_is_written(demo_copy, tmp_path, command, option):
+@pytest.mark.parametrize(
+    ("command", "option"), [("run", "--out"), ("run", "--processed"), ("validate", "--out")]
+)
+def test_an_output_folder_inside_the_study_is_fatal_and_nothing_is_written(
+    demo_copy, tmp_path, command, option
+):
     before = listing(demo_copy)
     out = research(command, demo_copy, option, demo_copy / "reports", cwd=tmp_path)
     assert out.returncode == 2, out.stderr
@@ -101,12 +123,18 @@ def test_an_output_folder_inside_the_study_is_fatal_and_nothing_is_written(demo_
 
 
 @pytest.mark.parametrize("option", ["--out", "--processed"])
-def test_an_output_folder_holding_the_study_is_fatal_as_it_would_be_replaced_whole(demo_copy, tmp_path, option):
+def test_an_output_folder_holding_the_study_is_fatal_as_it_would_be_replaced_whole(
+    demo_copy, tmp_path, option
+):
     before = listing(demo_copy)
     out = research("run", "demo", option, ".", cwd=tmp_path)
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and f"{option} {tmp_path}" in lines[0] and "holds the study folder" in lines[0], lines
+    assert (
+        len(lines) == 1
+        and f"{option} {tmp_path}" in lines[0]
+        and "holds the study folder" in lines[0]
+    ), lines
     assert listing(demo_copy) == before and sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
 
 
@@ -116,7 +144,9 @@ def test_validate_from_inside_the_study_writes_beside_it_not_in_it(demo_copy):
     assert out.returncode == 2 and "study.yaml" in out.stderr  # "." here is the transcripts folder
     out = research("validate", "..", cwd=demo_copy / "transcripts")
     assert out.returncode == 0, out.stderr
-    assert (demo_copy.parent / "reports" / "_scratch" / "demo" / "tables" / "data_quality.csv").is_file()
+    assert (
+        demo_copy.parent / "reports" / "_scratch" / "demo" / "tables" / "data_quality.csv"
+    ).is_file()
     out = research("validate", "study.yaml", cwd=demo_copy)
     assert out.returncode == 0, out.stderr
     assert listing(demo_copy) == before
@@ -124,5 +154,7 @@ def test_validate_from_inside_the_study_writes_beside_it_not_in_it(demo_copy):
 
 def listing(folder):
     """Every file under ``folder`` with its checksum, and every folder: a study must come out as it went in."""
-    folders = {p.relative_to(folder).as_posix() + "/": "folder" for p in folder.rglob("*") if p.is_dir()}
+    folders = {
+        p.relative_to(folder).as_posix() + "/": "folder" for p in folder.rglob("*") if p.is_dir()
+    }
     return {**checksum_folder(folder), **folders}

@@ -38,7 +38,9 @@ def test_company_summary_totals_gaps_and_bands_recomputed(demo_study):
         checked += 1
     assert checked == demo_study.scores["company_id"].nunique()
     several = s.groupby(["company_id", "role"]).size()
-    assert (several > 1).any()  # the demo has companies with extra staff on one side: averaged first
+    assert (
+        several > 1
+    ).any()  # the demo has companies with extra staff on one side: averaged first
 
 
 def test_recommendations_are_the_fired_rules(demo_study):
@@ -48,23 +50,60 @@ def test_recommendations_are_the_fired_rules(demo_study):
         assert row.recommendations == fired.get(row.company_id, "")
 
 
-TABLE = decision_table_from_dict({"rules": [
-    {"id": "big-and-undefined", "action": "move", "circumstance": "c", "moves": ["m"],
-     "when": {"all": [{"field": "band", "eq": "Undefined"}, {"field": "attr:company_size", "ge": 100}]}},
-    {"id": "gap", "action": "attend", "circumstance": "c", "when": {"all": [{"field": "abs_gap", "ge": 10}]}},
-    {"id": "either", "action": "stay", "circumstance": "c",
-     "when": {"any": [{"field": "attr:offering", "eq": "standard"}, {"field": "attr:conflict", "eq": "no"}]}},
-]})
+TABLE = decision_table_from_dict(
+    {
+        "rules": [
+            {
+                "id": "big-and-undefined",
+                "action": "move",
+                "circumstance": "c",
+                "moves": ["m"],
+                "when": {
+                    "all": [
+                        {"field": "band", "eq": "Undefined"},
+                        {"field": "attr:company_size", "ge": 100},
+                    ]
+                },
+            },
+            {
+                "id": "gap",
+                "action": "attend",
+                "circumstance": "c",
+                "when": {"all": [{"field": "abs_gap", "ge": 10}]},
+            },
+            {
+                "id": "either",
+                "action": "stay",
+                "circumstance": "c",
+                "when": {
+                    "any": [
+                        {"field": "attr:offering", "eq": "standard"},
+                        {"field": "attr:conflict", "eq": "no"},
+                    ]
+                },
+            },
+        ]
+    }
+)
 
 
-@pytest.mark.parametrize("facts, expected", [
-    ({"band": "Undefined", "attr:company_size": "250"}, ("fires", [])),
-    ({"band": "undefined ", "attr:company_size": 99}, ("does not fire", [])),
-    ({"band": "Undefined"}, ("not assessable", ["attr:company_size"])),                # the study lacks it
-    ({"band": "Undefined", "attr:company_size": None}, ("not assessable", ["attr:company_size"])),  # left blank
-    ({"band": "Aligned"}, ("does not fire", [])),                                       # ruled out anyway
-    ({"band": "Undefined", "attr:company_size": "many"}, ("not assessable", ["attr:company_size"])),
-])
+@pytest.mark.parametrize(
+    "facts, expected",
+    [
+        ({"band": "Undefined", "attr:company_size": "250"}, ("fires", [])),
+        ({"band": "undefined ", "attr:company_size": 99}, ("does not fire", [])),
+        ({"band": "Undefined"}, ("not assessable", ["attr:company_size"])),  # the study lacks it
+        (
+            {"band": "Undefined", "attr:company_size": None},
+            ("not assessable", ["attr:company_size"]),
+        ),  # left blank
+        ({"band": "Aligned"}, ("does not fire", [])),  # ruled out anyway
+        (
+            {"band": "Undefined", "attr:company_size": "many"},
+            ("not assessable", ["attr:company_size"]),
+        ),
+    ],
+)
 def test_rule_conditions_and_not_assessable(facts, expected):
     assert TABLE.rules[0].evaluate(facts) == expected
 
@@ -72,7 +111,10 @@ def test_rule_conditions_and_not_assessable(facts, expected):
 def test_any_conditions_fire_on_one_and_are_not_assessable_only_when_none_holds():
     rule = TABLE.rules[2]
     assert rule.evaluate({"attr:offering": "standard"}) == ("fires", [])
-    assert rule.evaluate({"attr:offering": "customised", "attr:conflict": "yes"}) == ("does not fire", [])
+    assert rule.evaluate({"attr:offering": "customised", "attr:conflict": "yes"}) == (
+        "does not fire",
+        [],
+    )
     assert rule.evaluate({"attr:offering": "customised"}) == ("not assessable", ["attr:conflict"])
 
 
@@ -84,14 +126,42 @@ def test_builtin_decision_table_has_stay_and_move_rules_for_every_stage():
     assert all(r.circumstance and r.moves for r in table.rules)
 
 
-@pytest.mark.parametrize("bad, key", [
-    ({"rules": []}, "rules"),
-    ({"rules": [{"id": "a", "action": "stay", "circumstance": "c", "when": {"all": [{"field": "nope", "eq": 1}]}}]},
-     "rules[0].when.all[0].field"),
-    ({"rules": [{"id": "a", "action": "stay", "circumstance": "c", "when": {"all": [{"field": "gap", "lt": "x"}]}}]},
-     "rules[0].when.all[0].lt"),
-    ({"rules": [{"id": "a", "action": "stay", "circumstance": "c", "when": {}}]}, "rules[0].when"),
-])
+@pytest.mark.parametrize(
+    "bad, key",
+    [
+        ({"rules": []}, "rules"),
+        (
+            {
+                "rules": [
+                    {
+                        "id": "a",
+                        "action": "stay",
+                        "circumstance": "c",
+                        "when": {"all": [{"field": "nope", "eq": 1}]},
+                    }
+                ]
+            },
+            "rules[0].when.all[0].field",
+        ),
+        (
+            {
+                "rules": [
+                    {
+                        "id": "a",
+                        "action": "stay",
+                        "circumstance": "c",
+                        "when": {"all": [{"field": "gap", "lt": "x"}]},
+                    }
+                ]
+            },
+            "rules[0].when.all[0].lt",
+        ),
+        (
+            {"rules": [{"id": "a", "action": "stay", "circumstance": "c", "when": {}}]},
+            "rules[0].when",
+        ),
+    ],
+)
 def test_invalid_decision_tables_name_the_key(bad, key):
     with pytest.raises(StudyError) as err:
         decision_table_from_dict(bad, "dt.yaml")

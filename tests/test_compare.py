@@ -8,12 +8,22 @@ from scipy import stats
 from research.analysis import compare, effects
 from research.spec.instruments import instrument_from_dict
 
-INST = instrument_from_dict({
-    "id": "t", "response_scale": {"min": 1, "max": 5}, "min_answered": 0.5,
-    "subscales": [{"id": "a"}, {"id": "b"}],
-    "items": [{"id": "A1", "subscale": "a"}, {"id": "A2", "subscale": "a"}, {"id": "B1", "subscale": "b"},
-              {"id": "B2", "subscale": "b"}, {"id": "B3", "subscale": "b"}],
-    "total": {"id": "tot", "bands": [{"label": "low", "min": 5}, {"label": "high", "min": 15}]}})
+INST = instrument_from_dict(
+    {
+        "id": "t",
+        "response_scale": {"min": 1, "max": 5},
+        "min_answered": 0.5,
+        "subscales": [{"id": "a"}, {"id": "b"}],
+        "items": [
+            {"id": "A1", "subscale": "a"},
+            {"id": "A2", "subscale": "a"},
+            {"id": "B1", "subscale": "b"},
+            {"id": "B2", "subscale": "b"},
+            {"id": "B3", "subscale": "b"},
+        ],
+        "total": {"id": "tot", "bands": [{"label": "low", "min": 5}, {"label": "high", "min": 15}]},
+    }
+)
 
 
 def holm(p):
@@ -48,7 +58,11 @@ def data():
     companies = [f"K{i:02d}" for i in range(30)]
     rid = 0
     for c_i, company in enumerate(companies):
-        roles = ["marketing", "sales"] + (["sales"] if c_i % 5 == 0 else []) + (["marketing"] if c_i % 7 == 0 else [])
+        roles = (
+            ["marketing", "sales"]
+            + (["sales"] if c_i % 5 == 0 else [])
+            + (["marketing"] if c_i % 7 == 0 else [])
+        )
         if c_i == 29:
             roles = ["marketing"]  # no partner: out of the dyads
         level = rng.uniform(1.5, 4.5)
@@ -59,8 +73,17 @@ def data():
                 value = float(np.clip(np.rint(level + shift + rng.normal(0, 0.9)), 1, 5))
                 if rng.random() < 0.05:
                     value = np.nan
-                rows.append({"respondent_id": f"r{rid}", "company_id": company, "role": role, "instrument": "t",
-                             "item": item, "subscale": item[0].lower(), "keyed": value})
+                rows.append(
+                    {
+                        "respondent_id": f"r{rid}",
+                        "company_id": company,
+                        "role": role,
+                        "instrument": "t",
+                        "item": item,
+                        "subscale": item[0].lower(),
+                        "keyed": value,
+                    }
+                )
     responses = pd.DataFrame(rows)
     from research.inputs.study import score_all
 
@@ -84,7 +107,9 @@ def test_item_comparison_matches_pair_counting_and_holm(data):
         assert table.loc[item, "median_sales"] == np.median(y)
         ps.append(p)
     np.testing.assert_allclose(table.loc[INST.item_ids, "p_holm"], holm(ps), rtol=1e-9)
-    assert (table["ci_low"] <= table["effect_size"]).all() and (table["effect_size"] <= table["ci_high"]).all()
+    assert (table["ci_low"] <= table["effect_size"]).all() and (
+        table["effect_size"] <= table["ci_high"]
+    ).all()
 
 
 def test_bootstrap_interval_is_seeded_and_count_based_u_equals_pair_counting():
@@ -115,7 +140,11 @@ def test_scale_comparison_is_welch_with_hedges_g_written_out(data):
         d = (x.mean() - y.mean()) / np.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
         g = d * (1 - 3 / (4 * (n1 + n2) - 9))
         row = table.loc[scale]
-        assert row["statistic"] == pytest.approx(t) and row["df"] == pytest.approx(df) and row["p"] == pytest.approx(p)
+        assert (
+            row["statistic"] == pytest.approx(t)
+            and row["df"] == pytest.approx(df)
+            and row["p"] == pytest.approx(p)
+        )
         assert row["effect_size"] == pytest.approx(g)
         assert row["ci_low"] < g < row["ci_high"]
         assert row["sd_marketing"] == pytest.approx(np.sqrt(v1))
@@ -126,24 +155,38 @@ def test_scale_comparison_is_welch_with_hedges_g_written_out(data):
 def test_dyads_pair_by_company_average_several_respondents_and_ignore_row_order(data):
     _, scores = data
     table = compare.dyad_comparison(scores, INST).set_index("scale")
-    shuffled = compare.dyad_comparison(scores.sample(frac=1, random_state=4), INST).set_index("scale")
+    shuffled = compare.dyad_comparison(scores.sample(frac=1, random_state=4), INST).set_index(
+        "scale"
+    )
     pd.testing.assert_frame_equal(table, shuffled)
     assert list(compare.dyad_comparison(scores, INST).columns[:15]) == compare.DYAD_COLUMNS
     ps = []
     for scale in ["a", "b", "tot"]:
-        means = scores.dropna(subset=[scale]).groupby(["company_id", "role"])[scale].mean().unstack().dropna()
+        means = (
+            scores.dropna(subset=[scale])
+            .groupby(["company_id", "role"])[scale]
+            .mean()
+            .unstack()
+            .dropna()
+        )
         d = (means["marketing"] - means["sales"]).to_numpy()
         n = len(d)
         t = d.mean() / (d.std(ddof=1) / np.sqrt(n))
         p = 2 * stats.t.sf(abs(t), n - 1)
         row = table.loc[scale]
         assert row["n_pairs"] == n and "K29" not in means.index
-        assert row["statistic"] == pytest.approx(t) and row["df"] == n - 1 and row["p"] == pytest.approx(p)
+        assert (
+            row["statistic"] == pytest.approx(t)
+            and row["df"] == n - 1
+            and row["p"] == pytest.approx(p)
+        )
         assert row["effect_size"] == pytest.approx(d.mean() / d.std(ddof=1))
         # Wilcoxon signed-rank: the smaller of the positive and negative rank sums over non-zero differences
         nz = d[d != 0]
         ranks = stats.rankdata(np.abs(nz))
-        assert row["wilcoxon_statistic"] == pytest.approx(min(ranks[nz > 0].sum(), ranks[nz < 0].sum()))
+        assert row["wilcoxon_statistic"] == pytest.approx(
+            min(ranks[nz > 0].sum(), ranks[nz < 0].sum())
+        )
         assert row["ci_low"] < row["effect_size"] < row["ci_high"]
         ps.append(p)
     np.testing.assert_allclose(table.loc[["a", "b", "tot"], "p_holm"], holm(ps))
@@ -174,8 +217,15 @@ def test_missing_group_gives_missing_statistics_not_a_crash(data):
 def test_likert_shares_keep_every_level_when_one_is_empty():
     from research.report.figures import likert_shares
 
-    r = pd.DataFrame({"respondent_id": list("abcd"), "role": ["marketing", "marketing", "sales", "sales"],
-                      "instrument": "t", "item": "A1", "keyed": [1.0, 5.0, 5.0, 5.0]})
+    r = pd.DataFrame(
+        {
+            "respondent_id": list("abcd"),
+            "role": ["marketing", "marketing", "sales", "sales"],
+            "instrument": "t",
+            "item": "A1",
+            "keyed": [1.0, 5.0, 5.0, 5.0],
+        }
+    )
     shares = likert_shares(r, INST)
     assert list(shares.columns) == [1, 2, 3, 4, 5]
     assert shares.loc[("A1", "marketing")].tolist() == [0.5, 0, 0, 0, 0.5]
@@ -191,7 +241,9 @@ def test_dz_interval_equals_r_uniroot_inversion_across_the_range():
     for t, n, low, high in ref[["t", "n", "ci_low", "ci_high"]].itertuples(index=False):
         got_low, got_high, method = effects.dz_interval(t, int(n), return_method=True)
         assert method == "noncentral t"
-        assert got_low == pytest.approx(low, rel=1e-6, abs=1e-9) and got_high == pytest.approx(high, rel=1e-6, abs=1e-9)
+        assert got_low == pytest.approx(low, rel=1e-6, abs=1e-9) and got_high == pytest.approx(
+            high, rel=1e-6, abs=1e-9
+        )
 
 
 def test_dz_interval_at_t_4_7_with_38_pairs_where_the_old_bracket_failed():
@@ -208,8 +260,13 @@ def test_dz_interval_fallback_is_named_and_reaches_the_note(data, monkeypatch):
     assert method == effects.DZ_NORMAL and low < 3 / 5 < high
     table = compare.dyad_comparison(scores, INST)
     assert (table["ci_method"] == effects.DZ_NORMAL).all()
-    assert table["note"].str.contains("d_z interval: normal approximation (non-central t did not converge)",
-                                      regex=False).all()
+    assert (
+        table["note"]
+        .str.contains(
+            "d_z interval: normal approximation (non-central t did not converge)", regex=False
+        )
+        .all()
+    )
 
 
 def test_dz_interval_survives_nan_from_scipy_far_in_the_tail():
@@ -218,8 +275,15 @@ def test_dz_interval_survives_nan_from_scipy_far_in_the_tail():
     assert effects.dz_interval(5.5, 38, return_method=True)[2] == "noncentral t"
 
 
-@pytest.mark.parametrize("effect,cuts", [("hedges-g", (0.2, 0.5, 0.8)), ("cohen-h", (0.2, 0.5, 0.8)),
-                                         ("cohen-dz", (0.2, 0.5, 0.8)), ("rank-biserial", (0.12, 0.28, 0.42))])
+@pytest.mark.parametrize(
+    "effect,cuts",
+    [
+        ("hedges-g", (0.2, 0.5, 0.8)),
+        ("cohen-h", (0.2, 0.5, 0.8)),
+        ("cohen-dz", (0.2, 0.5, 0.8)),
+        ("rank-biserial", (0.12, 0.28, 0.42)),
+    ],
+)
 def test_size_words_change_exactly_at_their_bounds(effect, cuts):
     words = ["negligible", "small", "medium", "large"]
     assert effects.size_word(effect, 0.0) == "negligible"

@@ -69,8 +69,9 @@ def test_cells_round_trip(written):
     for grid, table in zip(doc.tables, reg, strict=True):
         assert len(grid.columns) == table.frame.shape[1] <= apa.MAX_COLUMNS
         # in Word a "_" subscript is set as a subscript: p_Holm reads pHolm with "Holm" lowered
-        assert [c.text for c in grid.rows[0].cells] == ["".join(part for part, _ in apa.symbol_runs(c))
-                                                        for c in table.frame.columns]
+        assert [c.text for c in grid.rows[0].cells] == [
+            "".join(part for part, _ in apa.symbol_runs(c)) for c in table.frame.columns
+        ]
         body = [[c.text for c in row.cells] for row in grid.rows[1:]]
         assert body == table.frame.astype(str).values.tolist()
 
@@ -112,8 +113,10 @@ def test_symbols_are_italic_and_subscripts_are_subscripts(written):
     grid = Document(str(path)).tables[1]
     header = {c.text: c.paragraphs[0].runs for c in grid.rows[0].cells}
     p_runs = header["pHolm"]
-    assert [(r.text, bool(r.italic), bool(r.font.subscript)) for r in p_runs] == [("p", True, False),
-                                                                                   ("Holm", False, True)]
+    assert [(r.text, bool(r.italic), bool(r.font.subscript)) for r in p_runs] == [
+        ("p", True, False),
+        ("Holm", False, True),
+    ]
     m_runs = {r.text: r.italic for r in header["Marketing M (SD)"]}
     assert m_runs["M"] and m_runs["SD"] and not m_runs["Marketing "]
     test_cell = grid.rows[1].cells[list(header).index("Welch test")]
@@ -121,7 +124,9 @@ def test_symbols_are_italic_and_subscripts_are_subscripts(written):
 
 
 def test_unnumbered_tables_are_labelled_by_position_and_left_unchanged(tmp_path):
-    a = ApaTable("First", pd.DataFrame({"Scale": ["A"], "M (SD)": ["3.00 (1.00)"]}), note="First note.")
+    a = ApaTable(
+        "First", pd.DataFrame({"Scale": ["A"], "M (SD)": ["3.00 (1.00)"]}), note="First note."
+    )
     b = ApaTable("Empty", pd.DataFrame({"Scale": [], "n": []}), note="")
     path = write_tables_docx([a, b], tmp_path / "t.docx")
     doc = Document(str(path))
@@ -130,7 +135,10 @@ def test_unnumbered_tables_are_labelled_by_position_and_left_unchanged(tmp_path)
     assert "Table 2" in texts and "Empty" in texts
     assert a.number is None and b.number is None
     empty = doc.tables[1]
-    assert len(empty.rows) == 1 and _borders(empty.rows[0].cells[0]) == {"top": "single", "bottom": "single"}
+    assert len(empty.rows) == 1 and _borders(empty.rows[0].cells[0]) == {
+        "top": "single",
+        "bottom": "single",
+    }
 
 
 def test_columns_fit_the_page_with_the_item_column_widest(written):
@@ -142,7 +150,14 @@ def test_columns_fit_the_page_with_the_item_column_widest(written):
 
 
 def test_sources_are_optional(tmp_path):
-    t = ApaTable("T", pd.DataFrame({"Scale": ["A"]}), note="N.", source="tables/scale_comparison.csv")
-    plain = "\n".join(p.text for p in Document(str(write_tables_docx([t], tmp_path / "a.docx"))).paragraphs)
-    with_src = "\n".join(p.text for p in Document(str(write_tables_docx([t], tmp_path / "b.docx", sources=True))).paragraphs)
+    t = ApaTable(
+        "T", pd.DataFrame({"Scale": ["A"]}), note="N.", source="tables/scale_comparison.csv"
+    )
+    plain = "\n".join(
+        p.text for p in Document(str(write_tables_docx([t], tmp_path / "a.docx"))).paragraphs
+    )
+    with_src = "\n".join(
+        p.text
+        for p in Document(str(write_tables_docx([t], tmp_path / "b.docx", sources=True))).paragraphs
+    )
     assert "Source:" not in plain and "Source: tables/scale_comparison.csv" in with_src

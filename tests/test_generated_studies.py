@@ -45,13 +45,16 @@ from studygen import minimal_knobs, write_random_study  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The command line under test; ``RESEARCH_CMD="python -m research.cli"`` runs another checkout's toolkit.
-RESEARCH_CMD = os.environ.get("RESEARCH_CMD", str(Path(sys.executable).with_name("research"))).split()
+RESEARCH_CMD = os.environ.get(
+    "RESEARCH_CMD", str(Path(sys.executable).with_name("research"))
+).split()
 STUDY_SEEDS = range(int(os.environ.get("STUDY_SEEDS", "120")))
 SOAK_SEEDS = range(100_000, 100_000 + int(os.environ.get("SOAK_SEEDS", "0")))
 WORKERS = int(os.environ.get("STUDY_WORKERS", "2"))
 
 
 # ---- one study through every analysis, in process ---------------------------------------------------------------
+
 
 def run_every_analysis(folder: Path, processed: Path, plan, models: bool = True) -> None:
     """What the notebooks compute, without the figures: read, save and reload the processed study (as the
@@ -72,7 +75,9 @@ def run_every_analysis(folder: Path, processed: Path, plan, models: bool = True)
     fresh = read_study(folder)
     problems = set(fresh.quality.frame()["problem"]) if len(fresh.quality.frame()) else set()
     unexpected = problems - plan.expected_problems
-    assert not unexpected, f"a valid study logged {sorted(unexpected)}:\n{fresh.quality.frame().to_string()}"
+    assert not unexpected, (
+        f"a valid study logged {sorted(unexpected)}:\n{fresh.quality.frame().to_string()}"
+    )
     fresh.save(processed)
     study = Study.load(processed)
 
@@ -133,14 +138,18 @@ def run_notebooks_in_process(folder: Path, processed: Path, out: Path) -> None:
     from research.run.pipeline import list_notebooks
 
     for notebook in list_notebooks():
-        cells = [c for c in json.loads(notebook.read_text("utf-8"))["cells"] if c["cell_type"] == "code"]
+        cells = [
+            c for c in json.loads(notebook.read_text("utf-8"))["cells"] if c["cell_type"] == "code"
+        ]
         scope: dict = {}
         for number, cell in enumerate(cells):
             source = "".join(cell["source"])
             if "parameters" in cell.get("metadata", {}).get("tags", []):
                 source += f"\nstudy_dir = {str(folder)!r}\nprocessed_dir = {str(processed)!r}\nout_dir = {str(out)!r}\n"
             try:
-                with contextlib.redirect_stdout(io.StringIO()):  # display() outside IPython prints reprs
+                with contextlib.redirect_stdout(
+                    io.StringIO()
+                ):  # display() outside IPython prints reprs
                     exec(compile(source, f"{notebook.name}[code cell {number}]", "exec"), scope)  # noqa: S102
             except Exception as exc:
                 exc.add_note(f"in {notebook.name}, code cell {number}")
@@ -158,7 +167,9 @@ def where(exc: BaseException) -> str:
     return f"{name}:{f.lineno} in {f.name}"
 
 
-def outcome(seed: int, knobs: dict | None = None, models: bool = True, notebooks: bool = False) -> dict:
+def outcome(
+    seed: int, knobs: dict | None = None, models: bool = True, notebooks: bool = False
+) -> dict:
     """Generate the study for ``seed`` and run every analysis on it (and, with ``notebooks``, every notebook's
     code in process); never raises."""
     from research.errors import StudyError
@@ -167,26 +178,45 @@ def outcome(seed: int, knobs: dict | None = None, models: bool = True, notebooks
         try:
             plan = write_random_study(Path(tmp) / "study", seed, **(knobs or {}))
         except Exception as exc:  # noqa: BLE001 - a bug of the generator, not of the toolkit
-            return {"seed": seed, "ok": False, "plan": "(generator failed)", "where": where(exc),
-                    "error": f"generator: {type(exc).__name__}: {exc}"}
+            return {
+                "seed": seed,
+                "ok": False,
+                "plan": "(generator failed)",
+                "where": where(exc),
+                "error": f"generator: {type(exc).__name__}: {exc}",
+            }
         try:
             run_every_analysis(Path(tmp) / "study", Path(tmp) / "processed", plan, models)
             if notebooks:
-                run_notebooks_in_process(Path(tmp) / "study", Path(tmp) / "processed", Path(tmp) / "out")
+                run_notebooks_in_process(
+                    Path(tmp) / "study", Path(tmp) / "processed", Path(tmp) / "out"
+                )
         except StudyError as exc:  # fatal input: a valid study never holds any
-            return {"seed": seed, "ok": False, "plan": plan.describe(), "error": f"StudyError: {exc}",
-                    "where": where(exc)}
+            return {
+                "seed": seed,
+                "ok": False,
+                "plan": plan.describe(),
+                "error": f"StudyError: {exc}",
+                "where": where(exc),
+            }
         except Exception as exc:  # noqa: BLE001 - every other failure is a bug, reported with its place
-            return {"seed": seed, "ok": False, "plan": plan.describe(),
-                    "error": f"{type(exc).__name__}: {str(exc)[:400]}" + "".join(f" ({n})" for n in getattr(exc, "__notes__", [])),
-                    "where": where(exc)}
+            return {
+                "seed": seed,
+                "ok": False,
+                "plan": plan.describe(),
+                "error": f"{type(exc).__name__}: {str(exc)[:400]}"
+                + "".join(f" ({n})" for n in getattr(exc, "__notes__", [])),
+                "where": where(exc),
+            }
     return {"seed": seed, "ok": True, "plan": plan.describe()}
 
 
 def failure_message(result: dict) -> str:
-    return (f"generated study seed={result['seed']} failed\n  {result['error']}\n  at {result['where']}\n"
-            f"features:\n{result['plan']}\n"
-            f"reproduce: python tests/studygen.py {result['seed']} /tmp/study && research run /tmp/study")
+    return (
+        f"generated study seed={result['seed']} failed\n  {result['error']}\n  at {result['where']}\n"
+        f"features:\n{result['plan']}\n"
+        f"reproduce: python tests/studygen.py {result['seed']} /tmp/study && research run /tmp/study"
+    )
 
 
 def _preload() -> None:
@@ -199,8 +229,11 @@ def _preload() -> None:
 
 
 def _selected_params(request, test_name: str) -> list:
-    return [item.callspec.params["seed"] for item in request.session.items
-            if getattr(item, "originalname", None) == test_name and hasattr(item, "callspec")]
+    return [
+        item.callspec.params["seed"]
+        for item in request.session.items
+        if getattr(item, "originalname", None) == test_name and hasattr(item, "callspec")
+    ]
 
 
 def fast_outcome(seed: int) -> dict:
@@ -225,7 +258,9 @@ class _Results:
             if WORKERS > 1 and len(self.seeds) > 1:
                 ctx = multiprocessing.get_context("fork")
                 with ProcessPoolExecutor(WORKERS, mp_context=ctx) as pool:
-                    self.done = dict(zip(self.seeds, pool.map(self.check, self.seeds, chunksize=2), strict=True))
+                    self.done = dict(
+                        zip(self.seeds, pool.map(self.check, self.seeds, chunksize=2), strict=True)
+                    )
             else:
                 self.done = {s: self.check(s) for s in self.seeds}
         return self.done[seed] if seed in self.done else self.check(seed)
@@ -287,44 +322,147 @@ CLI_STUDIES = {
     "plain": (1001, minimal_knobs()),
     # a complete 12-company pilot on the built-in SMR with every attribute filled (the decision table fires)
     # and an outcome column (SPEC §1 ``outcomes``: congruence needs 10 companies with both functions)
-    "pilot-12-all-attributes": (1002, {"instruments": ["builtin:smr"], "n_companies": 12,
-                                       "company_pattern": "both_heads", "attributes": "all", "silent_role": "",
-                                       "missing_rate": 0.0, "outcomes": True, "survey_ids": "exact"}),
+    "pilot-12-all-attributes": (
+        1002,
+        {
+            "instruments": ["builtin:smr"],
+            "n_companies": 12,
+            "company_pattern": "both_heads",
+            "attributes": "all",
+            "silent_role": "",
+            "missing_rate": 0.0,
+            "outcomes": True,
+            "survey_ids": "exact",
+        },
+    ),
     # one company, several respondents on each side
-    "one-company": (1003, {"n_companies": 1, "company_pattern": "several", "silent_role": "", "outcomes": False,
-                           "survey_ids": "exact"}),
+    "one-company": (
+        1003,
+        {
+            "n_companies": 1,
+            "company_pattern": "several",
+            "silent_role": "",
+            "outcomes": False,
+            "survey_ids": "exact",
+        },
+    ),
     # only marketing answered (SPEC §4: exit 0, said on the terminal and on every page)
-    "silent-sales": (1004, {"silent_role": "sales", "interviews": "some", "outcomes": False, "survey_ids": "exact"}),
+    "silent-sales": (
+        1004,
+        {"silent_role": "sales", "interviews": "some", "outcomes": False, "survey_ids": "exact"},
+    ),
     # only sales answered, with every transcript format
-    "silent-marketing": (1005, {"silent_role": "marketing", "interviews": "all", "outcomes": False,
-                                "transcript_formats": list(("txt", "vtt", "srt", "docx")), "survey_ids": "exact"}),
+    "silent-marketing": (
+        1005,
+        {
+            "silent_role": "marketing",
+            "interviews": "all",
+            "outcomes": False,
+            "transcript_formats": list(("txt", "vtt", "srt", "docx")),
+            "survey_ids": "exact",
+        },
+    ),
     # no company has both functions
-    "no-company-both": (1006, {"company_pattern": "none_both", "silent_role": "", "outcomes": False,
-                               "survey_ids": "exact"}),
+    "no-company-both": (
+        1006,
+        {
+            "company_pattern": "none_both",
+            "silent_role": "",
+            "outcomes": False,
+            "survey_ids": "exact",
+        },
+    ),
     # a Qualtrics export answered in response labels (any case), unfinished rows, custom codebook, three coders
-    "qualtrics-labels-3-coders": (1007, {"survey_format": "qualtrics", "answers_as": "labels", "interviews": "all",
-                                         "codebook": "custom", "manual_coders": 3, "silent_role": "",
-                                         "outcomes": False, "survey_ids": "exact"}),
+    "qualtrics-labels-3-coders": (
+        1007,
+        {
+            "survey_format": "qualtrics",
+            "answers_as": "labels",
+            "interviews": "all",
+            "codebook": "custom",
+            "manual_coders": 3,
+            "silent_role": "",
+            "outcomes": False,
+            "survey_ids": "exact",
+        },
+    ),
     # SPSS respondents and survey (user-missing codes), number-like ids (007)
-    "spss-number-ids": (1008, {"respondents_format": "sav", "survey_format": "sav", "id_style": "number",
-                               "silent_role": "", "outcomes": False, "survey_ids": "padded"}),
+    "spss-number-ids": (
+        1008,
+        {
+            "respondents_format": "sav",
+            "survey_format": "sav",
+            "id_style": "number",
+            "silent_role": "",
+            "outcomes": False,
+            "survey_ids": "padded",
+        },
+    ),
     # Excel files, accented ids, open-ended columns, built-in codebook, one coder
-    "xlsx-accented-open": (1009, {"respondents_format": "xlsx", "survey_format": "xlsx", "id_style": "accented",
-                                  "open_ended": 2, "interviews": "some", "codebook": "builtin", "manual_coders": 1,
-                                  "silent_role": "", "outcomes": False, "survey_ids": "exact"}),
+    "xlsx-accented-open": (
+        1009,
+        {
+            "respondents_format": "xlsx",
+            "survey_format": "xlsx",
+            "id_style": "accented",
+            "open_ended": 2,
+            "interviews": "some",
+            "codebook": "builtin",
+            "manual_coders": 1,
+            "silent_role": "",
+            "outcomes": False,
+            "survey_ids": "exact",
+        },
+    ),
     # ids differing only in case or holding spaces; survey in the respondents file; blank attributes; 3 instruments
-    "case-space-same-file": (1010, {"id_style": "case_space", "survey_format": "same", "attributes": "some",
-                                    "n_instruments": 3, "missing_rate": 0.3, "silent_role": "", "outcomes": False}),
+    "case-space-same-file": (
+        1010,
+        {
+            "id_style": "case_space",
+            "survey_format": "same",
+            "attributes": "some",
+            "n_instruments": 3,
+            "missing_rate": 0.3,
+            "silent_role": "",
+            "outcomes": False,
+        },
+    ),
     # hundreds of companies, thousands-scale respondents, mixed patterns
-    "large-mixed": (1011, {"size": "large", "company_pattern": "mixed", "attributes": "all", "silent_role": "",
-                           "interviews": "some", "outcomes": False, "survey_ids": "exact"}),
+    "large-mixed": (
+        1011,
+        {
+            "size": "large",
+            "company_pattern": "mixed",
+            "attributes": "all",
+            "silent_role": "",
+            "interviews": "some",
+            "outcomes": False,
+            "survey_ids": "exact",
+        },
+    ),
     # survey ids in another case than the respondents file (unknown_respondent), custom codebook
-    "survey-id-case": (1012, {"survey_ids": "case_all", "survey_format": "csv", "outcomes": False, "interviews": "some",
-                              "codebook": "custom", "silent_role": "", "id_style": "plain"}),
+    "survey-id-case": (
+        1012,
+        {
+            "survey_ids": "case_all",
+            "survey_format": "csv",
+            "outcomes": False,
+            "interviews": "some",
+            "codebook": "custom",
+            "silent_role": "",
+            "id_style": "plain",
+        },
+    ),
 }
 
-PAGE_ERROR = [re.compile(p) for p in (r'data-mime-type="application/vnd\.jupyter\.stderr"', r"Traceback \(most recent",
-                                      r"\b[A-Z]\w*(Error|Exception)\b")]
+PAGE_ERROR = [
+    re.compile(p)
+    for p in (
+        r'data-mime-type="application/vnd\.jupyter\.stderr"',
+        r"Traceback \(most recent",
+        r"\b[A-Z]\w*(Error|Exception)\b",
+    )
+]
 
 
 def visible_text(html: str) -> str:
@@ -337,10 +475,12 @@ def says_function_missing(text: str, role: str) -> re.Match | None:
     "no respondents from sales", "marketing: none answered", "only sales answered"), whatever the wording."""
     other = "sales" if role == "marketing" else "marketing"
     w = r"(?:[\w-]+\W+)"
-    patterns = [rf"\bno\W+{w}{{0,2}}{role}\W+{w}{{0,2}}(respondents?|answers?|managers?|vps?|heads?|data|one|function)\b",
-                rf"\bno\W+(respondents?|answers?|one|data)\W+{w}{{0,3}}{role}\b",
-                rf"\b{role}\b\W+{w}{{0,6}}(no respondents?|none|nobody|no one|not answer|did not answer|is missing|missing|absent|silent)\b",
-                rf"\bonly\W+{w}{{0,2}}{other}\b\W+{w}{{0,4}}(answered|responded|respondents?|took part|function)"]
+    patterns = [
+        rf"\bno\W+{w}{{0,2}}{role}\W+{w}{{0,2}}(respondents?|answers?|managers?|vps?|heads?|data|one|function)\b",
+        rf"\bno\W+(respondents?|answers?|one|data)\W+{w}{{0,3}}{role}\b",
+        rf"\b{role}\b\W+{w}{{0,6}}(no respondents?|none|nobody|no one|not answer|did not answer|is missing|missing|absent|silent)\b",
+        rf"\bonly\W+{w}{{0,2}}{other}\b\W+{w}{{0,4}}(answered|responded|respondents?|took part|function)",
+    ]
     for pattern in patterns:
         hit = re.search(pattern, text, re.I)
         if hit:
@@ -353,10 +493,29 @@ def cli_run(name: str, base: Path) -> dict:
     folder = base / name
     plan = write_random_study(folder / "study", seed, **knobs)
     out, processed = folder / "out", folder / "processed"
-    proc = subprocess.run([*RESEARCH_CMD, "run", str(folder / "study"), "--out", str(out), "--processed", str(processed)],
-                          capture_output=True, text=True, timeout=900, cwd=folder)
-    return {"name": name, "plan": plan, "rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
-            "out": out}
+    proc = subprocess.run(
+        [
+            *RESEARCH_CMD,
+            "run",
+            str(folder / "study"),
+            "--out",
+            str(out),
+            "--processed",
+            str(processed),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=folder,
+    )
+    return {
+        "name": name,
+        "plan": plan,
+        "rc": proc.returncode,
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+        "out": out,
+    }
 
 
 class _Runs:
@@ -373,8 +532,11 @@ class _Runs:
 
 @pytest.fixture(scope="module")
 def cli_runs(request, tmp_path_factory):
-    names = [item.callspec.params["name"] for item in request.session.items
-             if getattr(item, "originalname", None) == "test_cli_run" and hasattr(item, "callspec")]
+    names = [
+        item.callspec.params["name"]
+        for item in request.session.items
+        if getattr(item, "originalname", None) == "test_cli_run" and hasattr(item, "callspec")
+    ]
     return _Runs(names, tmp_path_factory.mktemp("cli"))
 
 
@@ -387,10 +549,16 @@ def test_cli_run(name, cli_runs):
     plan = run["plan"]
     context = f"study {name!r} (seed {plan.seed}), written in {run['out'].parent}\nfeatures:\n{plan.describe()}"
     err_lines = [line for line in run["stderr"].splitlines() if line.strip()]
-    if run["rc"] == 2:  # fatal input: exactly one line; but a generated study is valid, so never fatal
-        assert len(err_lines) == 1, f"exit 2 must print exactly one line on stderr, got:\n{run['stderr']}\n{context}"
+    if (
+        run["rc"] == 2
+    ):  # fatal input: exactly one line; but a generated study is valid, so never fatal
+        assert len(err_lines) == 1, (
+            f"exit 2 must print exactly one line on stderr, got:\n{run['stderr']}\n{context}"
+        )
     assert run["rc"] == 0, f"exit {run['rc']}\nstderr:\n{run['stderr'][-3000:]}\n{context}"
-    with contextlib.chdir(run["out"].parent):  # the notebooks of the toolkit the command ran (found from its cwd)
+    with contextlib.chdir(
+        run["out"].parent
+    ):  # the notebooks of the toolkit the command ran (found from its cwd)
         notebooks = list_notebooks()
     pages = [run["out"] / "index.html"] + [run["out"] / f"{nb.stem}.html" for nb in notebooks]
     missing = [p.name for p in pages if not p.is_file()]
@@ -400,13 +568,17 @@ def test_cli_run(name, cli_runs):
         text = visible_text(html)
         for pattern in PAGE_ERROR:
             hit = pattern.search(html if "mime" in pattern.pattern else text)
-            assert not hit, (f"{page.name} shows error output ({hit.group(0)!r}): "
-                             f"...{(html if 'mime' in pattern.pattern else text)[max(0, hit.start() - 300):hit.end() + 300]}...\n{context}")
+            assert not hit, (
+                f"{page.name} shows error output ({hit.group(0)!r}): "
+                f"...{(html if 'mime' in pattern.pattern else text)[max(0, hit.start() - 300) : hit.end() + 300]}...\n{context}"
+            )
     if plan.silent_role:
         terminal = run["stdout"] + run["stderr"]
         assert says_function_missing(terminal, plan.silent_role), (
-            f"SPEC §4: the terminal must say that {plan.silent_role} has no respondents; it said:\n{terminal}\n{context}")
+            f"SPEC §4: the terminal must say that {plan.silent_role} has no respondents; it said:\n{terminal}\n{context}"
+        )
         for page in pages:
             top = visible_text(page.read_text("utf-8"))[:3000]
             assert says_function_missing(top, plan.silent_role), (
-                f"SPEC §4: the top of {page.name} must say that {plan.silent_role} has no respondents:\n{top[:1500]}\n{context}")
+                f"SPEC §4: the top of {page.name} must say that {plan.silent_role} has no respondents:\n{top[:1500]}\n{context}"
+            )

@@ -31,10 +31,29 @@ def hostile_report(tmp_path_factory):
     r.loc[0, "industry"] = "=cmd|' /C calc'!A0"
     r.to_excel(study / "respondents.xlsx", index=False)
     txt = next((study / "transcripts").glob("I004_*.txt"))
-    txt.write_bytes(txt.read_bytes().replace(b"Lead quality is the biggest issue",
-                                             f"{IMG} Lead quality is the biggest issue".encode()))
-    out = subprocess.run([sys.executable, "-m", "research.cli", "run", str(study), "--out", str(base / "report"),
-                          "--processed", str(base / "processed")], cwd=base, capture_output=True, text=True, timeout=900)
+    txt.write_bytes(
+        txt.read_bytes().replace(
+            b"Lead quality is the biggest issue",
+            f"{IMG} Lead quality is the biggest issue".encode(),
+        )
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "research.cli",
+            "run",
+            str(study),
+            "--out",
+            str(base / "report"),
+            "--processed",
+            str(base / "processed"),
+        ],
+        cwd=base,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stderr
     return base / "report"
 
@@ -64,11 +83,20 @@ def test_formulas_from_the_data_are_neutralised_in_every_table(hostile_report):
 
 def _broken_notebook(folder):
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('study_dir = ""\nprocessed_dir = ""\nout_dir = ""\nalpha = 0.05\nseed = 1')
+    params = nbformat.v4.new_code_cell(
+        'study_dir = ""\nprocessed_dir = ""\nout_dir = ""\nalpha = 0.05\nseed = 1'
+    )
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# 01 · Broken"), params,
-                nbformat.v4.new_code_cell('raise ValueError("this notebook always fails")')]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 01 · Broken"),
+        params,
+        nbformat.v4.new_code_cell('raise ValueError("this notebook always fails")'),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = folder / "01-broken.ipynb"
     nbformat.write(nb, path)
     return path
@@ -80,23 +108,52 @@ def test_a_failed_run_keeps_the_previous_report_and_says_so(tmp_path, monkeypatc
     (report / "index.html").write_text("the previous report")
     broken = _broken_notebook(tmp_path)
     monkeypatch.setattr(pipeline, "list_notebooks", lambda folder=None: [broken])
-    code = cli.main(["run", str(DEMO), "--out", str(report), "--processed", str(tmp_path / "processed"), "--quiet"])
+    code = cli.main(
+        [
+            "run",
+            str(DEMO),
+            "--out",
+            str(report),
+            "--processed",
+            str(tmp_path / "processed"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "01-broken.ipynb failed: ValueError: this notebook always fails" in err
     assert "previous report is unchanged" in err
     assert (report / "index.html").read_text() == "the previous report"
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []  # no half-written folder left
+    assert [
+        p.name for p in tmp_path.iterdir() if p.name.startswith(".report")
+    ] == []  # no half-written folder left
 
 
 def test_a_study_with_one_function_only_runs_and_says_what_cannot_be_compared(tmp_path):
     study = tmp_path / "study"
     shutil.copytree(DEMO, study)
     r = pd.read_excel(study / "respondents.xlsx", dtype=str, engine="calamine")
-    r["role"] = r["role"].replace({"VP Sales": "Marketing Manager", "Sales": "marketing", "Sales Director": "marketing"})
+    r["role"] = r["role"].replace(
+        {"VP Sales": "Marketing Manager", "Sales": "marketing", "Sales Director": "marketing"}
+    )
     r.to_excel(study / "respondents.xlsx", index=False)
-    out = subprocess.run([sys.executable, "-m", "research.cli", "run", str(study), "--out", str(tmp_path / "report"),
-                          "--processed", str(tmp_path / "processed")], cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "research.cli",
+            "run",
+            str(study),
+            "--out",
+            str(tmp_path / "report"),
+            "--processed",
+            str(tmp_path / "processed"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stderr
     scales = pd.read_csv(tmp_path / "report" / "tables" / "scale_comparison.csv")
     assert scales["p"].isna().all() and scales["note"].str.contains("0 sales values").all()

@@ -20,12 +20,26 @@ def kappa_by_hand(x, y):
 
 @pytest.fixture
 def setup():
-    segments = pd.DataFrame({"interview_id": ["I1"] * 4 + ["I2"] * 3 + ["I3"] * 2, "segment": [2, 4, 6, 8, 2, 4, 6, 2, 4]})
-    codes = pd.DataFrame([
-        ["I1", 2, "ann", "trust"], ["I1", 4, "ann", "trust"], ["I1", 2, "bob", "trust"], ["I1", 6, "bob", "trust"],
-        ["I2", 2, "ann", "trust"], ["I2", 2, "bob", "trust"], ["I2", 4, "ann", "pay"], ["I2", 4, "bob", "pay"],
-        ["I3", 2, "ann", "trust"],  # only ann coded I3: not a shared unit
-    ], columns=["interview_id", "segment", "coder", "theme"])
+    segments = pd.DataFrame(
+        {
+            "interview_id": ["I1"] * 4 + ["I2"] * 3 + ["I3"] * 2,
+            "segment": [2, 4, 6, 8, 2, 4, 6, 2, 4],
+        }
+    )
+    codes = pd.DataFrame(
+        [
+            ["I1", 2, "ann", "trust"],
+            ["I1", 4, "ann", "trust"],
+            ["I1", 2, "bob", "trust"],
+            ["I1", 6, "bob", "trust"],
+            ["I2", 2, "ann", "trust"],
+            ["I2", 2, "bob", "trust"],
+            ["I2", 4, "ann", "pay"],
+            ["I2", 4, "bob", "pay"],
+            ["I3", 2, "ann", "trust"],  # only ann coded I3: not a shared unit
+        ],
+        columns=["interview_id", "segment", "coder", "theme"],
+    )
     return codes, segments
 
 
@@ -38,7 +52,10 @@ def test_units_are_the_segments_of_interviews_both_coded(setup):
     assert table.loc["trust", "agreement"] == pytest.approx((ann == bob).mean())
     assert table.loc["trust", "kappa"] == pytest.approx(kappa_by_hand(ann, bob))
     assert table.loc["pay", "agreement"] == 1.0 and table.loc["pay", "kappa"] == pytest.approx(1.0)
-    assert list(intercoder.intercoder_agreement(codes, segments, ["trust"]).columns[:6]) == intercoder.AGREEMENT_COLUMNS
+    assert (
+        list(intercoder.intercoder_agreement(codes, segments, ["trust"]).columns[:6])
+        == intercoder.AGREEMENT_COLUMNS
+    )
 
 
 def test_krippendorff_alpha_nominal_two_coders_matches_the_coincidence_formula(setup):
@@ -57,15 +74,38 @@ def test_krippendorff_alpha_nominal_two_coders_matches_the_coincidence_formula(s
 
 
 def test_demo_intercoder_agreement_recomputed(demo_study):
-    table = intercoder.intercoder_agreement(demo_study.manual_codes, demo_study.segments, demo_study.codebook.theme_ids)
+    table = intercoder.intercoder_agreement(
+        demo_study.manual_codes, demo_study.segments, demo_study.codebook.theme_ids
+    )
     codes = demo_study.manual_codes
-    shared = set(codes[codes["coder"] == "coder_a"]["interview_id"]) & set(codes[codes["coder"] == "coder_b"]["interview_id"])
+    shared = set(codes[codes["coder"] == "coder_a"]["interview_id"]) & set(
+        codes[codes["coder"] == "coder_b"]["interview_id"]
+    )
     units = demo_study.segments[demo_study.segments["interview_id"].isin(shared)]
     for row in table.itertuples():
-        sets = {c: set(zip(*codes[(codes["coder"] == c) & (codes["theme"] == row.theme)][["interview_id", "segment"]].values.T, strict=True))
-                for c in ("coder_a", "coder_b")}
-        a = np.array([(i, s) in sets["coder_a"] for i, s in zip(units["interview_id"], units["segment"], strict=True)])
-        b = np.array([(i, s) in sets["coder_b"] for i, s in zip(units["interview_id"], units["segment"], strict=True)])
+        sets = {
+            c: set(
+                zip(
+                    *codes[(codes["coder"] == c) & (codes["theme"] == row.theme)][
+                        ["interview_id", "segment"]
+                    ].values.T,
+                    strict=True,
+                )
+            )
+            for c in ("coder_a", "coder_b")
+        }
+        a = np.array(
+            [
+                (i, s) in sets["coder_a"]
+                for i, s in zip(units["interview_id"], units["segment"], strict=True)
+            ]
+        )
+        b = np.array(
+            [
+                (i, s) in sets["coder_b"]
+                for i, s in zip(units["interview_id"], units["segment"], strict=True)
+            ]
+        )
         assert row.units == len(units)
         assert row.agreement == pytest.approx((a == b).mean())
         if a.any() or b.any():

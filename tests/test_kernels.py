@@ -24,10 +24,20 @@ pytestmark = pytest.mark.slow
 def notebook(folder: Path, name: str, *codes: str, title: str | None = None) -> Path:
     """A notebook with a title, a ``parameters`` cell (as the real ones) and ``codes`` as code cells."""
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("study_dir = None\nprocessed_dir = None\nout_dir = None\nalpha = 0.05\nseed = 1")
+    params = nbformat.v4.new_code_cell(
+        "study_dir = None\nprocessed_dir = None\nout_dir = None\nalpha = 0.05\nseed = 1"
+    )
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title or name}"), params, *map(nbformat.v4.new_code_cell, codes)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {title or name}"),
+        params,
+        *map(nbformat.v4.new_code_cell, codes),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = folder / f"{name}.ipynb"
     nbformat.write(nb, path)
     return path
@@ -35,19 +45,34 @@ def notebook(folder: Path, name: str, *codes: str, title: str | None = None) -> 
 
 def outputs(nb) -> list[str]:
     """The lines the notebook printed."""
-    text = "".join(o.get("text", "") for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    text = "".join(
+        o.get("text", "")
+        for cell in nb.cells
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream"
+    )
     return text.splitlines()
 
 
 def test_a_name_defined_in_one_notebook_is_not_visible_in_the_next_in_the_same_kernel(tmp_path):
-    first = notebook(tmp_path, "01-first", "leaked = 42\nimport os\nprint(os.getpid())",
-                     "import matplotlib, matplotlib.pyplot as plt\nmatplotlib.rcParams['lines.linewidth'] = 9\n"
-                     "fig = plt.figure()\nimport numpy as np\nprint(np.random.random())")
-    second = notebook(tmp_path, "02-second", "import os\nprint(os.getpid())\nprint('leaked' in dir(), 'fig' in dir())",
-                      "import matplotlib, matplotlib.pyplot as plt\n"
-                      "print(plt.get_fignums(), matplotlib.rcParams['lines.linewidth'])\n"
-                      "import numpy as np\nprint(np.random.random())")
-    with KernelPool(1, tmp_path, seed=7) as pool:  # one kernel: the second notebook runs where the first ran
+    first = notebook(
+        tmp_path,
+        "01-first",
+        "leaked = 42\nimport os\nprint(os.getpid())",
+        "import matplotlib, matplotlib.pyplot as plt\nmatplotlib.rcParams['lines.linewidth'] = 9\n"
+        "fig = plt.figure()\nimport numpy as np\nprint(np.random.random())",
+    )
+    second = notebook(
+        tmp_path,
+        "02-second",
+        "import os\nprint(os.getpid())\nprint('leaked' in dir(), 'fig' in dir())",
+        "import matplotlib, matplotlib.pyplot as plt\n"
+        "print(plt.get_fignums(), matplotlib.rcParams['lines.linewidth'])\n"
+        "import numpy as np\nprint(np.random.random())",
+    )
+    with KernelPool(
+        1, tmp_path, seed=7
+    ) as pool:  # one kernel: the second notebook runs where the first ran
         one, _ = pool.submit(parameterize(first, {"seed": 7}), first.name).result(120)
         two, _ = pool.submit(parameterize(second, {"seed": 7}), second.name).result(120)
     assert _kernel_children() == []  # shut down on leaving the pool
@@ -55,10 +80,16 @@ def test_a_name_defined_in_one_notebook_is_not_visible_in_the_next_in_the_same_k
     pid_two, visible, figures, random_two = [line.strip() for line in outputs(two)]
     assert pid_one == pid_two  # the same kernel ...
     assert visible == "False False"  # ... with an empty namespace,
-    assert figures.startswith("[]") and not figures.endswith(" 9.0")  # no open figure, matplotlib's style restored
+    assert figures.startswith("[]") and not figures.endswith(
+        " 9.0"
+    )  # no open figure, matplotlib's style restored
     assert random_one == random_two  # and the global random state seeded alike before each notebook
     injected = [c for c in two.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and injected[0].source.startswith("# Parameters") and "seed = 7" in injected[0].source
+    assert (
+        len(injected) == 1
+        and injected[0].source.startswith("# Parameters")
+        and "seed = 7" in injected[0].source
+    )
 
 
 def _kernel_children() -> list[int]:
@@ -75,8 +106,9 @@ def _kernel_children() -> list[int]:
     return found
 
 
-def test_a_failing_notebook_fails_the_run_in_one_line_keeps_the_report_and_stops_every_kernel(tmp_path, monkeypatch,
-                                                                                              capsys):
+def test_a_failing_notebook_fails_the_run_in_one_line_keeps_the_report_and_stops_every_kernel(
+    tmp_path, monkeypatch, capsys
+):
     from research import cli
 
     report = tmp_path / "report"
@@ -86,15 +118,29 @@ def test_a_failing_notebook_fails_the_run_in_one_line_keeps_the_report_and_stops
     bad = notebook(tmp_path, "02-bad", "x = 1", "raise KeyError('no such column')")
     slow = notebook(tmp_path, "03-slow", "import time\ntime.sleep(60)")
     monkeypatch.setattr(pipeline, "list_notebooks", lambda folder=None: [good, bad, slow])
-    code = cli.main(["run", str(DEMO), "--out", str(report), "--processed", str(tmp_path / "processed"), "--jobs", "3"])
+    code = cli.main(
+        [
+            "run",
+            str(DEMO),
+            "--out",
+            str(report),
+            "--processed",
+            str(tmp_path / "processed"),
+            "--jobs",
+            "3",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 1
-    assert err.strip().splitlines() == ["research: failed: notebook 02-bad.ipynb failed: KeyError: 'no such column' "
-                                        "(cell 4) (no report was written; any previous report is unchanged)"]
+    assert err.strip().splitlines() == [
+        "research: failed: notebook 02-bad.ipynb failed: KeyError: 'no such column' "
+        "(cell 4) (no report was written; any previous report is unchanged)"
+    ]
     assert "[2/3] 02-bad started" in out and "[2/3] 02-bad failed" in out
     assert (report / "index.html").read_text() == "the previous report"
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["01-good.ipynb", "02-bad.ipynb", "03-slow.ipynb",
-                                                                  "report", "processed"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["01-good.ipynb", "02-bad.ipynb", "03-slow.ipynb", "report", "processed"]
+    )
     assert _kernel_children() == []  # the slow notebook's kernel was stopped too
 
 
@@ -104,9 +150,24 @@ def test_keyboard_interrupt_stops_every_kernel_and_keeps_the_previous_report(tmp
     (report / "index.html").write_text("the previous report")
     runtime = tmp_path / "runtime"  # kernels' connection files: the way to find them afterwards
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime)}
-    proc = subprocess.Popen([sys.executable, "-m", "research.cli", "run", str(DEMO), "--out", str(report),
-                             "--processed", str(tmp_path / "processed")], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "research.cli",
+            "run",
+            str(DEMO),
+            "--out",
+            str(report),
+            "--processed",
+            str(tmp_path / "processed"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if " started" in line:
@@ -120,7 +181,10 @@ def test_keyboard_interrupt_stops_every_kernel_and_keeps_the_previous_report(tmp
     assert "interrupted" in err
     assert (report / "index.html").read_text() == "the previous report"
     time.sleep(0.5)
-    leftover = [p for p in Path("/proc").glob("[0-9]*/cmdline")
-                if str(runtime).encode() in p.read_bytes()] if runtime.exists() else []
+    leftover = (
+        [p for p in Path("/proc").glob("[0-9]*/cmdline") if str(runtime).encode() in p.read_bytes()]
+        if runtime.exists()
+        else []
+    )
     assert leftover == []
     assert not list(runtime.glob("kernel-*.json"))  # connection files cleaned up too

@@ -13,14 +13,21 @@ import yaml
 
 def one_sided(demo_copy):
     config = yaml.safe_load((demo_copy / "study.yaml").read_text("utf-8"))
-    config["roles"]["sales"] = ["sales manger"]  # the typo of the issue: every sales respondent is unknown
+    config["roles"]["sales"] = [
+        "sales manger"
+    ]  # the typo of the issue: every sales respondent is unknown
     (demo_copy / "study.yaml").write_text(yaml.safe_dump(config), "utf-8")
     return demo_copy
 
 
 def research(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "research.cli", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "research.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_validate_says_on_the_terminal_that_a_function_is_missing(demo_copy, tmp_path):
@@ -33,7 +40,15 @@ def test_validate_says_on_the_terminal_that_a_function_is_missing(demo_copy, tmp
 @pytest.mark.slow
 def test_run_warns_on_every_page_and_compares_nothing(demo_copy, tmp_path):
     study = one_sided(demo_copy)
-    out = research("run", study, "--out", tmp_path / "report", "--processed", tmp_path / "processed", cwd=tmp_path)
+    out = research(
+        "run",
+        study,
+        "--out",
+        tmp_path / "report",
+        "--processed",
+        tmp_path / "processed",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert "the study has no sales respondents" in out.stderr
     pages = sorted((tmp_path / "report").glob("*.html"))
@@ -42,6 +57,12 @@ def test_run_warns_on_every_page_and_compares_nothing(demo_copy, tmp_path):
         html = page.read_text("utf-8")
         assert "no sales respondents" in html, page.name
         # conclusions, not the table notes that define the sign ("positive: marketing rates ... higher")
-        for claim in (r"rates it higher", r"rates the relationship [\d.]+ points higher", r"raises it more often",
-                      r"gives the higher score in", r"differ most on", r"rates itself (higher|lower)"):
+        for claim in (
+            r"rates it higher",
+            r"rates the relationship [\d.]+ points higher",
+            r"raises it more often",
+            r"gives the higher score in",
+            r"differ most on",
+            r"rates itself (higher|lower)",
+        ):
             assert not re.search(claim, html), (page.name, claim)

@@ -29,24 +29,40 @@ def small_figure():
 
 
 def test_external_requests_finds_what_a_browser_would_fetch_and_ignores_links():
-    html = ('<script src="https://cdnjs.cloudflare.com/x.js"></script><link rel="stylesheet" href="//fonts.x/c.css">'
-            '<a href="https://doi.org/10.1/x">doi</a><img src="data:image/png;base64,AAAA">'
-            '<style>@import url("http://evil.example/a.css"); .a{background:url(https://x.y/i.png)}</style>'
-            '<script type="module">await import("https://cdn.example/m.mjs")</script>'
-            '<script src="http://localhost:8888/ok.js"></script><img src="figures/a.png">')
-    assert pages.external_requests(html) == ["https://cdnjs.cloudflare.com/x.js", "//fonts.x/c.css",
-                                              "http://evil.example/a.css", "https://x.y/i.png",
-                                              "https://cdn.example/m.mjs"]
+    html = (
+        '<script src="https://cdnjs.cloudflare.com/x.js"></script><link rel="stylesheet" href="//fonts.x/c.css">'
+        '<a href="https://doi.org/10.1/x">doi</a><img src="data:image/png;base64,AAAA">'
+        '<style>@import url("http://evil.example/a.css"); .a{background:url(https://x.y/i.png)}</style>'
+        '<script type="module">await import("https://cdn.example/m.mjs")</script>'
+        '<script src="http://localhost:8888/ok.js"></script><img src="figures/a.png">'
+    )
+    assert pages.external_requests(html) == [
+        "https://cdnjs.cloudflare.com/x.js",
+        "//fonts.x/c.css",
+        "http://evil.example/a.css",
+        "https://x.y/i.png",
+        "https://cdn.example/m.mjs",
+    ]
 
 
 def test_exported_page_fetches_nothing_has_the_style_and_the_table_script(tmp_path):
     page = Page(tmp_path)
-    shown = show_figure(small_figure(), tmp_path, "f", caption="A line.", alt="A rising line.", page=page)
+    shown = show_figure(
+        small_figure(), tmp_path, "f", caption="A line.", alt="A rising line.", page=page
+    )
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\nSome $x$ text."), nbformat.v4.new_code_cell("x = 1")]
-    nb.cells[1].outputs = [nbformat.v4.new_output("display_data", {"text/html": shown.to_html(),
-                                                                   "text/plain": repr(shown)})]
-    body, _ = pages.html_exporter().from_notebook_node(nb, resources=pages.export_resources("Title"))
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\nSome $x$ text."),
+        nbformat.v4.new_code_cell("x = 1"),
+    ]
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output(
+            "display_data", {"text/html": shown.to_html(), "text/plain": repr(shown)}
+        )
+    ]
+    body, _ = pages.html_exporter().from_notebook_node(
+        nb, resources=pages.export_resources("Title")
+    )
     assert pages.external_requests(body) == []
     assert "cdnjs" not in body and "mathjax" not in body.lower() and "require.js" not in body
     assert "@page{size:A4" in body and "@media print" in body and "table.sortable" in body
@@ -61,24 +77,42 @@ def test_show_figure_numbers_embeds_and_describes(tmp_path):
     second = page.figure(small_figure(), "two", caption="Second.")
     assert isinstance(first, FigureHTML) and (first.number, second.number) == (1, 2)
     html = second.to_html()
-    assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{200,}" alt="Second." width="\d+">', html)
-    assert "<figcaption><b>Figure 2.</b> Second.</figcaption>" in html and html.startswith('<figure class="report-figure"')
+    assert re.search(
+        r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{200,}" alt="Second." width="\d+">', html
+    )
+    assert "<figcaption><b>Figure 2.</b> Second.</figcaption>" in html and html.startswith(
+        '<figure class="report-figure"'
+    )
     assert pages.figure_caption(tmp_path / "figures" / "one.png") == "First."
     with pytest.raises(ValueError, match="alt text"):
         show_figure(small_figure(), tmp_path, "three")
     unnumbered = show_figure(small_figure(), tmp_path, "four", alt="<b>x</b> & y")
-    assert unnumbered.number is None and 'alt="&lt;b&gt;x&lt;/b&gt; &amp; y"' in unnumbered.to_html()
+    assert (
+        unnumbered.number is None and 'alt="&lt;b&gt;x&lt;/b&gt; &amp; y"' in unnumbered.to_html()
+    )
     plt.close("all")
 
 
 def test_show_formats_for_reading_and_escapes():
-    frame = pd.DataFrame({"theme": ["<script>x</script>", "b"], "p_holm": [0.0213, 0.0002], "diff": [-0.5, np.nan],
-                          "n_marketing": [3, 4]})
+    frame = pd.DataFrame(
+        {
+            "theme": ["<script>x</script>", "b"],
+            "p_holm": [0.0213, 0.0002],
+            "diff": [-0.5, np.nan],
+            "n_marketing": [3, 4],
+        }
+    )
     html = show(frame, title="Tab", note="A note.", number=4).to_html()
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert ">.021<" in html and ">&lt; .001<" in html and "\u22120.50" in html and ">\u2013<" in html
+    assert (
+        ">.021<" in html and ">&lt; .001<" in html and "\u22120.50" in html and ">\u2013<" in html
+    )
     assert "<th>p (Holm)</th>" in html and "<th>n marketing</th>" in html
-    assert "<strong>Table 4</strong>" in html and "<em>Tab</em>" in html and "<em>Note.</em> A note." in html
+    assert (
+        "<strong>Table 4</strong>" in html
+        and "<em>Tab</em>" in html
+        and "<em>Note.</em> A note." in html
+    )
     assert "sortable" not in html
     long = show(pd.DataFrame({"a": range(30)}), max_rows=20).to_html()
     assert "sortable" in long and "The first 20 of 30 rows" in long
@@ -97,15 +131,34 @@ def test_index_page_links_everything_a_reader_needs(tmp_path):
     show_figure(small_figure(), tmp_path, "01_fig", caption="Scores by function.", alt="Dots.")
     (tmp_path / "tables.docx").write_bytes(b"x")
     (tmp_path / "coded_study.qdpx").write_bytes(b"x")
-    study = SimpleNamespace(name="Pilot <1>", respondents=pd.DataFrame({"company_id": ["A", "B"]}),
-                            interviews=pd.DataFrame())
+    study = SimpleNamespace(
+        name="Pilot <1>",
+        respondents=pd.DataFrame({"company_id": ["A", "B"]}),
+        interviews=pd.DataFrame(),
+    )
     checksums = {"survey.csv": "ab" * 32}
-    path = pages.index_page([{"file": "01-overview.html", "title": "01 · Overview", "question": "Who?"}], tmp_path,
-                            study, checksums, "2026-01-01 00:00 UTC")
+    path = pages.index_page(
+        [{"file": "01-overview.html", "title": "01 · Overview", "question": "Who?"}],
+        tmp_path,
+        study,
+        checksums,
+        "2026-01-01 00:00 UTC",
+    )
     html = path.read_text("utf-8")
-    for needle in ("href='01-overview.html'", "href='tables.docx'", "href='coded_study.qdpx'",
-                   "href='tables/scores.csv'", "src='figures/01_fig.png'", "Scores by function.", "alt='Dots.'",
-                   "@misc{research", "How to cite", "ab" * 32, "Pilot &lt;1&gt;", "@media print"):
+    for needle in (
+        "href='01-overview.html'",
+        "href='tables.docx'",
+        "href='coded_study.qdpx'",
+        "href='tables/scores.csv'",
+        "src='figures/01_fig.png'",
+        "Scores by function.",
+        "alt='Dots.'",
+        "@misc{research",
+        "How to cite",
+        "ab" * 32,
+        "Pilot &lt;1&gt;",
+        "@media print",
+    ):
         assert needle in html, needle
     assert pages.external_requests(html) == []
     (tmp_path / "tables.docx").unlink()
@@ -137,7 +190,9 @@ def test_role_colours_are_okabe_ito_and_the_same_everywhere():
 
 
 def test_item_ticks_carry_the_wording_and_reverse_key():
-    item = SimpleNamespace(id="SMR02", reverse=True, text="When the numbers disappoint, each side points at the other.")
+    item = SimpleNamespace(
+        id="SMR02", reverse=True, text="When the numbers disappoint, each side points at the other."
+    )
     tick = figures.item_tick(item, 30)
     assert tick.startswith("SMR02 (R) When") and tick.count("\n") == 1 and tick.endswith("…")
     inst = SimpleNamespace(items=[item])
@@ -157,5 +212,5 @@ def test_company_labels_do_not_collide():
         a.update_positions(renderer)
     boxes = [matplotlib.text.Text.get_window_extent(a, renderer) for a in placed]
     assert len(placed) >= 8
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     plt.close(fig)

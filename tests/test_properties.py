@@ -23,9 +23,11 @@ REVERSE = {it["id"] for it in SMALL_INSTRUMENT["items"] if it.get("reverse")}
 LABELS = SMALL_INSTRUMENT["response_scale"]["labels"]
 
 cell = st.one_of(
-    st.integers(-3, 9).map(str),                                       # in and out of range
-    st.sampled_from(LABELS).map(lambda s: s.lower() if len(s) % 2 else f"  {s} "),  # labels, any case, padded
-    st.just(""),                                                       # blank: missing, not a problem
+    st.integers(-3, 9).map(str),  # in and out of range
+    st.sampled_from(LABELS).map(
+        lambda s: s.lower() if len(s) % 2 else f"  {s} "
+    ),  # labels, any case, padded
+    st.just(""),  # blank: missing, not a problem
     st.sampled_from(["n/a", "lots", "=1+1", "4-5", "3.5", "½", "NaN", "Inf", "--"]),
     st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=6),
 )
@@ -54,20 +56,29 @@ def expected_value(raw: str):
 def surveys(draw):
     n = draw(st.integers(1, 8))
     ids = [f"{i:03d}" for i in range(1, n + 1)]
-    columns = ITEMS + draw(st.lists(st.sampled_from(["Q99", "note", "Finished_x"]), unique=True, max_size=2))
+    columns = ITEMS + draw(
+        st.lists(st.sampled_from(["Q99", "note", "Finished_x"]), unique=True, max_size=2)
+    )
     order = draw(st.permutations(columns))
     data = {c: [draw(cell) for _ in ids] for c in order}
     return ids, pd.DataFrame({"respondent_id": ids, **data})[["respondent_id", *order]]
 
 
-settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 settings.load_profile("ci")
 
 
 def _write(ids, survey, roles=None):
     folder = Path(tempfile.mkdtemp()) / "study"
     roles = roles or ["marketing" if i % 2 else "sales" for i in range(len(ids))]
-    respondents = pd.DataFrame({"respondent_id": ids, "company_id": [f"C{i // 2}" for i in range(len(ids))], "role": roles})
+    respondents = pd.DataFrame(
+        {"respondent_id": ids, "company_id": [f"C{i // 2}" for i in range(len(ids))], "role": roles}
+    )
     return write_study(folder, respondents, survey)
 
 
@@ -100,7 +111,9 @@ def test_every_bad_cell_is_logged_once_and_every_good_cell_is_read(case):
         assert len(log) == len(expected_problems)  # once each
         # scores follow the contract from the values that were kept
         for rid in ids:
-            keyed = [(6 - values.loc[(rid, i)]) if i in REVERSE else values.loc[(rid, i)] for i in ITEMS]
+            keyed = [
+                (6 - values.loc[(rid, i)]) if i in REVERSE else values.loc[(rid, i)] for i in ITEMS
+            ]
             answered = [v for v in keyed if not pd.isna(v)]
             score = study.scores.set_index("respondent_id").loc[rid, "mini_total"]
             if len(answered) >= math.ceil(0.5 * 4):
@@ -111,13 +124,22 @@ def test_every_bad_cell_is_logged_once_and_every_good_cell_is_read(case):
         shutil.rmtree(folder.parent, ignore_errors=True)
 
 
-@given(st.lists(st.sampled_from(["marketing", "Marketing Manager", " VP SALES ", "sales", "cfo", "", "?"]), min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.sampled_from(["marketing", "Marketing Manager", " VP SALES ", "sales", "cfo", "", "?"]),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_roles_map_case_insensitively_and_unknown_roles_are_logged(roles):
     ids = [f"{i:03d}" for i in range(1, len(roles) + 1)]
     survey = pd.DataFrame({"respondent_id": ids, **{i: ["3"] * len(ids) for i in ITEMS}})
     folder = _write(ids, survey, roles)
     try:
-        known = [r.strip().lower() in {"marketing", "marketing manager", "vp sales", "sales"} for r in roles]
+        known = [
+            r.strip().lower() in {"marketing", "marketing manager", "vp sales", "sales"}
+            for r in roles
+        ]
         if not any(known):
             try:
                 read_study(folder)
@@ -127,7 +149,9 @@ def test_roles_map_case_insensitively_and_unknown_roles_are_logged(roles):
             raise AssertionError("a study without any known role must be fatal")
         study = read_study(folder)
         log = study.quality.frame()
-        assert sorted(log.loc[log["problem"] == "unknown_role", "record"]) == [i for i, k in zip(ids, known, strict=True) if not k]
+        assert sorted(log.loc[log["problem"] == "unknown_role", "record"]) == [
+            i for i, k in zip(ids, known, strict=True) if not k
+        ]
         assert len(study.respondents) == sum(known)
     finally:
         shutil.rmtree(folder.parent, ignore_errors=True)

@@ -47,8 +47,16 @@ def test_omega_recovers_a_known_one_factor_structure():
 
 
 def test_omega_is_missing_when_no_one_factor_model_fits():
-    assert np.isnan(omega_total(pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 3, 4, 5, 1]})))  # two items
-    assert np.isnan(omega_total(pd.DataFrame({"a": [1, 1, 1, 1, 1, 1], "b": [1, 2, 3, 4, 5, 6], "c": [6, 5, 4, 3, 2, 1]})))
+    assert np.isnan(
+        omega_total(pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 3, 4, 5, 1]}))
+    )  # two items
+    assert np.isnan(
+        omega_total(
+            pd.DataFrame(
+                {"a": [1, 1, 1, 1, 1, 1], "b": [1, 2, 3, 4, 5, 6], "c": [6, 5, 4, 3, 2, 1]}
+            )
+        )
+    )
 
 
 def test_item_rest_correlation_and_alpha_if_dropped(demo_study):
@@ -74,7 +82,7 @@ def test_omega_reason_names_each_cause():
     const = pd.DataFrame({"a": [1, 2, 3, 4, 5, 6], "b": [1] * 6, "c": [2, 2, 3, 1, 4, 5]})
     assert omega_with_reason(const)[1] == "constant item: b"
     # A correlation pattern whose one-factor solution needs a loading above 1 for item a (r_ab r_ac / r_bc = 1.42)
-    cov = np.array([[1, .8, .8], [.8, 1, .45], [.8, .45, 1]])
+    cov = np.array([[1, 0.8, 0.8], [0.8, 1, 0.45], [0.8, 0.45, 1]])
     x = np.random.default_rng(1).multivariate_normal(np.zeros(3), cov, size=500)
     omega, why = omega_with_reason(pd.DataFrame(x, columns=list("abc")))
     assert np.isnan(omega) and why.startswith("Heywood case: uniqueness at or below zero for a")
@@ -97,7 +105,10 @@ def test_omega_reason_reports_non_convergence(monkeypatch):
     x = pd.DataFrame({f"i{k}": 0.7 * f + rng.normal(scale=0.7, size=300) for k in range(4)})
     omega, why = omega_with_reason(x)
     assert np.isnan(omega)
-    assert why == "no convergence of the one-factor maximum-likelihood fit (ConvergenceWarning: Fitting did not converge)"
+    assert (
+        why
+        == "no convergence of the one-factor maximum-likelihood fit (ConvergenceWarning: Fitting did not converge)"
+    )
 
 
 def test_two_item_scale_gets_spearman_brown_and_a_note():
@@ -113,10 +124,27 @@ def test_two_item_scale_gets_spearman_brown_and_a_note():
     # Eisinga et al. (2013): with equal item variances alpha equals Spearman-Brown; standardised items show it
     za, zb = (a - a.mean()) / a.std(ddof=1), (b - b.mean()) / b.std(ddof=1)
     assert alpha_by_hand(np.column_stack([za, zb])) == pytest.approx(2 * r / (1 + r))
-    inst = instrument_from_dict({"id": "two", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "s"}],
-                                 "items": [{"id": "X1", "subscale": "s"}, {"id": "X2", "subscale": "s"}]})
-    responses = pd.DataFrame([{"respondent_id": f"r{i}", "role": "marketing" if i % 2 else "sales", "instrument": "two",
-                               "item": item, "keyed": float(v)} for i in range(60) for item, v in (("X1", a[i]), ("X2", b[i]))])
+    inst = instrument_from_dict(
+        {
+            "id": "two",
+            "response_scale": {"min": 1, "max": 5},
+            "subscales": [{"id": "s"}],
+            "items": [{"id": "X1", "subscale": "s"}, {"id": "X2", "subscale": "s"}],
+        }
+    )
+    responses = pd.DataFrame(
+        [
+            {
+                "respondent_id": f"r{i}",
+                "role": "marketing" if i % 2 else "sales",
+                "instrument": "two",
+                "item": item,
+                "keyed": float(v),
+            }
+            for i in range(60)
+            for item, v in (("X1", a[i]), ("X2", b[i]))
+        ]
+    )
     row = reliability(responses, inst).set_index("group").loc["all"]
     assert row["spearman_brown"] == pytest.approx(2 * r / (1 + r))
     assert row["alpha"] == pytest.approx(alpha_by_hand(np.column_stack([a, b])))

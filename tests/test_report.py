@@ -31,11 +31,31 @@ def demo_report(tmp_path_factory):
     study = base / "demo"
     shutil.copytree(DEMO, study)
     before = checksum_folder(study)
-    out = subprocess.run([sys.executable, "-m", "research.cli", "run", str(study), "--out", str(base / "report"),
-                          "--processed", str(base / "processed")], cwd=base, capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "research.cli",
+            "run",
+            str(study),
+            "--out",
+            str(base / "report"),
+            "--processed",
+            str(base / "processed"),
+        ],
+        cwd=base,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stderr
-    return {"report": base / "report", "processed": base / "processed", "study": study, "before": before,
-            "stdout": out.stdout}
+    return {
+        "report": base / "report",
+        "processed": base / "processed",
+        "study": study,
+        "before": before,
+        "stdout": out.stdout,
+    }
 
 
 def pages(report: Path) -> list[Path]:
@@ -45,7 +65,10 @@ def pages(report: Path) -> list[Path]:
 def test_index_links_every_report_with_provenance(demo_report):
     index = (demo_report["report"] / "index.html").read_text("utf-8")
     links = re.findall(r"href='(0\d-[^']+\.html)'", index)
-    assert links == [p.name for p in pages(demo_report["report"])] and len(links) == len(NOTEBOOKS) >= 6
+    assert (
+        links == [p.name for p in pages(demo_report["report"])]
+        and len(links) == len(NOTEBOOKS) >= 6
+    )
     digest_line = re.search(r"research \S+ · study “Demo” · (\d+) raw files", index)
     assert digest_line and int(digest_line.group(1)) == len(demo_report["before"])
     for name, digest in demo_report["before"].items():
@@ -67,44 +90,159 @@ def test_every_page_has_no_code_no_error_and_embedded_figures(demo_report):
         html = page.read_text("utf-8")
         text = visible_text(html)
         assert "Traceback" not in text and "Error:" not in text, f"{page.name} shows an error"
-        assert "application/vnd.jupyter.stderr" not in markup(html), f"{page.name} shows stderr output"
-        assert "jp-InputArea-editor" not in markup(html), f"{page.name} shows code"  # code cells' editor area
+        assert "application/vnd.jupyter.stderr" not in markup(html), (
+            f"{page.name} shows stderr output"
+        )
+        assert "jp-InputArea-editor" not in markup(html), (
+            f"{page.name} shows code"
+        )  # code cells' editor area
         assert "jp-CodeCell" in markup(html)  # (the check above looks at real cells)
-        assert "from research import" not in text and "save_table(" not in text and "assert " not in text
+        assert (
+            "from research import" not in text
+            and "save_table(" not in text
+            and "assert " not in text
+        )
         assert "research 0." in text and "raw files" in text  # provenance footer
         for img in re.findall(r'<img[^>]+src="([^"]+)"', html):
-            assert img.startswith("data:image/png;base64,"), f"{page.name} links an image instead of embedding it"
+            assert img.startswith("data:image/png;base64,"), (
+                f"{page.name} links an image instead of embedding it"
+            )
             assert len(base64.b64decode(img.split(",", 1)[1])) > 1000
-    counts = {p.name: len(re.findall(r'src="data:image/png', p.read_text("utf-8"))) for p in pages(demo_report["report"])}
-    assert counts["03-comparisons.html"] >= 6  # Likert (2), forest, dumbbell, Bland-Altman, thought worlds
+    counts = {
+        p.name: len(re.findall(r'src="data:image/png', p.read_text("utf-8")))
+        for p in pages(demo_report["report"])
+    }
+    assert (
+        counts["03-comparisons.html"] >= 6
+    )  # Likert (2), forest, dumbbell, Bland-Altman, thought worlds
     assert counts["06-summary.html"] >= 4
 
 
 def test_the_four_survey_figures_are_in_report_03(demo_report):
     text = visible_text((demo_report["report"] / "03-comparisons.html").read_text("utf-8"))
-    for heading in ("Item by item", "Scale by scale", "Within the same company", "Do the two heads agree"):
+    for heading in (
+        "Item by item",
+        "Scale by scale",
+        "Within the same company",
+        "Do the two heads agree",
+    ):
         assert heading in text
     figures = {p.name for p in (demo_report["report"] / "figures").glob("03_*.png")}
-    assert {"03_likert_smr.png", "03_dumbbell.png", "03_bland_altman.png", "03_forest_scales.png"} <= figures
+    assert {
+        "03_likert_smr.png",
+        "03_dumbbell.png",
+        "03_bland_altman.png",
+        "03_forest_scales.png",
+    } <= figures
 
 
 def test_contract_tables_have_spec_columns(demo_report):
     spec = {
         "data_quality": ["source", "record", "column", "value", "problem", "action"],
         "scores": ["respondent_id", "company_id", "role", "instrument"],
-        "reliability": ["instrument", "scale", "group", "n", "n_items", "alpha", "ci_low", "ci_high", "omega"],
-        "item_comparison": ["instrument", "item", "subscale", "n_marketing", "n_sales", "mean_marketing", "mean_sales",
-                            "median_marketing", "median_sales", "test", "statistic", "p", "p_holm", "effect", "effect_size"],
-        "scale_comparison": ["instrument", "scale", "n_marketing", "n_sales", "mean_marketing", "sd_marketing", "mean_sales",
-                             "sd_sales", "test", "statistic", "df", "p", "p_holm", "effect", "effect_size", "ci_low", "ci_high"],
-        "dyad_comparison": ["instrument", "scale", "n_pairs", "mean_marketing", "mean_sales", "mean_diff", "test", "statistic",
-                            "df", "p", "p_holm", "wilcoxon_statistic", "wilcoxon_p", "effect", "effect_size"],
-        "company_summary": ["company_id", "instrument", "n_marketing", "n_sales", "total_marketing", "total_sales", "total",
-                            "gap", "band_marketing", "band_sales", "band", "recommendations"],
-        "theme_by_role": ["theme", "label", "interviews_marketing", "with_theme_marketing", "share_marketing",
-                          "interviews_sales", "with_theme_sales", "share_sales", "test", "p", "p_holm", "effect", "effect_size"],
+        "reliability": [
+            "instrument",
+            "scale",
+            "group",
+            "n",
+            "n_items",
+            "alpha",
+            "ci_low",
+            "ci_high",
+            "omega",
+        ],
+        "item_comparison": [
+            "instrument",
+            "item",
+            "subscale",
+            "n_marketing",
+            "n_sales",
+            "mean_marketing",
+            "mean_sales",
+            "median_marketing",
+            "median_sales",
+            "test",
+            "statistic",
+            "p",
+            "p_holm",
+            "effect",
+            "effect_size",
+        ],
+        "scale_comparison": [
+            "instrument",
+            "scale",
+            "n_marketing",
+            "n_sales",
+            "mean_marketing",
+            "sd_marketing",
+            "mean_sales",
+            "sd_sales",
+            "test",
+            "statistic",
+            "df",
+            "p",
+            "p_holm",
+            "effect",
+            "effect_size",
+            "ci_low",
+            "ci_high",
+        ],
+        "dyad_comparison": [
+            "instrument",
+            "scale",
+            "n_pairs",
+            "mean_marketing",
+            "mean_sales",
+            "mean_diff",
+            "test",
+            "statistic",
+            "df",
+            "p",
+            "p_holm",
+            "wilcoxon_statistic",
+            "wilcoxon_p",
+            "effect",
+            "effect_size",
+        ],
+        "company_summary": [
+            "company_id",
+            "instrument",
+            "n_marketing",
+            "n_sales",
+            "total_marketing",
+            "total_sales",
+            "total",
+            "gap",
+            "band_marketing",
+            "band_sales",
+            "band",
+            "recommendations",
+        ],
+        "theme_by_role": [
+            "theme",
+            "label",
+            "interviews_marketing",
+            "with_theme_marketing",
+            "share_marketing",
+            "interviews_sales",
+            "with_theme_sales",
+            "share_sales",
+            "test",
+            "p",
+            "p_holm",
+            "effect",
+            "effect_size",
+        ],
         "intercoder_agreement": ["theme", "coder_a", "coder_b", "units", "agreement", "kappa"],
-        "segments": ["interview_id", "segment", "respondent_id", "role", "speaker", "text", "themes"],
+        "segments": [
+            "interview_id",
+            "segment",
+            "respondent_id",
+            "role",
+            "speaker",
+            "text",
+            "themes",
+        ],
     }
     for table, columns in spec.items():
         frame = pd.read_csv(demo_report["report"] / "tables" / f"{table}.csv", dtype=str)
@@ -118,9 +256,15 @@ def test_contract_tables_have_spec_columns(demo_report):
 def test_raw_folder_byte_identical_and_processed_written(demo_report):
     assert checksum_folder(demo_report["study"]) == demo_report["before"]
     assert (demo_report["processed"] / "pseudonyms.parquet").is_file()
-    for step, page in enumerate(pages(demo_report["report"]), start=1):  # progress counted in report order
+    for step, page in enumerate(
+        pages(demo_report["report"]), start=1
+    ):  # progress counted in report order
         assert f"[{step}/{len(NOTEBOOKS)}] {page.stem} started\n" in demo_report["stdout"]
-        assert re.search(rf"^\[{step}/{len(NOTEBOOKS)}\] {page.stem} done \(\d+\.\d s\)$", demo_report["stdout"], re.M)
+        assert re.search(
+            rf"^\[{step}/{len(NOTEBOOKS)}\] {page.stem} done \(\d+\.\d s\)$",
+            demo_report["stdout"],
+            re.M,
+        )
 
 
 def normalise(html: str) -> str:
@@ -132,12 +276,21 @@ def test_pages_are_the_same_as_with_one_kernel_per_notebook(demo_report, tmp_pat
     """The pool reuses warm kernels; a new kernel for every notebook must give the very same report."""
     from research.run.pipeline import run
 
-    cold = run(demo_report["study"], out=tmp_path / "report", processed=tmp_path / "processed", progress=None,
-               reuse_kernels=False)
+    cold = run(
+        demo_report["study"],
+        out=tmp_path / "report",
+        processed=tmp_path / "processed",
+        progress=None,
+        reuse_kernels=False,
+    )
     warm = demo_report["report"]
-    assert sorted(p.name for p in cold.glob("*.html")) == sorted(p.name for p in warm.glob("*.html"))
+    assert sorted(p.name for p in cold.glob("*.html")) == sorted(
+        p.name for p in warm.glob("*.html")
+    )
     for page in sorted(warm.glob("*.html")):
-        assert normalise(page.read_text("utf-8")) == normalise((cold / page.name).read_text("utf-8")), page.name
+        assert normalise(page.read_text("utf-8")) == normalise(
+            (cold / page.name).read_text("utf-8")
+        ), page.name
     for figure in sorted((warm / "figures").glob("*.png")):
         assert figure.read_bytes() == (cold / "figures" / figure.name).read_bytes(), figure.name
 
@@ -175,7 +328,9 @@ def test_move_and_stay_rules_fire_and_are_explained(demo_report):
     fired = rules[rules["status"] == "fires"]
     assert (fired["action"] == "move").any() and (fired["action"] == "stay").any()
     html = (demo_report["report"] / "05-companies.html").read_text("utf-8")
-    assert "should move to a closer stage" in html and "can stay at its stage" in html  # prose's words (e9047f6)
+    assert (
+        "should move to a closer stage" in html and "can stay at its stage" in html
+    )  # prose's words (e9047f6)
 
 
 def _chromium():
@@ -194,13 +349,26 @@ def test_real_headless_browser_renders_the_page(demo_report, tmp_path, page):
     browser = _chromium()
     if browser is None:
         if os.environ.get("CI"):
-            pytest.fail("chromium is missing on CI: .ci/run should have installed Debian's chromium")
+            pytest.fail(
+                "chromium is missing on CI: .ci/run should have installed Debian's chromium"
+            )
         pytest.skip("Debian's chromium is not installed on this machine (.ci/run installs it)")
     shot = tmp_path / "shot.png"
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1600", f"--screenshot={shot}",
-           (demo_report["report"] / page).as_uri()]
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1200,1600",
+        f"--screenshot={shot}",
+        (demo_report["report"] / page).as_uri(),
+    ]
     subprocess.run(cmd, capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 5000
     assert not _blank(shot)
@@ -222,15 +390,29 @@ def _free_port() -> int:
 def test_jupyterlab_starts_and_lists_the_notebooks(tmp_path):
     port, token = _free_port(), "research-smoke-test"
     jupyter = Path(sys.executable).with_name("jupyter")
-    cmd = [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={ROOT / 'notebooks'}", "--allow-root"]
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}
+    cmd = [
+        str(jupyter),
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={ROOT / 'notebooks'}",
+        "--allow-root",
+    ]
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
+    }
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         listing = None
         for _ in range(120):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=2
+                ) as r:
                     listing = r.read().decode()
                 break
             except OSError:

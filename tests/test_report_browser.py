@@ -76,22 +76,41 @@ class DevTools:
         import websocket
 
         self.proc = subprocess.Popen(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-             "--disable-extensions", "--hide-scrollbars", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-             '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost', "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+                "--disable-extensions",
+                "--hide-scrollbars",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={profile}",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = profile / "DevToolsActivePort"
         for _ in range(300):
             if port_file.is_file() and len(port_file.read_text().split()) >= 2:
                 break
             time.sleep(0.05)
         port, path = port_file.read_text().split()[:2]
-        self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=60, suppress_origin=True)
+        self.ws = websocket.create_connection(
+            f"ws://127.0.0.1:{port}{path}", timeout=60, suppress_origin=True
+        )
         self.next_id = 0
         self.events: list[dict] = []
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
         for domain in ("Page", "Network", "Runtime"):
             self.call(f"{domain}.enable", session=True)
 
@@ -118,27 +137,48 @@ class DevTools:
         raise TimeoutError(event)
 
     def open(self, url: str, width: int, height: int, media: str = "") -> None:
-        self.call("Emulation.setDeviceMetricsOverride", session=True, width=width, height=height,
-                  deviceScaleFactor=1, mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            session=True,
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         self.call("Emulation.setEmulatedMedia", session=True, media=media)
         self.events.clear()
         self.call("Page.navigate", session=True, url=url)
         self.wait_for("Page.loadEventFired")
 
     def measure(self) -> dict:
-        return json.loads(self.call("Runtime.evaluate", session=True, expression=MEASURE,
-                                    returnByValue=True)["result"]["value"])
+        return json.loads(
+            self.call("Runtime.evaluate", session=True, expression=MEASURE, returnByValue=True)[
+                "result"
+            ]["value"]
+        )
 
     def requests(self) -> list[str]:
-        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+        return [
+            e["params"]["request"]["url"]
+            for e in self.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
 
     def pdf(self) -> bytes:
-        result = self.call("Page.printToPDF", session=True, paperWidth=8.27, paperHeight=11.69,
-                           preferCSSPageSize=True, printBackground=True)
+        result = self.call(
+            "Page.printToPDF",
+            session=True,
+            paperWidth=8.27,
+            paperHeight=11.69,
+            preferCSSPageSize=True,
+            printBackground=True,
+        )
         return base64.b64decode(result["data"])
 
     def screenshot(self, path: Path) -> None:
-        data = self.call("Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True)["data"]
+        data = self.call(
+            "Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True
+        )["data"]
         path.write_bytes(base64.b64decode(data))
 
     def close(self) -> None:
@@ -157,26 +197,54 @@ def chromium() -> str:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         if os.environ.get("CI"):
-            pytest.fail("chromium is missing on CI: .ci/run should have installed Debian's chromium")
+            pytest.fail(
+                "chromium is missing on CI: .ci/run should have installed Debian's chromium"
+            )
         pytest.skip("Debian's chromium is not installed on this machine (.ci/run installs it)")
     return browser
 
 
 def local(url: str) -> bool:
-    return url.startswith(("file:", "data:", "about:", "blob:")) or url.split("/")[2].split(":")[0] in (
-        "localhost", "127.0.0.1")
+    return url.startswith(("file:", "data:", "about:", "blob:")) or url.split("/")[2].split(":")[
+        0
+    ] in ("localhost", "127.0.0.1")
 
 
 SEVEN = {
-    "id": "climate", "title": "Interface climate (7-point)", "response_scale": {"min": 1, "max": 7},
-    "subscales": [{"id": "openness", "label": "Openness"}, {"id": "rivalry", "label": "Rivalry (low is good)"}],
-    "items": [{"id": "C1", "subscale": "openness", "text": "We share what we learn from customers with the other "
-                                                          "function within days, not weeks or months."},
-              {"id": "C2", "subscale": "openness", "text": "Our two functions plan campaigns together."},
-              {"id": "C3", "subscale": "openness", "reverse": True, "text": "Information stays inside each team."},
-              {"id": "C4", "subscale": "rivalry", "text": "When a deal is lost, each side blames the other."},
-              {"id": "C5", "subscale": "rivalry", "reverse": True, "text": "We settle disagreements quickly."},
-              {"id": "C6", "subscale": "rivalry", "text": "Each side competes for the same budget."}],
+    "id": "climate",
+    "title": "Interface climate (7-point)",
+    "response_scale": {"min": 1, "max": 7},
+    "subscales": [
+        {"id": "openness", "label": "Openness"},
+        {"id": "rivalry", "label": "Rivalry (low is good)"},
+    ],
+    "items": [
+        {
+            "id": "C1",
+            "subscale": "openness",
+            "text": "We share what we learn from customers with the other "
+            "function within days, not weeks or months.",
+        },
+        {"id": "C2", "subscale": "openness", "text": "Our two functions plan campaigns together."},
+        {
+            "id": "C3",
+            "subscale": "openness",
+            "reverse": True,
+            "text": "Information stays inside each team.",
+        },
+        {
+            "id": "C4",
+            "subscale": "rivalry",
+            "text": "When a deal is lost, each side blames the other.",
+        },
+        {
+            "id": "C5",
+            "subscale": "rivalry",
+            "reverse": True,
+            "text": "We settle disagreements quickly.",
+        },
+        {"id": "C6", "subscale": "rivalry", "text": "Each side competes for the same budget."},
+    ],
     "total": {"id": "climate_total", "label": "Climate score"},
 }
 
@@ -189,10 +257,23 @@ def custom_study(folder: Path) -> Path:
             rid = f"{len(rows) + 1:03d}"
             rows.append({"respondent_id": rid, "company_id": f"Firma {c:02d}", "role": role})
             level = rng.uniform(2, 6) + (0.8 if role == "Marketing" else 0)
-            answers.append({"id": rid, **{f"C{k}": int(np.clip(np.rint(level + rng.normal(0, 1)), 1, 7))
-                                          for k in range(1, 7)}})
-    return write_study(folder, pd.DataFrame(rows), pd.DataFrame(answers), [SEVEN], survey_id_column="id",
-                       roles={"marketing": ["Marketing"], "sales": ["Vertrieb"]})
+            answers.append(
+                {
+                    "id": rid,
+                    **{
+                        f"C{k}": int(np.clip(np.rint(level + rng.normal(0, 1)), 1, 7))
+                        for k in range(1, 7)
+                    },
+                }
+            )
+    return write_study(
+        folder,
+        pd.DataFrame(rows),
+        pd.DataFrame(answers),
+        [SEVEN],
+        survey_id_column="id",
+        roles={"marketing": ["Marketing"], "sales": ["Vertrieb"]},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -201,10 +282,28 @@ def reports(tmp_path_factory):
     base = tmp_path_factory.mktemp("browser")
     shutil.copytree(DEMO, base / "demo")
     studies = {"demo": base / "demo", "custom": custom_study(base / "custom")}
-    procs = {name: subprocess.Popen([sys.executable, "-m", "research.cli", "run", str(folder), "--jobs", "2",
-                                     "--out", str(base / f"{name}-report"), "--processed", str(base / f"{name}-data")],
-                                    cwd=base, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name, folder in studies.items()}
+    procs = {
+        name: subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "research.cli",
+                "run",
+                str(folder),
+                "--jobs",
+                "2",
+                "--out",
+                str(base / f"{name}-report"),
+                "--processed",
+                str(base / f"{name}-data"),
+            ],
+            cwd=base,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, folder in studies.items()
+    }
     for name, proc in procs.items():
         _, err = proc.communicate(timeout=900)
         assert proc.returncode == 0, f"{name}: {err}"
@@ -221,12 +320,17 @@ def browser():
 
 
 def all_pages(reports) -> list[tuple[str, Path]]:
-    return [(name, page) for name, folder in reports.items() for page in sorted(folder.glob("*.html"))]
+    return [
+        (name, page) for name, folder in reports.items() for page in sorted(folder.glob("*.html"))
+    ]
 
 
 def test_pages_ask_no_other_host_for_anything(reports):
     """Statically: no script, image, style sheet, CSS url() or @import from another host."""
-    found = {f"{name}/{page.name}": external_requests(page.read_text("utf-8")) for name, page in all_pages(reports)}
+    found = {
+        f"{name}/{page.name}": external_requests(page.read_text("utf-8"))
+        for name, page in all_pages(reports)
+    }
     assert len(found) >= 16
     assert not {k: v for k, v in found.items() if v}
 
@@ -240,7 +344,9 @@ def test_every_page_fits_a_laptop_and_a4_and_fetches_nothing(reports, browser, t
         browser.open(page.as_uri(), *LAPTOP)
         screen = browser.measure()
         outside = [u for u in browser.requests() if not local(u)]
-        browser.open(page.as_uri(), A4_CSS_PX - 2 * 57, 1100, media="print")  # 15 mm margins each side
+        browser.open(
+            page.as_uri(), A4_CSS_PX - 2 * 57, 1100, media="print"
+        )  # 15 mm margins each side
         printed = browser.measure()
         pdf = browser.pdf()
         widths[key] = (screen["column"], screen["document"], printed["column"], printed["document"])
@@ -273,6 +379,13 @@ def test_long_tables_sort_and_filter_without_a_library(reports, browser):
       return JSON.stringify({rows, hidden, sort: th.getAttribute('aria-sort'),
                              shown: t.querySelectorAll('tr.filtered-out').length});
     })()"""
-    result = json.loads(browser.call("Runtime.evaluate", session=True, expression=script,
-                                     returnByValue=True)["result"]["value"])
-    assert result["hidden"] == result["rows"] > 5 and result["shown"] == 0 and result["sort"] == "descending"
+    result = json.loads(
+        browser.call("Runtime.evaluate", session=True, expression=script, returnByValue=True)[
+            "result"
+        ]["value"]
+    )
+    assert (
+        result["hidden"] == result["rows"] > 5
+        and result["shown"] == 0
+        and result["sort"] == "descending"
+    )

@@ -54,7 +54,9 @@ assert Path(processed_dir, "manifest.json").is_file()
 
 
 def small_notebooks(folder, count=6):
-    return [notebook(folder, f"0{i}-part", f"NAME = '0{i}'\n" + PATHS_CELL) for i in range(1, count + 1)]
+    return [
+        notebook(folder, f"0{i}-part", f"NAME = '0{i}'\n" + PATHS_CELL) for i in range(1, count + 1)
+    ]
 
 
 def test_the_working_folder_never_changes_while_notebooks_run_in_parallel(tmp_path, monkeypatch):
@@ -74,7 +76,9 @@ def test_the_working_folder_never_changes_while_notebooks_run_in_parallel(tmp_pa
     try:
         for _ in range(3):
             report = pipeline.run("mystudy", jobs=3, notebooks=notebooks, progress=None)
-            assert sorted(p.name for p in (report / "tables").glob("0*.csv")) == [f"0{i}.csv" for i in range(1, 7)]
+            assert sorted(p.name for p in (report / "tables").glob("0*.csv")) == [
+                f"0{i}.csv" for i in range(1, 7)
+            ]
     finally:
         stop.set()
         watcher.join()
@@ -85,8 +89,10 @@ def test_the_working_folder_never_changes_while_notebooks_run_in_parallel(tmp_pa
 def test_six_runs_at_once_with_relative_paths(tmp_path):
     """Six processes, each running a copy of the study by a relative path: none sees its study change."""
     notebooks = small_notebooks(tmp_path)
-    script = ("import sys; from pathlib import Path; from research.run import pipeline; "
-              "pipeline.run('study', jobs=2, progress=None, notebooks=[Path(p) for p in sys.argv[1:]])")
+    script = (
+        "import sys; from pathlib import Path; from research.run import pipeline; "
+        "pipeline.run('study', jobs=2, progress=None, notebooks=[Path(p) for p in sys.argv[1:]])"
+    )
     folders = []
     for i in range(6):
         folder = tmp_path / f"run{i}"
@@ -95,8 +101,13 @@ def test_six_runs_at_once_with_relative_paths(tmp_path):
     before = checksum_folder(DEMO)
 
     def one(folder):
-        return subprocess.run([sys.executable, "-c", script, *map(str, notebooks)], cwd=folder, capture_output=True,
-                              text=True, timeout=600)
+        return subprocess.run(
+            [sys.executable, "-c", script, *map(str, notebooks)],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
 
     with ThreadPoolExecutor(6) as pool:
         results = list(pool.map(one, folders))

@@ -16,13 +16,32 @@ from research.spec.decisions import load_decision_table
 from research.spec.instruments import load_instrument
 from tests.conftest import SMALL_INSTRUMENT
 
-SPEC_KEYS = ["name", "respondents", "survey", "survey_id_column", "include_unfinished", "instruments", "roles",
-             "interviews", "transcripts", "codebook", "manual_codes", "open_ended", "outcomes", "decision_table"]
+SPEC_KEYS = [
+    "name",
+    "respondents",
+    "survey",
+    "survey_id_column",
+    "include_unfinished",
+    "instruments",
+    "roles",
+    "interviews",
+    "transcripts",
+    "codebook",
+    "manual_codes",
+    "open_ended",
+    "outcomes",
+    "decision_table",
+]
 
 
 def research(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "research.cli", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "research.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def header(path):
@@ -32,7 +51,11 @@ def header(path):
 
 
 def decision_attributes():
-    fields = [c.field for rule in load_decision_table("builtin:default").rules for c in (*rule.all, *rule.any)]
+    fields = [
+        c.field
+        for rule in load_decision_table("builtin:default").rules
+        for c in (*rule.all, *rule.any)
+    ]
     return list(dict.fromkeys(f.removeprefix("attr:") for f in fields if f.startswith("attr:")))
 
 
@@ -46,21 +69,42 @@ def custom_instrument(tmp_path):
 
 def test_builtin_instruments_give_survey_columns_exactly_their_item_ids(tmp_path):
     root = new_study(tmp_path / "study")
-    items = load_instrument("builtin:smr").item_ids + load_instrument("builtin:perceptions").item_ids
+    items = (
+        load_instrument("builtin:smr").item_ids + load_instrument("builtin:perceptions").item_ids
+    )
     assert header(root / "survey.csv") == header(root / "survey.xlsx") == ["respondent_id", *items]
     attributes = decision_attributes()
-    assert {"company_size", "offering", "sales_cycle", "market_change", "reporting", "conflict",
-            "funnel_feasible"} == set(attributes)
-    assert header(root / "respondents.csv") == header(root / "respondents.xlsx") == \
-        ["respondent_id", "company_id", "role", *attributes]
-    assert header(root / "interviews.csv") == INTERVIEW_COLUMNS == ["interview_id", "respondent_id", "file", "interviewer"]
+    assert {
+        "company_size",
+        "offering",
+        "sales_cycle",
+        "market_change",
+        "reporting",
+        "conflict",
+        "funnel_feasible",
+    } == set(attributes)
+    assert (
+        header(root / "respondents.csv")
+        == header(root / "respondents.xlsx")
+        == ["respondent_id", "company_id", "role", *attributes]
+    )
+    assert (
+        header(root / "interviews.csv")
+        == INTERVIEW_COLUMNS
+        == ["interview_id", "respondent_id", "file", "interviewer"]
+    )
 
 
-def test_a_custom_instrument_is_copied_in_and_its_items_are_the_columns(tmp_path, custom_instrument):
+def test_a_custom_instrument_is_copied_in_and_its_items_are_the_columns(
+    tmp_path, custom_instrument
+):
     root = new_study(tmp_path / "study", ["builtin:smr", str(custom_instrument)])
     assert (root / "mini.yaml").read_bytes() == custom_instrument.read_bytes()
     config = read_config(root)
-    assert config["instruments"] == ["builtin:smr", "mini.yaml"]  # relative: the folder is self-contained
+    assert config["instruments"] == [
+        "builtin:smr",
+        "mini.yaml",
+    ]  # relative: the folder is self-contained
     items = load_instrument("builtin:smr").item_ids + ["M1", "M2", "M3", "M4"]
     assert header(root / "survey.csv") == header(root / "survey.xlsx") == ["respondent_id", *items]
     only = new_study(tmp_path / "only", [str(custom_instrument)])
@@ -97,7 +141,12 @@ def test_every_example_transcript_reads_as_the_same_four_turns(tmp_path):
         assert t.warning is None
         turns[name] = t.turns[["turn", "speaker", "text"]].values.tolist()
     first = turns["example.txt"]
-    assert [speaker for _, speaker, _ in first] == ["Interviewer", "Alex Example", "Interviewer", "Alex Example"]
+    assert [speaker for _, speaker, _ in first] == [
+        "Interviewer",
+        "Alex Example",
+        "Interviewer",
+        "Alex Example",
+    ]
     assert all(t == first for t in turns.values())
 
 
@@ -118,16 +167,22 @@ def test_cli_new_then_validate_says_what_to_fill_in_first_then_passes(tmp_path):
     out = research("validate", root, cwd=work)
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and "respondents.csv" in lines[0] and "only a header" in lines[0], out.stderr
+    assert len(lines) == 1 and "respondents.csv" in lines[0] and "only a header" in lines[0], (
+        out.stderr
+    )
     # the researcher fills in the respondents: the folder is otherwise valid as written
     with open(root / "respondents.csv", "a", encoding="utf-8") as f:
-        f.write("007,C-1,marketing,120,no,standard,slow,separate,long,yes\n008,C-1,VP Sales,,,,,,,\n")
+        f.write(
+            "007,C-1,marketing,120,no,standard,slow,separate,long,yes\n008,C-1,VP Sales,,,,,,,\n"
+        )
     out = research("validate", root, cwd=work)
     assert out.returncode == 0, out.stderr
     assert "2 respondents" in out.stdout
     # and then the interviews, with the example transcript
     text = (root / "study.yaml").read_text("utf-8")
-    (root / "study.yaml").write_text(re.sub(r"^# (interviews|transcripts|codebook):", r"\1:", text, flags=re.M), "utf-8")
+    (root / "study.yaml").write_text(
+        re.sub(r"^# (interviews|transcripts|codebook):", r"\1:", text, flags=re.M), "utf-8"
+    )
     with open(root / "interviews.csv", "a", encoding="utf-8") as f:
         f.write("I1,007,example.txt,Interviewer\n")
     out = research("validate", root, cwd=work)
@@ -136,7 +191,9 @@ def test_cli_new_then_validate_says_what_to_fill_in_first_then_passes(tmp_path):
 
 
 def test_cli_new_with_a_custom_instrument(tmp_path, custom_instrument):
-    out = research("new", "s", "--instruments", "builtin:perceptions", custom_instrument, cwd=tmp_path)
+    out = research(
+        "new", "s", "--instruments", "builtin:perceptions", custom_instrument, cwd=tmp_path
+    )
     assert out.returncode == 0, out.stderr
     items = load_instrument("builtin:perceptions").item_ids + ["M1", "M2", "M3", "M4"]
     assert header(tmp_path / "s" / "survey.csv") == ["respondent_id", *items]

@@ -24,27 +24,46 @@ def test_small_study_reads_and_scores_with_reverse_keys(small_study):
     assert scores.loc["001", "one"] == 5.0 and scores.loc["001", "two"] == 4.5
     assert scores.loc["001", "mini_total"] == pytest.approx(19.0)
     assert scores.loc["001", "band"] == "high"
-    assert dict(zip(study.respondents["respondent_id"], study.respondents["role"], strict=True)) == {
-        "001": "marketing", "002": "sales", "003": "marketing", "004": "sales"}
+    assert dict(
+        zip(study.respondents["respondent_id"], study.respondents["role"], strict=True)
+    ) == {"001": "marketing", "002": "sales", "003": "marketing", "004": "sales"}
     assert study.quality.frame().empty
 
 
 def test_response_labels_match_case_insensitively_and_blanks_are_missing_not_problems(small_study):
-    survey = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"], "M1": ["sa", " A ", "", 3],
-                           "M2": [1, 2, 3, 4], "M3": [5, 3, 3, 1], "M4": [4, 3, 2, 1]})
+    survey = pd.DataFrame(
+        {
+            "respondent_id": ["001", "002", "003", "004"],
+            "M1": ["sa", " A ", "", 3],
+            "M2": [1, 2, 3, 4],
+            "M3": [5, 3, 3, 1],
+            "M4": [4, 3, 2, 1],
+        }
+    )
     study = read_study(small_study(survey=survey))
     values = study.responses[study.responses["item"] == "M1"].set_index("respondent_id")["value"]
-    assert values["001"] == 5 and values["002"] == 4 and pd.isna(values["003"]) and values["004"] == 3
+    assert (
+        values["001"] == 5 and values["002"] == 4 and pd.isna(values["003"]) and values["004"] == 3
+    )
     assert study.quality.frame().empty
 
 
 def test_out_of_range_and_not_a_number_become_missing_and_are_logged(small_study):
-    survey = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"], "M1": [6, "lots", 0, 2],
-                           "M2": [1, 2, 3, 4], "M3": [5, 3, 3, 1], "M4": [4, 3, 2, 1]})
+    survey = pd.DataFrame(
+        {
+            "respondent_id": ["001", "002", "003", "004"],
+            "M1": [6, "lots", 0, 2],
+            "M2": [1, 2, 3, 4],
+            "M3": [5, 3, 3, 1],
+            "M4": [4, 3, 2, 1],
+        }
+    )
     study = read_study(small_study(survey=survey))
     oor, nan = problems(study, "out_of_range"), problems(study, "not_a_number")
     assert oor[["record", "column", "value", "action"]].values.tolist() == [
-        ["001", "M1", "6", "set to missing"], ["003", "M1", "0", "set to missing"]]
+        ["001", "M1", "6", "set to missing"],
+        ["003", "M1", "0", "set to missing"],
+    ]
     assert nan[["record", "column", "value"]].values.tolist() == [["002", "M1", "lots"]]
     m1 = study.responses[study.responses["item"] == "M1"]["value"]
     assert m1.isna().sum() == 3
@@ -52,11 +71,18 @@ def test_out_of_range_and_not_a_number_become_missing_and_are_logged(small_study
 
 
 def test_unknown_role_leaves_the_respondent_out(small_study):
-    respondents = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"], "company_id": ["A", "A", "B", "B"],
-                                "role": ["marketing", "CFO", "marketing", "sales"]})
+    respondents = pd.DataFrame(
+        {
+            "respondent_id": ["001", "002", "003", "004"],
+            "company_id": ["A", "A", "B", "B"],
+            "role": ["marketing", "CFO", "marketing", "sales"],
+        }
+    )
     study = read_study(small_study(respondents=respondents))
     rows = problems(study, "unknown_role")
-    assert rows[["record", "value", "action"]].values.tolist() == [["002", "CFO", "respondent left out"]]
+    assert rows[["record", "value", "action"]].values.tolist() == [
+        ["002", "CFO", "respondent left out"]
+    ]
     assert "002" not in set(study.respondents["respondent_id"])
     assert "002" not in set(study.scores["respondent_id"])
     # ...and its survey row is then a row of an unknown respondent
@@ -64,61 +90,119 @@ def test_unknown_role_leaves_the_respondent_out(small_study):
 
 
 def test_unknown_respondent_in_the_survey_is_left_out(small_study):
-    survey = pd.DataFrame({"respondent_id": ["001", "002", "003", "004", "999"], "M1": [5, 4, 3, 2, 1],
-                           "M2": [1, 2, 3, 4, 5], "M3": [5, 3, 3, 1, 1], "M4": [4, 3, 2, 1, 1]})
+    survey = pd.DataFrame(
+        {
+            "respondent_id": ["001", "002", "003", "004", "999"],
+            "M1": [5, 4, 3, 2, 1],
+            "M2": [1, 2, 3, 4, 5],
+            "M3": [5, 3, 3, 1, 1],
+            "M4": [4, 3, 2, 1, 1],
+        }
+    )
     study = read_study(small_study(survey=survey))
-    assert problems(study, "unknown_respondent")[["record", "action"]].values.tolist() == [["999", "survey row left out"]]
+    assert problems(study, "unknown_respondent")[["record", "action"]].values.tolist() == [
+        ["999", "survey row left out"]
+    ]
     assert len(study.scores) == 4
 
 
 @pytest.mark.parametrize("include", [False, True])
 def test_unfinished_qualtrics_rows_are_left_out_unless_included(small_study, include):
-    survey = pd.DataFrame({"respondent_id": ["001", "002", "003", "004"], "Finished": ["1", "0", "True", "False"],
-                           "M1": [5, 4, 3, 2], "M2": [1, 2, 3, 4], "M3": [5, 3, 3, 1], "M4": [4, 3, 2, 1]})
+    survey = pd.DataFrame(
+        {
+            "respondent_id": ["001", "002", "003", "004"],
+            "Finished": ["1", "0", "True", "False"],
+            "M1": [5, 4, 3, 2],
+            "M2": [1, 2, 3, 4],
+            "M3": [5, 3, 3, 1],
+            "M4": [4, 3, 2, 1],
+        }
+    )
     study = read_study(small_study(survey=survey, include_unfinished=include))
     assert problems(study, "unfinished_response")["record"].tolist() == ["002", "004"]
     assert len(study.scores) == (4 if include else 2)
 
 
 def _interview_study(small_study, tmp_path, files: dict, rows: list, codes=None):
-    folder = small_study(interviews="interviews.csv", transcripts="transcripts",
-                         **({"manual_codes": "codes.csv"} if codes is not None else {}))
+    folder = small_study(
+        interviews="interviews.csv",
+        transcripts="transcripts",
+        **({"manual_codes": "codes.csv"} if codes is not None else {}),
+    )
     (folder / "transcripts").mkdir()
     for name, text in files.items():
         (folder / "transcripts" / name).write_text(text, "utf-8")
-    pd.DataFrame(rows, columns=["interview_id", "respondent_id", "file", "interviewer"]).to_csv(folder / "interviews.csv", index=False)
+    pd.DataFrame(rows, columns=["interview_id", "respondent_id", "file", "interviewer"]).to_csv(
+        folder / "interviews.csv", index=False
+    )
     if codes is not None:
-        pd.DataFrame(codes, columns=["interview_id", "segment", "coder", "theme"]).to_csv(folder / "codes.csv", index=False)
+        pd.DataFrame(codes, columns=["interview_id", "segment", "coder", "theme"]).to_csv(
+            folder / "codes.csv", index=False
+        )
     return folder
 
 
 def test_interview_problems_missing_empty_and_unknown_respondent(small_study, tmp_path):
     good = "Interviewer: How is it going?\nAna: Our leads are poor.\nInterviewer: Why?\nAna: Nobody follows up.\n"
-    folder = _interview_study(small_study, tmp_path, {"a.txt": good, "empty.txt": "  \n"}, [
-        ["I1", "001", "a.txt", "interviewer"], ["I2", "002", "gone.vtt", "Interviewer"],
-        ["I3", "003", "empty.txt", "Interviewer"], ["I4", "777", "a.txt", "Interviewer"],
-        ["I5", "004", "../respondents.csv", "Interviewer"]])
+    folder = _interview_study(
+        small_study,
+        tmp_path,
+        {"a.txt": good, "empty.txt": "  \n"},
+        [
+            ["I1", "001", "a.txt", "interviewer"],
+            ["I2", "002", "gone.vtt", "Interviewer"],
+            ["I3", "003", "empty.txt", "Interviewer"],
+            ["I4", "777", "a.txt", "Interviewer"],
+            ["I5", "004", "../respondents.csv", "Interviewer"],
+        ],
+    )
     study = read_study(folder)
-    assert problems(study, "missing_transcript")["record"].tolist() == ["I2", "I5"]  # I5 leaves the folder
+    assert problems(study, "missing_transcript")["record"].tolist() == [
+        "I2",
+        "I5",
+    ]  # I5 leaves the folder
     assert problems(study, "empty_transcript")["record"].tolist() == ["I3"]
-    assert problems(study, "unknown_respondent")[["record", "action"]].values.tolist() == [["I4", "interview left out"]]
+    assert problems(study, "unknown_respondent")[["record", "action"]].values.tolist() == [
+        ["I4", "interview left out"]
+    ]
     assert study.interviews["interview_id"].tolist() == ["I1"]
-    assert study.segments["segment"].tolist() == [2, 4]  # turns numbered with the interviewer's included
+    assert study.segments["segment"].tolist() == [
+        2,
+        4,
+    ]  # turns numbered with the interviewer's included
     assert set(study.segments["role"]) == {"marketing"}
 
 
 def test_manual_code_for_an_unknown_segment_is_left_out(small_study, tmp_path):
     text = "Interviewer: Hello.\nAna: We trust them.\n"
-    folder = _interview_study(small_study, tmp_path, {"a.txt": text}, [["I1", "001", "a.txt", "Interviewer"]],
-                              codes=[["I1", 2, "kim", "trust"], ["I1", 1, "kim", "trust"], ["I1", 9, "lee", "trust"],
-                                     ["I9", 2, "lee", "trust"], ["I1", 2, "lee", "no_such_theme"]])
+    folder = _interview_study(
+        small_study,
+        tmp_path,
+        {"a.txt": text},
+        [["I1", "001", "a.txt", "Interviewer"]],
+        codes=[
+            ["I1", 2, "kim", "trust"],
+            ["I1", 1, "kim", "trust"],
+            ["I1", 9, "lee", "trust"],
+            ["I9", 2, "lee", "trust"],
+            ["I1", 2, "lee", "no_such_theme"],
+        ],
+    )
     study = read_study(folder)
     rows = problems(study, "unknown_segment")
-    assert rows["record"].tolist() == ["row 3", "row 4", "row 5", "row 6"]  # interviewer turn, no turn 9, no I9, bad theme
-    assert study.manual_codes[["interview_id", "segment", "coder"]].values.tolist() == [["I1", 2, "kim"]]
+    assert rows["record"].tolist() == [
+        "row 3",
+        "row 4",
+        "row 5",
+        "row 6",
+    ]  # interviewer turn, no turn 9, no I9, bad theme
+    assert study.manual_codes[["interview_id", "segment", "coder"]].values.tolist() == [
+        ["I1", 2, "kim"]
+    ]
 
 
 # ---- fatal errors: exit 2, one message naming the file and the column, row or key ---------------
+
 
 def test_missing_study_yaml_is_fatal(tmp_path):
     with pytest.raises(StudyError, match="study.yaml not found"):
@@ -150,7 +234,9 @@ def test_named_file_missing_is_fatal(small_study):
 
 @pytest.mark.parametrize("drop", ["respondent_id", "company_id", "role"])
 def test_required_respondent_column_missing_is_fatal(small_study, drop):
-    respondents = pd.DataFrame({"respondent_id": ["1"], "company_id": ["A"], "role": ["sales"]}).drop(columns=drop)
+    respondents = pd.DataFrame(
+        {"respondent_id": ["1"], "company_id": ["A"], "role": ["sales"]}
+    ).drop(columns=drop)
     with pytest.raises(StudyError) as err:
         read_study(small_study(respondents=respondents))
     assert "respondents.csv" in str(err.value) and f"column '{drop}'" in str(err.value)
@@ -163,9 +249,17 @@ def test_item_column_missing_from_the_survey_is_fatal(small_study):
 
 
 def test_duplicate_respondent_id_is_fatal_naming_the_row(small_study):
-    respondents = pd.DataFrame({"respondent_id": ["001", "002", "001"], "company_id": ["A", "A", "B"],
-                                "role": ["sales", "marketing", "sales"]})
-    with pytest.raises(StudyError, match=r"respondents.csv: row 4, column 'respondent_id': duplicate respondent_id '001'"):
+    respondents = pd.DataFrame(
+        {
+            "respondent_id": ["001", "002", "001"],
+            "company_id": ["A", "A", "B"],
+            "role": ["sales", "marketing", "sales"],
+        }
+    )
+    with pytest.raises(
+        StudyError,
+        match=r"respondents.csv: row 4, column 'respondent_id': duplicate respondent_id '001'",
+    ):
         read_study(small_study(respondents=respondents))
 
 
@@ -181,7 +275,9 @@ def test_unknown_builtin_is_fatal(small_study):
 
 def test_invalid_codebook_and_decision_table_are_fatal(small_study):
     folder = small_study(codebook="cb.yaml", decision_table="dt.yaml")
-    (folder / "cb.yaml").write_text(yaml.safe_dump({"themes": [{"id": "x", "patterns": ["re:(unclosed"]}]}))
+    (folder / "cb.yaml").write_text(
+        yaml.safe_dump({"themes": [{"id": "x", "patterns": ["re:(unclosed"]}]})
+    )
     (folder / "dt.yaml").write_text(yaml.safe_dump({"rules": [{"id": "r"}]}))
     with pytest.raises(StudyError, match=r"cb.yaml: key 'themes\[0\].patterns\[0\]'"):
         read_study(folder)
@@ -198,10 +294,24 @@ def test_reading_never_changes_the_study_folder(demo_copy):
 
 def test_demo_study_has_every_planted_fault_once(demo_study):
     counts = demo_study.quality.frame()["problem"].value_counts().to_dict()
-    for word in ("out_of_range", "not_a_number", "unknown_role", "unfinished_response", "missing_transcript",
-                 "empty_transcript", "unknown_segment"):
+    for word in (
+        "out_of_range",
+        "not_a_number",
+        "unknown_role",
+        "unfinished_response",
+        "missing_transcript",
+        "empty_transcript",
+        "unknown_segment",
+    ):
         assert counts.get(word) == 1, word
-    assert counts.get("unknown_respondent") == 2  # the unknown role's survey row and a designer's test row
+    assert (
+        counts.get("unknown_respondent") == 2
+    )  # the unknown role's survey row and a designer's test row
     assert demo_study.respondents["company_id"].nunique() >= 38
     assert len(demo_study.interviews) >= 20
-    assert {p.suffix for p in (demo_study.root / "transcripts").iterdir()} >= {".vtt", ".srt", ".docx", ".txt"}
+    assert {p.suffix for p in (demo_study.root / "transcripts").iterdir()} >= {
+        ".vtt",
+        ".srt",
+        ".docx",
+        ".txt",
+    }

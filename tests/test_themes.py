@@ -13,14 +13,29 @@ from research.spec.codebook import codebook_from_dict, load_codebook
 
 from .test_compare import holm
 
-CB = codebook_from_dict({"id": "t", "themes": [
-    {"id": "touch", "label": "Out of touch", "patterns": ["out of touch"]},
-    {"id": "price", "label": "Price", "patterns": ["price", "re:discount(s|ing)?"]},
-    {"id": "lead", "label": "Leads", "patterns": ["lead"]}]})
+CB = codebook_from_dict(
+    {
+        "id": "t",
+        "themes": [
+            {"id": "touch", "label": "Out of touch", "patterns": ["out of touch"]},
+            {"id": "price", "label": "Price", "patterns": ["price", "re:discount(s|ing)?"]},
+            {"id": "lead", "label": "Leads", "patterns": ["lead"]},
+        ],
+    }
+)
 
 
 def test_pattern_semantics_word_boundaries_white_space_and_regex():
-    texts = pd.Series(["They are OUT   OF\ntouch.", "priceless", "Price!", "heavy discounting", "leads", "a lead."])
+    texts = pd.Series(
+        [
+            "They are OUT   OF\ntouch.",
+            "priceless",
+            "Price!",
+            "heavy discounting",
+            "leads",
+            "a lead.",
+        ]
+    )
     flags = themes.theme_matrix(texts, CB)
     assert flags["touch"].tolist() == [True, False, False, False, False, False]
     assert flags["price"].tolist() == [False, False, True, True, False, False]
@@ -38,8 +53,15 @@ def _units():
     rows = []
     for i in range(40):
         role = "marketing" if i < 18 else "sales"
-        rows.append({"interview_id": f"I{i}", "role": role, "touch": rng.random() < (0.15 if role == "marketing" else 0.7),
-                     "price": rng.random() < 0.4, "lead": rng.random() < 0.5})
+        rows.append(
+            {
+                "interview_id": f"I{i}",
+                "role": role,
+                "touch": rng.random() < (0.15 if role == "marketing" else 0.7),
+                "price": rng.random() < 0.4,
+                "lead": rng.random() < 0.5,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -72,15 +94,27 @@ def test_demo_theme_by_role_counts_interviews_with_any_segment_having_the_theme(
     for theme in demo_study.codebook.themes:
         for role in ("marketing", "sales"):
             segs = demo_study.segments[demo_study.segments["role"] == role]
-            with_theme = {i for i, text in zip(segs["interview_id"], segs["text"], strict=True) if theme.regex.search(text)}
+            with_theme = {
+                i
+                for i, text in zip(segs["interview_id"], segs["text"], strict=True)
+                if theme.regex.search(text)
+            }
             assert table.loc[theme.id, f"with_theme_{role}"] == len(with_theme)
-            assert table.loc[theme.id, f"interviews_{role}"] == (demo_study.interviews["role"] == role).sum()
+            assert (
+                table.loc[theme.id, f"interviews_{role}"]
+                == (demo_study.interviews["role"] == role).sum()
+            )
 
 
 def test_planted_effects_show_in_the_demo(demo_study):
-    table = interviews.theme_table(demo_study, interviews.coded_segments(demo_study)).set_index("theme")
+    table = interviews.theme_table(demo_study, interviews.coded_segments(demo_study)).set_index(
+        "theme"
+    )
     assert table.loc["out_of_touch", "share_sales"] > table.loc["out_of_touch", "share_marketing"]
-    assert table.loc["short_term_focus", "share_marketing"] > table.loc["short_term_focus", "share_sales"]
+    assert (
+        table.loc["short_term_focus", "share_marketing"]
+        > table.loc["short_term_focus", "share_sales"]
+    )
     assert table.loc["lead_handoff", "share_sales"] > table.loc["lead_handoff", "share_marketing"]
 
 
@@ -106,14 +140,39 @@ def test_quotes_carry_their_theme_and_reference(demo_study):
 
 def test_builtin_codebook_has_the_classic_themes():
     ids = set(load_codebook("builtin:default").theme_ids)
-    assert {"short_term_focus", "single_customer_fixation", "market_knowledge", "out_of_touch", "pricing_discounts",
-            "advertising_spend", "product_features", "launch_timing", "pay_commission", "lead_handoff", "shared_terms",
-            "shared_metrics", "joint_planning", "liaison_roles", "trust", "conflict_blame", "collaboration"} <= ids
+    assert {
+        "short_term_focus",
+        "single_customer_fixation",
+        "market_knowledge",
+        "out_of_touch",
+        "pricing_discounts",
+        "advertising_spend",
+        "product_features",
+        "launch_timing",
+        "pay_commission",
+        "lead_handoff",
+        "shared_terms",
+        "shared_metrics",
+        "joint_planning",
+        "liaison_roles",
+        "trust",
+        "conflict_blame",
+        "collaboration",
+    } <= ids
 
 
 def test_sentiment_is_exploratory_vader_and_signed(demo_study):
-    seg = pd.DataFrame({"interview_id": ["a", "b"], "segment": [2, 2], "role": ["sales", "sales"],
-                        "text": ["We love working together, it is great.", "This is terrible, we hate the awful leads."]})
+    seg = pd.DataFrame(
+        {
+            "interview_id": ["a", "b"],
+            "segment": [2, 2],
+            "role": ["sales", "sales"],
+            "text": [
+                "We love working together, it is great.",
+                "This is terrible, we hate the awful leads.",
+            ],
+        }
+    )
     tone = themes.sentiment(seg)
     assert tone["compound"].iloc[0] > 0.5 and tone["compound"].iloc[1] < -0.5
 
@@ -123,6 +182,11 @@ def test_open_answers_are_coded_with_the_same_codebook(demo_study):
     answers = demo_study.open_answers
     for role in ("marketing", "sales"):
         texts = answers[answers["role"] == role]["text"]
-        rx = re.compile(next(t for t in demo_study.codebook.themes if t.id == "out_of_touch").regex.pattern, re.I)
-        assert table.loc["out_of_touch", f"with_theme_{role}"] == sum(bool(rx.search(t)) for t in texts)
+        rx = re.compile(
+            next(t for t in demo_study.codebook.themes if t.id == "out_of_touch").regex.pattern,
+            re.I,
+        )
+        assert table.loc["out_of_touch", f"with_theme_{role}"] == sum(
+            bool(rx.search(t)) for t in texts
+        )
         assert table.loc["out_of_touch", f"answers_{role}"] == len(texts)

@@ -64,17 +64,49 @@ def installed(tmp_path_factory):
         target = source / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, target, symlinks=True,
-                            ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", ".ipynb_checkpoints"))
+            shutil.copytree(
+                ROOT / name,
+                target,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", ".ipynb_checkpoints"),
+            )
         else:
             shutil.copy2(ROOT / name, target)
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(base / "dist"),
-                            str(source)], capture_output=True, text=True, timeout=600)
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(base / "dist"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert build.returncode == 0, build.stderr[-3000:]
     wheel = next((base / "dist").glob("research-*.whl"))
     target = base / "site"
-    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
-                              str(wheel)], capture_output=True, text=True, timeout=600)
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert install.returncode == 0, install.stderr[-3000:]
     return {"wheel": wheel, "site": target, "base": base}
 
@@ -85,10 +117,16 @@ def test_the_wheel_holds_the_notebooks_the_demo_and_the_builtins_as_files(instal
         assert f"research/notebooks/{notebook.name}" in names
     for path in (ROOT / "data" / "raw" / "demo").rglob("*"):
         if path.is_file():
-            assert "research/demo_study/" + path.relative_to(ROOT / "data" / "raw" / "demo").as_posix() in names
+            assert (
+                "research/demo_study/" + path.relative_to(ROOT / "data" / "raw" / "demo").as_posix()
+                in names
+            )
     assert "research/builtin/instruments/smr.yaml" in names
     with zipfile.ZipFile(installed["wheel"]) as zf:  # real files, the same bytes as their one home
-        assert zf.read("research/demo_study/study.yaml") == (ROOT / "data/raw/demo/study.yaml").read_bytes()
+        assert (
+            zf.read("research/demo_study/study.yaml")
+            == (ROOT / "data/raw/demo/study.yaml").read_bytes()
+        )
 
 
 def _run_installed(installed, *args, cwd):
@@ -96,11 +134,20 @@ def _run_installed(installed, *args, cwd):
     audit = installed["base"] / "audit"
     audit.mkdir(exist_ok=True)
     (audit / "sitecustomize.py").write_text(AUDIT)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(installed["site"]), str(audit)]),
-           "RESEARCH_AUDIT_LOG": str(installed["base"] / "written.log")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(installed["site"]), str(audit)]),
+        "RESEARCH_AUDIT_LOG": str(installed["base"] / "written.log"),
+    }
     script = installed["site"] / "bin" / "research"
-    command = [sys.executable, str(script)] if script.is_file() else [sys.executable, "-m", "research.cli"]
-    return subprocess.run([*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    command = (
+        [sys.executable, str(script)]
+        if script.is_file()
+        else [sys.executable, "-m", "research.cli"]
+    )
+    return subprocess.run(
+        [*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
+    )
 
 
 def written_in_the_checkout(installed) -> list[str]:
@@ -110,26 +157,45 @@ def written_in_the_checkout(installed) -> list[str]:
     return [line for line in lines if Path(line.split("\t", 1)[1]).is_relative_to(ROOT)]
 
 
-def test_the_installed_tool_runs_the_demo_from_any_folder_and_touches_no_file_of_the_checkout(installed, tmp_path):
+def test_the_installed_tool_runs_the_demo_from_any_folder_and_touches_no_file_of_the_checkout(
+    installed, tmp_path
+):
     work = tmp_path / "elsewhere"
     work.mkdir()
     where = _run_installed(installed, "--version", cwd=work)
     assert where.returncode == 0
-    probe = subprocess.run([sys.executable, "-c", "import research, research.paths as p; print(research.__file__); "
-                            "print(p.demo_study()); print(p.notebooks_folder())"], cwd=work, capture_output=True,
-                           text=True, env={**os.environ, "PYTHONPATH": str(installed["site"])})
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import research, research.paths as p; print(research.__file__); "
+            "print(p.demo_study()); print(p.notebooks_folder())",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(installed["site"])},
+    )
     module, demo, notebooks = probe.stdout.split()
     for path in (module, demo, notebooks):
-        assert Path(path).is_relative_to(installed["site"]), path  # the installed copy, not the checkout
+        assert Path(path).is_relative_to(installed["site"]), (
+            path
+        )  # the installed copy, not the checkout
     validate = _run_installed(installed, "validate", cwd=work)
     assert validate.returncode == 0, validate.stderr
     out = _run_installed(installed, "run", "--jobs", "2", cwd=work)
     assert out.returncode == 0, out.stderr[-3000:]
     assert (work / "reports" / "demo" / "index.html").is_file()
-    assert len(list((work / "reports" / "demo").glob("0*.html"))) == len(list((ROOT / "notebooks").glob("0*.ipynb")))
+    assert len(list((work / "reports" / "demo").glob("0*.html"))) == len(
+        list((ROOT / "notebooks").glob("0*.ipynb"))
+    )
     assert (work / "data" / "processed" / "demo" / "manifest.json").is_file()
     assert checksum_folder(Path(demo)) == checksum_folder(ROOT / "data" / "raw" / "demo")
-    commands = re.search(r"\{([a-z,]+)\}", _run_installed(installed, "--help", cwd=work).stdout).group(1).split(",")
+    commands = (
+        re.search(r"\{([a-z,]+)\}", _run_installed(installed, "--help", cwd=work).stdout)
+        .group(1)
+        .split(",")
+    )
     if "new" in commands:  # `research new` (scaffold.py), when the tool has it
         new = _run_installed(installed, "new", str(work / "newstudy"), cwd=work)
         assert new.returncode == 0, new.stderr

@@ -96,7 +96,11 @@ def working_folder(cwd: Path | None = None) -> Path:
     """
     here = Path(cwd or Path.cwd()).resolve()
     checkout = here.parent
-    if here.name == "notebooks" and (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
+    if (
+        here.name == "notebooks"
+        and (checkout / "pyproject.toml").is_file()
+        and (checkout / "data").is_dir()
+    ):
         return checkout
     return here
 

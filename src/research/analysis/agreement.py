@@ -84,12 +84,23 @@ def rwg_by_company(responses: pd.DataFrame, instrument) -> pd.DataFrame:
         ratio = s2 / sigma
         rwg = (j * (1 - ratio) / (j * (1 - ratio) + ratio)).where(ratio < 1, 0.0).where(n >= 2)
         star = (1 - ratio).where(n >= 2)
-        frames.append(pd.DataFrame({"company_id": n.index, "scale": scale, "n_raters": n.to_numpy(), "n_items": j,
-                                    "rwg_j": rwg.reindex(n.index).to_numpy(),
-                                    "rwg_star_j": star.reindex(n.index).to_numpy()}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "company_id": n.index,
+                    "scale": scale,
+                    "n_raters": n.to_numpy(),
+                    "n_items": j,
+                    "rwg_j": rwg.reindex(n.index).to_numpy(),
+                    "rwg_star_j": star.reindex(n.index).to_numpy(),
+                }
+            )
+        )
     all_companies = pd.Index(part["company_id"].unique())
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    full = pd.MultiIndex.from_product([all_companies, list(instrument.scales)], names=["company_id", "scale"])
+    full = pd.MultiIndex.from_product(
+        [all_companies, list(instrument.scales)], names=["company_id", "scale"]
+    )
     out = out.set_index(["company_id", "scale"]).reindex(full).reset_index()
     out["n_raters"] = out["n_raters"].fillna(0).astype(int)
     out["n_items"] = out["scale"].map({k: len(v) for k, v in instrument.scales.items()})
@@ -111,29 +122,51 @@ def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     rows = []
     for scale in instrument.scales:
         p = pairs[pairs["scale"] == scale]
-        row = {"instrument": instrument.id, "scale": scale, "n_pairs": len(p), "r": np.nan, "r_p": np.nan,
-               "icc1": np.nan, "icc1_ci_low": np.nan, "icc1_ci_high": np.nan,
-               "note": "" if len(p) >= 3 else f"{len(p)} matched companies (3 needed)"}
+        row = {
+            "instrument": instrument.id,
+            "scale": scale,
+            "n_pairs": len(p),
+            "r": np.nan,
+            "r_p": np.nan,
+            "icc1": np.nan,
+            "icc1_ci_low": np.nan,
+            "icc1_ci_high": np.nan,
+            "note": "" if len(p) >= 3 else f"{len(p)} matched companies (3 needed)",
+        }
         if not row["note"] and not (p["marketing"].std() > 0 and p["sales"].std() > 0):
             row["note"] = "no variance in one function's scores"
         if not row["note"]:
             r, rp = stats.pearsonr(p["marketing"], p["sales"])
-            long = p.melt(id_vars="company_id", value_vars=["marketing", "sales"], var_name="role", value_name="score")
-            icc = pg.intraclass_corr(data=long, targets="company_id", raters="role", ratings="score").iloc[0]
+            long = p.melt(
+                id_vars="company_id",
+                value_vars=["marketing", "sales"],
+                var_name="role",
+                value_name="score",
+            )
+            icc = pg.intraclass_corr(
+                data=long, targets="company_id", raters="role", ratings="score"
+            ).iloc[0]
             # pingouin rounds its interval; recompute it unrounded from its F (Shrout & Fleiss, ICC(1,1)).
             f_stat, df1, df2 = float(icc["F"]), float(icc["df1"]), float(icc["df2"])
             f_low = f_stat / stats.f.ppf(0.975, df1, df2)
             f_high = f_stat * stats.f.ppf(0.975, df2, df1)
-            row.update(r=float(r), r_p=float(rp), icc1=float(icc["ICC"]), icc1_ci_low=(f_low - 1) / (f_low + 1),
-                       icc1_ci_high=(f_high - 1) / (f_high + 1))
+            row.update(
+                r=float(r),
+                r_p=float(rp),
+                icc1=float(icc["ICC"]),
+                icc1_ci_low=(f_low - 1) / (f_low + 1),
+                icc1_ci_high=(f_high - 1) / (f_high + 1),
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 #: Words for the lead beside every r_wg(j) summary (column ``rwg_caution``).
-RWG_CAUTION = ("r_wg(j) rises with the number of items J even when agreement per item is unchanged (a "
-               "Spearman-Brown step), so with many items it overstates agreement; r*_wg(j) does not "
-               "(Lindell & Brandt 1999; LeBreton & Senter 2008)")
+RWG_CAUTION = (
+    "r_wg(j) rises with the number of items J even when agreement per item is unchanged (a "
+    "Spearman-Brown step), so with many items it overstates agreement; r*_wg(j) does not "
+    "(Lindell & Brandt 1999; LeBreton & Senter 2008)"
+)
 
 
 def agreement_summary(scores: pd.DataFrame, responses: pd.DataFrame, instrument) -> pd.DataFrame:
@@ -163,7 +196,8 @@ def agreement_summary(scores: pd.DataFrame, responses: pd.DataFrame, instrument)
         rwg_median=("rwg_j", "median"),
         rwg_share_70=("rwg_j", lambda s: (s.dropna() >= 0.7).mean() if s.notna().any() else np.nan),
         rwg_companies=("rwg_j", "count"),
-        rwg_star_median=("rwg_star_j", "median"))
+        rwg_star_median=("rwg_star_j", "median"),
+    )
     out = table.merge(summary.reset_index(), on="scale", how="left")
     out["rwg_companies"] = out["rwg_companies"].fillna(0).astype(int)
     out["rwg_n_items"] = out["scale"].map({k: len(v) for k, v in instrument.scales.items()})
@@ -171,8 +205,9 @@ def agreement_summary(scores: pd.DataFrame, responses: pd.DataFrame, instrument)
     return out
 
 
-def bland_altman(scores: pd.DataFrame, instrument, scale: str | None = None,
-                 confidence: float = 0.95) -> tuple[pd.DataFrame, dict]:
+def bland_altman(
+    scores: pd.DataFrame, instrument, scale: str | None = None, confidence: float = 0.95
+) -> tuple[pd.DataFrame, dict]:
     """Bland-Altman analysis of marketing against sales within companies, on the total by default.
 
     Returns
@@ -203,17 +238,32 @@ def bland_altman(scores: pd.DataFrame, instrument, scale: str | None = None,
     scale = scale or (instrument.total["id"] if instrument.total else instrument.subscale_ids[0])
     p = dyads(scores, instrument)
     p = p[p["scale"] == scale]
-    points = pd.DataFrame({"company_id": p["company_id"], "mean": (p["marketing"] + p["sales"]) / 2, "diff": p["diff"]})
+    points = pd.DataFrame(
+        {
+            "company_id": p["company_id"],
+            "mean": (p["marketing"] + p["sales"]) / 2,
+            "diff": p["diff"],
+        }
+    )
     n = len(points)
     bias = float(points["diff"].mean()) if n else float("nan")
     sd = float(points["diff"].std(ddof=1)) if n > 1 else float("nan")
-    limits = {"scale": scale, "n_pairs": n, "bias": bias, "sd": sd, "loa_low": bias - 1.96 * sd,
-              "loa_high": bias + 1.96 * sd, "confidence": confidence}
+    limits = {
+        "scale": scale,
+        "n_pairs": n,
+        "bias": bias,
+        "sd": sd,
+        "loa_low": bias - 1.96 * sd,
+        "loa_high": bias + 1.96 * sd,
+        "confidence": confidence,
+    }
     limits.update(limit_intervals(bias, sd, n, confidence))
     return points.reset_index(drop=True), limits
 
 
-def limit_intervals(bias: float, sd: float, n: int, confidence: float = 0.95, z: float = 1.96) -> dict:
+def limit_intervals(
+    bias: float, sd: float, n: int, confidence: float = 0.95, z: float = 1.96
+) -> dict:
     """Confidence intervals of the Bland-Altman bias and limits (see :func:`bland_altman` for the formulas).
 
     Examples
@@ -222,9 +272,18 @@ def limit_intervals(bias: float, sd: float, n: int, confidence: float = 0.95, z:
     >>> round(ci["bias_ci_high"], 4), round(ci["loa_high_ci_low"], 4), round(ci["loa_high_exact_ci_low"], 4)
     (0.7154, 0.721, 1.1632)
     """
-    keys = ["bias_ci_low", "bias_ci_high", "loa_low_ci_low", "loa_low_ci_high", "loa_high_ci_low",
-            "loa_high_ci_high", "loa_low_exact_ci_low", "loa_low_exact_ci_high", "loa_high_exact_ci_low",
-            "loa_high_exact_ci_high"]
+    keys = [
+        "bias_ci_low",
+        "bias_ci_high",
+        "loa_low_ci_low",
+        "loa_low_ci_high",
+        "loa_high_ci_low",
+        "loa_high_ci_high",
+        "loa_low_exact_ci_low",
+        "loa_low_exact_ci_high",
+        "loa_high_exact_ci_low",
+        "loa_high_exact_ci_high",
+    ]
     if n < 3 or not np.isfinite(sd):
         return dict.fromkeys(keys, float("nan"))
     tail = (1 - confidence) / 2
@@ -233,8 +292,18 @@ def limit_intervals(bias: float, sd: float, n: int, confidence: float = 0.95, z:
     low, high = bias - z * sd, bias + z * sd
     k_low = stats.nct.ppf(tail, n - 1, z * np.sqrt(n)) / np.sqrt(n)
     k_high = stats.nct.ppf(1 - tail, n - 1, z * np.sqrt(n)) / np.sqrt(n)
-    values = [bias - t * se_bias, bias + t * se_bias, low - t * se_limit, low + t * se_limit, high - t * se_limit,
-              high + t * se_limit, bias - k_high * sd, bias - k_low * sd, bias + k_low * sd, bias + k_high * sd]
+    values = [
+        bias - t * se_bias,
+        bias + t * se_bias,
+        low - t * se_limit,
+        low + t * se_limit,
+        high - t * se_limit,
+        high + t * se_limit,
+        bias - k_high * sd,
+        bias - k_low * sd,
+        bias + k_low * sd,
+        bias + k_high * sd,
+    ]
     return {k: float(v) for k, v in zip(keys, values, strict=True)}
 
 
@@ -253,14 +322,30 @@ def stage_agreement(scores: pd.DataFrame, instrument) -> tuple[pd.DataFrame, dic
     p = p[p["scale"] == instrument.total["id"]]
     bm = p["marketing"].map(instrument.band_of)
     bs = p["sales"].map(instrument.band_of)
-    staged = bm.notna() & bs.notna()  # a total below every band has no stage: that company is left out
+    staged = (
+        bm.notna() & bs.notna()
+    )  # a total below every band has no stage: that company is left out
     bm, bs = bm[staged], bs[staged]
-    table = (pd.crosstab(pd.Categorical(bm, labels), pd.Categorical(bs, labels), dropna=False)
-             .reindex(index=labels, columns=labels, fill_value=0))
+    table = pd.crosstab(
+        pd.Categorical(bm, labels), pd.Categorical(bs, labels), dropna=False
+    ).reindex(index=labels, columns=labels, fill_value=0)
     table.index.name, table.columns.name = "marketing stage", "sales stage"
-    result = {"n_pairs": int(staged.sum()), "exact_agreement": float((bm == bs).mean()) if staged.any() else np.nan,
-              "kappa_linear": np.nan, "kappa_ci_low": np.nan, "kappa_ci_high": np.nan}
-    if staged.sum() >= 3 and table.to_numpy().sum() > 0 and (table.sum(axis=1) > 0).sum() + (table.sum(axis=0) > 0).sum() > 2:
+    result = {
+        "n_pairs": int(staged.sum()),
+        "exact_agreement": float((bm == bs).mean()) if staged.any() else np.nan,
+        "kappa_linear": np.nan,
+        "kappa_ci_low": np.nan,
+        "kappa_ci_high": np.nan,
+    }
+    if (
+        staged.sum() >= 3
+        and table.to_numpy().sum() > 0
+        and (table.sum(axis=1) > 0).sum() + (table.sum(axis=0) > 0).sum() > 2
+    ):
         res = cohens_kappa(table.to_numpy(), wt="linear")
-        result.update(kappa_linear=float(res.kappa), kappa_ci_low=float(res.kappa_low), kappa_ci_high=float(res.kappa_upp))
+        result.update(
+            kappa_linear=float(res.kappa),
+            kappa_ci_low=float(res.kappa_low),
+            kappa_ci_high=float(res.kappa_upp),
+        )
     return table, result

@@ -32,15 +32,23 @@ def assumption_checks(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> 
     part = scores[scores["instrument"] == instrument.id]
     rows = []
     for scale in instrument.scales:
-        groups = {role: part.loc[part["role"] == role, scale].dropna().to_numpy(float) for role in ROLES}
+        groups = {
+            role: part.loc[part["role"] == role, scale].dropna().to_numpy(float) for role in ROLES
+        }
         row = {"instrument": instrument.id, "scale": scale}
         for role, x in groups.items():
             row[f"n_{role}"] = len(x)
-            row[f"shapiro_p_{role}"] = stats.shapiro(x).pvalue if len(x) >= 3 and np.ptp(x) > 0 else np.nan
+            row[f"shapiro_p_{role}"] = (
+                stats.shapiro(x).pvalue if len(x) >= 3 and np.ptp(x) > 0 else np.nan
+            )
             spread = x.std(ddof=1) if len(x) > 2 else 0.0
             z = (x - x.mean()) / spread if spread > 0 else np.zeros(len(x))
             row[f"outliers_{role}"] = int((np.abs(z) > 3).sum())
         both = all(len(x) > 1 for x in groups.values())
-        row["levene_p"] = stats.levene(groups["marketing"], groups["sales"], center="median").pvalue if both else np.nan
+        row["levene_p"] = (
+            stats.levene(groups["marketing"], groups["sales"], center="median").pvalue
+            if both
+            else np.nan
+        )
         rows.append(row)
     return pd.DataFrame(rows)

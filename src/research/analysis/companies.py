@@ -13,10 +13,31 @@ import pandas as pd
 from research.analysis.themes import interviews_with_themes, themed_sentences
 from research.inputs.privacy import personal_columns
 
-SUMMARY_COLUMNS = ["company_id", "instrument", "n_marketing", "n_sales", "total_marketing", "total_sales", "total", "gap",
-                   "band_marketing", "band_sales", "band", "recommendations"]
-EVALUATION_COLUMNS = ["company_id", "instrument", "rule", "action", "status", "not_assessable", "held",
-                      "circumstance", "moves"]
+SUMMARY_COLUMNS = [
+    "company_id",
+    "instrument",
+    "n_marketing",
+    "n_sales",
+    "total_marketing",
+    "total_sales",
+    "total",
+    "gap",
+    "band_marketing",
+    "band_sales",
+    "band",
+    "recommendations",
+]
+EVALUATION_COLUMNS = [
+    "company_id",
+    "instrument",
+    "rule",
+    "action",
+    "status",
+    "not_assessable",
+    "held",
+    "circumstance",
+    "moves",
+]
 _NOT_ATTRIBUTES = {"respondent_id", "company_id", "role", "role_label"}
 
 
@@ -31,17 +52,29 @@ def company_attributes(respondents: pd.DataFrame) -> pd.DataFrame:
     >>> company_attributes(r).to_dict("records")
     [{'company_id': 'K', 'size': '20'}]
     """
-    cols = [c for c in respondents.columns if c not in _NOT_ATTRIBUTES and c not in personal_columns(respondents)]
+    cols = [
+        c
+        for c in respondents.columns
+        if c not in _NOT_ATTRIBUTES and c not in personal_columns(respondents)
+    ]
     companies = respondents["company_id"].dropna().unique()
     if not cols:
         return pd.DataFrame({"company_id": companies})
     long = respondents[["company_id", *cols]].dropna(subset=["company_id"]).reset_index(drop=True)
-    long = long.reset_index(names="order").melt(id_vars=["order", "company_id"], var_name="variable", value_name="value")
+    long = long.reset_index(names="order").melt(
+        id_vars=["order", "company_id"], var_name="variable", value_name="value"
+    )
     long = long[long["value"].notna() & (long["value"].astype(str).str.strip() != "")]
-    counts = long.groupby(["company_id", "variable", "value"], sort=False).agg(n=("order", "size"), first=("order", "min"))
-    best = counts.reset_index().sort_values(["company_id", "variable", "n", "first"], ascending=[True, True, False, True])
+    counts = long.groupby(["company_id", "variable", "value"], sort=False).agg(
+        n=("order", "size"), first=("order", "min")
+    )
+    best = counts.reset_index().sort_values(
+        ["company_id", "variable", "n", "first"], ascending=[True, True, False, True]
+    )
     best = best.drop_duplicates(["company_id", "variable"])
-    wide = best.pivot(index="company_id", columns="variable", values="value").reindex(index=companies, columns=cols)
+    wide = best.pivot(index="company_id", columns="variable", values="value").reindex(
+        index=companies, columns=cols
+    )
     return wide.rename_axis(index="company_id", columns=None).reset_index()
 
 
@@ -49,15 +82,30 @@ def company_scores(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     """SPEC's company summary without recommendations, for one instrument with a banded total."""
     tid = instrument.total["id"]
     part = scores[(scores["instrument"] == instrument.id) & scores["company_id"].notna()]
-    by_role = part.dropna(subset=[tid]).groupby(["company_id", "role"])[tid].agg(["mean", "size"]).unstack("role")
+    by_role = (
+        part.dropna(subset=[tid])
+        .groupby(["company_id", "role"])[tid]
+        .agg(["mean", "size"])
+        .unstack("role")
+    )
     companies = pd.Index(part["company_id"].unique(), name="company_id")
     out = pd.DataFrame(index=companies)
     for role in ("marketing", "sales"):
-        out[f"n_{role}"] = by_role[("size", role)].reindex(companies).fillna(0).astype(int) if ("size", role) in by_role else 0
-        out[f"total_{role}"] = by_role[("mean", role)].reindex(companies) if ("mean", role) in by_role else np.nan
+        out[f"n_{role}"] = (
+            by_role[("size", role)].reindex(companies).fillna(0).astype(int)
+            if ("size", role) in by_role
+            else 0
+        )
+        out[f"total_{role}"] = (
+            by_role[("mean", role)].reindex(companies) if ("mean", role) in by_role else np.nan
+        )
     out["total"] = out[["total_marketing", "total_sales"]].mean(axis=1, skipna=True)
     out["gap"] = out["total_marketing"] - out["total_sales"]
-    for col, src in (("band_marketing", "total_marketing"), ("band_sales", "total_sales"), ("band", "total")):
+    for col, src in (
+        ("band_marketing", "total_marketing"),
+        ("band_sales", "total_sales"),
+        ("band", "total"),
+    ):
         out[col] = out[src].map(instrument.band_of)
     out.insert(0, "instrument", instrument.id)
     return out.reset_index()
@@ -65,9 +113,25 @@ def company_scores(scores: pd.DataFrame, instrument) -> pd.DataFrame:
 
 def company_facts(summary_row: dict, attributes: dict) -> dict:
     """The facts a decision rule may test: summary fields, ``abs_gap``, and ``attr:NAME`` for each attribute."""
-    facts = {k: summary_row.get(k) for k in ("band", "band_marketing", "band_sales", "total", "total_marketing",
-                                             "total_sales", "gap", "n_marketing", "n_sales")}
-    facts["abs_gap"] = abs(summary_row["gap"]) if summary_row.get("gap") is not None and not pd.isna(summary_row["gap"]) else None
+    facts = {
+        k: summary_row.get(k)
+        for k in (
+            "band",
+            "band_marketing",
+            "band_sales",
+            "total",
+            "total_marketing",
+            "total_sales",
+            "gap",
+            "n_marketing",
+            "n_sales",
+        )
+    }
+    facts["abs_gap"] = (
+        abs(summary_row["gap"])
+        if summary_row.get("gap") is not None and not pd.isna(summary_row["gap"])
+        else None
+    )
     for key, value in attributes.items():
         if key != "company_id":
             facts[f"attr:{key}"] = value
@@ -84,16 +148,31 @@ def evaluate_rules(summary: pd.DataFrame, attributes: pd.DataFrame, table) -> pd
         for rule in table.rules:
             status, missing = rule.evaluate(facts)
             held = "; ".join(c.words() for c in rule.held(facts)) if status == "fires" else ""
-            rows.append({"company_id": row["company_id"], "instrument": row["instrument"], "rule": rule.id,
-                         "action": rule.action, "status": status, "not_assessable": "; ".join(missing),
-                         "held": held, "circumstance": rule.circumstance, "moves": " | ".join(rule.moves)})
+            rows.append(
+                {
+                    "company_id": row["company_id"],
+                    "instrument": row["instrument"],
+                    "rule": rule.id,
+                    "action": rule.action,
+                    "status": status,
+                    "not_assessable": "; ".join(missing),
+                    "held": held,
+                    "circumstance": rule.circumstance,
+                    "moves": " | ".join(rule.moves),
+                }
+            )
     return pd.DataFrame(rows, columns=EVALUATION_COLUMNS)
 
 
 def _rule_ids(evaluation: pd.DataFrame, status: str, companies: pd.Series) -> list[str]:
     """Per company, the ``;``-joined ids of the rules with this status (``""`` when none). A plain list, so that
     no company having any (an empty group) cannot turn the column into numbers."""
-    ids = evaluation[evaluation["status"] == status].groupby("company_id")["rule"].agg(";".join).to_dict()
+    ids = (
+        evaluation[evaluation["status"] == status]
+        .groupby("company_id")["rule"]
+        .agg(";".join)
+        .to_dict()
+    )
     return [ids.get(company, "") for company in companies]
 
 
@@ -121,30 +200,51 @@ def company_summary(study) -> tuple[pd.DataFrame, pd.DataFrame]:
         else:
             summary["recommendations"], summary["not_assessable"] = "", ""
         summaries.append(summary[SUMMARY_COLUMNS + ["not_assessable"]])
-    summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame(columns=SUMMARY_COLUMNS + ["not_assessable"])
+    summary = (
+        pd.concat(summaries, ignore_index=True)
+        if summaries
+        else pd.DataFrame(columns=SUMMARY_COLUMNS + ["not_assessable"])
+    )
     evaluation = pd.concat(evaluations, ignore_index=True) if evaluations else pd.DataFrame()
     return summary.sort_values(["instrument", "company_id"], ignore_index=True), evaluation
 
 
-def themes_by_stage(coded: pd.DataFrame, interviews: pd.DataFrame, summary: pd.DataFrame, codebook,
-                    instrument_id: str | None = None) -> pd.DataFrame:
+def themes_by_stage(
+    coded: pd.DataFrame,
+    interviews: pd.DataFrame,
+    summary: pd.DataFrame,
+    codebook,
+    instrument_id: str | None = None,
+) -> pd.DataFrame:
     """Joint display: share of interviews raising each theme, by the company's stage on ``instrument_id``
     (default: the summary's first instrument) (statistics by themes)."""
     if coded.empty or summary.empty:
         return pd.DataFrame(columns=["theme", "label", "band", "interviews", "with_theme", "share"])
     units = interviews_with_themes(coded, interviews, codebook)
     first = summary[summary["instrument"] == (instrument_id or summary["instrument"].iloc[0])]
-    units = units.merge(first[["company_id", "band"]], on="company_id", how="left").dropna(subset=["band"])
+    units = units.merge(first[["company_id", "band"]], on="company_id", how="left").dropna(
+        subset=["band"]
+    )
     rows = []
     for band, part in units.groupby("band", sort=False):
         for theme in codebook.themes:
             k = int(part[theme.id].sum())
-            rows.append({"theme": theme.id, "label": theme.label, "band": band, "interviews": len(part),
-                         "with_theme": k, "share": k / len(part)})
+            rows.append(
+                {
+                    "theme": theme.id,
+                    "label": theme.label,
+                    "band": band,
+                    "interviews": len(part),
+                    "with_theme": k,
+                    "share": k / len(part),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def case_ordered(summary: pd.DataFrame, coded: pd.DataFrame, codebook, instrument_id: str | None = None) -> pd.DataFrame:
+def case_ordered(
+    summary: pd.DataFrame, coded: pd.DataFrame, codebook, instrument_id: str | None = None
+) -> pd.DataFrame:
     """Joint display: companies ordered by total (then gap), each function's score and stage, and a pseudonymised
     quote from each side's interview (the sentence carrying most codebook themes)."""
     if summary.empty:
@@ -155,13 +255,33 @@ def case_ordered(summary: pd.DataFrame, coded: pd.DataFrame, codebook, instrumen
     if len(sentences):
         # each side's sentence carrying the most themes, then the one closest to 110 characters
         sentences = sentences.assign(off=(sentences["sentence"].str.len() - 110).abs())
-        sentences = sentences.sort_values(["n_themes", "off", "interview_id", "segment"], ascending=[False, True, True, True],
-                                          kind="stable")
+        sentences = sentences.sort_values(
+            ["n_themes", "off", "interview_id", "segment"],
+            ascending=[False, True, True, True],
+            kind="stable",
+        )
         best = sentences.drop_duplicates(["company_id", "role"])
     for role in ("marketing", "sales"):
-        part = best[best["role"] == role] if len(sentences) else pd.DataFrame(columns=["company_id", "sentence"])
+        part = (
+            best[best["role"] == role]
+            if len(sentences)
+            else pd.DataFrame(columns=["company_id", "sentence"])
+        )
         quotes = dict(zip(part["company_id"], part["sentence"], strict=True))
         s[f"quote_{role}"] = [quotes.get(company, "") for company in s["company_id"]]
     s = s.sort_values(["total", "gap"], ascending=[False, False], ignore_index=True)
-    return s[["company_id", "band", "total", "gap", "total_marketing", "band_marketing", "total_sales", "band_sales",
-              "quote_marketing", "quote_sales", "recommendations"]]
+    return s[
+        [
+            "company_id",
+            "band",
+            "total",
+            "gap",
+            "total_marketing",
+            "band_marketing",
+            "total_sales",
+            "band_sales",
+            "quote_marketing",
+            "quote_sales",
+            "recommendations",
+        ]
+    ]

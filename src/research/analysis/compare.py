@@ -22,15 +22,64 @@ from research.analysis.effects import (
     rank_biserial,
 )
 
-ITEM_COLUMNS = ["instrument", "item", "subscale", "n_marketing", "n_sales", "mean_marketing", "mean_sales",
-                "median_marketing", "median_sales", "test", "statistic", "p", "p_holm", "effect", "effect_size"]
-SCALE_COLUMNS = ["instrument", "scale", "n_marketing", "n_sales", "mean_marketing", "sd_marketing", "mean_sales",
-                 "sd_sales", "test", "statistic", "df", "p", "p_holm", "effect", "effect_size", "ci_low", "ci_high"]
-DYAD_COLUMNS = ["instrument", "scale", "n_pairs", "mean_marketing", "mean_sales", "mean_diff", "test", "statistic",
-                "df", "p", "p_holm", "wilcoxon_statistic", "wilcoxon_p", "effect", "effect_size"]
+ITEM_COLUMNS = [
+    "instrument",
+    "item",
+    "subscale",
+    "n_marketing",
+    "n_sales",
+    "mean_marketing",
+    "mean_sales",
+    "median_marketing",
+    "median_sales",
+    "test",
+    "statistic",
+    "p",
+    "p_holm",
+    "effect",
+    "effect_size",
+]
+SCALE_COLUMNS = [
+    "instrument",
+    "scale",
+    "n_marketing",
+    "n_sales",
+    "mean_marketing",
+    "sd_marketing",
+    "mean_sales",
+    "sd_sales",
+    "test",
+    "statistic",
+    "df",
+    "p",
+    "p_holm",
+    "effect",
+    "effect_size",
+    "ci_low",
+    "ci_high",
+]
+DYAD_COLUMNS = [
+    "instrument",
+    "scale",
+    "n_pairs",
+    "mean_marketing",
+    "mean_sales",
+    "mean_diff",
+    "test",
+    "statistic",
+    "df",
+    "p",
+    "p_holm",
+    "wilcoxon_statistic",
+    "wilcoxon_p",
+    "effect",
+    "effect_size",
+]
 
 
-def item_comparison(responses: pd.DataFrame, instrument, seed: int = 2026, n_boot: int = 2000) -> pd.DataFrame:
+def item_comparison(
+    responses: pd.DataFrame, instrument, seed: int = 2026, n_boot: int = 2000
+) -> pd.DataFrame:
     """Mann-Whitney U (two-sided) per item on keyed values, marketing against sales.
 
     Returns
@@ -73,15 +122,32 @@ def item_comparison(responses: pd.DataFrame, instrument, seed: int = 2026, n_boo
     for item in instrument.items:
         x = groups.get((item.id, "marketing"), np.array([]))
         y = groups.get((item.id, "sales"), np.array([]))
-        row = {"instrument": instrument.id, "item": item.id, "subscale": item.subscale, "n_marketing": len(x),
-               "n_sales": len(y), "mean_marketing": _mean(x), "mean_sales": _mean(y),
-               "median_marketing": np.median(x) if len(x) else np.nan, "median_sales": np.median(y) if len(y) else np.nan,
-               "test": "mann-whitney", "statistic": np.nan, "p": np.nan, "effect": "rank-biserial", "effect_size": np.nan,
-               "ci_low": np.nan, "ci_high": np.nan, "note": _missing_note({"marketing": len(x), "sales": len(y)}, 1)}
+        row = {
+            "instrument": instrument.id,
+            "item": item.id,
+            "subscale": item.subscale,
+            "n_marketing": len(x),
+            "n_sales": len(y),
+            "mean_marketing": _mean(x),
+            "mean_sales": _mean(y),
+            "median_marketing": np.median(x) if len(x) else np.nan,
+            "median_sales": np.median(y) if len(y) else np.nan,
+            "test": "mann-whitney",
+            "statistic": np.nan,
+            "p": np.nan,
+            "effect": "rank-biserial",
+            "effect_size": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "note": _missing_note({"marketing": len(x), "sales": len(y)}, 1),
+        }
         if len(x) and len(y):
             res = stats.mannwhitneyu(x, y, alternative="two-sided")
-            row.update(statistic=float(res.statistic), p=float(res.pvalue),
-                       effect_size=rank_biserial(res.statistic, len(x), len(y)))
+            row.update(
+                statistic=float(res.statistic),
+                p=float(res.pvalue),
+                effect_size=rank_biserial(res.statistic, len(x), len(y)),
+            )
             row["ci_low"], row["ci_high"] = bootstrap_rank_biserial(x, y, rng, n_boot)
         rows.append(row)
     table = pd.DataFrame(rows)
@@ -134,18 +200,35 @@ def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95)
     for scale in instrument.scales:
         x = part.loc[part["role"] == "marketing", scale].dropna().to_numpy(float)
         y = part.loc[part["role"] == "sales", scale].dropna().to_numpy(float)
-        row = {"instrument": instrument.id, "scale": scale, "n_marketing": len(x), "n_sales": len(y),
-               "kind": _kind(scale, instrument),
-               "mean_marketing": _mean(x), "sd_marketing": _sd(x), "mean_sales": _mean(y), "sd_sales": _sd(y),
-               "test": "welch-t", "statistic": np.nan, "df": np.nan, "p": np.nan, "effect": "hedges-g",
-               "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan, "mean_diff": _mean(x) - _mean(y),
-               "note": _missing_note({"marketing": len(x), "sales": len(y)}, 2)}
+        row = {
+            "instrument": instrument.id,
+            "scale": scale,
+            "n_marketing": len(x),
+            "n_sales": len(y),
+            "kind": _kind(scale, instrument),
+            "mean_marketing": _mean(x),
+            "sd_marketing": _sd(x),
+            "mean_sales": _mean(y),
+            "sd_sales": _sd(y),
+            "test": "welch-t",
+            "statistic": np.nan,
+            "df": np.nan,
+            "p": np.nan,
+            "effect": "hedges-g",
+            "effect_size": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "mean_diff": _mean(x) - _mean(y),
+            "note": _missing_note({"marketing": len(x), "sales": len(y)}, 2),
+        }
         if not row["note"] and np.var(x) == 0 and np.var(y) == 0:
             row["note"] = "no variance: every score is the same in both groups"
         if not row["note"]:
             res = stats.ttest_ind(x, y, equal_var=False)
             g = hedges_g(x, y)
-            row.update(statistic=float(res.statistic), df=float(res.df), p=float(res.pvalue), effect_size=g)
+            row.update(
+                statistic=float(res.statistic), df=float(res.df), p=float(res.pvalue), effect_size=g
+            )
             row["ci_low"], row["ci_high"] = g_interval(g, len(x), len(y), confidence)
         rows.append(row)
     table = pd.DataFrame(rows)
@@ -161,13 +244,27 @@ def dyads(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     ``marketing``, ``sales``, ``n_marketing``, ``n_sales``, ``diff`` (marketing minus sales).
     """
     part = scores[(scores["instrument"] == instrument.id) & scores["company_id"].notna()]
-    long = part.melt(id_vars=["company_id", "role"], value_vars=list(instrument.scales), var_name="scale",
-                     value_name="score").dropna(subset=["score"])
-    means = long.groupby(["company_id", "scale", "role"])["score"].agg(["mean", "size"]).unstack("role")
+    long = part.melt(
+        id_vars=["company_id", "role"],
+        value_vars=list(instrument.scales),
+        var_name="scale",
+        value_name="score",
+    ).dropna(subset=["score"])
+    means = (
+        long.groupby(["company_id", "scale", "role"])["score"].agg(["mean", "size"]).unstack("role")
+    )
     if means.empty or "marketing" not in means["mean"] or "sales" not in means["mean"]:
-        return pd.DataFrame(columns=["company_id", "scale", "marketing", "sales", "n_marketing", "n_sales", "diff"])
-    out = pd.DataFrame({"marketing": means[("mean", "marketing")], "sales": means[("mean", "sales")],
-                        "n_marketing": means[("size", "marketing")], "n_sales": means[("size", "sales")]}).dropna()
+        return pd.DataFrame(
+            columns=["company_id", "scale", "marketing", "sales", "n_marketing", "n_sales", "diff"]
+        )
+    out = pd.DataFrame(
+        {
+            "marketing": means[("mean", "marketing")],
+            "sales": means[("mean", "sales")],
+            "n_marketing": means[("size", "marketing")],
+            "n_sales": means[("size", "sales")],
+        }
+    ).dropna()
     out["diff"] = out["marketing"] - out["sales"]
     out = out.reset_index()
     out["n_marketing"] = out["n_marketing"].astype(int)
@@ -202,34 +299,68 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
     for scale in instrument.scales:
         p = pairs[pairs["scale"] == scale]
         d = p["diff"].to_numpy(float)
-        row = {"instrument": instrument.id, "scale": scale, "kind": _kind(scale, instrument), "n_pairs": len(p),
-               "mean_marketing": _mean(p["marketing"]),
-               "mean_sales": _mean(p["sales"]), "mean_diff": _mean(d), "test": "paired-t", "statistic": np.nan,
-               "df": np.nan, "p": np.nan, "wilcoxon_statistic": np.nan, "wilcoxon_p": np.nan, "effect": "cohen-dz",
-               "effect_size": np.nan, "sd_diff": _sd(d), "ci_low": np.nan, "ci_high": np.nan, "ci_method": "",
-               "note": "" if len(d) > 1 else f"{len(d)} compan{'y' if len(d) == 1 else 'ies'} with scores from both functions; 2 needed"}
+        row = {
+            "instrument": instrument.id,
+            "scale": scale,
+            "kind": _kind(scale, instrument),
+            "n_pairs": len(p),
+            "mean_marketing": _mean(p["marketing"]),
+            "mean_sales": _mean(p["sales"]),
+            "mean_diff": _mean(d),
+            "test": "paired-t",
+            "statistic": np.nan,
+            "df": np.nan,
+            "p": np.nan,
+            "wilcoxon_statistic": np.nan,
+            "wilcoxon_p": np.nan,
+            "effect": "cohen-dz",
+            "effect_size": np.nan,
+            "sd_diff": _sd(d),
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "ci_method": "",
+            "note": ""
+            if len(d) > 1
+            else f"{len(d)} compan{'y' if len(d) == 1 else 'ies'} with scores from both functions; 2 needed",
+        }
         if not row["note"] and np.std(d) == 0:
             row["note"] = "no variance: every company's difference is the same"
         if not row["note"]:
             res = stats.ttest_rel(p["marketing"], p["sales"])
-            row.update(statistic=float(res.statistic), df=float(len(d) - 1), p=float(res.pvalue),
-                       effect_size=float(np.mean(d) / np.std(d, ddof=1)))
-            row["ci_low"], row["ci_high"], row["ci_method"] = dz_interval(float(res.statistic), len(d), confidence,
-                                                                          return_method=True)
+            row.update(
+                statistic=float(res.statistic),
+                df=float(len(d) - 1),
+                p=float(res.pvalue),
+                effect_size=float(np.mean(d) / np.std(d, ddof=1)),
+            )
+            row["ci_low"], row["ci_high"], row["ci_method"] = dz_interval(
+                float(res.statistic), len(d), confidence, return_method=True
+            )
             notes = [] if row["ci_method"] == DZ_EXACT else [f"d_z interval: {row['ci_method']}"]
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 w = stats.wilcoxon(d)
-            notes += [f"Wilcoxon: {m}" for m in dict.fromkeys(" ".join(str(c.message).split()) for c in caught)]
-            row.update(wilcoxon_statistic=float(w.statistic), wilcoxon_p=float(w.pvalue), note="; ".join(notes))
+            notes += [
+                f"Wilcoxon: {m}"
+                for m in dict.fromkeys(" ".join(str(c.message).split()) for c in caught)
+            ]
+            row.update(
+                wilcoxon_statistic=float(w.statistic),
+                wilcoxon_p=float(w.pvalue),
+                note="; ".join(notes),
+            )
         rows.append(row)
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["p"], "holm")
     table["p_bh"] = adjust(table["p"], "fdr_bh")
-    return table[DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high", "ci_method", "kind", "note"]]
+    return table[
+        DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high", "ci_method", "kind", "note"]
+    ]
 
 
-def sensitivity(n_marketing: int, n_sales: int, n_pairs: int, alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:
+def sensitivity(
+    n_marketing: int, n_sales: int, n_pairs: int, alpha: float = 0.05, power: float = 0.8
+) -> pd.DataFrame:
     """The smallest effect the study could detect with the given power: g for the role comparison, d_z for dyads.
 
     Two-sided tests; statsmodels' power solvers (``TTestIndPower``, ``TTestPower``).
@@ -242,13 +373,27 @@ def sensitivity(n_marketing: int, n_sales: int, n_pairs: int, alpha: float = 0.0
 
     rows = []
     if n_marketing > 1 and n_sales > 1:
-        g = TTestIndPower().solve_power(nobs1=n_marketing, ratio=n_sales / n_marketing, alpha=alpha, power=power)
-        rows.append({"comparison": "marketing vs sales (Welch/independent t)", "n": f"{n_marketing} + {n_sales}",
-                     "effect": "hedges-g", "min_detectable": float(np.atleast_1d(g)[0])})
+        g = TTestIndPower().solve_power(
+            nobs1=n_marketing, ratio=n_sales / n_marketing, alpha=alpha, power=power
+        )
+        rows.append(
+            {
+                "comparison": "marketing vs sales (Welch/independent t)",
+                "n": f"{n_marketing} + {n_sales}",
+                "effect": "hedges-g",
+                "min_detectable": float(np.atleast_1d(g)[0]),
+            }
+        )
     if n_pairs > 2:
         dz = TTestPower().solve_power(nobs=n_pairs, alpha=alpha, power=power)
-        rows.append({"comparison": "matched dyads (paired t)", "n": f"{n_pairs} pairs", "effect": "cohen-dz",
-                     "min_detectable": float(np.atleast_1d(dz)[0])})
+        rows.append(
+            {
+                "comparison": "matched dyads (paired t)",
+                "n": f"{n_pairs} pairs",
+                "effect": "cohen-dz",
+                "min_detectable": float(np.atleast_1d(dz)[0]),
+            }
+        )
     out = pd.DataFrame(rows, columns=["comparison", "n", "effect", "min_detectable"])
     out["alpha"], out["power"] = alpha, power
     return out

@@ -60,8 +60,13 @@ def u_from_counts(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
     return (c1 * (below + 0.5 * c2)).sum(axis=-1)
 
 
-def bootstrap_rank_biserial(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_boot: int = 2000,
-                            confidence: float = 0.95) -> tuple[float, float]:
+def bootstrap_rank_biserial(
+    x: np.ndarray,
+    y: np.ndarray,
+    rng: np.random.Generator,
+    n_boot: int = 2000,
+    confidence: float = 0.95,
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the rank-biserial correlation, resampling within each group.
 
     Resampling a group of discrete answers with replacement is a multinomial draw of its level counts,
@@ -134,6 +139,7 @@ def _nct_ncp(t: float, df: float, target: float) -> float | None:
     The cdf falls monotonically in ``ncp``; the bracket starts at ``t`` and widens geometrically on the side
     where the root lies (up to 60 + 4|t| from ``t``), so it never depends on a fixed width.
     """
+
     def f(ncp):
         return _nct_cdf(t, df, ncp) - target
 
@@ -157,8 +163,9 @@ def _nct_ncp(t: float, df: float, target: float) -> float | None:
     return None
 
 
-def dz_interval(t: float, n: int, confidence: float = 0.95,
-                return_method: bool = False) -> tuple[float, float] | tuple[float, float, str]:
+def dz_interval(
+    t: float, n: int, confidence: float = 0.95, return_method: bool = False
+) -> tuple[float, float] | tuple[float, float, str]:
     """Exact interval of Cohen's d_z by inverting the non-central t distribution of the paired t statistic.
 
     The limits are ``ncp / sqrt(n)`` for the non-centralities at which the observed ``t`` is the upper and the
@@ -242,8 +249,15 @@ SIZE_THRESHOLDS = {
     "cohen-dz": (0.2, 0.5, 0.8),  # at rho = 0.5; dz_size_word scales them for another rho
 }
 SIZE_WORDS = ("negligible", "small", "medium", "large")
-_ALIASES = {"g": "hedges-g", "d": "hedges-g", "h": "cohen-h", "r": "rank-biserial", "rank_biserial": "rank-biserial",
-            "dz": "cohen-dz", "d_z": "cohen-dz"}
+_ALIASES = {
+    "g": "hedges-g",
+    "d": "hedges-g",
+    "h": "cohen-h",
+    "r": "rank-biserial",
+    "rank_biserial": "rank-biserial",
+    "dz": "cohen-dz",
+    "d_z": "cohen-dz",
+}
 
 
 def _word(value: float, cuts: tuple[float, float, float]) -> str:

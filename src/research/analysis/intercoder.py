@@ -34,17 +34,25 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
 def _presence(codes: pd.DataFrame, units: pd.DataFrame, coder: str, theme: str) -> np.ndarray:
     mine = codes[(codes["coder"] == coder) & (codes["theme"] == theme)]
     keys = set(zip(mine["interview_id"], mine["segment"], strict=True))
-    return np.array([(i, s) in keys for i, s in zip(units["interview_id"], units["segment"], strict=True)])
+    return np.array(
+        [(i, s) in keys for i, s in zip(units["interview_id"], units["segment"], strict=True)]
+    )
 
 
-def intercoder_agreement(codes: pd.DataFrame, segments: pd.DataFrame, themes: list[str]) -> pd.DataFrame:
+def intercoder_agreement(
+    codes: pd.DataFrame, segments: pd.DataFrame, themes: list[str]
+) -> pd.DataFrame:
     """``intercoder_agreement.csv``: per theme and coder pair, the units both coded, agreement and kappa.
 
     The units of a pair are the respondent segments of the interviews both coders coded (a coder coded an
     interview when they have a row for it).
     """
-    codes = codes.assign(interview_id=codes["interview_id"].astype(str), segment=codes["segment"].astype(int))
-    segs = segments.assign(interview_id=segments["interview_id"].astype(str), segment=segments["segment"].astype(int))
+    codes = codes.assign(
+        interview_id=codes["interview_id"].astype(str), segment=codes["segment"].astype(int)
+    )
+    segs = segments.assign(
+        interview_id=segments["interview_id"].astype(str), segment=segments["segment"].astype(int)
+    )
     coded_by = codes.groupby("coder")["interview_id"].agg(set)
     rows = []
     for a, b in combinations(sorted(coded_by.index), 2):
@@ -52,14 +60,24 @@ def intercoder_agreement(codes: pd.DataFrame, segments: pd.DataFrame, themes: li
         units = segs[segs["interview_id"].isin(shared)][["interview_id", "segment"]]
         for theme in themes:
             x, y = _presence(codes, units, a, theme), _presence(codes, units, b, theme)
-            rows.append({"theme": theme, "coder_a": a, "coder_b": b, "units": len(units),
-                         "agreement": float((x == y).mean()) if len(units) else np.nan,
-                         "kappa": cohen_kappa(x, y) if len(units) else np.nan,
-                         "present_a": int(x.sum()), "present_b": int(y.sum())})
+            rows.append(
+                {
+                    "theme": theme,
+                    "coder_a": a,
+                    "coder_b": b,
+                    "units": len(units),
+                    "agreement": float((x == y).mean()) if len(units) else np.nan,
+                    "kappa": cohen_kappa(x, y) if len(units) else np.nan,
+                    "present_a": int(x.sum()),
+                    "present_b": int(y.sum()),
+                }
+            )
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS + ["present_a", "present_b"])
 
 
-def krippendorff_by_theme(codes: pd.DataFrame, segments: pd.DataFrame, themes: list[str]) -> pd.DataFrame:
+def krippendorff_by_theme(
+    codes: pd.DataFrame, segments: pd.DataFrame, themes: list[str]
+) -> pd.DataFrame:
     """Krippendorff's alpha (nominal) per theme across every coder; a coder's uncoded interviews are missing.
 
     References
@@ -71,11 +89,17 @@ def krippendorff_by_theme(codes: pd.DataFrame, segments: pd.DataFrame, themes: l
     """
     import krippendorff
 
-    codes = codes.assign(interview_id=codes["interview_id"].astype(str), segment=codes["segment"].astype(int))
-    segs = segments.assign(interview_id=segments["interview_id"].astype(str), segment=segments["segment"].astype(int))
+    codes = codes.assign(
+        interview_id=codes["interview_id"].astype(str), segment=codes["segment"].astype(int)
+    )
+    segs = segments.assign(
+        interview_id=segments["interview_id"].astype(str), segment=segments["segment"].astype(int)
+    )
     coders = sorted(codes["coder"].unique())
     coded_by = codes.groupby("coder")["interview_id"].agg(set)
-    units = segs[segs["interview_id"].isin(set().union(*coded_by)) if len(coded_by) else []][["interview_id", "segment"]]
+    units = segs[segs["interview_id"].isin(set().union(*coded_by)) if len(coded_by) else []][
+        ["interview_id", "segment"]
+    ]
     rows = []
     for theme in themes:
         data = np.full((len(coders), len(units)), np.nan)
@@ -85,7 +109,12 @@ def krippendorff_by_theme(codes: pd.DataFrame, segments: pd.DataFrame, themes: l
             data[i, seen] = present[seen]
         pairable = (~np.isnan(data)).sum(axis=0) >= 2
         alpha = np.nan
-        if pairable.sum() >= 2 and len(np.unique(data[:, pairable][~np.isnan(data[:, pairable])])) > 1:
+        if (
+            pairable.sum() >= 2
+            and len(np.unique(data[:, pairable][~np.isnan(data[:, pairable])])) > 1
+        ):
             alpha = float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
-        rows.append({"theme": theme, "coders": len(coders), "units": int(pairable.sum()), "alpha": alpha})
+        rows.append(
+            {"theme": theme, "coders": len(coders), "units": int(pairable.sum()), "alpha": alpha}
+        )
     return pd.DataFrame(rows)

@@ -24,7 +24,9 @@ def coded_segments(study) -> pd.DataFrame:
     """
     segments = study.segments
     if segments.empty or study.codebook is None:
-        cols = SEGMENT_COLUMNS + ["company_id"] + (study.codebook.theme_ids if study.codebook else [])
+        cols = (
+            SEGMENT_COLUMNS + ["company_id"] + (study.codebook.theme_ids if study.codebook else [])
+        )
         return pd.DataFrame(columns=cols)
     names = speaker_map(study.turns, study.respondents)
     segs = segments.merge(names, on=["interview_id", "speaker"], how="left")
@@ -42,16 +44,29 @@ def theme_table(study, coded: pd.DataFrame) -> pd.DataFrame:
 def agreement_tables(study) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(``intercoder_agreement.csv``, Krippendorff's alpha per theme); empty without manual codes."""
     if study.manual_codes.empty or study.codebook is None:
-        return pd.DataFrame(columns=intercoder.AGREEMENT_COLUMNS), pd.DataFrame(columns=["theme", "coders", "units", "alpha"])
+        return pd.DataFrame(columns=intercoder.AGREEMENT_COLUMNS), pd.DataFrame(
+            columns=["theme", "coders", "units", "alpha"]
+        )
     ids = study.codebook.theme_ids
-    return (intercoder.intercoder_agreement(study.manual_codes, study.segments, ids),
-            intercoder.krippendorff_by_theme(study.manual_codes, study.segments, ids))
+    return (
+        intercoder.intercoder_agreement(study.manual_codes, study.segments, ids),
+        intercoder.krippendorff_by_theme(study.manual_codes, study.segments, ids),
+    )
 
 
 def codebook_table(codebook) -> pd.DataFrame:
     """The codebook as a table for the report: id, label, description, patterns."""
-    return pd.DataFrame([{"theme": t.id, "label": t.label, "description": t.description,
-                          "patterns": "; ".join(t.patterns)} for t in codebook.themes])
+    return pd.DataFrame(
+        [
+            {
+                "theme": t.id,
+                "label": t.label,
+                "description": t.description,
+                "patterns": "; ".join(t.patterns),
+            }
+            for t in codebook.themes
+        ]
+    )
 
 
 def open_answer_table(study) -> pd.DataFrame:
@@ -63,5 +78,11 @@ def open_answer_table(study) -> pd.DataFrame:
     if answers.empty or study.codebook is None:
         return pd.DataFrame()
     flags = themes.theme_matrix(answers["text"], study.codebook)
-    units = pd.concat([answers[["respondent_id", "role", "column"]].reset_index(drop=True), flags.reset_index(drop=True)], axis=1)
+    units = pd.concat(
+        [
+            answers[["respondent_id", "role", "column"]].reset_index(drop=True),
+            flags.reset_index(drop=True),
+        ],
+        axis=1,
+    )
     return themes.prevalence_by_role(units, study.codebook, unit="answers")

@@ -23,7 +23,9 @@ PROBLEM_WORDS = {
 }
 
 
-def sample_overview(respondents: pd.DataFrame, scores: pd.DataFrame, interviews: pd.DataFrame) -> pd.DataFrame:
+def sample_overview(
+    respondents: pd.DataFrame, scores: pd.DataFrame, interviews: pd.DataFrame
+) -> pd.DataFrame:
     """Respondents, companies, scored respondents and interviews per role (and in all).
 
     Examples
@@ -35,12 +37,20 @@ def sample_overview(respondents: pd.DataFrame, scores: pd.DataFrame, interviews:
     """
     rows = []
     scored = set(scores["respondent_id"]) if len(scores) else set()
-    interviewed = interviews["respondent_id"].value_counts() if len(interviews) else pd.Series(dtype=int)
+    interviewed = (
+        interviews["respondent_id"].value_counts() if len(interviews) else pd.Series(dtype=int)
+    )
     for role, part in [*respondents.groupby("role", observed=True), ("all", respondents)]:
         ids = part["respondent_id"]
-        rows.append({"role": role, "respondents": len(part), "companies": part["company_id"].nunique(),
-                     "with_survey": int(ids.isin(scored).sum()),
-                     "interviews": int(interviewed.reindex(ids).fillna(0).sum())})
+        rows.append(
+            {
+                "role": role,
+                "respondents": len(part),
+                "companies": part["company_id"].nunique(),
+                "with_survey": int(ids.isin(scored).sum()),
+                "interviews": int(interviewed.reindex(ids).fillna(0).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -50,13 +60,27 @@ def company_coverage(respondents: pd.DataFrame) -> pd.DataFrame:
     Returns one row per pattern (``marketing 1, sales 1`` ...), with the number of companies.
     """
     counts = respondents.dropna(subset=["company_id"]).pivot_table(
-        index="company_id", columns="role", values="respondent_id", aggfunc="count", fill_value=0)
+        index="company_id", columns="role", values="respondent_id", aggfunc="count", fill_value=0
+    )
     counts = counts.reindex(columns=["marketing", "sales"], fill_value=0)
     pattern = counts.apply(lambda r: f"marketing {r['marketing']}, sales {r['sales']}", axis=1)
-    kind = counts.apply(lambda r: "both functions" if r["marketing"] and r["sales"] else
-                        ("marketing only" if r["marketing"] else "sales only"), axis=1)
-    table = pd.DataFrame({"coverage": kind, "respondents": pattern}).value_counts().rename("companies").reset_index()
-    return table.sort_values(["coverage", "companies"], ascending=[True, False]).reset_index(drop=True)
+    kind = counts.apply(
+        lambda r: (
+            "both functions"
+            if r["marketing"] and r["sales"]
+            else ("marketing only" if r["marketing"] else "sales only")
+        ),
+        axis=1,
+    )
+    table = (
+        pd.DataFrame({"coverage": kind, "respondents": pattern})
+        .value_counts()
+        .rename("companies")
+        .reset_index()
+    )
+    return table.sort_values(["coverage", "companies"], ascending=[True, False]).reset_index(
+        drop=True
+    )
 
 
 def quality_overview(quality: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +95,9 @@ def quality_overview(quality: pd.DataFrame) -> pd.DataFrame:
     """
     if quality.empty:
         return pd.DataFrame(columns=["problem", "meaning", "count", "action", "files"])
-    grouped = quality.groupby("problem", sort=False).agg(count=("record", "size"), files=("source", lambda s: ", ".join(sorted(set(s)))))
+    grouped = quality.groupby("problem", sort=False).agg(
+        count=("record", "size"), files=("source", lambda s: ", ".join(sorted(set(s))))
+    )
     grouped = grouped.reset_index()
     grouped["meaning"] = grouped["problem"].map(PROBLEM_WORDS).fillna("")
     grouped["action"] = grouped["problem"].map(PROBLEMS)
@@ -84,8 +110,16 @@ def stage_counts(scores: pd.DataFrame, instrument) -> pd.DataFrame:
         return pd.DataFrame(columns=["band", "role", "n", "share"])
     labels = [b["label"] for b in instrument.total["bands"]]
     part = scores[(scores["instrument"] == instrument.id) & scores["band"].notna()]
-    table = (part.groupby(["role", "band"]).size().rename("n").reset_index()
-             .pivot(index="band", columns="role", values="n").reindex(labels).fillna(0).astype(int))
+    table = (
+        part.groupby(["role", "band"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .pivot(index="band", columns="role", values="n")
+        .reindex(labels)
+        .fillna(0)
+        .astype(int)
+    )
     long = table.reset_index().melt(id_vars="band", var_name="role", value_name="n")
     long["share"] = long["n"] / long.groupby("role")["n"].transform("sum").where(lambda s: s > 0)
     return long
@@ -98,7 +132,15 @@ def score_summary(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     for scale in instrument.scales:
         for role, grp in [*part.groupby("role"), ("all", part)]:
             x = grp[scale].dropna()
-            rows.append({"scale": scale, "role": role, "n": len(x), "mean": x.mean() if len(x) else float("nan"),
-                         "sd": x.std(ddof=1) if len(x) > 1 else float("nan"),
-                         "min": x.min() if len(x) else float("nan"), "max": x.max() if len(x) else float("nan")})
+            rows.append(
+                {
+                    "scale": scale,
+                    "role": role,
+                    "n": len(x),
+                    "mean": x.mean() if len(x) else float("nan"),
+                    "sd": x.std(ddof=1) if len(x) > 1 else float("nan"),
+                    "min": x.min() if len(x) else float("nan"),
+                    "max": x.max() if len(x) else float("nan"),
+                }
+            )
     return pd.DataFrame(rows)

@@ -11,12 +11,25 @@ import warnings
 import numpy as np
 import pandas as pd
 
-RELIABILITY_COLUMNS = ["instrument", "scale", "group", "n", "n_items", "alpha", "ci_low", "ci_high", "omega", "note"]
+RELIABILITY_COLUMNS = [
+    "instrument",
+    "scale",
+    "group",
+    "n",
+    "n_items",
+    "alpha",
+    "ci_low",
+    "ci_high",
+    "omega",
+    "note",
+]
 
 
 def _wide(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     part = responses[responses["instrument"] == instrument.id]
-    wide = part.pivot(index="respondent_id", columns="item", values="keyed").reindex(columns=instrument.item_ids)
+    wide = part.pivot(index="respondent_id", columns="item", values="keyed").reindex(
+        columns=instrument.item_ids
+    )
     roles = part.drop_duplicates("respondent_id").set_index("respondent_id")["role"]
     wide.insert(0, "role", roles.reindex(wide.index))
     return wide
@@ -54,10 +67,14 @@ def omega_with_reason(items: pd.DataFrame) -> tuple[float, str]:
     if data.shape[1] < 3:
         return float("nan"), f"fewer than three items ({data.shape[1]})"
     if len(data) < OMEGA_MIN_RESPONDENTS:
-        return float("nan"), f"too few respondents: {len(data)} complete ({OMEGA_MIN_RESPONDENTS} needed)"
+        return float(
+            "nan"
+        ), f"too few respondents: {len(data)} complete ({OMEGA_MIN_RESPONDENTS} needed)"
     constant = [str(c) for c in data.columns[(data.std(ddof=1) == 0).to_numpy()]]
     if constant:
-        return float("nan"), f"constant item{'s' if len(constant) > 1 else ''}: {', '.join(constant)}"
+        return float(
+            "nan"
+        ), f"constant item{'s' if len(constant) > 1 else ''}: {', '.join(constant)}"
     caught = []
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -65,7 +82,9 @@ def omega_with_reason(items: pd.DataFrame) -> tuple[float, str]:
             fit = Factor(data.to_numpy(float), n_factor=1, method="ml").fit(rng=0)
     except (np.linalg.LinAlgError, ValueError, RuntimeError) as err:
         return float("nan"), f"the one-factor fit failed ({type(err).__name__}: {err})"
-    warned = "; ".join(dict.fromkeys(f"{c.category.__name__}: {' '.join(str(c.message).split())}" for c in caught))
+    warned = "; ".join(
+        dict.fromkeys(f"{c.category.__name__}: {' '.join(str(c.message).split())}" for c in caught)
+    )
     loadings = np.asarray(fit.loadings).ravel()
     unique = np.asarray(fit.uniqueness).ravel()
     reason = ""
@@ -126,7 +145,9 @@ def spearman_brown(items: pd.DataFrame) -> float:
     if data.shape[1] != 2 or len(data) < 3 or (data.std(ddof=1) == 0).any():
         return float("nan")
     r = float(np.corrcoef(data.to_numpy(float).T)[0, 1])
-    if r <= -1 + 1e-9:  # two items in exactly opposite order: the coefficient is undefined (division by zero)
+    if (
+        r <= -1 + 1e-9
+    ):  # two items in exactly opposite order: the coefficient is undefined (division by zero)
         return float("nan")
     return 2 * r / (1 + r)
 
@@ -178,16 +199,39 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
             sb = spearman_brown(block) if len(items) == 2 else float("nan")
             notes = []
             if np.isnan(alpha):
-                notes.append("alpha not computed: " + ("one item" if len(items) < 2 else
-                                                       f"{n} complete respondents (3 needed)" if n < 3 else "no variance"))
+                notes.append(
+                    "alpha not computed: "
+                    + (
+                        "one item"
+                        if len(items) < 2
+                        else f"{n} complete respondents (3 needed)"
+                        if n < 3
+                        else "no variance"
+                    )
+                )
             if len(items) == 2:
-                notes.append("two items: report the Spearman-Brown coefficient (spearman_brown); alpha is not the "
-                             "recommended coefficient for two items")
+                notes.append(
+                    "two items: report the Spearman-Brown coefficient (spearman_brown); alpha is not the "
+                    "recommended coefficient for two items"
+                )
             if np.isnan(omega):
                 notes.append(f"omega not computed: {why}")
-            rows.append({"instrument": instrument.id, "scale": scale, "group": group, "n": n, "n_items": len(items),
-                         "alpha": alpha, "ci_low": low, "ci_high": high, "omega": omega, "note": "; ".join(notes),
-                         "spearman_brown": sb, "omega_reason": why})
+            rows.append(
+                {
+                    "instrument": instrument.id,
+                    "scale": scale,
+                    "group": group,
+                    "n": n,
+                    "n_items": len(items),
+                    "alpha": alpha,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "omega": omega,
+                    "note": "; ".join(notes),
+                    "spearman_brown": sb,
+                    "omega_reason": why,
+                }
+            )
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS + ["spearman_brown", "omega_reason"])
 
 
@@ -203,9 +247,23 @@ def item_statistics(responses: pd.DataFrame, instrument) -> pd.DataFrame:
         block = wide[items].dropna()
         for item in items:
             rest = block.drop(columns=item)
-            r = block[item].corr(rest.sum(axis=1)) if len(items) > 1 and len(block) > 2 else float("nan")
+            r = (
+                block[item].corr(rest.sum(axis=1))
+                if len(items) > 1 and len(block) > 2
+                else float("nan")
+            )
             dropped = alpha_with_ci(rest)[0] if len(items) > 2 else float("nan")
             col = wide[item].dropna()
-            rows.append({"instrument": instrument.id, "scale": scale, "item": item, "n": len(col), "mean": col.mean(),
-                         "sd": col.std(ddof=1), "item_rest_r": r, "alpha_if_dropped": dropped})
+            rows.append(
+                {
+                    "instrument": instrument.id,
+                    "scale": scale,
+                    "item": item,
+                    "n": len(col),
+                    "mean": col.mean(),
+                    "sd": col.std(ddof=1),
+                    "item_rest_r": r,
+                    "alpha_if_dropped": dropped,
+                }
+            )
     return pd.DataFrame(rows)

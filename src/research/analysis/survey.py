@@ -33,7 +33,9 @@ def item_statistics_table(study) -> pd.DataFrame:
 
 def item_table(study, seed: int = 2026) -> pd.DataFrame:
     """``item_comparison.csv`` over every instrument (Holm within each instrument)."""
-    return _concat(compare.item_comparison(study.responses, inst, seed=seed) for inst in study.instruments)
+    return _concat(
+        compare.item_comparison(study.responses, inst, seed=seed) for inst in study.instruments
+    )
 
 
 def scale_table(study) -> pd.DataFrame:
@@ -47,11 +49,16 @@ def dyad_table(study) -> pd.DataFrame:
 
 
 def assumption_table(study, alpha: float = 0.05) -> pd.DataFrame:
-    return _concat(assumptions.assumption_checks(study.scores, inst, alpha) for inst in study.instruments)
+    return _concat(
+        assumptions.assumption_checks(study.scores, inst, alpha) for inst in study.instruments
+    )
 
 
 def agreement_table(study) -> pd.DataFrame:
-    return _concat(agreement.agreement_summary(study.scores, study.responses, inst) for inst in study.instruments)
+    return _concat(
+        agreement.agreement_summary(study.scores, study.responses, inst)
+        for inst in study.instruments
+    )
 
 
 def ordinal_table(study) -> pd.DataFrame:
@@ -84,7 +91,9 @@ def sensitivity_table(study, alpha: float = 0.05) -> pd.DataFrame:
     n = part["role"].value_counts()
     pairs = compare.dyads(study.scores, inst)
     n_pairs = int((pairs["scale"] == scale).sum())
-    return compare.sensitivity(int(n.get("marketing", 0)), int(n.get("sales", 0)), n_pairs, alpha=alpha)
+    return compare.sensitivity(
+        int(n.get("marketing", 0)), int(n.get("sales", 0)), n_pairs, alpha=alpha
+    )
 
 
 def both_functions_present(study) -> bool:
@@ -110,8 +119,12 @@ def matched_pairs(study, instrument=None, scale: str | None = None) -> pd.DataFr
 
 def dimension_labels(study) -> dict[str, str]:
     """Thought-worlds dimension ids mapped to their labels, from every instrument that defines them."""
-    return {str(d["id"]): str(d.get("label", d["id"])) for inst in study.instruments for d in inst.dimensions
-            if isinstance(d, dict) and "id" in d}
+    return {
+        str(d["id"]): str(d.get("label", d["id"]))
+        for inst in study.instruments
+        for d in inst.dimensions
+        if isinstance(d, dict) and "id" in d
+    }
 
 
 def scored_companies(study, instrument=None, scale: str | None = None) -> pd.Index:
@@ -131,8 +144,15 @@ def dif_table(study, alpha: float = 0.05) -> pd.DataFrame:
     """``dif.csv``: the ordinal-logit DIF screen of every item of every instrument (Holm within an instrument)."""
     from research.analysis.dif import DIF_COLUMNS, dif_screen
 
-    frames = [dif_screen(study.wide(inst.id), {it.id: it.subscale or None for it in inst.items}, inst.id, alpha=alpha)
-              for inst in study.instruments]
+    frames = [
+        dif_screen(
+            study.wide(inst.id),
+            {it.id: it.subscale or None for it in inst.items},
+            inst.id,
+            alpha=alpha,
+        )
+        for inst in study.instruments
+    ]
     return _concat(frames) if any(len(f) for f in frames) else pd.DataFrame(columns=DIF_COLUMNS)
 
 
@@ -140,8 +160,13 @@ def invariance_table(study) -> pd.DataFrame:
     """``invariance.csv``: configural, metric and scalar invariance of every instrument with subscales."""
     from research.analysis.invariance import INVARIANCE_COLUMNS, measurement_invariance
 
-    frames = [measurement_invariance(study.wide(inst.id), {s: inst.items_of(s) for s in inst.subscale_ids}, inst.id)
-              for inst in study.instruments if inst.subscale_ids]
+    frames = [
+        measurement_invariance(
+            study.wide(inst.id), {s: inst.items_of(s) for s in inst.subscale_ids}, inst.id
+        )
+        for inst in study.instruments
+        if inst.subscale_ids
+    ]
     return _concat(frames) if frames else pd.DataFrame(columns=INVARIANCE_COLUMNS)
 
 
@@ -149,7 +174,11 @@ def company_outcomes(study) -> pd.DataFrame:
     """One row per company: the mean of each ``outcomes`` column over its respondents with a known role."""
     outcomes = list(study.config.get("outcomes") or [])
     r = study.respondents.dropna(subset=["company_id"])
-    return r.groupby("company_id")[outcomes].mean().reset_index() if outcomes else pd.DataFrame(columns=["company_id"])
+    return (
+        r.groupby("company_id")[outcomes].mean().reset_index()
+        if outcomes
+        else pd.DataFrame(columns=["company_id"])
+    )
 
 
 def congruence_table(study, seed: int = 2026, alpha: float = 0.05) -> pd.DataFrame:
@@ -164,7 +193,9 @@ def congruence_table(study, seed: int = 2026, alpha: float = 0.05) -> pd.DataFra
         if not (inst.total and inst.total.get("bands")) or not outcomes:
             continue
         scale = inst.total["id"]
-        pairs = matched_pairs(study, inst, scale).merge(company_outcomes(study), on="company_id", how="left")
+        pairs = matched_pairs(study, inst, scale).merge(
+            company_outcomes(study), on="company_id", how="left"
+        )
         midpoint = len(inst.items) * (inst.scale_min + inst.scale_max) / 2
         frames.append(surface(pairs, outcomes, midpoint, inst.id, scale, seed=seed, alpha=alpha))
     return _concat(frames) if frames else pd.DataFrame(columns=CONGRUENCE_COLUMNS)

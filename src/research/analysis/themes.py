@@ -15,17 +15,34 @@ from statsmodels.stats.proportion import proportion_confint
 
 from research.analysis.effects import adjust, cohen_h
 
-THEME_BY_ROLE_COLUMNS = ["theme", "label", "interviews_marketing", "with_theme_marketing", "share_marketing",
-                         "interviews_sales", "with_theme_sales", "share_sales", "test", "p", "p_holm", "effect",
-                         "effect_size"]
+THEME_BY_ROLE_COLUMNS = [
+    "theme",
+    "label",
+    "interviews_marketing",
+    "with_theme_marketing",
+    "share_marketing",
+    "interviews_sales",
+    "with_theme_sales",
+    "share_sales",
+    "test",
+    "p",
+    "p_holm",
+    "effect",
+    "effect_size",
+]
 SEGMENT_COLUMNS = ["interview_id", "segment", "respondent_id", "role", "speaker", "text", "themes"]
 
 
 def theme_matrix(texts: pd.Series, codebook) -> pd.DataFrame:
     """Boolean frame, one column per theme, True where the text matches the theme's patterns."""
     lowered = texts.fillna("").astype(str).str.lower().tolist()
-    return pd.DataFrame({t.id: np.fromiter((t.regex.search(s) is not None for s in lowered), bool, len(lowered))
-                         for t in codebook.themes}, index=texts.index)
+    return pd.DataFrame(
+        {
+            t.id: np.fromiter((t.regex.search(s) is not None for s in lowered), bool, len(lowered))
+            for t in codebook.themes
+        },
+        index=texts.index,
+    )
 
 
 def code_segments(segments: pd.DataFrame, codebook) -> pd.DataFrame:
@@ -76,7 +93,9 @@ def prevalence_by_role(units: pd.DataFrame, codebook, unit: str = "interviews") 
         (n1, k1), (n2, k2) = counts["marketing"], counts["sales"]
         row["test"], row["effect"] = "fisher-exact", "cohen-h"
         if n1 and n2:
-            row["p"] = float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue)
+            row["p"] = float(
+                stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue
+            )
             row["effect_size"] = cohen_h(k1 / n1, k2 / n2)
             row["note"] = ""
         else:
@@ -93,7 +112,9 @@ def prevalence_by_role(units: pd.DataFrame, codebook, unit: str = "interviews") 
 def interviews_with_themes(coded: pd.DataFrame, interviews: pd.DataFrame, codebook) -> pd.DataFrame:
     """One row per kept interview: ``interview_id``, ``role``, ``company_id`` and whether it has each theme."""
     flags = coded.groupby("interview_id")[codebook.theme_ids].any()
-    base = interviews[["interview_id", "respondent_id", "company_id", "role"]].set_index("interview_id")
+    base = interviews[["interview_id", "respondent_id", "company_id", "role"]].set_index(
+        "interview_id"
+    )
     out = base.join(flags).fillna(dict.fromkeys(codebook.theme_ids, False))
     out[codebook.theme_ids] = out[codebook.theme_ids].astype(bool)
     return out.reset_index()
@@ -101,7 +122,9 @@ def interviews_with_themes(coded: pd.DataFrame, interviews: pd.DataFrame, codebo
 
 def theme_by_role(coded: pd.DataFrame, interviews: pd.DataFrame, codebook) -> pd.DataFrame:
     """``theme_by_role.csv``: interviews with each theme by role, Fisher's exact test, Cohen's h, Holm."""
-    return prevalence_by_role(interviews_with_themes(coded, interviews, codebook), codebook, "interviews")
+    return prevalence_by_role(
+        interviews_with_themes(coded, interviews, codebook), codebook, "interviews"
+    )
 
 
 def matrix_coding(coded: pd.DataFrame, codebook) -> pd.DataFrame:
@@ -116,9 +139,17 @@ def matrix_coding(coded: pd.DataFrame, codebook) -> pd.DataFrame:
         n_seg, n_int = len(part), part["interview_id"].nunique()
         for theme in codebook.themes:
             hit = part[part[theme.id]]
-            rows.append({"theme": theme.id, "label": theme.label, "role": role, "segments": len(hit),
-                         "segment_share": len(hit) / n_seg if n_seg else np.nan, "interviews": hit["interview_id"].nunique(),
-                         "interview_share": hit["interview_id"].nunique() / n_int if n_int else np.nan})
+            rows.append(
+                {
+                    "theme": theme.id,
+                    "label": theme.label,
+                    "role": role,
+                    "segments": len(hit),
+                    "segment_share": len(hit) / n_seg if n_seg else np.nan,
+                    "interviews": hit["interview_id"].nunique(),
+                    "interview_share": hit["interview_id"].nunique() / n_int if n_int else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -127,10 +158,15 @@ def co_occurrence(coded: pd.DataFrame, codebook) -> pd.DataFrame:
     m = coded[codebook.theme_ids].to_numpy(dtype=int)
     both = m.T @ m
     ids = codebook.theme_ids
-    rows = [{"theme_a": ids[i], "theme_b": ids[j], "segments": int(both[i, j])}
-            for i in range(len(ids)) for j in range(len(ids)) if i < j and both[i, j] > 0]
-    return pd.DataFrame(rows, columns=["theme_a", "theme_b", "segments"]).sort_values("segments", ascending=False,
-                                                                                      ignore_index=True)
+    rows = [
+        {"theme_a": ids[i], "theme_b": ids[j], "segments": int(both[i, j])}
+        for i in range(len(ids))
+        for j in range(len(ids))
+        if i < j and both[i, j] > 0
+    ]
+    return pd.DataFrame(rows, columns=["theme_a", "theme_b", "segments"]).sort_values(
+        "segments", ascending=False, ignore_index=True
+    )
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -143,7 +179,11 @@ def themed_sentences(coded: pd.DataFrame, codebook) -> pd.DataFrame:
     quotes and the joint displays pick from this table. Columns: ``interview_id``, ``segment``, ``role``,
     ``speaker``, ``company_id`` (when present), ``sentence``, ``n_themes`` and the theme columns.
     """
-    keep = [c for c in ("interview_id", "segment", "role", "speaker", "company_id") if c in coded.columns]
+    keep = [
+        c
+        for c in ("interview_id", "segment", "role", "speaker", "company_id")
+        if c in coded.columns
+    ]
     part = coded[coded[codebook.theme_ids].any(axis=1)] if len(coded) else coded
     part = part.reset_index(drop=True)
     sentences = part[keep].assign(sentence=part["text"].str.split(_SENTENCE)).explode("sentence")
@@ -151,7 +191,9 @@ def themed_sentences(coded: pd.DataFrame, codebook) -> pd.DataFrame:
     sentences = sentences[sentences["sentence"] != ""]  # the index still points at the segment
     # A sentence can only carry its segment's themes (it is a substring of the segment, cut at white space),
     # so each sentence is matched against those alone.
-    segment_flags = part[codebook.theme_ids].to_numpy()[sentences.index.to_numpy()] if len(sentences) else None
+    segment_flags = (
+        part[codebook.theme_ids].to_numpy()[sentences.index.to_numpy()] if len(sentences) else None
+    )
     lowered = sentences["sentence"].str.lower().tolist()
     flags = np.zeros((len(sentences), len(codebook.themes)), bool)
     for j, theme in enumerate(codebook.themes):
@@ -163,7 +205,9 @@ def themed_sentences(coded: pd.DataFrame, codebook) -> pd.DataFrame:
     return sentences[sentences["n_themes"] > 0].reset_index(drop=True)
 
 
-def representative_quotes(coded: pd.DataFrame, codebook, per_role: int = 2, sentences: pd.DataFrame | None = None) -> pd.DataFrame:
+def representative_quotes(
+    coded: pd.DataFrame, codebook, per_role: int = 2, sentences: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """For each theme and role, up to ``per_role`` quotes: the sentence of a segment that carries the theme.
 
     Sentences that carry the theme alone, of readable length (40-300 characters), come first, from
@@ -171,15 +215,36 @@ def representative_quotes(coded: pd.DataFrame, codebook, per_role: int = 2, sent
     """
     sentences = themed_sentences(coded, codebook) if sentences is None else sentences
     if sentences.empty:
-        return pd.DataFrame(columns=["theme", "role", "interview_id", "segment", "speaker", "quote"])
+        return pd.DataFrame(
+            columns=["theme", "role", "interview_id", "segment", "speaker", "quote"]
+        )
     length = sentences["sentence"].str.len()
-    sentences = sentences.assign(rank=sentences["n_themes"] - 1 + (~length.between(40, 300)).astype(int))
+    sentences = sentences.assign(
+        rank=sentences["n_themes"] - 1 + (~length.between(40, 300)).astype(int)
+    )
     rows = []
     for theme in codebook.theme_ids:
-        hits = sentences[sentences[theme]].sort_values(["rank", "interview_id", "segment"], kind="stable")
-        best = hits.drop_duplicates(["role", "interview_id"]).groupby("role").head(per_role).sort_values("role", kind="stable")
-        rows.append(pd.DataFrame({"theme": theme, "role": best["role"], "interview_id": best["interview_id"],
-                                  "segment": best["segment"], "speaker": best["speaker"], "quote": best["sentence"]}))
+        hits = sentences[sentences[theme]].sort_values(
+            ["rank", "interview_id", "segment"], kind="stable"
+        )
+        best = (
+            hits.drop_duplicates(["role", "interview_id"])
+            .groupby("role")
+            .head(per_role)
+            .sort_values("role", kind="stable")
+        )
+        rows.append(
+            pd.DataFrame(
+                {
+                    "theme": theme,
+                    "role": best["role"],
+                    "interview_id": best["interview_id"],
+                    "segment": best["segment"],
+                    "speaker": best["speaker"],
+                    "quote": best["sentence"],
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)  # themes in codebook order, roles sorted within each
 
 
@@ -204,9 +269,23 @@ def sentiment(coded: pd.DataFrame) -> pd.DataFrame:
 def sentiment_by_theme(coded: pd.DataFrame, scores: pd.DataFrame, codebook) -> pd.DataFrame:
     """Mean compound sentiment by role, overall and within each theme's segments."""
     data = coded[["role"] + codebook.theme_ids].assign(compound=scores["compound"].to_numpy())
-    rows = [{"theme": "(all segments)", "role": r, "segments": len(g), "mean_compound": g["compound"].mean()}
-            for r, g in data.groupby("role")]
+    rows = [
+        {
+            "theme": "(all segments)",
+            "role": r,
+            "segments": len(g),
+            "mean_compound": g["compound"].mean(),
+        }
+        for r, g in data.groupby("role")
+    ]
     for theme in codebook.theme_ids:
         for r, g in data[data[theme]].groupby("role"):
-            rows.append({"theme": theme, "role": r, "segments": len(g), "mean_compound": g["compound"].mean()})
+            rows.append(
+                {
+                    "theme": theme,
+                    "role": r,
+                    "segments": len(g),
+                    "mean_compound": g["compound"].mean(),
+                }
+            )
     return pd.DataFrame(rows)

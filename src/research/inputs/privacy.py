@@ -13,8 +13,23 @@ import unicodedata
 import pandas as pd
 
 ROLE_TITLES = {"marketing": "Marketing manager", "sales": "Sales VP"}
-PERSONAL_COLUMNS = {"name", "full_name", "fullname", "first_name", "firstname", "last_name", "lastname", "surname",
-                    "email", "e-mail", "e_mail", "mail", "phone", "respondent_name", "contact"}
+PERSONAL_COLUMNS = {
+    "name",
+    "full_name",
+    "fullname",
+    "first_name",
+    "firstname",
+    "last_name",
+    "lastname",
+    "surname",
+    "email",
+    "e-mail",
+    "e_mail",
+    "mail",
+    "phone",
+    "respondent_name",
+    "contact",
+}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -56,7 +71,9 @@ def speaker_map(turns: pd.DataFrame, respondents: pd.DataFrame) -> pd.DataFrame:
     columns = ["interview_id", "speaker", "pseudonym"]
     if turns.empty:
         return pd.DataFrame(columns=columns)
-    speakers = turns.drop_duplicates(["interview_id", "speaker"])[["interview_id", "speaker", "respondent_id", "is_interviewer"]]
+    speakers = turns.drop_duplicates(["interview_id", "speaker"])[
+        ["interview_id", "speaker", "respondent_id", "is_interviewer"]
+    ]
     speakers = speakers.reset_index(drop=True)
     others = ~speakers["is_interviewer"]
     rank = speakers[others].groupby("interview_id", sort=False).cumcount()
@@ -67,7 +84,9 @@ def speaker_map(turns: pd.DataFrame, respondents: pd.DataFrame) -> pd.DataFrame:
     later = rank[rank > 0]
     names[later.index] = "Other speaker " + later.astype(str)
     speakers["pseudonym"] = names
-    order = speakers.assign(_kind=others.astype(int)).sort_values(["interview_id", "_kind"], kind="stable")
+    order = speakers.assign(_kind=others.astype(int)).sort_values(
+        ["interview_id", "_kind"], kind="stable"
+    )
     return order[columns].reset_index(drop=True)
 
 
@@ -84,7 +103,8 @@ def known_names(turns: pd.DataFrame, respondents: pd.DataFrame) -> list[str]:
 # The most frequent English words, ordinary words that are also names or parts of names (Will, Price, Rose, An,
 # Hung), name particles (de, la, van) and generic speaker labels. A name word in this list is redacted on its own only where it is written with a capital ("Will said",
 # not "we will"); whole names of two words or more are always redacted, in any case.
-COMMON_WORDS = frozenset("""
+COMMON_WORDS = frozenset(
+    """
 a about after again al all also always am an and another any april are around as at august autumn away back baker
 ball bang banks bay be bear because been before being bell below best better between big bill bin bird bishop black
 bloom bond both bright brook brooks brown bush but by came can case cash chance chase cherry chin christian church
@@ -106,12 +126,28 @@ under until up upon us use van very von walker wall want ward was water waters w
 when where which while white who why will win wing winter wise with without wolf wood woods word work world worth
 would year yes yet you young your
 interviewer moderator speaker respondent participant host guest unknown
-""".split())
+""".split()
+)
 
 # after accents are stripped: apostrophes alike, and letters that carry no separable accent ("Sørensen" ~ "Sorensen")
-_FOLD_CHARS = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d",
-                             "ð": "d", "þ": "th", "ı": "i"})
-_NAME_WORD = re.compile(r"[^\W\d_](?:\w|['’ʼ‘](?=\w))*")  # letters, digits inside, apostrophes between letters
+_FOLD_CHARS = str.maketrans(
+    {
+        "’": "'",
+        "ʼ": "'",
+        "‘": "'",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+    }
+)
+_NAME_WORD = re.compile(
+    r"[^\W\d_](?:\w|['’ʼ‘](?=\w))*"
+)  # letters, digits inside, apostrophes between letters
 _SEPARATOR = re.compile(r"[\s.\-‐‑–]+")  # what may stand between the words of a name
 
 
@@ -184,14 +220,14 @@ class Redactor:
                 while j < len(words) and words[j] in COMMON_WORDS:
                     j += 1
                 if i < j < len(words):
-                    add(words[i:j + 1], True)
+                    add(words[i : j + 1], True)
             k = 0  # hyphenated compounds: "Jean-Luc"
             while k < len(spans):
                 m = k
-                while m + 1 < len(spans) and name[spans[m][1]:spans[m + 1][0]] in {"-", "‐", "‑"}:
+                while m + 1 < len(spans) and name[spans[m][1] : spans[m + 1][0]] in {"-", "‐", "‑"}:
                     m += 1
                 if m > k:
-                    add(words[k:m + 1], True)
+                    add(words[k : m + 1], True)
                 k = m + 1
         # first word -> (how the word alone is redacted: True in any case, False where capitalised, None not
         # alone; second word -> the longer phrases starting with these two words, longest first)
@@ -207,8 +243,9 @@ class Redactor:
         self._possessive = {w + "'s": alone for w, (alone, _) in index.items() if alone is not None}
         self._first = frozenset(index) | frozenset(self._possessive)
         # words that start some phrase redacted in any case; the others matter only where capitalised
-        self._any_case = frozenset(w for w, (alone, longer) in index.items() if alone or longer) | frozenset(
-            w for w, alone in self._possessive.items() if alone)
+        self._any_case = frozenset(
+            w for w, (alone, longer) in index.items() if alone or longer
+        ) | frozenset(w for w, alone in self._possessive.items() if alone)
 
     def _match(self, text, matches, keys, i):
         """The end offset and word count of the longest known phrase starting at word ``i``, or None."""
@@ -217,7 +254,9 @@ class Redactor:
         alone, longer = self._index.get(key, (None, None))
         if longer and i + 1 < len(keys):
             second = keys[i + 1]
-            for phrase in longer.get(second) or longer.get(second[:-2] if second.endswith("'s") else "", ()):
+            for phrase in longer.get(second) or longer.get(
+                second[:-2] if second.endswith("'s") else "", ()
+            ):
                 n = len(phrase)
                 if i + n > len(keys):
                     continue
@@ -228,8 +267,10 @@ class Redactor:
                     cut = 2  # keep the possessive: "[name]'s"
                 if any(keys[i + k] != phrase[k] for k in range(1, n - 1)):
                     continue
-                if all(_SEPARATOR.fullmatch(text[matches[i + k].end():matches[i + k + 1].start()])
-                       for k in range(n - 1)):
+                if all(
+                    _SEPARATOR.fullmatch(text[matches[i + k].end() : matches[i + k + 1].start()])
+                    for k in range(n - 1)
+                ):
                     return matches[i + n - 1].end() - cut, n
         if alone is not None:
             return (matches[i].end(), 1) if alone or capital else None
@@ -244,7 +285,9 @@ class Redactor:
         if self._first.isdisjoint(keys):
             return text  # no word of any known name: the common case, decided by one set operation
         first, any_case = self._first, self._any_case
-        starts = [i for i, k in enumerate(keys) if k in first and (k in any_case or raw[i][:1].isupper())]
+        starts = [
+            i for i, k in enumerate(keys) if k in first and (k in any_case or raw[i][:1].isupper())
+        ]
         if not starts:
             return text
         matches = list(_NAME_WORD.finditer(text))
@@ -256,7 +299,7 @@ class Redactor:
             if hit is None:
                 continue
             end, n = hit
-            out += [text[pos:matches[i].start()], "[name]"]
+            out += [text[pos : matches[i].start()], "[name]"]
             pos, done = end, i + n
         if not out:
             return text
@@ -267,7 +310,9 @@ class Redactor:
         if not isinstance(text, str):
             return text
         if not unicodedata.is_normalized("NFC", text):
-            text = unicodedata.normalize("NFC", text)  # "Zoe" + a combining diaeresis -> "Zoë", one word
+            text = unicodedata.normalize(
+                "NFC", text
+            )  # "Zoe" + a combining diaeresis -> "Zoë", one word
         text = _EMAIL.sub("[email]", text)
         return self._names(text) if self._first else text
 

@@ -45,13 +45,17 @@ class QualityLog:
 
     def add(self, source, record, column, value, problem, action=None) -> None:
         if problem not in PROBLEMS:
-            raise ValueError(f"unknown data-quality problem {problem!r}; expected one of {sorted(PROBLEMS)}")
+            raise ValueError(
+                f"unknown data-quality problem {problem!r}; expected one of {sorted(PROBLEMS)}"
+            )
         self.rows.append(
             {
                 "source": str(source),
                 "record": "" if record is None else str(record),
                 "column": "" if column is None else str(column),
-                "value": "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value),
+                "value": ""
+                if value is None or (isinstance(value, float) and pd.isna(value))
+                else str(value),
                 "problem": problem,
                 "action": action or PROBLEMS[problem],
             }
@@ -60,7 +64,14 @@ class QualityLog:
     def extend(self, frame: pd.DataFrame) -> None:
         """Append rows already shaped like ``data_quality.csv``."""
         for row in frame.to_dict("records"):
-            self.add(row["source"], row["record"], row["column"], row["value"], row["problem"], row["action"])
+            self.add(
+                row["source"],
+                row["record"],
+                row["column"],
+                row["value"],
+                row["problem"],
+                row["action"],
+            )
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=QUALITY_COLUMNS).astype(str)

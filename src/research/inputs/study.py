@@ -81,13 +81,17 @@ class Study:
         for inst in self.instruments:
             if inst.id == instrument_id:
                 return inst
-        raise KeyError(f"no instrument {instrument_id!r} in this study; it has {[i.id for i in self.instruments]}")
+        raise KeyError(
+            f"no instrument {instrument_id!r} in this study; it has {[i.id for i in self.instruments]}"
+        )
 
     def wide(self, instrument_id: str, keyed_values: bool = True) -> pd.DataFrame:
         """One row per respondent, one column per item of the instrument (keyed by default)."""
         inst = self.instrument(instrument_id)
         part = self.responses[self.responses["instrument"] == instrument_id]
-        wide = part.pivot(index="respondent_id", columns="item", values="keyed" if keyed_values else "value")
+        wide = part.pivot(
+            index="respondent_id", columns="item", values="keyed" if keyed_values else "value"
+        )
         wide = wide.reindex(columns=inst.item_ids)
         ids = self.respondents.set_index("respondent_id")[["company_id", "role"]]
         out = ids.join(wide, how="inner").reset_index()
@@ -100,7 +104,15 @@ class Study:
         return seg.reset_index(drop=True)
 
     # ---- processed data -------------------------------------------------------------------------
-    TABLES = ("respondents", "responses", "scores", "interviews", "turns", "manual_codes", "open_answers")
+    TABLES = (
+        "respondents",
+        "responses",
+        "scores",
+        "interviews",
+        "turns",
+        "manual_codes",
+        "open_answers",
+    )
 
     def save(self, folder) -> Path:
         """Write the processed study to ``folder`` as Parquet, atomically (a temporary folder, then a rename)."""
@@ -112,9 +124,17 @@ class Study:
                 getattr(self, table).to_parquet(tmp / f"{table}.parquet", index=False)
             self.quality.frame().to_parquet(tmp / "data_quality.parquet", index=False)
             # The only place real names and pseudonyms meet: kept in the processed folder, never in reports.
-            speaker_map(self.turns, self.respondents).to_parquet(tmp / "pseudonyms.parquet", index=False)
-            manifest = {"name": self.name, "slug": self.slug, "root": str(self.root.resolve()),
-                        "config": self.config, "checksums": self.checksums, "toolkit_version": __version__}
+            speaker_map(self.turns, self.respondents).to_parquet(
+                tmp / "pseudonyms.parquet", index=False
+            )
+            manifest = {
+                "name": self.name,
+                "slug": self.slug,
+                "root": str(self.root.resolve()),
+                "config": self.config,
+                "checksums": self.checksums,
+                "toolkit_version": __version__,
+            }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), "utf-8")
             swap_into_place(tmp, folder)
         finally:
@@ -133,25 +153,46 @@ class Study:
         quality.extend(pd.read_parquet(folder / "data_quality.parquet"))
         instruments = [load_instrument(ref, root) for ref in config["instruments"]]
         codebook = load_codebook(config["codebook"], root) if config.get("codebook") else None
-        decisions = load_decision_table(config["decision_table"], root) if config.get("decision_table") else None
-        return cls(manifest["name"], manifest["slug"], root, config, instruments, codebook=codebook,
-                   decision_table=decisions, quality=quality, checksums=manifest["checksums"], **frames)
+        decisions = (
+            load_decision_table(config["decision_table"], root)
+            if config.get("decision_table")
+            else None
+        )
+        return cls(
+            manifest["name"],
+            manifest["slug"],
+            root,
+            config,
+            instruments,
+            codebook=codebook,
+            decision_table=decisions,
+            quality=quality,
+            checksums=manifest["checksums"],
+            **frames,
+        )
 
 
 def _file(root: Path, config: dict, key: str) -> Path:
     path = root / config[key]
     if not path.exists():
-        raise StudyError(str(config[key]), "", f"file named by study.yaml key '{key}' not found in {root}")
+        raise StudyError(
+            str(config[key]), "", f"file named by study.yaml key '{key}' not found in {root}"
+        )
     return path
 
 
 def _require_columns(frame: pd.DataFrame, columns, name: str) -> None:
     for col in columns:
         if col not in frame.columns:
-            raise StudyError(name, f"column '{col}'", f"required column is missing (found: {', '.join(map(str, frame.columns))})")
+            raise StudyError(
+                name,
+                f"column '{col}'",
+                f"required column is missing (found: {', '.join(map(str, frame.columns))})",
+            )
 
 
 # ---- respondents ---------------------------------------------------------------------------------
+
 
 def _read_respondents(root, config, log) -> pd.DataFrame:
     name = config["respondents"]
@@ -167,9 +208,16 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
     dup = frame["respondent_id"].duplicated(keep="first")
     if dup.any():
         first = frame.loc[dup].iloc[0]
-        raise StudyError(name, f"row {first['_row']}, column 'respondent_id'",
-                         f"duplicate respondent_id {first['respondent_id']!r}; each respondent must appear once")
-    lookup = {str(label).strip().lower(): role for role, labels in config["roles"].items() for label in labels}
+        raise StudyError(
+            name,
+            f"row {first['_row']}, column 'respondent_id'",
+            f"duplicate respondent_id {first['respondent_id']!r}; each respondent must appear once",
+        )
+    lookup = {
+        str(label).strip().lower(): role
+        for role, labels in config["roles"].items()
+        for label in labels
+    }
     raw_role = frame["role"].astype("string").str.strip().str.lower()
     frame["role_label"] = frame["role"]
     frame["role"] = raw_role.map(lookup)
@@ -177,20 +225,39 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
     for _, row in frame[frame["role"].isna()].iterrows():
         label = "" if pd.isna(row["role_label"]) else str(row["role_label"])
         hint = did_you_mean(label, listed, cutoff=0.8) if label else ""
-        log.add(name, row["respondent_id"], "role", label, "unknown_role",
-                "respondent left out" + (f"; close to a listed label{hint.replace(' (', ': ').rstrip(')')}" if hint else ""))
+        log.add(
+            name,
+            row["respondent_id"],
+            "role",
+            label,
+            "unknown_role",
+            "respondent left out"
+            + (f"; close to a listed label{hint.replace(' (', ': ').rstrip(')')}" if hint else ""),
+        )
     frame = frame[frame["role"].notna()].copy()
     for _, row in frame[frame["company_id"].isna()].iterrows():
-        log.add(name, row["respondent_id"], "company_id", "", "blank_id", "kept; left out of company and dyad analyses")
+        log.add(
+            name,
+            row["respondent_id"],
+            "company_id",
+            "",
+            "blank_id",
+            "kept; left out of company and dyad analyses",
+        )
     if frame.empty:
-        raise StudyError(name, "column 'role'", "no respondent with a known role: nothing to analyse "
-                         f"(roles in study.yaml: {', '.join(config['roles'])})")
+        raise StudyError(
+            name,
+            "column 'role'",
+            "no respondent with a known role: nothing to analyse "
+            f"(roles in study.yaml: {', '.join(config['roles'])})",
+        )
     frame["role"] = frame["role"].astype("string")
     _require_columns(frame, config.get("outcomes", []), name)
     for col in config.get("outcomes", []):
         frame[col] = _outcome_values(frame, col, name, log)
-    cols = ["respondent_id", "company_id", "role"] + [c for c in frame.columns if c not in
-                                                      {"respondent_id", "company_id", "role", "_row"}]
+    cols = ["respondent_id", "company_id", "role"] + [
+        c for c in frame.columns if c not in {"respondent_id", "company_id", "role", "_row"}
+    ]
     return frame[cols].reset_index(drop=True)
 
 
@@ -218,10 +285,15 @@ def _fold_hint(identifier, folded: dict[str, str]) -> str:
     if identifier is None or pd.isna(identifier):
         return ""
     match = folded.get(_fold(identifier))
-    return f"; matches respondent {match!r} when case and spaces are ignored (ids are compared exactly)" if match else ""
+    return (
+        f"; matches respondent {match!r} when case and spaces are ignored (ids are compared exactly)"
+        if match
+        else ""
+    )
 
 
 # ---- survey ----------------------------------------------------------------------------------------
+
 
 def _to_values(column: pd.Series, inst: Instrument) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Convert raw answers to numbers: returns (values, out_of_range mask, not_a_number mask)."""
@@ -249,14 +321,27 @@ def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFr
     if finished is not None:
         unfinished = frame[finished].astype("string").str.strip().str.lower().isin(_FALSE_FINISHED)
         for sid in frame.loc[unfinished, "_sid"]:
-            log.add(name, sid, finished, "0", "unfinished_response",
-                    "kept (include_unfinished: true)" if config["include_unfinished"] else "left out")
+            log.add(
+                name,
+                sid,
+                finished,
+                "0",
+                "unfinished_response",
+                "kept (include_unfinished: true)" if config["include_unfinished"] else "left out",
+            )
         if not config["include_unfinished"]:
             frame = frame[~unfinished]
     known = frame["_sid"].isin(respondents["respondent_id"])
     folded = _folded_ids(respondents["respondent_id"])
     for sid in frame.loc[~known, "_sid"]:
-        log.add(name, sid, id_col, sid, "unknown_respondent", "survey row left out" + _fold_hint(sid, folded))
+        log.add(
+            name,
+            sid,
+            id_col,
+            sid,
+            "unknown_respondent",
+            "survey row left out" + _fold_hint(sid, folded),
+        )
     frame = frame[known]
     dup = frame["_sid"].duplicated(keep="first")
     for sid in frame.loc[dup, "_sid"]:
@@ -264,29 +349,45 @@ def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFr
     frame = frame[~dup].reset_index(drop=True)
 
     ids = frame[["_sid"]].rename(columns={"_sid": "respondent_id"})
-    ids = ids.merge(respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left")
+    ids = ids.merge(
+        respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left"
+    )
     parts = []
     for inst in instruments:
         values = pd.DataFrame(index=frame.index)
         for item in inst.items:
             val, oor, nan = _to_values(frame[item.id], inst)
             for idx in np.flatnonzero(oor.to_numpy()):
-                log.add(name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "out_of_range")
+                log.add(
+                    name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "out_of_range"
+                )
             for idx in np.flatnonzero(nan.to_numpy()):
-                log.add(name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "not_a_number")
+                log.add(
+                    name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "not_a_number"
+                )
             values[item.id] = val
         keyed_values = keyed(values, inst)
-        long = pd.concat([ids, values], axis=1).melt(id_vars=list(ids.columns), var_name="item", value_name="value")
-        long["keyed"] = pd.concat([ids, keyed_values], axis=1).melt(id_vars=list(ids.columns))["value"].to_numpy()
+        long = pd.concat([ids, values], axis=1).melt(
+            id_vars=list(ids.columns), var_name="item", value_name="value"
+        )
+        long["keyed"] = (
+            pd.concat([ids, keyed_values], axis=1)
+            .melt(id_vars=list(ids.columns))["value"]
+            .to_numpy()
+        )
         long["instrument"] = inst.id
         long["subscale"] = long["item"].map({it.id: it.subscale for it in inst.items})
         parts.append(long)
     responses = pd.concat(parts, ignore_index=True)[
-        ["respondent_id", "company_id", "role", "instrument", "item", "subscale", "value", "keyed"]]
+        ["respondent_id", "company_id", "role", "instrument", "item", "subscale", "value", "keyed"]
+    ]
     open_cols = list(config["open_ended"])
     if open_cols:
-        opened = pd.concat([ids, frame[open_cols]], axis=1).melt(
-            id_vars=list(ids.columns), var_name="column", value_name="text").dropna(subset=["text"])
+        opened = (
+            pd.concat([ids, frame[open_cols]], axis=1)
+            .melt(id_vars=list(ids.columns), var_name="column", value_name="text")
+            .dropna(subset=["text"])
+        )
         opened["text"] = opened["text"].astype(str)
     else:
         opened = pd.DataFrame(columns=["respondent_id", "company_id", "role", "column", "text"])
@@ -295,12 +396,26 @@ def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFr
 
 # ---- interviews -------------------------------------------------------------------------------------
 
-_TURN_COLS = ["interview_id", "turn", "speaker", "text", "start", "respondent_id", "company_id", "role", "is_interviewer"]
+_TURN_COLS = [
+    "interview_id",
+    "turn",
+    "speaker",
+    "text",
+    "start",
+    "respondent_id",
+    "company_id",
+    "role",
+    "is_interviewer",
+]
 
 
 def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.DataFrame]:
-    empty = (pd.DataFrame(columns=["interview_id", "respondent_id", "file", "interviewer", "company_id", "role"]),
-             pd.DataFrame(columns=_TURN_COLS))
+    empty = (
+        pd.DataFrame(
+            columns=["interview_id", "respondent_id", "file", "interviewer", "company_id", "role"]
+        ),
+        pd.DataFrame(columns=_TURN_COLS),
+    )
     if not config.get("interviews"):
         return empty
     name = config["interviews"]
@@ -308,19 +423,32 @@ def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.D
     _require_columns(frame, ["interview_id", "respondent_id", "file", "interviewer"], name)
     folder = root / config["transcripts"]
     if not folder.is_dir():
-        raise StudyError(str(config["transcripts"]), "", "transcripts folder named by study.yaml not found")
+        raise StudyError(
+            str(config["transcripts"]), "", "transcripts folder named by study.yaml not found"
+        )
     dup = frame["interview_id"].duplicated()
     if dup.any():
-        raise StudyError(name, f"row {int(np.flatnonzero(dup)[0]) + 2}, column 'interview_id'",
-                         f"duplicate interview_id {frame.loc[dup, 'interview_id'].iloc[0]!r}")
-    frame = frame.merge(respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left")
+        raise StudyError(
+            name,
+            f"row {int(np.flatnonzero(dup)[0]) + 2}, column 'interview_id'",
+            f"duplicate interview_id {frame.loc[dup, 'interview_id'].iloc[0]!r}",
+        )
+    frame = frame.merge(
+        respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left"
+    )
     folded = _folded_ids(respondents["respondent_id"])
     kept, turns = [], []
     folder_resolved = folder.resolve()
     for row in frame.itertuples(index=False):
         if pd.isna(row.role):
-            log.add(name, row.interview_id, "respondent_id", row.respondent_id, "unknown_respondent",
-                    "interview left out" + _fold_hint(row.respondent_id, folded))
+            log.add(
+                name,
+                row.interview_id,
+                "respondent_id",
+                row.respondent_id,
+                "unknown_respondent",
+                "interview left out" + _fold_hint(row.respondent_id, folded),
+            )
             continue
         rel = "" if pd.isna(row.file) else str(row.file)
         path = (folder / rel).resolve()
@@ -333,14 +461,29 @@ def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.D
             log.add(name, row.interview_id, "file", rel, exc.problem, f"interview left out: {exc}")
             continue
         if transcript.warning:
-            log.add(name, row.interview_id, "file", rel, "invalid_transcript", f"kept: {transcript.warning}")
+            log.add(
+                name,
+                row.interview_id,
+                "file",
+                rel,
+                "invalid_transcript",
+                f"kept: {transcript.warning}",
+            )
         interviewer = "" if pd.isna(row.interviewer) else str(row.interviewer).strip().lower()
         said = False
         for rec in transcript.records:
             is_interviewer = rec["speaker"].strip().lower() == interviewer
             said |= is_interviewer
-            turns.append({"interview_id": row.interview_id, **rec, "respondent_id": row.respondent_id,
-                          "company_id": row.company_id, "role": row.role, "is_interviewer": is_interviewer})
+            turns.append(
+                {
+                    "interview_id": row.interview_id,
+                    **rec,
+                    "respondent_id": row.respondent_id,
+                    "company_id": row.company_id,
+                    "role": row.role,
+                    "is_interviewer": is_interviewer,
+                }
+            )
         if not said:
             log.add(name, row.interview_id, "interviewer", row.interviewer, "no_interviewer_turns")
         kept.append(row._asdict())
@@ -368,7 +511,14 @@ def _read_manual_codes(root, config, turns, codebook, log) -> pd.DataFrame:
         if (str(row.interview_id), segment) not in valid:
             log.add(name, f"row {n}", "segment", f"{row.interview_id}/{segment}", "unknown_segment")
         elif themes and str(row.theme) not in themes:
-            log.add(name, f"row {n}", "theme", row.theme, "unknown_segment", "manual code left out: theme not in codebook")
+            log.add(
+                name,
+                f"row {n}",
+                "theme",
+                row.theme,
+                "unknown_segment",
+                "manual code left out: theme not in codebook",
+            )
         else:
             keep.append(row._asdict())
     out = pd.DataFrame(keep, columns=columns).astype(str)
@@ -412,18 +562,42 @@ def read_study(path) -> Study:
     for inst in instruments:
         for it in inst.items:
             if it.id in seen:
-                raise StudyError(inst.source, f"item '{it.id}'", f"item id also used by instrument {seen[it.id]!r}")
+                raise StudyError(
+                    inst.source,
+                    f"item '{it.id}'",
+                    f"item id also used by instrument {seen[it.id]!r}",
+                )
             seen[it.id] = inst.id
     codebook = load_codebook(config["codebook"], root) if config.get("codebook") else None
-    decisions = load_decision_table(config["decision_table"], root) if config.get("decision_table") else None
+    decisions = (
+        load_decision_table(config["decision_table"], root)
+        if config.get("decision_table")
+        else None
+    )
     log = QualityLog()
     respondents = _read_respondents(root, config, log)
     responses, open_answers = _read_survey(root, config, instruments, respondents, log)
     interviews, turns = _read_interviews(root, config, respondents, log)
     manual = _read_manual_codes(root, config, turns, codebook, log)
     scores = score_all(responses, instruments)
-    return Study(str(config["name"]), slugify(config["name"]), root, config, instruments, respondents, responses,
-                 scores, interviews, turns, manual, open_answers, codebook, decisions, log, checksum_folder(root))
+    return Study(
+        str(config["name"]),
+        slugify(config["name"]),
+        root,
+        config,
+        instruments,
+        respondents,
+        responses,
+        scores,
+        interviews,
+        turns,
+        manual,
+        open_answers,
+        codebook,
+        decisions,
+        log,
+        checksum_folder(root),
+    )
 
 
 def score_all(responses: pd.DataFrame, instruments: list[Instrument]) -> pd.DataFrame:
@@ -431,8 +605,12 @@ def score_all(responses: pd.DataFrame, instruments: list[Instrument]) -> pd.Data
     parts = []
     for inst in instruments:
         part = responses[responses["instrument"] == inst.id]
-        ids = part.drop_duplicates("respondent_id").set_index("respondent_id")[["company_id", "role"]]
-        wide = ids.join(part.pivot(index="respondent_id", columns="item", values="keyed")).reset_index()
+        ids = part.drop_duplicates("respondent_id").set_index("respondent_id")[
+            ["company_id", "role"]
+        ]
+        wide = ids.join(
+            part.pivot(index="respondent_id", columns="item", values="keyed")
+        ).reset_index()
         wide.columns.name = None
         parts.append(score(wide, inst))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -455,7 +633,10 @@ def open_study(study=None, processed=None, refresh: bool = False) -> Study:
     manifest = processed / "manifest.json"
     if not refresh and manifest.is_file():
         saved = json.loads(manifest.read_text("utf-8"))
-        if saved.get("checksums") == checksum_folder(root) and saved.get("toolkit_version") == __version__:
+        if (
+            saved.get("checksums") == checksum_folder(root)
+            and saved.get("toolkit_version") == __version__
+        ):
             return Study.load(processed)
     fresh = read_study(root)
     fresh.save(processed)

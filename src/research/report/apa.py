@@ -40,6 +40,7 @@ SORTABLE_ROWS = 12  # longer tables can be sorted and filtered in the browser (r
 
 # ---- formatters ---------------------------------------------------------------------------------------
 
+
 def _missing(x) -> bool:
     if x is None:
         return True
@@ -175,8 +176,11 @@ def fmt_test(symbol: str, statistic, df=None, digits: int = 2) -> str:
     """A test as APA writes it in a table cell: ``t(73.7) = 4.71``; ``–`` when not computed."""
     if _missing(statistic):
         return DASH
-    return f"{symbol}({fmt_df(df)}) = {fmt_stat(statistic, digits)}" if df is not None else \
-        f"{symbol} = {fmt_stat(statistic, digits)}"
+    return (
+        f"{symbol}({fmt_df(df)}) = {fmt_stat(statistic, digits)}"
+        if df is not None
+        else f"{symbol} = {fmt_stat(statistic, digits)}"
+    )
 
 
 def fmt_share(k, n) -> str:
@@ -216,8 +220,10 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 # ---- symbols in headers: italics and subscripts --------------------------------------------------------
 
-_SYMBOL = re.compile(r"(?<![\w])(Mdn|SD|df|M|N|n|t|p|U|W|g|r|h|d|k|z|χ²|α|ω|κ)(?:_(\w+(?:\([a-z]\))?))?(?![\w(])"
-                     r"|(?<![\w])([tWUz])(?=\()")
+_SYMBOL = re.compile(
+    r"(?<![\w])(Mdn|SD|df|M|N|n|t|p|U|W|g|r|h|d|k|z|χ²|α|ω|κ)(?:_(\w+(?:\([a-z]\))?))?(?![\w(])"
+    r"|(?<![\w])([tWUz])(?=\()"
+)
 
 
 def symbol_runs(text: str) -> list[tuple[str, str]]:
@@ -233,7 +239,7 @@ def symbol_runs(text: str) -> list[tuple[str, str]]:
     runs, pos = [], 0
     for m in _SYMBOL.finditer(text):
         if m.start() > pos:
-            runs.append((text[pos:m.start()], ""))
+            runs.append((text[pos : m.start()], ""))
         runs.append((m.group(1) or m.group(3), "italic"))
         if m.group(2):
             runs.append((m.group(2), "sub"))
@@ -252,11 +258,18 @@ def runs_html(text: str) -> str:
     out = []
     for part, style in symbol_runs(text):
         part = escape(part)
-        out.append(f"<i>{part}</i>" if style == "italic" else f"<sub>{part}</sub>" if style == "sub" else part)
+        out.append(
+            f"<i>{part}</i>"
+            if style == "italic"
+            else f"<sub>{part}</sub>"
+            if style == "sub"
+            else part
+        )
     return "".join(out)
 
 
 # ---- the table -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class ApaTable:
@@ -283,8 +296,10 @@ class ApaTable:
 
     def __post_init__(self):
         if self.frame.shape[1] > MAX_COLUMNS:
-            raise ValueError(f"table {self.title!r} has {self.frame.shape[1]} columns; at most {MAX_COLUMNS} "
-                             "fit a page: split or transpose it")
+            raise ValueError(
+                f"table {self.title!r} has {self.frame.shape[1]} columns; at most {MAX_COLUMNS} "
+                "fit a page: split or transpose it"
+            )
 
     @property
     def label(self) -> str:
@@ -296,9 +311,11 @@ class ApaTable:
         the bottom only, the note below. Every text from the data is escaped; shortened cells carry their full
         text as a ``title`` tooltip. Tables of more than :data:`SORTABLE_ROWS` rows are marked ``sortable``."""
         rule = "border-top:1.5px solid #000"
-        head = "".join(f'<th style="{rule};border-bottom:1px solid #000;padding:4px 8px;text-align:'
-                       f'{"left" if j == 0 else "center"}">{runs_html(str(c))}</th>'
-                       for j, c in enumerate(self.frame.columns))
+        head = "".join(
+            f'<th style="{rule};border-bottom:1px solid #000;padding:4px 8px;text-align:'
+            f'{"left" if j == 0 else "center"}">{runs_html(str(c))}</th>'
+            for j, c in enumerate(self.frame.columns)
+        )
         rows = []
         last = len(self.frame) - 1
         for i, row in enumerate(self.frame.itertuples(index=False)):
@@ -307,8 +324,10 @@ class ApaTable:
                 text = "" if value is None else str(value)
                 tip = self.tooltips.get((i, col))
                 attrs = f' title="{escape(tip)}"' if tip else ""
-                style = f'padding:3px 8px;text-align:{"left" if j == 0 else "center;white-space:nowrap"}' + \
-                    (";border-bottom:1.5px solid #000" if i == last else "")
+                style = (
+                    f"padding:3px 8px;text-align:{'left' if j == 0 else 'center;white-space:nowrap'}"
+                    + (";border-bottom:1.5px solid #000" if i == last else "")
+                )
                 body = runs_html(text) if _is_test_cell(text) else escape(text)
                 cells.append(f'<td style="{style}"{attrs}>{body}</td>')
             rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -316,11 +335,13 @@ class ApaTable:
         full = ""
         if self.full_text:
             full = '<p class="apa-note">' + "<br>".join(escape(t) for t in self.full_text) + "</p>"
-        return (f'<div class="apa-table"><p style="margin-bottom:0"><strong>{escape(self.label)}</strong></p>'
-                f'<p style="margin-top:0"><em>{escape(self.title)}</em></p>'
-                f'<table class="apa{" sortable" if len(self.frame) > SORTABLE_ROWS else ""}" '
-                f'style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
-                f'<tbody>{"".join(rows)}</tbody></table>{note}{full}</div>')
+        return (
+            f'<div class="apa-table"><p style="margin-bottom:0"><strong>{escape(self.label)}</strong></p>'
+            f'<p style="margin-top:0"><em>{escape(self.title)}</em></p>'
+            f'<table class="apa{" sortable" if len(self.frame) > SORTABLE_ROWS else ""}" '
+            f'style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>{note}{full}</div>"
+        )
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -344,7 +365,9 @@ class TableRegistry:
     def add(self, table: ApaTable, key: str | None = None) -> ApaTable:
         """Give ``table`` the next number and keep it; ``key`` lets the text refer to it (:meth:`ref`)."""
         if key is not None and key in self._keys:
-            raise ValueError(f"a table with key {key!r} is already registered ({self._keys[key].label})")
+            raise ValueError(
+                f"a table with key {key!r} is already registered ({self._keys[key].label})"
+            )
         if any(t is table for t in self._tables):
             raise ValueError(f"{table.label} is already registered")
         table.number = len(self._tables) + 1
@@ -373,6 +396,7 @@ class TableRegistry:
 
 
 # ---- labels from the YAML ---------------------------------------------------------------------------------
+
 
 def scale_labels(instrument) -> dict[str, str]:
     """Subscale and total ids mapped to their labels."""
@@ -405,14 +429,19 @@ def _not_computed(table: pd.DataFrame, key: str, labels: dict | None = None) -> 
     notes = table[table["note"].notna() & (table["note"].astype(str).str.strip() != "")]
     if notes.empty:
         return ""
-    reasons = [f"{(labels or {}).get(r[key], r[key])}: {r['note']}" for r in notes.to_dict("records")]
+    reasons = [
+        f"{(labels or {}).get(r[key], r[key])}: {r['note']}" for r in notes.to_dict("records")
+    ]
     return " Not computed or incomplete: " + "; ".join(reasons) + "."
 
 
 def _p_header(p: str) -> tuple[str, str]:
     """Column header and note phrase for the p column shown."""
-    return {"p": ("p", "unadjusted"), "p_holm": ("p_Holm", "Holm-adjusted"),
-            "p_bh": ("p_BH", "Benjamini–Hochberg-adjusted")}[p]
+    return {
+        "p": ("p", "unadjusted"),
+        "p_holm": ("p_Holm", "Holm-adjusted"),
+        "p_bh": ("p_BH", "Benjamini–Hochberg-adjusted"),
+    }[p]
 
 
 def _p_cite(p: str) -> str:
@@ -423,7 +452,9 @@ def _require(table: pd.DataFrame, columns, source: str) -> None:
     """A table handed to a builder must carry the contract columns it formats."""
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise ValueError(f"expected the columns of {source}; missing {missing} (got {list(table.columns)})")
+        raise ValueError(
+            f"expected the columns of {source}; missing {missing} (got {list(table.columns)})"
+        )
 
 
 def _check_p(p: str, table: pd.DataFrame) -> None:
@@ -435,7 +466,10 @@ def _check_p(p: str, table: pd.DataFrame) -> None:
 
 # ---- the builders -------------------------------------------------------------------------------------------
 
-def item_table(items: pd.DataFrame, instrument, p: str = "p_holm", width: int = ITEM_TEXT_WIDTH) -> ApaTable:
+
+def item_table(
+    items: pd.DataFrame, instrument, p: str = "p_holm", width: int = ITEM_TEXT_WIDTH
+) -> ApaTable:
     """Items compared by function: n, M (Mdn) per function, Mann–Whitney U, p, rank-biserial r with its interval.
 
     Parameters
@@ -445,8 +479,22 @@ def item_table(items: pd.DataFrame, instrument, p: str = "p_holm", width: int = 
     p : which p column to show: ``p_holm`` (default), ``p_bh`` or ``p``.
     width : item wording longer than this is shortened with "…"; the full wording goes to ``full_text`` and tooltips.
     """
-    _require(items, ["item", "n_marketing", "n_sales", "mean_marketing", "mean_sales", "median_marketing",
-                     "median_sales", "statistic", "p", "effect_size"], "item_comparison.csv")
+    _require(
+        items,
+        [
+            "item",
+            "n_marketing",
+            "n_sales",
+            "mean_marketing",
+            "mean_sales",
+            "median_marketing",
+            "median_sales",
+            "statistic",
+            "p",
+            "effect_size",
+        ],
+        "item_comparison.csv",
+    )
     _check_p(p, items)
     part = _part(items, instrument)
     with_ci = "ci_low" in items.columns and "ci_high" in items.columns
@@ -463,31 +511,60 @@ def item_table(items: pd.DataFrame, instrument, p: str = "p_holm", width: int = 
         if short != " ".join(text.split()):
             full.append(f"{r['item']}: {text}")
             tips[(i, "Item")] = f"{r['item']}: {text}"
-        rows.append({"Item": cell,
-                     "n (mkt/sales)": f"{int(r['n_marketing'])}/{int(r['n_sales'])}",
-                     "Marketing M (Mdn)": _m_mdn(r["mean_marketing"], r["median_marketing"]),
-                     "Sales M (Mdn)": _m_mdn(r["mean_sales"], r["median_sales"]),
-                     "U": fmt_count(r["statistic"]),
-                     p_head: fmt_p(r[p]),
-                     es_head: fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high"), bounded=True)})
-    frame = pd.DataFrame(rows, columns=["Item", "n (mkt/sales)", "Marketing M (Mdn)", "Sales M (Mdn)", "U", p_head,
-                                        es_head])
+        rows.append(
+            {
+                "Item": cell,
+                "n (mkt/sales)": f"{int(r['n_marketing'])}/{int(r['n_sales'])}",
+                "Marketing M (Mdn)": _m_mdn(r["mean_marketing"], r["median_marketing"]),
+                "Sales M (Mdn)": _m_mdn(r["mean_sales"], r["median_sales"]),
+                "U": fmt_count(r["statistic"]),
+                p_head: fmt_p(r[p]),
+                es_head: fmt_effect(
+                    r["effect_size"], r.get("ci_low"), r.get("ci_high"), bounded=True
+                ),
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "Item",
+            "n (mkt/sales)",
+            "Marketing M (Mdn)",
+            "Sales M (Mdn)",
+            "U",
+            p_head,
+            es_head,
+        ],
+    )
     k = int(part["p"].notna().sum())
     reverse = any(it.reverse for it in instrument.items)
-    note = (f"Answers from {instrument.scale_min:g} to {instrument.scale_max:g}. Mann–Whitney U tests "
-            f"{cite('mann1947')}, two-sided, of marketing against sales on each item; U is the marketing group's. "
-            f"p values are {p_words}" + (f" over the {plural(k, 'item')} of the instrument" if p != "p" else "") +
-            f"{_p_cite(p)}. r_rb is the rank-biserial correlation 2U/(n_mkt × n_sales) − 1"
-            + (", with a 95% percentile bootstrap interval (resampled within each function)" if with_ci else "")
-            + "; positive: marketing higher. "
-            "M = mean; Mdn = median.")
+    note = (
+        f"Answers from {instrument.scale_min:g} to {instrument.scale_max:g}. Mann–Whitney U tests "
+        f"{cite('mann1947')}, two-sided, of marketing against sales on each item; U is the marketing group's. "
+        f"p values are {p_words}"
+        + (f" over the {plural(k, 'item')} of the instrument" if p != "p" else "")
+        + f"{_p_cite(p)}. r_rb is the rank-biserial correlation 2U/(n_mkt × n_sales) − 1"
+        + (
+            ", with a 95% percentile bootstrap interval (resampled within each function)"
+            if with_ci
+            else ""
+        )
+        + "; positive: marketing higher. "
+        "M = mean; Mdn = median."
+    )
     if reverse:
         note += " Items marked (R) are reverse-keyed and are shown keyed (min + max − answer)."
     if full:
         note += " Item wording is shortened (…); the full wording follows the table."
     note += _dash_note(frame) + _not_computed(part, "item")
-    return ApaTable(f"{instrument.title}: Items Compared Between Marketing and Sales", frame, note,
-                    "tables/item_comparison.csv", full, tips)
+    return ApaTable(
+        f"{instrument.title}: Items Compared Between Marketing and Sales",
+        frame,
+        note,
+        "tables/item_comparison.csv",
+        full,
+        tips,
+    )
 
 
 def _m_mdn(m, mdn) -> str:
@@ -510,38 +587,76 @@ def scale_table(scales: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable
     instrument : the instrument (scale labels).
     p : which p column to show (``p_holm``, ``p_bh`` or ``p``).
     """
-    _require(scales, ["scale", "n_marketing", "n_sales", "mean_marketing", "sd_marketing", "mean_sales", "sd_sales",
-                      "statistic", "df", "p", "effect_size"], "scale_comparison.csv")
+    _require(
+        scales,
+        [
+            "scale",
+            "n_marketing",
+            "n_sales",
+            "mean_marketing",
+            "sd_marketing",
+            "mean_sales",
+            "sd_sales",
+            "statistic",
+            "df",
+            "p",
+            "effect_size",
+        ],
+        "scale_comparison.csv",
+    )
     _check_p(p, scales)
     part = _part(scales, instrument)
     labels = scale_labels(instrument)
     p_head, p_words = _p_header(p)
-    rows = [{"Scale": labels.get(r["scale"], r["scale"]),
-             "n (mkt/sales)": f"{int(r['n_marketing'])}/{int(r['n_sales'])}",
-             "Marketing M (SD)": fmt_m_sd(r["mean_marketing"], r["sd_marketing"]),
-             "Sales M (SD)": fmt_m_sd(r["mean_sales"], r["sd_sales"]),
-             "Welch test": fmt_test("t", r["statistic"], r["df"]),
-             p_head: fmt_p(r[p]),
-             "g [95% CI]": fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high"))}
-            for r in part.to_dict("records")]
-    frame = pd.DataFrame(rows, columns=["Scale", "n (mkt/sales)", "Marketing M (SD)", "Sales M (SD)", "Welch test",
-                                        p_head, "g [95% CI]"])
+    rows = [
+        {
+            "Scale": labels.get(r["scale"], r["scale"]),
+            "n (mkt/sales)": f"{int(r['n_marketing'])}/{int(r['n_sales'])}",
+            "Marketing M (SD)": fmt_m_sd(r["mean_marketing"], r["sd_marketing"]),
+            "Sales M (SD)": fmt_m_sd(r["mean_sales"], r["sd_sales"]),
+            "Welch test": fmt_test("t", r["statistic"], r["df"]),
+            p_head: fmt_p(r[p]),
+            "g [95% CI]": fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high")),
+        }
+        for r in part.to_dict("records")
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "Scale",
+            "n (mkt/sales)",
+            "Marketing M (SD)",
+            "Sales M (SD)",
+            "Welch test",
+            p_head,
+            "g [95% CI]",
+        ],
+    )
     k = int(part["p"].notna().sum())
-    note = (f"Welch's t-tests {cite('welch1947')} on respondents' scale scores, marketing minus sales. "
-            f"p values are {p_words}" + (f" over the {plural(k, 'scale')} of the instrument" if p != "p" else "") +
-            f"{_p_cite(p)}. g is Hedges' g {cite('hedges1981')}, the mean difference over the pooled SD with the "
-            "small-sample correction, with a 95% interval; positive: marketing higher.")
+    note = (
+        f"Welch's t-tests {cite('welch1947')} on respondents' scale scores, marketing minus sales. "
+        f"p values are {p_words}"
+        + (f" over the {plural(k, 'scale')} of the instrument" if p != "p" else "")
+        + f"{_p_cite(p)}. g is Hedges' g {cite('hedges1981')}, the mean difference over the pooled SD with the "
+        "small-sample correction, with a 95% interval; positive: marketing higher."
+    )
     note += _score_note(instrument) + _dash_note(frame) + _not_computed(part, "scale", labels)
-    return ApaTable(f"{instrument.title}: Scale Scores of Marketing and Sales", frame, note,
-                    "tables/scale_comparison.csv")
+    return ApaTable(
+        f"{instrument.title}: Scale Scores of Marketing and Sales",
+        frame,
+        note,
+        "tables/scale_comparison.csv",
+    )
 
 
 def _score_note(instrument) -> str:
-    text = (f" Subscale scores are the mean of the answered items ({instrument.scale_min:g}–{instrument.scale_max:g})")
+    text = f" Subscale scores are the mean of the answered items ({instrument.scale_min:g}–{instrument.scale_max:g})"
     if instrument.total:
         n = len(instrument.items)
-        text += (f"; the {instrument.total.get('label', instrument.total['id'])} is the prorated sum over "
-                 f"{n} items ({instrument.scale_min * n:g}–{instrument.scale_max * n:g})")
+        text += (
+            f"; the {instrument.total.get('label', instrument.total['id'])} is the prorated sum over "
+            f"{n} items ({instrument.scale_min * n:g}–{instrument.scale_max * n:g})"
+        )
     reverse = sum(it.reverse for it in instrument.items)
     if reverse:
         text += f"; {plural(reverse, 'reverse-keyed item')} {'is' if reverse == 1 else 'are'} scored keyed"
@@ -557,8 +672,21 @@ def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
     instrument : the instrument (scale labels).
     p : which p column of the paired t-test to show (``p_holm``, ``p_bh`` or ``p``).
     """
-    _require(dyads, ["scale", "n_pairs", "mean_diff", "statistic", "df", "p", "wilcoxon_statistic", "wilcoxon_p",
-                     "effect_size"], "dyad_comparison.csv")
+    _require(
+        dyads,
+        [
+            "scale",
+            "n_pairs",
+            "mean_diff",
+            "statistic",
+            "df",
+            "p",
+            "wilcoxon_statistic",
+            "wilcoxon_p",
+            "effect_size",
+        ],
+        "dyad_comparison.csv",
+    )
     _check_p(p, dyads)
     part = _part(dyads, instrument)
     diff_head = "M_diff (SD)" if "sd_diff" in dyads.columns else "M_diff"
@@ -567,27 +695,54 @@ def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
     rows = []
     for r in part.to_dict("records"):
         sd = r.get("sd_diff")
-        w = DASH if _missing(r["wilcoxon_statistic"]) else \
-            f"{fmt_count(r['wilcoxon_statistic'])} ({fmt_p(r['wilcoxon_p'])})"
-        rows.append({"Scale": labels.get(r["scale"], r["scale"]), "Pairs": str(int(r["n_pairs"])),
-                     diff_head: fmt_m_sd(r["mean_diff"], sd) if sd is not None else fmt_stat(r["mean_diff"]),
-                     "Paired test": fmt_test("t", r["statistic"], r["df"]),
-                     p_head: fmt_p(r[p]),
-                     "d_z [95% CI]": fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high")),
-                     "Wilcoxon W (p)": w})
-    frame = pd.DataFrame(rows, columns=["Scale", "Pairs", diff_head, "Paired test", p_head, "d_z [95% CI]",
-                                        "Wilcoxon W (p)"])
+        w = (
+            DASH
+            if _missing(r["wilcoxon_statistic"])
+            else f"{fmt_count(r['wilcoxon_statistic'])} ({fmt_p(r['wilcoxon_p'])})"
+        )
+        rows.append(
+            {
+                "Scale": labels.get(r["scale"], r["scale"]),
+                "Pairs": str(int(r["n_pairs"])),
+                diff_head: fmt_m_sd(r["mean_diff"], sd)
+                if sd is not None
+                else fmt_stat(r["mean_diff"]),
+                "Paired test": fmt_test("t", r["statistic"], r["df"]),
+                p_head: fmt_p(r[p]),
+                "d_z [95% CI]": fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high")),
+                "Wilcoxon W (p)": w,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "Scale",
+            "Pairs",
+            diff_head,
+            "Paired test",
+            p_head,
+            "d_z [95% CI]",
+            "Wilcoxon W (p)",
+        ],
+    )
     k = int(part["p"].notna().sum())
-    note = ("Companies with a score from both functions; several respondents of one function in a company are "
-            "averaged first, and pairs are formed by company, never by row order. Differences are marketing minus "
-            "sales (positive: marketing higher). Paired t-tests; "
-            f"p values are {p_words}" + (f" over the {plural(k, 'scale')} of the instrument" if p != "p" else "") +
-            f"{_p_cite(p)}. d_z is the mean difference over the SD of the differences, with an exact 95% interval "
-            f"from the noncentral t distribution. Wilcoxon signed-rank test {cite('wilcoxon1945')}: W is the "
-            "smaller of the two signed-rank sums, with its unadjusted two-sided p.")
+    note = (
+        "Companies with a score from both functions; several respondents of one function in a company are "
+        "averaged first, and pairs are formed by company, never by row order. Differences are marketing minus "
+        "sales (positive: marketing higher). Paired t-tests; "
+        f"p values are {p_words}"
+        + (f" over the {plural(k, 'scale')} of the instrument" if p != "p" else "")
+        + f"{_p_cite(p)}. d_z is the mean difference over the SD of the differences, with an exact 95% interval "
+        f"from the noncentral t distribution. Wilcoxon signed-rank test {cite('wilcoxon1945')}: W is the "
+        "smaller of the two signed-rank sums, with its unadjusted two-sided p."
+    )
     note += _dash_note(frame) + _not_computed(part, "scale", labels)
-    return ApaTable(f"{instrument.title}: Marketing and Sales Within the Same Company", frame, note,
-                    "tables/dyad_comparison.csv")
+    return ApaTable(
+        f"{instrument.title}: Marketing and Sales Within the Same Company",
+        frame,
+        note,
+        "tables/dyad_comparison.csv",
+    )
 
 
 def reliability_table(rel: pd.DataFrame, instrument) -> ApaTable:
@@ -598,7 +753,11 @@ def reliability_table(rel: pd.DataFrame, instrument) -> ApaTable:
     rel : ``reliability.csv`` (groups ``all``, ``marketing``, ``sales``).
     instrument : the instrument (scale labels).
     """
-    _require(rel, ["scale", "group", "n", "n_items", "alpha", "ci_low", "ci_high", "omega"], "reliability.csv")
+    _require(
+        rel,
+        ["scale", "group", "n", "n_items", "alpha", "ci_low", "ci_high", "omega"],
+        "reliability.csv",
+    )
     part = _part(rel, instrument)
     labels = scale_labels(instrument)
     rows = []
@@ -614,21 +773,40 @@ def reliability_table(rel: pd.DataFrame, instrument) -> ApaTable:
             g = grp.loc[role]
             return DASH if _missing(g["alpha"]) else f"{fmt_bounded(g['alpha'])} ({int(g['n'])})"
 
-        rows.append({"Scale": labels.get(scale, scale), "Items": str(int(grp["n_items"].iloc[0])),
-                     "n": DASH if a is None else str(int(a["n"])),
-                     "α [95% CI]": DASH if a is None else fmt_effect(a["alpha"], a["ci_low"], a["ci_high"], bounded=True),
-                     "ω": DASH if a is None else fmt_bounded(a["omega"]),
-                     "Marketing α (n)": by("marketing"), "Sales α (n)": by("sales")})
-    frame = pd.DataFrame(rows, columns=["Scale", "Items", "n", "α [95% CI]", "ω", "Marketing α (n)", "Sales α (n)"])
-    note = (f"α is Cronbach's alpha {cite('cronbach1951')} on the respondents who answered every item of the scale "
-            f"(n), with Feldt's 95% interval {cite('feldt1965')}; the function columns give alpha within each "
-            f"function (its n in parentheses). ω is McDonald's total omega {cite('mcdonald1999')}, from a "
-            "one-factor maximum-likelihood model over all respondents.")
+        rows.append(
+            {
+                "Scale": labels.get(scale, scale),
+                "Items": str(int(grp["n_items"].iloc[0])),
+                "n": DASH if a is None else str(int(a["n"])),
+                "α [95% CI]": DASH
+                if a is None
+                else fmt_effect(a["alpha"], a["ci_low"], a["ci_high"], bounded=True),
+                "ω": DASH if a is None else fmt_bounded(a["omega"]),
+                "Marketing α (n)": by("marketing"),
+                "Sales α (n)": by("sales"),
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["Scale", "Items", "n", "α [95% CI]", "ω", "Marketing α (n)", "Sales α (n)"]
+    )
+    note = (
+        f"α is Cronbach's alpha {cite('cronbach1951')} on the respondents who answered every item of the scale "
+        f"(n), with Feldt's 95% interval {cite('feldt1965')}; the function columns give alpha within each "
+        f"function (its n in parentheses). ω is McDonald's total omega {cite('mcdonald1999')}, from a "
+        "one-factor maximum-likelihood model over all respondents."
+    )
     if (frame["ω"] == DASH).any():
         note += f" {DASH} for ω: no one-factor model could be fitted, or the scale has fewer than three items."
     if (frame[["α [95% CI]", "Marketing α (n)", "Sales α (n)"]] == DASH).to_numpy().any():
-        note += f" {DASH} for α: a single item, fewer than three complete respondents, or no variance."
-    return ApaTable(f"{instrument.title}: Internal Consistency of the Scales", frame, note, "tables/reliability.csv")
+        note += (
+            f" {DASH} for α: a single item, fewer than three complete respondents, or no variance."
+        )
+    return ApaTable(
+        f"{instrument.title}: Internal Consistency of the Scales",
+        frame,
+        note,
+        "tables/reliability.csv",
+    )
 
 
 def theme_table(themes: pd.DataFrame, codebook=None, p: str = "p_holm") -> ApaTable:
@@ -640,34 +818,68 @@ def theme_table(themes: pd.DataFrame, codebook=None, p: str = "p_holm") -> ApaTa
     codebook : the codebook, for theme labels when the table lacks a ``label`` column.
     p : the adjusted p column shown beside the unadjusted one (``p_holm`` or ``p_bh``).
     """
-    _require(themes, ["theme", "with_theme_marketing", "with_theme_sales", "p", "effect_size"],
-             "theme_by_role.csv")
+    _require(
+        themes,
+        ["theme", "with_theme_marketing", "with_theme_sales", "p", "effect_size"],
+        "theme_by_role.csv",
+    )
     _check_p(p, themes)
-    unit = next((c.split("_")[0] for c in themes.columns if c.endswith("_marketing") and
-                 c.split("_")[0] in ("interviews", "answers", "segments")), "interviews")
+    unit = next(
+        (
+            c.split("_")[0]
+            for c in themes.columns
+            if c.endswith("_marketing") and c.split("_")[0] in ("interviews", "answers", "segments")
+        ),
+        "interviews",
+    )
     labels = codebook.labels() if codebook is not None else {}
     p_head, p_words = _p_header(p)
     rows = []
     for r in themes.to_dict("records"):
         label = r.get("label") or labels.get(r["theme"], r["theme"])
-        rows.append({"Theme": label,
-                     "Marketing k/n (%)": fmt_share(r["with_theme_marketing"], r[f"{unit}_marketing"]),
-                     "Sales k/n (%)": fmt_share(r["with_theme_sales"], r[f"{unit}_sales"]),
-                     "p": fmt_p(r["p"]), p_head: fmt_p(r[p]), "h": fmt_stat(r["effect_size"])})
-    cols = ["Theme", "Marketing k/n (%)", "Sales k/n (%)", "p"] + ([p_head] if p != "p" else []) + ["h"]
+        rows.append(
+            {
+                "Theme": label,
+                "Marketing k/n (%)": fmt_share(r["with_theme_marketing"], r[f"{unit}_marketing"]),
+                "Sales k/n (%)": fmt_share(r["with_theme_sales"], r[f"{unit}_sales"]),
+                "p": fmt_p(r["p"]),
+                p_head: fmt_p(r[p]),
+                "h": fmt_stat(r["effect_size"]),
+            }
+        )
+    cols = (
+        ["Theme", "Marketing k/n (%)", "Sales k/n (%)", "p"]
+        + ([p_head] if p != "p" else [])
+        + ["h"]
+    )
     frame = pd.DataFrame(rows, columns=list(dict.fromkeys(cols)))
     k = int(themes["p"].notna().sum())
-    note = (f"k/n: {unit} of each function that raise the theme, of all its {unit}. Fisher's exact test "
-            f"{cite('fisher1922')}, two-sided, on {unit} with and without the theme by function"
-            + (f"; {p_head}: {p_words} over the {plural(k, 'theme')}{_p_cite(p)}" if p != "p" else "")
-            + ". h is Cohen's h, 2 arcsin √share_mkt − 2 arcsin √share_sales; positive: marketing raises the theme "
-            f"more often; .2, .5 and .8 are small, medium and large {cite('cohen1988')}. Themes are coded by the "
-            "codebook's patterns.")
-    note += _dash_note(frame) + _not_computed(themes, "theme", {r["theme"]: r.get("label") or r["theme"]
-                                                               for r in themes.to_dict("records")})
-    what = "Interviews" if unit == "interviews" else "Open Survey Answers" if unit == "answers" else unit.title()
-    return ApaTable(f"Themes in {what} by Function", frame, note,
-                    "tables/theme_by_role.csv" if unit == "interviews" else "tables/open_ended_by_role.csv")
+    note = (
+        f"k/n: {unit} of each function that raise the theme, of all its {unit}. Fisher's exact test "
+        f"{cite('fisher1922')}, two-sided, on {unit} with and without the theme by function"
+        + (f"; {p_head}: {p_words} over the {plural(k, 'theme')}{_p_cite(p)}" if p != "p" else "")
+        + ". h is Cohen's h, 2 arcsin √share_mkt − 2 arcsin √share_sales; positive: marketing raises the theme "
+        f"more often; .2, .5 and .8 are small, medium and large {cite('cohen1988')}. Themes are coded by the "
+        "codebook's patterns."
+    )
+    note += _dash_note(frame) + _not_computed(
+        themes,
+        "theme",
+        {r["theme"]: r.get("label") or r["theme"] for r in themes.to_dict("records")},
+    )
+    what = (
+        "Interviews"
+        if unit == "interviews"
+        else "Open Survey Answers"
+        if unit == "answers"
+        else unit.title()
+    )
+    return ApaTable(
+        f"Themes in {what} by Function",
+        frame,
+        note,
+        "tables/theme_by_role.csv" if unit == "interviews" else "tables/open_ended_by_role.csv",
+    )
 
 
 def agreement_table(summary: pd.DataFrame, instrument) -> ApaTable:
@@ -679,29 +891,52 @@ def agreement_table(summary: pd.DataFrame, instrument) -> ApaTable:
     summary : :func:`research.analysis.agreement.agreement_summary` (the notebooks' agreement table).
     instrument : the instrument (scale labels, number of answer points for the r_wg null).
     """
-    _require(summary, ["scale", "n_pairs", "r", "r_p", "icc1", "icc1_ci_low", "icc1_ci_high"], "the agreement summary")
+    _require(
+        summary,
+        ["scale", "n_pairs", "r", "r_p", "icc1", "icc1_ci_low", "icc1_ci_high"],
+        "the agreement summary",
+    )
     part = _part(summary, instrument)
     labels = scale_labels(instrument)
-    rows = [{"Scale": labels.get(r["scale"], r["scale"]), "Pairs": str(int(r["n_pairs"])),
-             "r": fmt_bounded(r["r"]), "p": fmt_p(r["r_p"]),
-             "ICC(1) [95% CI]": fmt_effect(r["icc1"], r["icc1_ci_low"], r["icc1_ci_high"], bounded=True),
-             "r_wg(j) Mdn": fmt_bounded(r.get("rwg_median")),
-             "r_wg(j) ≥ .70": fmt_percent(r.get("rwg_share_70"))}
-            for r in part.to_dict("records")]
-    frame = pd.DataFrame(rows, columns=["Scale", "Pairs", "r", "p", "ICC(1) [95% CI]", "r_wg(j) Mdn", "r_wg(j) ≥ .70"])
+    rows = [
+        {
+            "Scale": labels.get(r["scale"], r["scale"]),
+            "Pairs": str(int(r["n_pairs"])),
+            "r": fmt_bounded(r["r"]),
+            "p": fmt_p(r["r_p"]),
+            "ICC(1) [95% CI]": fmt_effect(
+                r["icc1"], r["icc1_ci_low"], r["icc1_ci_high"], bounded=True
+            ),
+            "r_wg(j) Mdn": fmt_bounded(r.get("rwg_median")),
+            "r_wg(j) ≥ .70": fmt_percent(r.get("rwg_share_70")),
+        }
+        for r in part.to_dict("records")
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=["Scale", "Pairs", "r", "p", "ICC(1) [95% CI]", "r_wg(j) Mdn", "r_wg(j) ≥ .70"],
+    )
     a = instrument.n_points
-    note = ("Pairs: companies with a score from both functions (each function's mean over its respondents). "
-            "r: Pearson correlation of the two functions' company means, with its unadjusted p. ICC(1): one-way "
-            f"random-effects, single-rater intraclass correlation {cite('shrout1979')}, with its 95% interval. "
-            f"r_wg(j): within-company agreement of all the company's respondents {cite('james1984')} against a "
-            f"uniform null variance (A² − 1)/12 = {(a * a - 1) / 12:g} for A = {a} answer points; median over "
-            "companies with at least two complete respondents, and the share of them at or above .70.")
+    note = (
+        "Pairs: companies with a score from both functions (each function's mean over its respondents). "
+        "r: Pearson correlation of the two functions' company means, with its unadjusted p. ICC(1): one-way "
+        f"random-effects, single-rater intraclass correlation {cite('shrout1979')}, with its 95% interval. "
+        f"r_wg(j): within-company agreement of all the company's respondents {cite('james1984')} against a "
+        f"uniform null variance (A² − 1)/12 = {(a * a - 1) / 12:g} for A = {a} answer points; median over "
+        "companies with at least two complete respondents, and the share of them at or above .70."
+    )
     note += _dash_note(frame) + _not_computed(part, "scale", labels)
-    return ApaTable(f"{instrument.title}: Agreement Between the Two Functions Within Companies", frame, note,
-                    "tables/agreement.csv")
+    return ApaTable(
+        f"{instrument.title}: Agreement Between the Two Functions Within Companies",
+        frame,
+        note,
+        "tables/agreement.csv",
+    )
 
 
-def intercoder_table(agreement: pd.DataFrame, codebook=None, krippendorff: pd.DataFrame | None = None) -> ApaTable:
+def intercoder_table(
+    agreement: pd.DataFrame, codebook=None, krippendorff: pd.DataFrame | None = None
+) -> ApaTable:
     """Inter-coder agreement per theme and coder pair: units, percentage agreement, Cohen's kappa, and
     Krippendorff's alpha across all coders when given.
 
@@ -711,26 +946,47 @@ def intercoder_table(agreement: pd.DataFrame, codebook=None, krippendorff: pd.Da
     codebook : the codebook (theme labels).
     krippendorff : :func:`research.analysis.intercoder.krippendorff_by_theme` (optional).
     """
-    _require(agreement, ["theme", "coder_a", "coder_b", "units", "agreement", "kappa"], "intercoder_agreement.csv")
+    _require(
+        agreement,
+        ["theme", "coder_a", "coder_b", "units", "agreement", "kappa"],
+        "intercoder_agreement.csv",
+    )
     labels = codebook.labels() if codebook is not None else {}
-    alpha = krippendorff.set_index("theme")["alpha"].to_dict() if krippendorff is not None and len(krippendorff) else None
+    alpha = (
+        krippendorff.set_index("theme")["alpha"].to_dict()
+        if krippendorff is not None and len(krippendorff)
+        else None
+    )
     rows = []
     for r in agreement.to_dict("records"):
-        row = {"Theme": labels.get(r["theme"], r["theme"]), "Coders": f"{r['coder_a']} – {r['coder_b']}",
-               "Units": str(int(r["units"])), "Agreement": fmt_percent(r["agreement"]), "κ": fmt_bounded(r["kappa"])}
+        row = {
+            "Theme": labels.get(r["theme"], r["theme"]),
+            "Coders": f"{r['coder_a']} – {r['coder_b']}",
+            "Units": str(int(r["units"])),
+            "Agreement": fmt_percent(r["agreement"]),
+            "κ": fmt_bounded(r["kappa"]),
+        }
         if alpha is not None:
             row["Krippendorff's α"] = fmt_bounded(alpha.get(r["theme"]))
         rows.append(row)
-    cols = ["Theme", "Coders", "Units", "Agreement", "κ"] + (["Krippendorff's α"] if alpha is not None else [])
+    cols = ["Theme", "Coders", "Units", "Agreement", "κ"] + (
+        ["Krippendorff's α"] if alpha is not None else []
+    )
     frame = pd.DataFrame(rows, columns=cols)
-    note = ("Units: respondent segments of the interviews both coders coded. Agreement: share of units on which "
-            f"both coders say the same (theme present or absent). κ: Cohen's kappa {cite('cohen1960')}.")
+    note = (
+        "Units: respondent segments of the interviews both coders coded. Agreement: share of units on which "
+        f"both coders say the same (theme present or absent). κ: Cohen's kappa {cite('cohen1960')}."
+    )
     if alpha is not None:
-        note += (f" Krippendorff's α {cite('krippendorff2018')}: nominal, across all coders, a coder's uncoded "
-                 "interviews treated as missing.")
+        note += (
+            f" Krippendorff's α {cite('krippendorff2018')}: nominal, across all coders, a coder's uncoded "
+            "interviews treated as missing."
+        )
     if (frame["κ"] == DASH).any():
         note += f" {DASH} for κ: chance agreement is perfect (both coders never or always code the theme)."
-    return ApaTable("Agreement Between Human Coders by Theme", frame, note, "tables/intercoder_agreement.csv")
+    return ApaTable(
+        "Agreement Between Human Coders by Theme", frame, note, "tables/intercoder_agreement.csv"
+    )
 
 
 def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> ApaTable:
@@ -742,10 +998,26 @@ def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> Apa
     instrument : the instrument with a banded total (labels, band ranges).
     decision_table : the study's decision table, to explain in the note each rule that fires (optional).
     """
-    _require(summary, ["company_id", "n_marketing", "n_sales", "total_marketing", "total_sales", "total", "gap",
-                       "band_marketing", "band_sales", "band"], "company_summary.csv")
+    _require(
+        summary,
+        [
+            "company_id",
+            "n_marketing",
+            "n_sales",
+            "total_marketing",
+            "total_sales",
+            "total",
+            "gap",
+            "band_marketing",
+            "band_sales",
+            "band",
+        ],
+        "company_summary.csv",
+    )
     part = _part(summary, instrument)
-    total_label = instrument.total.get("label", instrument.total["id"]) if instrument.total else "total"
+    total_label = (
+        instrument.total.get("label", instrument.total["id"]) if instrument.total else "total"
+    )
 
     def with_band(x, band):
         if _missing(x):
@@ -756,21 +1028,47 @@ def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> Apa
     for r in part.to_dict("records"):
         rec = [x for x in str(r.get("recommendations") or "").split(";") if x and x != "nan"]
         fired += rec
-        rows.append({"Company": str(r["company_id"]), "n (mkt/sales)": f"{int(r['n_marketing'])}/{int(r['n_sales'])}",
-                     "Marketing (stage)": with_band(r["total_marketing"], r["band_marketing"]),
-                     "Sales (stage)": with_band(r["total_sales"], r["band_sales"]),
-                     "Overall (stage)": with_band(r["total"], r["band"]),
-                     "Gap": fmt_stat(r["gap"], 1), "Advice (rules)": ", ".join(rec) if rec else DASH})
-    frame = pd.DataFrame(rows, columns=["Company", "n (mkt/sales)", "Marketing (stage)", "Sales (stage)",
-                                        "Overall (stage)", "Gap", "Advice (rules)"])
-    note = (f"{total_label}: each function's mean over its respondents in the company; the overall total is the "
-            "mean of the available function means (each function counts once). Gap: marketing minus sales "
-            f"(positive: marketing rates the relationship higher). Stages {cite('kotler2006')}: {band_ranges(instrument)}."
-            " Advice: the decision-table rules that fire for the company.")
+        rows.append(
+            {
+                "Company": str(r["company_id"]),
+                "n (mkt/sales)": f"{int(r['n_marketing'])}/{int(r['n_sales'])}",
+                "Marketing (stage)": with_band(r["total_marketing"], r["band_marketing"]),
+                "Sales (stage)": with_band(r["total_sales"], r["band_sales"]),
+                "Overall (stage)": with_band(r["total"], r["band"]),
+                "Gap": fmt_stat(r["gap"], 1),
+                "Advice (rules)": ", ".join(rec) if rec else DASH,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "Company",
+            "n (mkt/sales)",
+            "Marketing (stage)",
+            "Sales (stage)",
+            "Overall (stage)",
+            "Gap",
+            "Advice (rules)",
+        ],
+    )
+    note = (
+        f"{total_label}: each function's mean over its respondents in the company; the overall total is the "
+        "mean of the available function means (each function counts once). Gap: marketing minus sales "
+        f"(positive: marketing rates the relationship higher). Stages {cite('kotler2006')}: {band_ranges(instrument)}."
+        " Advice: the decision-table rules that fire for the company."
+    )
     if decision_table is not None and fired:
         rules = {rule.id: rule for rule in decision_table.rules}
         used = [rid for rid in dict.fromkeys(fired) if rid in rules]
         note += " " + " ".join(f"{rid}: {rules[rid].circumstance.rstrip('.')}." for rid in used)
-    note += f" {DASH}: no respondent of that function, or no rule fires." if (frame == DASH).to_numpy().any() else ""
-    return ApaTable(f"{instrument.title}: Stage and Perception Gap by Company", frame, note,
-                    "tables/company_summary.csv")
+    note += (
+        f" {DASH}: no respondent of that function, or no rule fires."
+        if (frame == DASH).to_numpy().any()
+        else ""
+    )
+    return ApaTable(
+        f"{instrument.title}: Stage and Perception Gap by Company",
+        frame,
+        note,
+        "tables/company_summary.csv",
+    )

@@ -33,5 +33,9 @@ def study_tables(study, seed: int = 2026) -> apa.TableRegistry:
     summary, _ = company_summary(study)
     for inst in study.instruments:
         if inst.total and inst.total.get("bands") and (summary["instrument"] == inst.id).any():
-            registry.add(apa.company_table(summary[summary["instrument"] == inst.id], inst, study.decision_table))
+            registry.add(
+                apa.company_table(
+                    summary[summary["instrument"] == inst.id], inst, study.decision_table
+                )
+            )
     return registry

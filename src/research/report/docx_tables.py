@@ -24,7 +24,10 @@ TEXT_SIZE = Pt(12)
 TABLE_SIZE = Pt(10)
 TEXT_WIDTH_INCHES = 6.5  # US Letter or A4 with 1-inch margins
 #: tcPr children that must come after tcBorders (ECMA-376 order), so the file stays schema-valid.
-_AFTER_BORDERS = {qn(f"w:{t}") for t in ("shd", "noWrap", "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark")}
+_AFTER_BORDERS = {
+    qn(f"w:{t}")
+    for t in ("shd", "noWrap", "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark")
+}
 
 
 def _cell_rules(cell, top: bool = False, bottom: bool = False, size: int = 8) -> None:
@@ -143,7 +146,9 @@ def _add_table(doc, table: ApaTable, label: str, source: bool) -> None:
         run.font.size = Pt(8)
 
 
-def write_tables_docx(tables: list[ApaTable], path, title: str | None = None, sources: bool = False) -> Path:
+def write_tables_docx(
+    tables: list[ApaTable], path, title: str | None = None, sources: bool = False
+) -> Path:
     """Write every table to one Word file (``.docx``) and return its path.
 
     Parameters
@@ -177,6 +182,8 @@ def write_tables_docx(tables: list[ApaTable], path, title: str | None = None, so
     for k, table in enumerate(tables):
         if k > 0:
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _add_table(doc, table, table.label if table.number is not None else f"Table {k + 1}", sources)
+        _add_table(
+            doc, table, table.label if table.number is not None else f"Table {k + 1}", sources
+        )
     doc.save(path)
     return path

@@ -10,18 +10,33 @@ from __future__ import annotations
 
 import matplotlib
 
-if not matplotlib.get_backend().lower().startswith(("module://", "inline")):  # no display outside a notebook
+if (
+    not matplotlib.get_backend().lower().startswith(("module://", "inline"))
+):  # no display outside a notebook
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
-             "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000"}
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
 ROLE_COLORS = {"marketing": OKABE_ITO["blue"], "sales": OKABE_ITO["orange"]}
 ROLE_MARKERS = {"marketing": "o", "sales": "s"}
-BAND_COLORS = ["#f4f4f4", "#e9e9e9", "#dedede", "#d3d3d3"]  # light greys: the band's name says which it is
+BAND_COLORS = [
+    "#f4f4f4",
+    "#e9e9e9",
+    "#dedede",
+    "#d3d3d3",
+]  # light greys: the band's name says which it is
 INK = "#1d2433"
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -66,13 +81,24 @@ def item_tick(item, width: int = 44, lines: int = 2) -> str:
 
 def _legend_below(ax, handles=None, ncol: int = 2, **kw):
     """A legend under the axes, outside the data."""
-    return ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=ncol, frameon=False,
-                     fontsize=8.5, **kw)
+    return ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncol=ncol,
+        frameon=False,
+        fontsize=8.5,
+        **kw,
+    )
 
 
 def _role_handles(marker: str = "o") -> list:
-    return [matplotlib.lines.Line2D([], [], color=ROLE_COLORS[r], marker=marker, linestyle="", markersize=7,
-                                    label=r) for r in ("marketing", "sales")]
+    return [
+        matplotlib.lines.Line2D(
+            [], [], color=ROLE_COLORS[r], marker=marker, linestyle="", markersize=7, label=r
+        )
+        for r in ("marketing", "sales")
+    ]
 
 
 def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
@@ -86,12 +112,40 @@ def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
         for i, band in enumerate(bands):
             upper = bands[i + 1]["min"] if i + 1 < len(bands) else top
             ax.axhspan(band["min"], upper, color=BAND_COLORS[i % len(BAND_COLORS)], zorder=0)
-            ax.text(1.52, (band["min"] + upper) / 2, band["label"], va="center", fontsize=9, color="#4a5568")
+            ax.text(
+                1.52,
+                (band["min"] + upper) / 2,
+                band["label"],
+                va="center",
+                fontsize=9,
+                color="#4a5568",
+            )
     order = [r for r in ("marketing", "sales") if r in set(part["role"])]
-    sns.boxplot(data=part, x="role", y=scale, order=order, hue="role", palette=ROLE_COLORS, width=0.45,
-                fliersize=0, ax=ax, legend=False, boxprops={"alpha": 0.55})
-    sns.stripplot(data=part, x="role", y=scale, order=order, hue="role", palette=ROLE_COLORS, size=4, jitter=0.18,
-                  ax=ax, legend=False)
+    sns.boxplot(
+        data=part,
+        x="role",
+        y=scale,
+        order=order,
+        hue="role",
+        palette=ROLE_COLORS,
+        width=0.45,
+        fliersize=0,
+        ax=ax,
+        legend=False,
+        boxprops={"alpha": 0.55},
+    )
+    sns.stripplot(
+        data=part,
+        x="role",
+        y=scale,
+        order=order,
+        hue="role",
+        palette=ROLE_COLORS,
+        size=4,
+        jitter=0.18,
+        ax=ax,
+        legend=False,
+    )
     ax.set_xlim(-0.6, 1.9)
     ax.set_xlabel("")
     ax.set_ylabel(_labels(instrument).get(scale, scale))
@@ -131,7 +185,9 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
     shares = likert_shares(responses, instrument)
     levels = list(shares.columns)
     k = len(levels)
-    colors = sns.color_palette("BrBG", k)  # diverging, colour-blind safe, apart from the role colours
+    colors = sns.color_palette(
+        "BrBG", k
+    )  # diverging, colour-blind safe, apart from the role colours
     mid = (k - 1) / 2
     items = [i for i in instrument.item_ids if i in shares.index.get_level_values(0)]
     reverse = {it.id for it in instrument.items if it.reverse}
@@ -149,19 +205,38 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
         ax.barh(ys, data[:, j], left=left, height=0.38, color=colors[j], linewidth=0)
         left = left + data[:, j]
     for y, role in zip(ys, roles, strict=True):
-        ax.text(1.02, y, role[0].upper(), va="center", fontsize=7, color=ROLE_COLORS[role],
-                transform=ax.get_yaxis_transform())
+        ax.text(
+            1.02,
+            y,
+            role[0].upper(),
+            va="center",
+            fontsize=7,
+            color=ROLE_COLORS[role],
+            transform=ax.get_yaxis_transform(),
+        )
     ax.axvline(0, color="#333", linewidth=0.8)
     by_id = {it.id: it for it in instrument.items}
-    ax.set_yticks(range(len(items)), [item_tick(by_id[i]) if i in by_id else i + (" (R)" if i in reverse else "")
-                                      for i in items], fontsize=8)
+    ax.set_yticks(
+        range(len(items)),
+        [
+            item_tick(by_id[i]) if i in by_id else i + (" (R)" if i in reverse else "")
+            for i in items
+        ],
+        fontsize=8,
+    )
     ax.invert_yaxis()
     ax.set_xlim(-1, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
     labels = list(instrument.labels) or [f"{v:g}" for v in levels]
     handles = [matplotlib.patches.Patch(color=colors[j], label=labels[j]) for j in range(k)]
-    ax.legend(handles=handles, ncol=min(k, 4), loc="upper center", bbox_to_anchor=(0.5, -0.06 if len(items) > 6 else -0.15),
-              fontsize=8, frameon=False)
+    ax.legend(
+        handles=handles,
+        ncol=min(k, 4),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.06 if len(items) > 6 else -0.15),
+        fontsize=8,
+        frameon=False,
+    )
     ax.set_title(f"{instrument.title}: answers by item (M marketing, S sales)", fontsize=11)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
@@ -174,14 +249,36 @@ def dumbbell(pairs: pd.DataFrame, scale_label: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 0.22 * len(p) + 1.4))
     y = np.arange(len(p))
     ax.hlines(y, p["sales"], p["marketing"], color="#a0aec0", linewidth=1.5)
-    ax.scatter(p["marketing"], y, color=ROLE_COLORS["marketing"], marker=ROLE_MARKERS["marketing"],
-               label="marketing", zorder=3, s=24)
-    ax.scatter(p["sales"], y, color=ROLE_COLORS["sales"], marker=ROLE_MARKERS["sales"], label="sales", zorder=3, s=24)
+    ax.scatter(
+        p["marketing"],
+        y,
+        color=ROLE_COLORS["marketing"],
+        marker=ROLE_MARKERS["marketing"],
+        label="marketing",
+        zorder=3,
+        s=24,
+    )
+    ax.scatter(
+        p["sales"],
+        y,
+        color=ROLE_COLORS["sales"],
+        marker=ROLE_MARKERS["sales"],
+        label="sales",
+        zorder=3,
+        s=24,
+    )
     ax.set_yticks(y, p["company_id"], fontsize=7)
     ax.set_ylim(-0.8, len(p) - 0.2)
     ax.set_xlabel(scale_label)
     ax.set_title("Matched companies: how each function rates the same relationship")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=8.5, borderaxespad=1.6)
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=2,
+        frameon=False,
+        fontsize=8.5,
+        borderaxespad=1.6,
+    )
     fig.tight_layout()
     return fig
 
@@ -190,11 +287,26 @@ def bland_altman_plot(points: pd.DataFrame, limits: dict, scale_label: str) -> p
     """Difference (marketing minus sales) against the pair's mean, with the bias and 95% limits of agreement."""
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.scatter(points["mean"], points["diff"], color="#4a5568", s=22)
-    for value, style, text in ((limits["bias"], "-", "bias"), (limits["loa_low"], "--", "−1.96 SD"),
-                               (limits["loa_high"], "--", "+1.96 SD")):
+    for value, style, text in (
+        (limits["bias"], "-", "bias"),
+        (limits["loa_low"], "--", "−1.96 SD"),
+        (limits["loa_high"], "--", "+1.96 SD"),
+    ):
         if np.isfinite(value):
-            ax.axhline(value, linestyle=style, color="#c53030" if text == "bias" else "#718096", linewidth=1)
-            ax.text(1.01, value, f"{text} {value:.1f}", transform=ax.get_yaxis_transform(), va="center", fontsize=8)
+            ax.axhline(
+                value,
+                linestyle=style,
+                color="#c53030" if text == "bias" else "#718096",
+                linewidth=1,
+            )
+            ax.text(
+                1.01,
+                value,
+                f"{text} {value:.1f}",
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                fontsize=8,
+            )
     ax.axhline(0, color="#cbd5e0", linewidth=0.8)
     ax.set_xlabel(f"mean of the two functions ({scale_label})")
     ax.set_ylabel("marketing minus sales")
@@ -208,8 +320,16 @@ def forest(rows: pd.DataFrame, label_col: str, title: str) -> plt.Figure:
     r = rows.dropna(subset=["effect_size"]).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7, 0.34 * len(r) + 1.4))
     y = np.arange(len(r))
-    ax.errorbar(r["effect_size"], y, xerr=_error_bars(r["effect_size"], r["ci_low"], r["ci_high"]), fmt="o",
-                color="#2d3748", ecolor="#a0aec0", capsize=2, markersize=4)
+    ax.errorbar(
+        r["effect_size"],
+        y,
+        xerr=_error_bars(r["effect_size"], r["ci_low"], r["ci_high"]),
+        fmt="o",
+        color="#2d3748",
+        ecolor="#a0aec0",
+        capsize=2,
+        markersize=4,
+    )
     ax.axvline(0, color="#c53030", linewidth=0.8)
     ax.set_yticks(y, r[label_col], fontsize=8)
     ax.invert_yaxis()
@@ -225,18 +345,35 @@ def perception_plot(gaps: pd.DataFrame) -> plt.Figure:
 
     g = gaps.reset_index(drop=True)
     other = {"marketing": "sales", "sales": "marketing"}
-    g["row"] = [textwrap.fill(f"{d.replace('_', ' ')}: {r} rated", 38) for d, r in zip(g["dimension"], g["rated_function"],
-                                                                                       strict=True)]
+    g["row"] = [
+        textwrap.fill(f"{d.replace('_', ' ')}: {r} rated", 38)
+        for d, r in zip(g["dimension"], g["rated_function"], strict=True)
+    ]
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(g) + 1.9))
     y = np.arange(len(g))
     ax.hlines(y, g["other_view"], g["self_view"], color="#a0aec0")
     for rated in ("marketing", "sales"):
         rows = g["rated_function"] == rated
-        ax.scatter(g.loc[rows, "self_view"], y[rows], marker=ROLE_MARKERS[rated], color=ROLE_COLORS[rated], zorder=3,
-                   s=34, label=f"{rated} rating itself")
-        ax.scatter(g.loc[rows, "other_view"], y[rows], marker=ROLE_MARKERS[other[rated]], facecolor="white",
-                   edgecolor=ROLE_COLORS[other[rated]], linewidth=1.6, zorder=3, s=34,
-                   label=f"{other[rated]} rating {rated}")
+        ax.scatter(
+            g.loc[rows, "self_view"],
+            y[rows],
+            marker=ROLE_MARKERS[rated],
+            color=ROLE_COLORS[rated],
+            zorder=3,
+            s=34,
+            label=f"{rated} rating itself",
+        )
+        ax.scatter(
+            g.loc[rows, "other_view"],
+            y[rows],
+            marker=ROLE_MARKERS[other[rated]],
+            facecolor="white",
+            edgecolor=ROLE_COLORS[other[rated]],
+            linewidth=1.6,
+            zorder=3,
+            s=34,
+            label=f"{other[rated]} rating {rated}",
+        )
     ax.set_yticks(y, g["row"], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("mean rating (colour and shape: who rates; filled: the function rates itself)")
@@ -255,15 +392,31 @@ def theme_prevalence(table: pd.DataFrame, unit: str = "interviews") -> plt.Figur
         share = t[f"share_{role}"]
         if share.isna().all():
             continue
-        ax.errorbar(share, y + dy, xerr=_error_bars(share, t[f"share_{role}_ci_low"], t[f"share_{role}_ci_high"]),
-                    fmt=ROLE_MARKERS[role], color=ROLE_COLORS[role], ecolor=ROLE_COLORS[role], alpha=0.9, capsize=2,
-                    markersize=5, label=role)
+        ax.errorbar(
+            share,
+            y + dy,
+            xerr=_error_bars(share, t[f"share_{role}_ci_low"], t[f"share_{role}_ci_high"]),
+            fmt=ROLE_MARKERS[role],
+            color=ROLE_COLORS[role],
+            ecolor=ROLE_COLORS[role],
+            alpha=0.9,
+            capsize=2,
+            markersize=5,
+            label=role,
+        )
     ax.set_yticks(y, t["label"], fontsize=8)
     ax.set_xlim(-0.02, 1.02)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel(f"share of {unit} raising the theme (95% Wilson interval)")
     ax.set_title("What each function talks about")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=8.5, borderaxespad=1.6)
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=2,
+        frameon=False,
+        fontsize=8.5,
+        borderaxespad=1.6,
+    )
     fig.tight_layout()
     return fig
 
@@ -272,10 +425,14 @@ def theme_heatmap(matrix: pd.DataFrame) -> plt.Figure:
     """Theme × role heatmap of the share of segments coded with each theme (NVivo's matrix coding)."""
     grid = matrix.pivot(index="label", columns="role", values="segment_share")
     order = matrix.drop_duplicates("label")["label"]
-    return _share_heatmap(grid.reindex(order), "Blues", "Share of segments coded with each theme", "", width=5)
+    return _share_heatmap(
+        grid.reindex(order), "Blues", "Share of segments coded with each theme", "", width=5
+    )
 
 
-def _share_heatmap(grid: pd.DataFrame, cmap: str, title: str, xlabel: str, width: float) -> plt.Figure:
+def _share_heatmap(
+    grid: pd.DataFrame, cmap: str, title: str, xlabel: str, width: float
+) -> plt.Figure:
     """A heatmap of shares, one row per theme, annotated in percent."""
     fig, ax = plt.subplots(figsize=(width, 0.34 * len(grid) + 1.5))
     sns.heatmap(grid, annot=True, fmt=".0%", cmap=cmap, cbar=False, ax=ax, linewidths=0.5)
@@ -295,7 +452,14 @@ def company_map(summary: pd.DataFrame, instrument) -> plt.Figure:
     for i, band in enumerate(bands):
         upper = bands[i + 1]["min"] if i + 1 < len(bands) else top
         ax.axvspan(band["min"], upper, color=BAND_COLORS[i % len(BAND_COLORS)], zorder=0)
-        ax.text((band["min"] + upper) / 2, 1.01, band["label"], transform=ax.get_xaxis_transform(), ha="center", fontsize=9)
+        ax.text(
+            (band["min"] + upper) / 2,
+            1.01,
+            band["label"],
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            fontsize=9,
+        )
     both = s.dropna(subset=["gap"])
     ax.scatter(both["total"], both["gap"], color="#2d3748", s=26, zorder=3)
     ax.axhline(0, color="#718096", linewidth=0.8)
@@ -306,13 +470,27 @@ def company_map(summary: pd.DataFrame, instrument) -> plt.Figure:
     ax.set_title("Companies by stage and by how differently their two functions see it", pad=18)
     fig.tight_layout()
     named = both[both["gap"].abs() >= 20]
-    place_labels(ax, named["total"].to_numpy(float), named["gap"].to_numpy(float), list(named["company_id"]),
-                 both["total"].to_numpy(float), both["gap"].to_numpy(float))
+    place_labels(
+        ax,
+        named["total"].to_numpy(float),
+        named["gap"].to_numpy(float),
+        list(named["company_id"]),
+        both["total"].to_numpy(float),
+        both["gap"].to_numpy(float),
+    )
     return fig
 
 
-_CANDIDATES = [(4, 4, "left", "bottom"), (4, -4, "left", "top"), (-4, 4, "right", "bottom"), (-4, -4, "right", "top"),
-               (0, 7, "center", "bottom"), (0, -7, "center", "top"), (9, 0, "left", "center"), (-9, 0, "right", "center")]
+_CANDIDATES = [
+    (4, 4, "left", "bottom"),
+    (4, -4, "left", "top"),
+    (-4, 4, "right", "bottom"),
+    (-4, -4, "right", "top"),
+    (0, 7, "center", "bottom"),
+    (0, -7, "center", "top"),
+    (9, 0, "left", "center"),
+    (-9, 0, "right", "center"),
+]
 
 
 def place_labels(ax, xs, ys, texts, all_x=None, all_y=None, fontsize: float = 7) -> list:
@@ -321,21 +499,41 @@ def place_labels(ax, xs, ys, texts, all_x=None, all_y=None, fontsize: float = 7)
     annotations (a label with no free spot is left out rather than drawn over another)."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
-    points = ax.transData.transform(np.column_stack([all_x if all_x is not None else xs,
-                                                     all_y if all_y is not None else ys]))
+    points = ax.transData.transform(
+        np.column_stack([all_x if all_x is not None else xs, all_y if all_y is not None else ys])
+    )
     frame = ax.get_window_extent(renderer)
-    taken = [matplotlib.transforms.Bbox.from_extents(px - 3, py - 3, px + 3, py + 3) for px, py in points]
+    taken = [
+        matplotlib.transforms.Bbox.from_extents(px - 3, py - 3, px + 3, py + 3) for px, py in points
+    ]
     placed = []
     for x, y, text in sorted(zip(xs, ys, texts, strict=True), key=lambda t: -abs(t[1])):
         for scale in (1, 2.5, 4, 6, 8):
             done = False
             for dx, dy, ha, va in _CANDIDATES:
-                ann = ax.annotate(str(text), (x, y), xytext=(dx * scale, dy * scale), textcoords="offset points",
-                                  fontsize=fontsize, ha=ha, va=va, zorder=4,
-                                  arrowprops={"arrowstyle": "-", "color": "#718096", "lw": 0.6} if scale > 1 else None)
+                ann = ax.annotate(
+                    str(text),
+                    (x, y),
+                    xytext=(dx * scale, dy * scale),
+                    textcoords="offset points",
+                    fontsize=fontsize,
+                    ha=ha,
+                    va=va,
+                    zorder=4,
+                    arrowprops={"arrowstyle": "-", "color": "#718096", "lw": 0.6}
+                    if scale > 1
+                    else None,
+                )
                 ann.update_positions(renderer)
-                box = matplotlib.text.Text.get_window_extent(ann, renderer).expanded(1.04, 1.15)  # not the leader
-                inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+                box = matplotlib.text.Text.get_window_extent(ann, renderer).expanded(
+                    1.04, 1.15
+                )  # not the leader
+                inside = (
+                    frame.x0 <= box.x0
+                    and box.x1 <= frame.x1
+                    and frame.y0 <= box.y0
+                    and box.y1 <= frame.y1
+                )
                 if inside and not any(box.overlaps(t) for t in taken):
                     taken.append(box)
                     placed.append(ann)
@@ -350,13 +548,24 @@ def place_labels(ax, xs, ys, texts, all_x=None, all_y=None, fontsize: float = 7)
 def stage_theme_heatmap(table: pd.DataFrame, band_order: list[str]) -> plt.Figure:
     """Joint display: share of interviews raising each theme (rows) by the company's stage (columns)."""
     grid = table.pivot(index="label", columns="band", values="share")
-    grid = grid.reindex(index=table.drop_duplicates("label")["label"], columns=[b for b in band_order if b in grid.columns])
+    grid = grid.reindex(
+        index=table.drop_duplicates("label")["label"],
+        columns=[b for b in band_order if b in grid.columns],
+    )
     counts = table.drop_duplicates("band").set_index("band")["interviews"]
     grid.columns = [f"{b}\n(n = {counts[b]})" for b in grid.columns]
-    return _share_heatmap(grid, "Purples", "What interviewees raise, by their company's stage", "company stage", width=6.5)
+    return _share_heatmap(
+        grid,
+        "Purples",
+        "What interviewees raise, by their company's stage",
+        "company stage",
+        width=6.5,
+    )
 
 
-def response_surface_plot(row: dict, pairs: pd.DataFrame, midpoint: float, scale_label: str) -> plt.Figure:
+def response_surface_plot(
+    row: dict, pairs: pd.DataFrame, midpoint: float, scale_label: str
+) -> plt.Figure:
     """Contour map of the fitted response surface of one outcome over the two functions' totals, with the
     matched companies, the line of congruence (marketing = sales) and the line of incongruence."""
     x = pairs["marketing"].to_numpy(float) - midpoint
@@ -365,14 +574,36 @@ def response_surface_plot(row: dict, pairs: pd.DataFrame, midpoint: float, scale
     pad = 0.05 * (hi - lo or 1)
     grid = np.linspace(lo - pad, hi + pad, 80)
     gx, gy = np.meshgrid(grid, grid)
-    z = (row["b0"] + row["b1"] * gx + row["b2"] * gy + row["b3"] * gx**2 + row["b4"] * gx * gy + row["b5"] * gy**2)
+    z = (
+        row["b0"]
+        + row["b1"] * gx
+        + row["b2"] * gy
+        + row["b3"] * gx**2
+        + row["b4"] * gx * gy
+        + row["b5"] * gy**2
+    )
     fig, ax = plt.subplots(figsize=(6.2, 5.2))
     filled = ax.contourf(gx + midpoint, gy + midpoint, z, levels=12, cmap="viridis", alpha=0.85)
     fig.colorbar(filled, ax=ax, label=f"predicted {str(row['outcome']).replace('_', ' ')}")
-    ax.scatter(x + midpoint, y + midpoint, color="white", edgecolor="#1a202c", s=26, zorder=3, label="companies")
+    ax.scatter(
+        x + midpoint,
+        y + midpoint,
+        color="white",
+        edgecolor="#1a202c",
+        s=26,
+        zorder=3,
+        label="companies",
+    )
     ends = np.array([lo - pad, hi + pad]) + midpoint
     ax.plot(ends, ends, color="#1a202c", linewidth=1, linestyle="-", label="marketing = sales")
-    ax.plot(ends, 2 * midpoint - ends, color="#1a202c", linewidth=1, linestyle="--", label="marketing = −sales (centred)")
+    ax.plot(
+        ends,
+        2 * midpoint - ends,
+        color="#1a202c",
+        linewidth=1,
+        linestyle="--",
+        label="marketing = −sales (centred)",
+    )
     ax.set_xlim(ends)
     ax.set_ylim(ends)
     ax.set_xlabel(f"marketing's {scale_label}")

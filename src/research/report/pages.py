@@ -22,11 +22,14 @@ from research.report.tables import escape
 MAIN_WIDTH = "60rem"
 
 #: The style of every report page, on top of nbconvert's lab template (screen and print).
-PAGE_CSS = """
+PAGE_CSS = (
+    """
 :root{--ink:#1d2433;--muted:#4a5568;--rule:#d9dee7;--accent:#0072B2}
 html{-webkit-text-size-adjust:100%}
 body.jp-Notebook{margin:0;padding:0;background:#fff;color:var(--ink);overflow-x:hidden}
-body.jp-Notebook main{max-width:""" + MAIN_WIDTH + """;margin:0 auto;padding:1.5rem 1.5rem 3rem;box-sizing:border-box}
+body.jp-Notebook main{max-width:"""
+    + MAIN_WIDTH
+    + """;margin:0 auto;padding:1.5rem 1.5rem 3rem;box-sizing:border-box}
 .jp-Cell{padding:0 !important}
 .jp-Cell-outputWrapper,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output{max-width:100%;min-width:0}
 .jp-OutputArea-output{overflow-x:visible !important}
@@ -85,6 +88,7 @@ footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px
   table.sortable th::after{content:"" !important}
 }
 """
+)
 
 #: Sorting and filtering of long tables (``table.sortable``): embedded once per page, no library.
 TABLE_JS = r"""
@@ -155,7 +159,9 @@ _FETCHED = re.compile(
     r"""<(?:script|img|iframe|source|video|audio|embed|input)\b[^>]*?\bsrc\s*=\s*["']?\s*(?P<src>[^"'\s>]+)"""
     r"""|<link\b[^>]*?\bhref\s*=\s*["']?\s*(?P<href>[^"'\s>]+)"""
     r"""|@import\s+(?:url\()?\s*["']?(?P<imp>[^"')\s;]+)"""
-    r"""|url\(\s*["']?(?P<url>[^"')\s]+)""", re.I)
+    r"""|url\(\s*["']?(?P<url>[^"')\s]+)""",
+    re.I,
+)
 
 
 def external_requests(html: str) -> list[str]:
@@ -171,7 +177,9 @@ def external_requests(html: str) -> list[str]:
     found = []
     for m in _FETCHED.finditer(html):
         value = next(v for v in m.groups() if v)
-        if re.match(r"(?i)(https?:)?//", value) and not re.match(r"(?i)(https?:)?//(localhost|127\.0\.0\.1)\b", value):
+        if re.match(r"(?i)(https?:)?//", value) and not re.match(
+            r"(?i)(https?:)?//(localhost|127\.0\.0\.1)\b", value
+        ):
             found.append(value)
     found += re.findall(r"""import\(\s*["'](https?://[^"']+)""", html)
     return list(dict.fromkeys(found))
@@ -190,9 +198,12 @@ def html_exporter():
     config.TagRemovePreprocessor.enabled = True
     config.HTMLExporter.mathjax_url = ""
     config.HTMLExporter.require_js_url = ""
-    exporter = HTMLExporter(config=config, template_name="lab",
-                            extra_loaders=[DictLoader({"research_page.html.j2": TEMPLATE})],
-                            template_file="research_page.html.j2")
+    exporter = HTMLExporter(
+        config=config,
+        template_name="lab",
+        extra_loaders=[DictLoader({"research_page.html.j2": TEMPLATE})],
+        template_file="research_page.html.j2",
+    )
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -221,13 +232,18 @@ def provenance_footer(study_name: str, checksums: dict, when: str) -> str:
     """The footer of every page: toolkit version, study, raw files and the digest of their checksums, time."""
     from research import __version__
 
-    return (f"<footer class='provenance'>research {escape(__version__)} · study “{escape(study_name)}” · "
-            f"{len(checksums)} raw files, SHA-256 of their checksums {digest(checksums)[:16]}… · run {escape(when)}"
-            "</footer>")
+    return (
+        f"<footer class='provenance'>research {escape(__version__)} · study “{escape(study_name)}” · "
+        f"{len(checksums)} raw files, SHA-256 of their checksums {digest(checksums)[:16]}… · run {escape(when)}"
+        "</footer>"
+    )
 
 
-INDEX_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:""" + MAIN_WIDTH + """;margin:0 auto;
+INDEX_CSS = (
+    """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:"""
+    + MAIN_WIDTH
+    + """;margin:0 auto;
   padding:1.5rem 1.5rem 3rem;color:#1d2433;line-height:1.5;box-sizing:border-box;overflow-wrap:break-word}
 h1{font-size:1.9rem;margin-bottom:.2rem} h2{font-size:1.3rem;margin-top:2rem;border-bottom:1px solid #d9dee7}
 .lead{color:#4a5568;margin-top:0} ol.reports li{margin:.6rem 0} ol.reports a{font-weight:600;font-size:1.1rem}
@@ -247,6 +263,7 @@ details{margin-top:1rem} summary{cursor:pointer}
 @media print{body{max-width:none;padding:0;font-size:10.5pt} details>*{display:block}
   ul.figures{grid-template-columns:repeat(3,1fr)} li,tr,pre{break-inside:avoid} h2{break-after:avoid}}
 """
+)
 
 
 def figure_caption(path: Path) -> str:
@@ -282,24 +299,42 @@ def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: s
 
     out_dir = Path(out_dir)
     missing = missing_functions(study)
-    warning = (f"<p class='warning'><strong>Warning:</strong> {escape(one_side_terminal(missing).removeprefix('warning: '))}"
-               "</p>" if missing else "")
-    items = "\n".join(f"<li><a href='{escape(p['file'])}'>{escape(p['title'])}</a><br>"
-                      f"<span class='q'>{escape(p['question'])}</span></li>" for p in pages)
+    warning = (
+        f"<p class='warning'><strong>Warning:</strong> {escape(one_side_terminal(missing).removeprefix('warning: '))}"
+        "</p>"
+        if missing
+        else ""
+    )
+    items = "\n".join(
+        f"<li><a href='{escape(p['file'])}'>{escape(p['title'])}</a><br>"
+        f"<span class='q'>{escape(p['question'])}</span></li>"
+        for p in pages
+    )
     downloads = []
     if (out_dir / "tables.docx").is_file():
-        downloads.append("<li><a href='tables.docx'>tables.docx</a>: every APA table of the reports in one Word "
-                         "file (report 07)</li>")
+        downloads.append(
+            "<li><a href='tables.docx'>tables.docx</a>: every APA table of the reports in one Word "
+            "file (report 07)</li>"
+        )
     if (out_dir / "coded_study.qdpx").is_file():
-        downloads.append("<li><a href='coded_study.qdpx'>coded_study.qdpx</a>: the coded, pseudonymised "
-                         "interviews as a REFI-QDA project for NVivo, MAXQDA or ATLAS.ti (report 04)</li>")
+        downloads.append(
+            "<li><a href='coded_study.qdpx'>coded_study.qdpx</a>: the coded, pseudonymised "
+            "interviews as a REFI-QDA project for NVivo, MAXQDA or ATLAS.ti (report 04)</li>"
+        )
     figures = sorted((out_dir / "figures").glob("*.png"))
     figure_items = "\n".join(
         f"<li><a href='figures/{escape(p.name)}'><img src='figures/{escape(p.name)}' "
-        f"alt='{escape(_figure_alt(p))}'></a>{escape(p.stem)}: {escape(figure_caption(p))}</li>" for p in figures)
-    tables = "\n".join(f"<li><a href='tables/{escape(p.name)}'>{escape(p.name)}</a></li>"
-                       for p in sorted((out_dir / "tables").glob("*.csv")))
-    files = "\n".join(f"<tr><td>{escape(k)}</td><td><code>{escape(v)}</code></td></tr>" for k, v in checksums.items())
+        f"alt='{escape(_figure_alt(p))}'></a>{escape(p.stem)}: {escape(figure_caption(p))}</li>"
+        for p in figures
+    )
+    tables = "\n".join(
+        f"<li><a href='tables/{escape(p.name)}'>{escape(p.name)}</a></li>"
+        for p in sorted((out_dir / "tables").glob("*.csv"))
+    )
+    files = "\n".join(
+        f"<tr><td>{escape(k)}</td><td><code>{escape(v)}</code></td></tr>"
+        for k, v in checksums.items()
+    )
     cite = how_to_cite()
     n_companies = study.respondents["company_id"].nunique()
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">

@@ -25,6 +25,7 @@ ROLES = ("marketing", "sales")
 
 # ---- numbers -------------------------------------------------------------------------------------
 
+
 def fmt_p(p, name: str = "p") -> str:
     """APA p-value: ``p = .032``, ``p < .001``; no leading zero; ``name`` says which p it is.
 
@@ -132,7 +133,15 @@ def size_word(effect: str, size) -> str:
         return "not computed"
     a = abs(size)
     cuts = {"rank-biserial": (0.1, 0.3, 0.5)}.get(effect, (0.2, 0.5, 0.8))
-    return "negligible" if a < cuts[0] else "small" if a < cuts[1] else "medium" if a < cuts[2] else "large"
+    return (
+        "negligible"
+        if a < cuts[0]
+        else "small"
+        if a < cuts[1]
+        else "medium"
+        if a < cuts[2]
+        else "large"
+    )
 
 
 effect_words = size_word
@@ -164,11 +173,14 @@ def apa_t(row, effect_symbol: str = "g") -> str:
     """``t(58.3) = -3.21, p = .002, g = -0.82`` from a comparison row (the unadjusted p)."""
     if pd.isna(row.get("statistic")):
         return "not computed"
-    return (f"t({fmt_df(row['df'])}) = {row['statistic']:.2f}, {fmt_p(row['p'])}, "
-            f"{effect_symbol} = {row['effect_size']:.2f}")
+    return (
+        f"t({fmt_df(row['df'])}) = {row['statistic']:.2f}, {fmt_p(row['p'])}, "
+        f"{effect_symbol} = {row['effect_size']:.2f}"
+    )
 
 
 # ---- labels --------------------------------------------------------------------------------------
+
 
 def scale_label(scale: str, instrument) -> str:
     """The label of a subscale or total from the instrument YAML (its id when it has none)."""
@@ -195,40 +207,51 @@ def one_side_warning(missing: list[str]) -> str:
     if not missing:
         return ""
     who = " and ".join(missing)
-    return (f"**Warning: the study has no {who} respondents.** Every comparison of marketing with sales is "
-            "left out of this report; check the `roles` in study.yaml against the role labels in the respondents file.")
+    return (
+        f"**Warning: the study has no {who} respondents.** Every comparison of marketing with sales is "
+        "left out of this report; check the `roles` in study.yaml against the role labels in the respondents file."
+    )
 
 
 def one_side_terminal(missing: list[str]) -> str:
     """The same warning as :func:`one_side_warning`, as one plain line for the terminal; ``""`` when both answered."""
     if not missing:
         return ""
-    return (f"warning: the study has no {' and no '.join(missing)} respondents; no page compares marketing with sales "
-            "(check 'roles' in study.yaml against the role labels in the respondents file)")
+    return (
+        f"warning: the study has no {' and no '.join(missing)} respondents; no page compares marketing with sales "
+        "(check 'roles' in study.yaml against the role labels in the respondents file)"
+    )
 
 
 # ---- 01 overview ---------------------------------------------------------------------------------
 
+
 def study_intro(study) -> str:
     r = study.respondents
-    return (f"**{escape(study.name)}**: {plural(len(r), 'respondent')} from "
-            f"{plural(r['company_id'].nunique(), 'company', 'companies')}, "
-            f"{plural(len(study.instruments), 'instrument')} ({', '.join(escape(i.title) for i in study.instruments)}), "
-            f"{plural(len(study.interviews), 'interview')} read.")
+    return (
+        f"**{escape(study.name)}**: {plural(len(r), 'respondent')} from "
+        f"{plural(r['company_id'].nunique(), 'company', 'companies')}, "
+        f"{plural(len(study.instruments), 'instrument')} ({', '.join(escape(i.title) for i in study.instruments)}), "
+        f"{plural(len(study.interviews), 'interview')} read."
+    )
 
 
 def instrument_sentence(instrument) -> str:
     """``**Title** (5-point scale, 20 items)``."""
-    return (f"**{escape(instrument.title)}** ({instrument.n_points}-point scale, "
-            f"{plural(len(instrument.items), 'item')})")
+    return (
+        f"**{escape(instrument.title)}** ({instrument.n_points}-point scale, "
+        f"{plural(len(instrument.items), 'item')})"
+    )
 
 
 def coding_sentence(study, coded: pd.DataFrame) -> str:
     """How many interviews were read and segments coded, with which codebook."""
     if study.codebook is None:
         return f"{plural(len(study.interviews), 'interview')} read; the study names no codebook, so nothing was coded."
-    return (f"{plural(len(study.interviews), 'interview')} read, {plural(len(coded), 'interviewee segment')} coded with "
-            f"the `{escape(study.codebook.id)}` codebook ({plural(len(study.codebook.themes), 'theme')}).")
+    return (
+        f"{plural(len(study.interviews), 'interview')} read, {plural(len(coded), 'interviewee segment')} coded with "
+        f"the `{escape(study.codebook.id)}` codebook ({plural(len(study.codebook.themes), 'theme')})."
+    )
 
 
 def sample_sentence(sample: pd.DataFrame) -> str:
@@ -237,8 +260,10 @@ def sample_sentence(sample: pd.DataFrame) -> str:
     for role in ROLES:
         if role in get.index:
             row = get.loc[role]
-            parts.append(f"{plural(int(row['respondents']), role + ' respondent')} ({int(row['with_survey'])} with "
-                         f"survey answers, {plural(int(row['interviews']), 'interview')})")
+            parts.append(
+                f"{plural(int(row['respondents']), role + ' respondent')} ({int(row['with_survey'])} with "
+                f"survey answers, {plural(int(row['interviews']), 'interview')})"
+            )
         else:
             parts.append(f"no {role} respondents")
     return "The study holds " + " and ".join(parts) + "."
@@ -252,13 +277,17 @@ def coverage_sentence(n_matched: int, n_companies: int, n_one_side: int, scale_n
     >>> coverage_sentence(38, 40, 2, "Total")
     '38 of 40 companies are matched: both functions have a Total score, so they are compared as pairs. In 2 companies only one function has a score; they count in the role comparisons but not in the paired ones.'
     """
-    head = (f"{count_of(n_matched, n_companies, 'company', 'companies')} {verb(n_matched, 'is', 'are')} matched: "
-            f"both functions have a {escape(scale_name)} score, so they are compared as pairs.")
+    head = (
+        f"{count_of(n_matched, n_companies, 'company', 'companies')} {verb(n_matched, 'is', 'are')} matched: "
+        f"both functions have a {escape(scale_name)} score, so they are compared as pairs."
+    )
     if n_one_side == 0:
         return head
     rest = n_one_side
-    return head + (f" In {plural(rest, 'company', 'companies')} only one function has a score; "
-                   f"{'it counts' if rest == 1 else 'they count'} in the role comparisons but not in the paired ones.")
+    return head + (
+        f" In {plural(rest, 'company', 'companies')} only one function has a score; "
+        f"{'it counts' if rest == 1 else 'they count'} in the role comparisons but not in the paired ones."
+    )
 
 
 def quality_sentence(quality: pd.DataFrame) -> str:
@@ -267,8 +296,10 @@ def quality_sentence(quality: pd.DataFrame) -> str:
     counts = quality["problem"].value_counts()
     listed = ", ".join(f"{v} × `{k}`" for k, v in counts.items())
     n = len(quality)
-    return (f"{plural(n, 'problem')} {verb(n)} found and handled as the table says ({listed}). "
-            "The full list, one row per problem with the file, record and column, is in `tables/data_quality.csv`.")
+    return (
+        f"{plural(n, 'problem')} {verb(n)} found and handled as the table says ({listed}). "
+        "The full list, one row per problem with the file, record and column, is in `tables/data_quality.csv`."
+    )
 
 
 def stage_sentence(counts: pd.DataFrame, instrument) -> str:
@@ -284,8 +315,10 @@ def stage_sentence(counts: pd.DataFrame, instrument) -> str:
         tops = grp.loc[grp["n"] == top_n, "band"].tolist()
         bands = " and ".join(f"**{escape(b)}**" for b in tops)
         how = "equally often" if len(tops) > 1 else "most often"
-        parts.append(f"{role} respondents place the relationship {how} at {bands} "
-                     f"({count_of(int(top_n), total, 'respondent')}{' each' if len(tops) > 1 else ''})")
+        parts.append(
+            f"{role} respondents place the relationship {how} at {bands} "
+            f"({count_of(int(top_n), total, 'respondent')}{' each' if len(tops) > 1 else ''})"
+        )
     if not parts:
         return ""
     text = "; ".join(parts)
@@ -318,25 +351,37 @@ def stage_distribution(counts: pd.Series, n: int, unit: str) -> tuple[str, str]:
 
 # ---- 02 measurement ------------------------------------------------------------------------------
 
+
 def reliability_sentences(table: pd.DataFrame, instrument) -> str:
     """Internal consistency in words: each scale's alpha and omega; the scales below .70; those not computed."""
     allr = table[table["group"] == "all"]
     parts = []
     for row in allr.itertuples():
-        parts.append(f"{escape(scale_label(row.scale, instrument))}: α = {bounded(row.alpha)} "
-                     f"[{bounded(row.ci_low)}, {bounded(row.ci_high)}], ω = {bounded(row.omega)} (n = {row.n})")
+        parts.append(
+            f"{escape(scale_label(row.scale, instrument))}: α = {bounded(row.alpha)} "
+            f"[{bounded(row.ci_low)}, {bounded(row.ci_high)}], ω = {bounded(row.omega)} (n = {row.n})"
+        )
     computed = allr.dropna(subset=["alpha"])
-    weak = computed[computed["alpha"] < 0.7]["scale"].map(lambda s: scale_label(s, instrument)).tolist()
+    weak = (
+        computed[computed["alpha"] < 0.7]["scale"]
+        .map(lambda s: scale_label(s, instrument))
+        .tolist()
+    )
     missing = allr[allr["alpha"].isna()]["scale"].map(lambda s: scale_label(s, instrument)).tolist()
     if computed.empty:
         verdict_text = "No alpha could be computed."
     elif not weak:
-        verdict_text = ("Every scale with an alpha reaches the usual .70 threshold for group comparisons."
-                        if missing else "Every scale reaches the usual .70 threshold for group comparisons.")
+        verdict_text = (
+            "Every scale with an alpha reaches the usual .70 threshold for group comparisons."
+            if missing
+            else "Every scale reaches the usual .70 threshold for group comparisons."
+        )
     else:
         verdict_text = f"Below .70, read with care: {', '.join(escape(w) for w in weak)}."
     if missing:
-        verdict_text += f" Not computed (see the table's note): {', '.join(escape(m) for m in missing)}."
+        verdict_text += (
+            f" Not computed (see the table's note): {', '.join(escape(m) for m in missing)}."
+        )
     return f"**{escape(instrument.title)}.** " + "; ".join(parts) + ". " + verdict_text
 
 
@@ -351,11 +396,14 @@ def weak_items_sentence(items: pd.DataFrame, threshold: float = 0.3) -> str:
     weak = items[items["item_rest_r"] < threshold]
     if weak.empty:
         return f"No item has an item-rest correlation below {bounded(threshold)}."
-    listed = ", ".join(f"{escape(i)} ({escape(s)})" for i, s in zip(weak["item"], weak["scale"], strict=True))
+    listed = ", ".join(
+        f"{escape(i)} ({escape(s)})" for i, s in zip(weak["item"], weak["scale"], strict=True)
+    )
     return f"{plural(len(weak), 'item')} {verb(len(weak), 'has', 'have')} an item-rest correlation below {bounded(threshold)}: {listed}."
 
 
 # ---- 03 comparisons ------------------------------------------------------------------------------
+
 
 def _mean_phrase(row) -> str:
     return f"{fmt_num(row['mean_marketing'])} for marketing against {fmt_num(row['mean_sales'])} for sales"
@@ -367,13 +415,19 @@ def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str
     for row in table.to_dict("records"):
         name = escape(scale_label(row["scale"], instrument))
         if pd.isna(row["statistic"]):
-            lines.append(f"- **{name}**: not computed ({escape(row.get('note') or 'too few respondents in one function')}).")
+            lines.append(
+                f"- **{name}**: not computed ({escape(row.get('note') or 'too few respondents in one function')})."
+            )
             continue
         side = higher_side(row["mean_marketing"] - row["mean_sales"])
-        who = f"{side.capitalize()} rates it higher" if side else "Both functions have the same mean"
-        lines.append(f"- **{name}**: {who} ({_mean_phrase(row)}), a {size_word('hedges-g', row['effect_size'])} "
-                     f"difference, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
-                     f"{apa_t(row)} [{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}].")
+        who = (
+            f"{side.capitalize()} rates it higher" if side else "Both functions have the same mean"
+        )
+        lines.append(
+            f"- **{name}**: {who} ({_mean_phrase(row)}), a {size_word('hedges-g', row['effect_size'])} "
+            f"difference, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
+            f"{apa_t(row)} [{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]."
+        )
     return "\n".join(lines)
 
 
@@ -385,19 +439,30 @@ def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> 
     n_holm = int((tested["p_holm"] < alpha).sum())
     n_bh = int((tested["p_bh"] < alpha).sum()) if "p_bh" in tested else None
     top = tested.loc[tested["effect_size"].abs().idxmax()]
-    head = (f"{count_of(n_holm, len(tested), 'item')} {verb(n_holm, 'differs', 'differ')} between the functions at "
-            f"α = {fmt_alpha(alpha)} after Holm's adjustment"
-            + (f" ({n_bh} by Benjamini–Hochberg)." if n_bh is not None else "."))
+    head = (
+        f"{count_of(n_holm, len(tested), 'item')} {verb(n_holm, 'differs', 'differ')} between the functions at "
+        f"α = {fmt_alpha(alpha)} after Holm's adjustment"
+        + (f" ({n_bh} by Benjamini–Hochberg)." if n_bh is not None else ".")
+    )
     if is_tie(top["effect_size"]):
         return head + " No item shows any difference in the ranks of the answers."
     item_id = str(top["item"])
     name = escape(item_label(item_id, instrument)) if instrument is not None else escape(item_id)
-    reverse = instrument is not None and any(it.id == item_id and it.reverse for it in instrument.items)
-    keyed_note = " (a reverse-keyed item: its values are turned round, so higher means a closer relationship)" if reverse else ""
-    return (head + f" The largest difference is on {name}{keyed_note}: {higher_side(top['effect_size'])}'s "
-            f"{'keyed ' if reverse else ''}answers are higher, rank-biserial r = {bounded(top['effect_size'])} "
-            f"[{bounded(top['ci_low'])}, {bounded(top['ci_high'])}], U = {top['statistic']:.1f}, "
-            f"{fmt_p(top['p'], 'unadjusted p')}, {fmt_p(top['p_holm'], 'Holm-adjusted p')}.")
+    reverse = instrument is not None and any(
+        it.id == item_id and it.reverse for it in instrument.items
+    )
+    keyed_note = (
+        " (a reverse-keyed item: its values are turned round, so higher means a closer relationship)"
+        if reverse
+        else ""
+    )
+    return (
+        head
+        + f" The largest difference is on {name}{keyed_note}: {higher_side(top['effect_size'])}'s "
+        f"{'keyed ' if reverse else ''}answers are higher, rank-biserial r = {bounded(top['effect_size'])} "
+        f"[{bounded(top['ci_low'])}, {bounded(top['ci_high'])}], U = {top['statistic']:.1f}, "
+        f"{fmt_p(top['p'], 'unadjusted p')}, {fmt_p(top['p_holm'], 'Holm-adjusted p')}."
+    )
 
 
 def dyad_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
@@ -405,16 +470,23 @@ def dyad_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
     for row in table.to_dict("records"):
         name = escape(scale_label(row["scale"], instrument))
         if pd.isna(row["statistic"]):
-            lines.append(f"- **{name}**: not computed ({plural(int(row['n_pairs']), 'matched company', 'matched companies')}).")
+            lines.append(
+                f"- **{name}**: not computed ({plural(int(row['n_pairs']), 'matched company', 'matched companies')})."
+            )
             continue
         side = higher_side(row["mean_diff"])
-        who = (f"within the same company, {side} rates it higher by {abs(row['mean_diff']):.2f} on average"
-               if side else "within the same company, the two functions' mean scores are the same")
-        lines.append(f"- **{name}**: {who} over {plural(int(row['n_pairs']), 'company', 'companies')} "
-                     f"({size_word('cohen-dz', row['effect_size'])} by the size words for d_z), "
-                     f"{verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; {apa_t(row, 'd_z')} "
-                     f"[{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]; Wilcoxon W = "
-                     f"{fmt_num(row['wilcoxon_statistic'], 1)}, {fmt_p(row['wilcoxon_p'])}.")
+        who = (
+            f"within the same company, {side} rates it higher by {abs(row['mean_diff']):.2f} on average"
+            if side
+            else "within the same company, the two functions' mean scores are the same"
+        )
+        lines.append(
+            f"- **{name}**: {who} over {plural(int(row['n_pairs']), 'company', 'companies')} "
+            f"({size_word('cohen-dz', row['effect_size'])} by the size words for d_z), "
+            f"{verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; {apa_t(row, 'd_z')} "
+            f"[{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]; Wilcoxon W = "
+            f"{fmt_num(row['wilcoxon_statistic'], 1)}, {fmt_p(row['wilcoxon_p'])}."
+        )
     return "\n".join(lines)
 
 
@@ -424,17 +496,21 @@ def agreement_sentence(table: pd.DataFrame, instrument) -> str:
         if pd.isna(row["r"]):
             continue
         covered = int(row.get("rwg_companies") or 0)
-        lines.append(f"- **{escape(scale_label(row['scale'], instrument))}**: partner r = {bounded(row['r'])} "
-                     f"({fmt_p(row['r_p'])}), ICC(1) = {bounded(row['icc1'])} [{bounded(row['icc1_ci_low'])}, "
-                     f"{bounded(row['icc1_ci_high'])}]; median r_wg(j) = {bounded(row['rwg_median'])} over "
-                     f"{plural(covered, 'company', 'companies')} with two or more raters, "
-                     f"{share(row['rwg_share_70'])} of them at or above .70.")
+        lines.append(
+            f"- **{escape(scale_label(row['scale'], instrument))}**: partner r = {bounded(row['r'])} "
+            f"({fmt_p(row['r_p'])}), ICC(1) = {bounded(row['icc1'])} [{bounded(row['icc1_ci_low'])}, "
+            f"{bounded(row['icc1_ci_high'])}]; median r_wg(j) = {bounded(row['rwg_median'])} over "
+            f"{plural(covered, 'company', 'companies')} with two or more raters, "
+            f"{share(row['rwg_share_70'])} of them at or above .70."
+        )
     if not lines:
         return "Too few matched companies to assess agreement within companies."
-    head = ("A high partner correlation means the two functions order companies alike; ICC(1) also asks that they "
-            "give the same level. r_wg(j) asks whether a company's respondents answer the items alike (1 = identical), "
-            "against random answering; it grows with the number of items, so a high r_wg(j) on a long scale can sit "
-            "beside a clear gap in the two functions' totals.")
+    head = (
+        "A high partner correlation means the two functions order companies alike; ICC(1) also asks that they "
+        "give the same level. r_wg(j) asks whether a company's respondents answer the items alike (1 = identical), "
+        "against random answering; it grows with the number of items, so a high r_wg(j) on a long scale can sit "
+        "beside a clear gap in the two functions' totals."
+    )
     return head + "\n\n" + "\n".join(lines)
 
 
@@ -445,32 +521,49 @@ def bland_altman_sentence(limits: dict) -> str:
     if n < 2 or pd.isna(limits.get("sd")):
         return f"Only {plural(n, 'matched company', 'matched companies')}: no limits of agreement."
     side = higher_side(limits["bias"])
-    mean_text = (f"{side} rates the relationship {abs(limits['bias']):.1f} points higher on average"
-                 if side else "the two functions rate the relationship the same on average")
+    mean_text = (
+        f"{side} rates the relationship {abs(limits['bias']):.1f} points higher on average"
+        if side
+        else "the two functions rate the relationship the same on average"
+    )
     ci = ""
     if "bias_ci_low" in limits:
         ci = f" (95% interval of the mean gap {limits['bias_ci_low']:.1f} to {limits['bias_ci_high']:.1f})"
-    return (f"Across {plural(n, 'matched company', 'matched companies')}, {mean_text}{ci}; the limits of agreement "
-            f"run from {limits['loa_low']:.1f} to {limits['loa_high']:.1f}, the range expected to hold 95% of "
-            "companies' gaps if the gaps are roughly normal. A company outside them differs more than the usual spread.")
+    return (
+        f"Across {plural(n, 'matched company', 'matched companies')}, {mean_text}{ci}; the limits of agreement "
+        f"run from {limits['loa_low']:.1f} to {limits['loa_high']:.1f}, the range expected to hold 95% of "
+        "companies' gaps if the gaps are roughly normal. A company outside them differs more than the usual spread."
+    )
 
 
 def kappa_sentence(result: dict) -> str:
     if not result or pd.isna(result.get("kappa_linear")):
         return "Too few matched companies to compare the functions' stages."
-    return (f"The two functions place their company in the same stage in {share(result['exact_agreement'])} of "
-            f"{plural(result['n_pairs'], 'company', 'companies')}; linearly weighted κ = {bounded(result['kappa_linear'])} "
-            f"[{bounded(result['kappa_ci_low'])}, {bounded(result['kappa_ci_high'])}].")
+    return (
+        f"The two functions place their company in the same stage in {share(result['exact_agreement'])} of "
+        f"{plural(result['n_pairs'], 'company', 'companies')}; linearly weighted κ = {bounded(result['kappa_linear'])} "
+        f"[{bounded(result['kappa_ci_low'])}, {bounded(result['kappa_ci_high'])}]."
+    )
 
 
 def disagreement_sentence(rows: pd.DataFrame, what: str, model: str, n_failed: int = 0) -> str:
-    if "status" in rows:  # rows the model could not be compared on are counted by n_failed, not listed
+    if (
+        "status" in rows
+    ):  # rows the model could not be compared on are counted by n_failed, not listed
         rows = rows[rows["status"] == "disagreement"]
-    failed = f" The {model} could not be fitted for {plural(n_failed, what)}; see the table's note." if n_failed else ""
+    failed = (
+        f" The {model} could not be fitted for {plural(n_failed, what)}; see the table's note."
+        if n_failed
+        else ""
+    )
     if rows.empty:
-        return (f"Where the {model} was fitted, it agrees with the default tests on every {what}: same direction, "
-                f"same verdict at the chosen level.{failed}")
-    listed = "; ".join(f"{escape(r[rows.columns[0]])}: {r['disagreement']}" for r in rows.to_dict("records"))
+        return (
+            f"Where the {model} was fitted, it agrees with the default tests on every {what}: same direction, "
+            f"same verdict at the chosen level.{failed}"
+        )
+    listed = "; ".join(
+        f"{escape(r[rows.columns[0]])}: {r['disagreement']}" for r in rows.to_dict("records")
+    )
     return f"The {model} and the default tests disagree on {plural(len(rows), what)}: {listed}. Report both.{failed}"
 
 
@@ -478,10 +571,16 @@ def sensitivity_sentence(table: pd.DataFrame) -> str:
     if table.empty:
         return "Too few respondents in one function to say what the study could detect."
     alpha, power = table["alpha"].iloc[0], table["power"].iloc[0]
-    parts = [f"{r['comparison']} ({r['n']}): {r['effect']} ≥ {r['min_detectable']:.2f}" for r in table.to_dict("records")]
-    return (f"With {power:.0%} power at α = {fmt_alpha(alpha)} (two-sided), the study can detect effects of about: "
-            + "; ".join(parts) + ". Smaller true differences may go unseen; a non-significant result is not evidence "
-            "of no difference.")
+    parts = [
+        f"{r['comparison']} ({r['n']}): {r['effect']} ≥ {r['min_detectable']:.2f}"
+        for r in table.to_dict("records")
+    ]
+    return (
+        f"With {power:.0%} power at α = {fmt_alpha(alpha)} (two-sided), the study can detect effects of about: "
+        + "; ".join(parts)
+        + ". Smaller true differences may go unseen; a non-significant result is not evidence "
+        "of no difference."
+    )
 
 
 def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05, labels: dict | None = None) -> str:
@@ -494,13 +593,20 @@ def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05, labels: dict | None =
         own = row["rated_function"]
         other = "sales" if own == "marketing" else "marketing"
         direction = "higher" if row["gap"] > 0 else "lower"
-        lines.append(f"- {own.capitalize()} rates itself {direction} than {other} rates it on *{dim}* "
-                     f"({fmt_num(row['self_view'])} against {fmt_num(row['other_view'])}; t({row['df']:.1f}) = "
-                     f"{row['statistic']:.2f}, {fmt_p(row['p_holm'], 'Holm-adjusted p')}, g = {row['effect_size']:.2f}).")
+        lines.append(
+            f"- {own.capitalize()} rates itself {direction} than {other} rates it on *{dim}* "
+            f"({fmt_num(row['self_view'])} against {fmt_num(row['other_view'])}; t({row['df']:.1f}) = "
+            f"{row['statistic']:.2f}, {fmt_p(row['p_holm'], 'Holm-adjusted p')}, g = {row['effect_size']:.2f})."
+        )
     if lines:
-        return f"Self- and other-views that differ at α = {fmt_alpha(alpha)} after Holm's adjustment:\n" + "\n".join(lines)
-    return (f"No self- and other-view differs at α = {fmt_alpha(alpha)} after Holm's adjustment; that does not show "
-            "that the two functions see each other alike.")
+        return (
+            f"Self- and other-views that differ at α = {fmt_alpha(alpha)} after Holm's adjustment:\n"
+            + "\n".join(lines)
+        )
+    return (
+        f"No self- and other-view differs at α = {fmt_alpha(alpha)} after Holm's adjustment; that does not show "
+        "that the two functions see each other alike."
+    )
 
 
 def assumption_words(row: dict, alpha: float = 0.05) -> str:
@@ -510,24 +616,36 @@ def assumption_words(row: dict, alpha: float = 0.05) -> str:
         p = row.get(f"shapiro_p_{role}")
         n = row.get(f"n_{role}", 0) or 0
         if p is not None and not pd.isna(p) and p < alpha:
-            notes.append(f"{role} scores depart from a normal shape (Shapiro-Wilk p = {bounded(p, 3)})"
-                         + ("; with 30 or more respondents the t-test is still robust" if n >= 30 else
-                            "; with fewer than 30 respondents, lean on the rank test beside it"))
+            notes.append(
+                f"{role} scores depart from a normal shape (Shapiro-Wilk p = {bounded(p, 3)})"
+                + (
+                    "; with 30 or more respondents the t-test is still robust"
+                    if n >= 30
+                    else "; with fewer than 30 respondents, lean on the rank test beside it"
+                )
+            )
     lev = row.get("levene_p")
     if lev is not None and not pd.isna(lev) and lev < alpha:
-        notes.append(f"the two functions' spreads differ (Levene p = {bounded(lev, 3)}); Welch's test does not "
-                     "assume equal spreads")
+        notes.append(
+            f"the two functions' spreads differ (Levene p = {bounded(lev, 3)}); Welch's test does not "
+            "assume equal spreads"
+        )
     n_out = int(row.get("outliers_marketing", 0) or 0) + int(row.get("outliers_sales", 0) or 0)
     if n_out:
-        notes.append(f"{plural(n_out, 'score')} {verb(n_out, 'lies', 'lie')} more than 3 SD from their group's mean")
+        notes.append(
+            f"{plural(n_out, 'score')} {verb(n_out, 'lies', 'lie')} more than 3 SD from their group's mean"
+        )
     if not notes:
-        return (f"No check flags a concern at α = {fmt_alpha(alpha)}: no departure from normality or from equal "
-                "spreads was detected, and no score lies beyond 3 SD.")
+        return (
+            f"No check flags a concern at α = {fmt_alpha(alpha)}: no departure from normality or from equal "
+            "spreads was detected, and no score lies beyond 3 SD."
+        )
     text = "; ".join(notes)
     return text[:1].upper() + text[1:] + "."
 
 
 # ---- 04 interviews -------------------------------------------------------------------------------
+
 
 def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float = 0.05) -> str:
     """The themes whose prevalence differs by role at ``alpha`` after Holm, in words; then the unadjusted ones."""
@@ -539,22 +657,31 @@ def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float 
         if not significant(row["p_holm"], alpha) or is_tie(row["effect_size"]):
             continue
         more = higher_side(row["share_marketing"] - row["share_sales"]).capitalize()
-        lines.append(f"- **{escape(row['label'])}**: {more} raises it more often ({share(row['share_marketing'])} of "
-                     f"{row[f'{unit}_marketing']} marketing and {share(row['share_sales'])} of {row[f'{unit}_sales']} "
-                     f"sales {unit}; Fisher's exact {fmt_p(row['p'], 'unadjusted p')}, "
-                     f"{fmt_p(row['p_holm'], 'Holm-adjusted p')}, h = {row['effect_size']:.2f}).")
+        lines.append(
+            f"- **{escape(row['label'])}**: {more} raises it more often ({share(row['share_marketing'])} of "
+            f"{row[f'{unit}_marketing']} marketing and {share(row['share_sales'])} of {row[f'{unit}_sales']} "
+            f"sales {unit}; Fisher's exact {fmt_p(row['p'], 'unadjusted p')}, "
+            f"{fmt_p(row['p_holm'], 'Holm-adjusted p')}, h = {row['effect_size']:.2f})."
+        )
     n = len(tested)
     if lines:
-        head = (f"Themes whose prevalence differs between the functions at α = {fmt_alpha(alpha)} after Holm's "
-                f"adjustment over {plural(n, 'theme')}:")
+        head = (
+            f"Themes whose prevalence differs between the functions at α = {fmt_alpha(alpha)} after Holm's "
+            f"adjustment over {plural(n, 'theme')}:"
+        )
     else:
-        head = (f"No theme's prevalence differs between the functions at α = {fmt_alpha(alpha)} after Holm's "
-                f"adjustment over {plural(n, 'theme')}; that does not show that the two functions raise the same themes.")
+        head = (
+            f"No theme's prevalence differs between the functions at α = {fmt_alpha(alpha)} after Holm's "
+            f"adjustment over {plural(n, 'theme')}; that does not show that the two functions raise the same themes."
+        )
     nominal = tested[(tested["p"] < alpha) & (tested["p_holm"] >= alpha)]
     tail = ""
     if len(nominal):
-        tail = ("\n\nBelow α before the adjustment only (exploratory, could be chance): "
-                + ", ".join(escape(x) for x in nominal["label"]) + ".")
+        tail = (
+            "\n\nBelow α before the adjustment only (exploratory, could be chance): "
+            + ", ".join(escape(x) for x in nominal["label"])
+            + "."
+        )
     return head + ("\n" + "\n".join(lines) if lines else "") + tail
 
 
@@ -567,18 +694,27 @@ def coder_sentence(pairs: pd.DataFrame, kripp: pd.DataFrame, labels: dict | None
     assessed = pairs.dropna(subset=["kappa"])
     low = [(labels or {}).get(t, t) for t in assessed[assessed["kappa"] < 0.6]["theme"].unique()]
     n_missing = pairs["kappa"].isna().sum()
-    alpha_text = (f"; Krippendorff's α across all coders has median {bounded(kripp['alpha'].median())}"
-                  if len(kripp) and kripp["alpha"].notna().any() else "")
-    text = (f"Over up to {plural(int(pairs['units'].max()), 'shared segment')}, Cohen's κ per theme ranges from "
-            f"{bounded(k.min())} to {bounded(k.max())} (median {bounded(k.median())}){alpha_text}. ")
-    text += (f"Below .60 (moderate or worse; refine the code definitions): {', '.join(escape(t) for t in low)}." if low
-             else "Every theme with a κ reaches at least .60.")
+    alpha_text = (
+        f"; Krippendorff's α across all coders has median {bounded(kripp['alpha'].median())}"
+        if len(kripp) and kripp["alpha"].notna().any()
+        else ""
+    )
+    text = (
+        f"Over up to {plural(int(pairs['units'].max()), 'shared segment')}, Cohen's κ per theme ranges from "
+        f"{bounded(k.min())} to {bounded(k.max())} (median {bounded(k.median())}){alpha_text}. "
+    )
+    text += (
+        f"Below .60 (moderate or worse; refine the code definitions): {', '.join(escape(t) for t in low)}."
+        if low
+        else "Every theme with a κ reaches at least .60."
+    )
     if n_missing:
         text += f" κ could not be computed for {plural(int(n_missing), 'theme and coder pair', 'theme and coder pairs')} (no variation)."
     return text
 
 
 # ---- 05 companies --------------------------------------------------------------------------------
+
 
 def company_overview(summary: pd.DataFrame, instrument) -> str:
     s = summary[summary["instrument"] == instrument.id]
@@ -591,12 +727,19 @@ def company_overview(summary: pd.DataFrame, instrument) -> str:
     gaps = s["gap"].dropna()
     wide = int((gaps.abs() >= 10).sum())
     both = len(gaps)
-    text = f"Of {plural(len(s), 'company', 'companies')}: {listed}" + (f", {unbanded} without a score" if unbanded else "") + "."
+    text = (
+        f"Of {plural(len(s), 'company', 'companies')}: {listed}"
+        + (f", {unbanded} without a score" if unbanded else "")
+        + "."
+    )
     if both == 0:
         return text + " No company has scores from both functions, so no gap can be computed."
     up, down = int((gaps > 0).sum()), int((gaps < 0).sum())
-    return (text + f" In {plural(both, 'company', 'companies')} both functions have a score; in {wide} of them the "
-            f"two functions' totals are at least 10 points apart. " + who_higher_count(up, down, both))
+    return (
+        text
+        + f" In {plural(both, 'company', 'companies')} both functions have a score; in {wide} of them the "
+        f"two functions' totals are at least 10 points apart. " + who_higher_count(up, down, both)
+    )
 
 
 def who_higher_count(marketing_higher: int, sales_higher: int, n: int) -> str:
@@ -608,19 +751,27 @@ def who_higher_count(marketing_higher: int, sales_higher: int, n: int) -> str:
     'Marketing gives the higher score in 30 of 38 companies, sales in 7, and the two are equal in 1.'
     """
     ties = n - marketing_higher - sales_higher
-    text = (f"Marketing gives the higher score in {count_of(marketing_higher, n, 'company', 'companies')}, "
-            f"sales in {sales_higher}")
+    text = (
+        f"Marketing gives the higher score in {count_of(marketing_higher, n, 'company', 'companies')}, "
+        f"sales in {sales_higher}"
+    )
     return text + (f", and the two are equal in {ties}." if ties else ".")
 
 
-_ACTION_WORDS = {"move": "should move to a closer stage", "stay": "can stay at its stage",
-                 "attend": "has a point to attend to before any move"}
+_ACTION_WORDS = {
+    "move": "should move to a closer stage",
+    "stay": "can stay at its stage",
+    "attend": "has a point to attend to before any move",
+}
 
 
 def explain_company(row: dict, evaluation: pd.DataFrame, action: str) -> str:
     """A company's diagnosis and one fired rule of the given action, in words, with the conditions that held."""
-    fired = evaluation[(evaluation["company_id"] == row["company_id"]) & (evaluation["status"] == "fires")
-                       & (evaluation["action"] == action)]
+    fired = evaluation[
+        (evaluation["company_id"] == row["company_id"])
+        & (evaluation["status"] == "fires")
+        & (evaluation["action"] == action)
+    ]
     if fired.empty:
         return ""
     rule = fired.iloc[0]
@@ -633,10 +784,12 @@ def explain_company(row: dict, evaluation: pd.DataFrame, action: str) -> str:
     held = rule.get("held", "")
     because = f" It holds because {escape(held)}." if held else ""
     circumstance = escape(rule["circumstance"][:1].lower() + rule["circumstance"][1:])
-    return (f"**{escape(row['company_id'])}** is **{escape(row['band'])}** (total {row['total']:.0f}: "
-            f"{', '.join(sides)}). It {_ACTION_WORDS.get(action, action)}: rule `{escape(rule['rule'])}` applies to "
-            f"this circumstance: {circumstance}{because}"
-            + (f"\nRecommended:\n{moves}" if moves else ""))
+    return (
+        f"**{escape(row['company_id'])}** is **{escape(row['band'])}** (total {row['total']:.0f}: "
+        f"{', '.join(sides)}). It {_ACTION_WORDS.get(action, action)}: rule `{escape(rule['rule'])}` applies to "
+        f"this circumstance: {circumstance}{because}"
+        + (f"\nRecommended:\n{moves}" if moves else "")
+    )
 
 
 def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
@@ -646,25 +799,32 @@ def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
     by_action = fired.groupby("action")["company_id"].nunique()
     n = evaluation["company_id"].nunique()
     unknown = evaluation[evaluation["status"] == "not assessable"]
-    parts = [f"{count_of(int(by_action.get('move', 0)), n, 'company', 'companies')} get a *move* recommendation",
-             f"{int(by_action.get('stay', 0))} a *stay* recommendation",
-             f"{int(by_action.get('attend', 0))} a point to attend to first"]
+    parts = [
+        f"{count_of(int(by_action.get('move', 0)), n, 'company', 'companies')} get a *move* recommendation",
+        f"{int(by_action.get('stay', 0))} a *stay* recommendation",
+        f"{int(by_action.get('attend', 0))} a point to attend to first",
+    ]
     text = "; ".join(parts) + "."
     if len(unknown):
         k = unknown["company_id"].nunique()
-        text += (f" {plural(len(unknown), 'rule check')} in {plural(k, 'company', 'companies')} {verb(len(unknown))} "
-                 "**not assessable** because the study lacks what the rule needs (or the company left it blank); "
-                 "they are listed, never guessed.")
+        text += (
+            f" {plural(len(unknown), 'rule check')} in {plural(k, 'company', 'companies')} {verb(len(unknown))} "
+            "**not assessable** because the study lacks what the rule needs (or the company left it blank); "
+            "they are listed, never guessed."
+        )
     return text
 
 
 # ---- 06 the manager summary ----------------------------------------------------------------------
 
+
 def _difference_words(p, alpha: float) -> str:
     sig = significant(p, alpha)
     if sig:
         return f"unlikely to be chance alone (at the {fmt_alpha(alpha)} level, allowing for the number of comparisons)"
-    return "not clear enough to rule out chance; more companies would be needed to be sure either way"
+    return (
+        "not clear enough to rule out chance; more companies would be needed to be sure either way"
+    )
 
 
 def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
@@ -673,15 +833,22 @@ def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     side = higher_side(row["mean_diff"])
     size = size_word("cohen-dz", row["effect_size"])
     if side is None:
-        return ("Within the same company, the two heads' scores are the same on average",
-                f"Over {plural(n, 'matched company', 'matched companies')}, marketing and sales give the same "
-                f"{escape(scale_name)} score on average.")
+        return (
+            "Within the same company, the two heads' scores are the same on average",
+            f"Over {plural(n, 'matched company', 'matched companies')}, marketing and sales give the same "
+            f"{escape(scale_name)} score on average.",
+        )
     sig = significant(row["p_holm"], alpha)
-    title = (f"Within the same company, {side} rates the relationship higher" if sig else
-             f"Within the same company, {side} rates the relationship somewhat higher, but this could be chance")
-    text = (f"Over {plural(n, 'company', 'companies')} where both heads answered, {side} gives a "
-            f"{escape(scale_name)} score {abs(row['mean_diff']):.1f} points higher on average: a {size} difference, "
-            f"{_difference_words(row['p_holm'], alpha)}.")
+    title = (
+        f"Within the same company, {side} rates the relationship higher"
+        if sig
+        else f"Within the same company, {side} rates the relationship somewhat higher, but this could be chance"
+    )
+    text = (
+        f"Over {plural(n, 'company', 'companies')} where both heads answered, {side} gives a "
+        f"{escape(scale_name)} score {abs(row['mean_diff']):.1f} points higher on average: a {size} difference, "
+        f"{_difference_words(row['p_holm'], alpha)}."
+    )
     return title, text
 
 
@@ -689,19 +856,26 @@ def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[
     """Title and plain sentence for the design-respecting comparison of the main scale (no statistic names)."""
     side = higher_side(row["estimate"])
     if side is None:
-        return ("The two functions' estimated scores are the same",
-                f"Marketing and sales give the same {escape(scale_name)} score on average.")
+        return (
+            "The two functions' estimated scores are the same",
+            f"Marketing and sales give the same {escape(scale_name)} score on average.",
+        )
     sig = significant(row["p_holm"], alpha)
-    title = (f"Within the same companies, {side} rates the relationship higher" if sig else
-             f"Within the same companies, {side} rates the relationship somewhat higher, but this could be chance")
-    text = (f"Comparing the two functions within their companies ({plural(int(row['n_companies']), 'company', 'companies')}, "
-            f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} score "
-            f"{abs(row['estimate']):.1f} points higher on average (95% interval {abs(row['ci_low']):.1f} to "
-            f"{abs(row['ci_high']):.1f} in that direction), {_difference_words(row['p_holm'], alpha)}."
-            if (row["ci_low"] > 0) == (row["ci_high"] > 0) else
-            f"Comparing the two functions within their companies ({plural(int(row['n_companies']), 'company', 'companies')}, "
-            f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} score "
-            f"{abs(row['estimate']):.1f} points higher on average, {_difference_words(row['p_holm'], alpha)}.")
+    title = (
+        f"Within the same companies, {side} rates the relationship higher"
+        if sig
+        else f"Within the same companies, {side} rates the relationship somewhat higher, but this could be chance"
+    )
+    text = (
+        f"Comparing the two functions within their companies ({plural(int(row['n_companies']), 'company', 'companies')}, "
+        f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} score "
+        f"{abs(row['estimate']):.1f} points higher on average (95% interval {abs(row['ci_low']):.1f} to "
+        f"{abs(row['ci_high']):.1f} in that direction), {_difference_words(row['p_holm'], alpha)}."
+        if (row["ci_low"] > 0) == (row["ci_high"] > 0)
+        else f"Comparing the two functions within their companies ({plural(int(row['n_companies']), 'company', 'companies')}, "
+        f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} score "
+        f"{abs(row['estimate']):.1f} points higher on average, {_difference_words(row['p_holm'], alpha)}."
+    )
     if n_matched:
         text += f" {plural(n_matched, 'company', 'companies')} {verb(n_matched, 'has', 'have')} scores from both heads."
     return title, text
@@ -710,12 +884,17 @@ def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[
 def largest_scale_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     side = higher_side(row["mean_marketing"] - row["mean_sales"])
     if side is None:
-        return (f"No side rates {escape(scale_name)} higher", "Both functions give it the same mean.")
+        return (
+            f"No side rates {escape(scale_name)} higher",
+            "Both functions give it the same mean.",
+        )
     size = size_word("hedges-g", row["effect_size"])
     title = f"The two sides differ most on {escape(scale_name)}"
-    text = (f"{side.capitalize()} rates {escape(scale_name)} higher ({_mean_phrase(row)}, "
-            f"{plural(int(row['n_marketing']), 'marketing respondent')} and {plural(int(row['n_sales']), 'sales respondent')}): "
-            f"a {size} difference, {_difference_words(row['p_holm'], alpha)}. Of the subscales, this is the largest difference.")
+    text = (
+        f"{side.capitalize()} rates {escape(scale_name)} higher ({_mean_phrase(row)}, "
+        f"{plural(int(row['n_marketing']), 'marketing respondent')} and {plural(int(row['n_sales']), 'sales respondent')}): "
+        f"a {size} difference, {_difference_words(row['p_holm'], alpha)}. Of the subscales, this is the largest difference."
+    )
     return title, text
 
 
@@ -725,11 +904,16 @@ def theme_plain(row, alpha: float) -> tuple[str, str]:
     k_more, n_more = int(row[f"with_theme_{more}"]), int(row[f"interviews_{more}"])
     k_less, n_less = int(row[f"with_theme_{less}"]), int(row[f"interviews_{less}"])
     sig = significant(row["p_holm"], alpha)
-    title = (f"In interviews, {more} raises “{escape(row['label'])}” more often" if sig else
-             f"In interviews, {more} raises “{escape(row['label'])}” more often, but this could be chance")
-    text = (f"{count_of(k_more, n_more, more + ' interview')} raise {escape(str(row['label']).lower())}, against "
-            f"{count_of(k_less, n_less, less + ' interview')}: a {size_word('cohen-h', row['effect_size'])} difference, "
-            f"{_difference_words(row['p_holm'], alpha)}. Of the themes, this is the largest difference between the sides.")
+    title = (
+        f"In interviews, {more} raises “{escape(row['label'])}” more often"
+        if sig
+        else f"In interviews, {more} raises “{escape(row['label'])}” more often, but this could be chance"
+    )
+    text = (
+        f"{count_of(k_more, n_more, more + ' interview')} raise {escape(str(row['label']).lower())}, against "
+        f"{count_of(k_less, n_less, less + ' interview')}: a {size_word('cohen-h', row['effect_size'])} difference, "
+        f"{_difference_words(row['p_holm'], alpha)}. Of the themes, this is the largest difference between the sides."
+    )
     return title, text
 
 
@@ -741,14 +925,20 @@ def advice_plain(evaluation: pd.DataFrame, summary: pd.DataFrame) -> tuple[str, 
     stay = fired[fired["action"] == "stay"]["company_id"].nunique()
     attend = fired[fired["action"] == "attend"]["company_id"].nunique()
     none = n - fired["company_id"].nunique()
-    title = (f"{count_of(move, n, 'company', 'companies')} should move closer; {stay} can stay where "
-             f"{'it is' if stay == 1 else 'they are'}")
-    text = (f"The decision table advises a move to a closer stage for {plural(move, 'company', 'companies')} and staying at "
-            f"the present stage for {stay}; {plural(attend, 'company', 'companies')} {verb(attend, 'has', 'have')} a point "
-            "to attend to first (a large gap between the two heads, or only one side answered).")
+    title = (
+        f"{count_of(move, n, 'company', 'companies')} should move closer; {stay} can stay where "
+        f"{'it is' if stay == 1 else 'they are'}"
+    )
+    text = (
+        f"The decision table advises a move to a closer stage for {plural(move, 'company', 'companies')} and staying at "
+        f"the present stage for {stay}; {plural(attend, 'company', 'companies')} {verb(attend, 'has', 'have')} a point "
+        "to attend to first (a large gap between the two heads, or only one side answered)."
+    )
     if none:
-        text += (f" For {plural(none, 'company', 'companies')} no rule applies, or the study lacks what the rules need; "
-                 "report 05 lists each company with its reason.")
+        text += (
+            f" For {plural(none, 'company', 'companies')} no rule applies, or the study lacks what the rules need; "
+            "report 05 lists each company with its reason."
+        )
     return escape(title), text
 
 
@@ -759,47 +949,73 @@ def thought_world_plain(row, alpha: float, dimension: str) -> tuple[str, str]:
     if is_tie(row["gap"]):
         return ("Each side sees the other as it sees itself on every trait", "")
     direction = "higher" if row["gap"] > 0 else "lower"
-    title = (f"{own.capitalize()} sees its own {escape(dimension.lower())} differently from how {other} sees it"
-             + ("" if sig else ", but this could be chance"))
-    text = (f"On {escape(dimension.lower())}, {own} rates itself {direction} ({row['self_view']:.1f}) than {other} "
-            f"rates it ({row['other_view']:.1f}): a {size_word('hedges-g', row['effect_size'])} difference, "
-            f"{_difference_words(row['p_holm'], alpha)}.")
+    title = (
+        f"{own.capitalize()} sees its own {escape(dimension.lower())} differently from how {other} sees it"
+        + ("" if sig else ", but this could be chance")
+    )
+    text = (
+        f"On {escape(dimension.lower())}, {own} rates itself {direction} ({row['self_view']:.1f}) than {other} "
+        f"rates it ({row['other_view']:.1f}): a {size_word('hedges-g', row['effect_size'])} difference, "
+        f"{_difference_words(row['p_holm'], alpha)}."
+    )
     return title, text
 
 
 def holm_note(alpha: float) -> str:
-    return (f"How to read these findings: differences are marketing minus sales; “unlikely to be chance” means "
-            f"significant at α = {fmt_alpha(alpha)} after allowing for the number of comparisons made (Holm's method). "
-            "A difference that could be chance is not evidence that the two sides agree.")
+    return (
+        f"How to read these findings: differences are marketing minus sales; “unlikely to be chance” means "
+        f"significant at α = {fmt_alpha(alpha)} after allowing for the number of comparisons made (Holm's method). "
+        "A difference that could be chance is not evidence that the two sides agree."
+    )
 
 
 # ---- issue-13 comparisons: DIF, invariance, congruence ---------------------------------------------
+
 
 def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
     """The items flagged by the DIF screen at ``alpha`` after Holm, with the direction of the uniform part."""
     part = table[table["instrument"] == instrument.id]
     tested = part[part["omnibus_p"].notna()]
     not_fitted = len(part) - len(tested)
-    tail = (f" For {plural(not_fitted, 'item')} the models could not be fitted (see the table's note)."
-            if not_fitted else "")
+    tail = (
+        f" For {plural(not_fitted, 'item')} the models could not be fitted (see the table's note)."
+        if not_fitted
+        else ""
+    )
     if tested.empty:
         return f"**{escape(instrument.title)}.** No item could be screened.{tail}"
     flagged = tested[tested["p_holm"] < alpha]
-    head = (f"**{escape(instrument.title)}.** {count_of(len(flagged), len(tested), 'item')} "
-            f"{verb(len(flagged), 'functions', 'function')} differently for the two functions at α = {fmt_alpha(alpha)} "
-            "after Holm's adjustment")
+    head = (
+        f"**{escape(instrument.title)}.** {count_of(len(flagged), len(tested), 'item')} "
+        f"{verb(len(flagged), 'functions', 'function')} differently for the two functions at α = {fmt_alpha(alpha)} "
+        "after Holm's adjustment"
+    )
     if flagged.empty:
-        return (head + "; that is no proof that every item works alike, only that the screen found no difference "
-                "it could tell from chance." + tail)
+        return (
+            head
+            + "; that is no proof that every item works alike, only that the screen found no difference "
+            "it could tell from chance." + tail
+        )
     listed = []
     for row in flagged.to_dict("records"):
         side = higher_side(row.get("uniform_coef"))
-        how = (f"{side} answers higher than sales at the same level of the rest of its scale" if side == "marketing" else
-               "sales answers higher than marketing at the same level of the rest of its scale" if side == "sales"
-               else "the two functions answer it differently")
-        listed.append(f"{escape(item_label(row['item'], instrument))} ({how}; {fmt_p(row['p_holm'], 'Holm-adjusted p')})")
-    return head + ": " + "; ".join(listed) + ". A mean difference on such an item mixes a difference in the " \
+        how = (
+            f"{side} answers higher than sales at the same level of the rest of its scale"
+            if side == "marketing"
+            else "sales answers higher than marketing at the same level of the rest of its scale"
+            if side == "sales"
+            else "the two functions answer it differently"
+        )
+        listed.append(
+            f"{escape(item_label(row['item'], instrument))} ({how}; {fmt_p(row['p_holm'], 'Holm-adjusted p')})"
+        )
+    return (
+        head
+        + ": "
+        + "; ".join(listed)
+        + ". A mean difference on such an item mixes a difference in the "
         "relationship with a difference in how the item is read." + tail
+    )
 
 
 #: Chen (2007): a drop in CFI of more than .01 signals non-invariance.
@@ -822,7 +1038,11 @@ def invariance_levels(table: pd.DataFrame) -> dict[str, str]:
                 out[inst] = "poor configural fit"
                 continue
             for nxt in ("metric", "scalar"):
-                if nxt in rows.index and pd.notna(rows.loc[nxt, "delta_cfi"]) and rows.loc[nxt, "delta_cfi"] >= DELTA_CFI_LIMIT:
+                if (
+                    nxt in rows.index
+                    and pd.notna(rows.loc[nxt, "delta_cfi"])
+                    and rows.loc[nxt, "delta_cfi"] >= DELTA_CFI_LIMIT
+                ):
                     level = nxt
                 else:
                     break
@@ -837,15 +1057,26 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
         return f"**{escape(instrument.title)}.** Not tested (the instrument has no subscales)."
     conf = part.loc["configural"] if "configural" in part.index else None
     if conf is None or pd.isna(conf["cfi"]):
-        reason = escape(conf["note"]) if conf is not None and conf["note"] else "the model could not be fitted"
-        return f"**{escape(instrument.title)}.** The invariance models could not be fitted: {reason}."
-    text = (f"**{escape(instrument.title)}.** The same factor structure in both functions (configural) fits with "
-            f"CFI = {bounded(conf['cfi'], 3)}, RMSEA = {bounded(conf['rmsea'], 3)}, SRMR = {bounded(conf['srmr'], 3)} "
-            f"(χ²({fmt_df(conf['df'])}) = {conf['chi2']:.1f}; {int(conf['n_marketing'])} marketing and "
-            f"{int(conf['n_sales'])} sales respondents with every item answered).")
+        reason = (
+            escape(conf["note"])
+            if conf is not None and conf["note"]
+            else "the model could not be fitted"
+        )
+        return (
+            f"**{escape(instrument.title)}.** The invariance models could not be fitted: {reason}."
+        )
+    text = (
+        f"**{escape(instrument.title)}.** The same factor structure in both functions (configural) fits with "
+        f"CFI = {bounded(conf['cfi'], 3)}, RMSEA = {bounded(conf['rmsea'], 3)}, SRMR = {bounded(conf['srmr'], 3)} "
+        f"(χ²({fmt_df(conf['df'])}) = {conf['chi2']:.1f}; {int(conf['n_marketing'])} marketing and "
+        f"{int(conf['n_sales'])} sales respondents with every item answered)."
+    )
     if str(conf["note"]).startswith("caution"):
         text += f" Caution: {escape(str(conf['note']).removeprefix('caution: '))}."
-    names = {"metric": "equal loadings (metric)", "scalar": "equal loadings and intercepts (scalar)"}
+    names = {
+        "metric": "equal loadings (metric)",
+        "scalar": "equal loadings and intercepts (scalar)",
+    }
     for level in ("metric", "scalar"):
         if level not in part.index:
             continue
@@ -854,19 +1085,25 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
             text += f" {names[level].capitalize()}: not assessed ({escape(row['note'] or 'not fitted')})."
             break
         ok = row["delta_cfi"] >= DELTA_CFI_LIMIT
-        text += (f" {names[level].capitalize()}: ΔCFI = {bounded(row['delta_cfi'], 3)} "
-                 f"({'within' if ok else 'beyond'} Chen's −.01), Δχ²({fmt_df(row['delta_df'])}) = {row['delta_chi2']:.1f}, "
-                 f"{fmt_p(row['delta_p'])}.")
+        text += (
+            f" {names[level].capitalize()}: ΔCFI = {bounded(row['delta_cfi'], 3)} "
+            f"({'within' if ok else 'beyond'} Chen's −.01), Δχ²({fmt_df(row['delta_df'])}) = {row['delta_chi2']:.1f}, "
+            f"{fmt_p(row['delta_p'])}."
+        )
         if not ok:
             break
     level = invariance_levels(table).get(instrument.id)
-    meaning = {"scalar": "Scale means can be compared between the functions.",
-               "metric": "Relations (correlations, regressions) can be compared between the functions, but a "
-                         "difference in scale means may partly reflect how the items are read, not the relationship.",
-               "configural": "Only the pattern of the scales is shared: compare the functions' scale means with caution.",
-               "poor configural fit": (f"The configural model itself fits poorly (CFI below {bounded(CONFIGURAL_CFI_MIN)}), "
-                                       "so the equality tests say little; whether the scale means are comparable is not "
-                                       "known.")}
+    meaning = {
+        "scalar": "Scale means can be compared between the functions.",
+        "metric": "Relations (correlations, regressions) can be compared between the functions, but a "
+        "difference in scale means may partly reflect how the items are read, not the relationship.",
+        "configural": "Only the pattern of the scales is shared: compare the functions' scale means with caution.",
+        "poor configural fit": (
+            f"The configural model itself fits poorly (CFI below {bounded(CONFIGURAL_CFI_MIN)}), "
+            "so the equality tests say little; whether the scale means are comparable is not "
+            "known."
+        ),
+    }
     return text + " " + meaning.get(level, "")
 
 
@@ -875,15 +1112,20 @@ def congruence_sentence(row: dict, alpha: float, instrument) -> str:
     outcome = escape(str(row["outcome"]).replace("_", " "))
     if row.get("note") and pd.isna(row.get("a1")):
         return f"**{outcome}**: not estimated ({escape(row['note'])})."
-    verdict_text = {"supported": "the pattern of a congruence effect is **supported**",
-                    "not supported": "the pattern of a congruence effect is **not supported**"}.get(
-        row.get("congruence"), "the congruence checklist could not be completed")
-    shape = ("falls" if row["a4"] < 0 else "rises") + " the further apart the two functions' totals are"
-    return (f"**{outcome}** ({plural(int(row['n_companies']), 'matched company', 'matched companies')}, R² = "
-            f"{bounded(row['r2'])}): along the line where the two heads disagree, the outcome {shape} "
-            f"(a4 = {row['a4']:.3f}, {fmt_p(row['p_a4'])}); along the line where they agree it changes by "
-            f"a1 = {row['a1']:.3f} per point ({fmt_p(row['p_a1'])}); a3 = {row['a3']:.3f} ({fmt_p(row['p_a3'])}). "
-            f"By the checklist of Humberg, Nestler and Back (2019) at α = {fmt_alpha(alpha)}, {verdict_text}.")
+    verdict_text = {
+        "supported": "the pattern of a congruence effect is **supported**",
+        "not supported": "the pattern of a congruence effect is **not supported**",
+    }.get(row.get("congruence"), "the congruence checklist could not be completed")
+    shape = (
+        "falls" if row["a4"] < 0 else "rises"
+    ) + " the further apart the two functions' totals are"
+    return (
+        f"**{outcome}** ({plural(int(row['n_companies']), 'matched company', 'matched companies')}, R² = "
+        f"{bounded(row['r2'])}): along the line where the two heads disagree, the outcome {shape} "
+        f"(a4 = {row['a4']:.3f}, {fmt_p(row['p_a4'])}); along the line where they agree it changes by "
+        f"a1 = {row['a1']:.3f} per point ({fmt_p(row['p_a1'])}); a3 = {row['a3']:.3f} ({fmt_p(row['p_a3'])}). "
+        f"By the checklist of Humberg, Nestler and Back (2019) at α = {fmt_alpha(alpha)}, {verdict_text}."
+    )
 
 
 def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
@@ -892,40 +1134,66 @@ def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> 
     for row in table[table["instrument"] == instrument.id].to_dict("records"):
         name = escape(scale_label(row["scale"], instrument))
         if pd.isna(row.get("estimate")):
-            lines.append(f"- **{name}**: not computed ({escape(row.get('note') or row.get('design_reason') or '')}).")
+            lines.append(
+                f"- **{name}**: not computed ({escape(row.get('note') or row.get('design_reason') or '')})."
+            )
             continue
         side = higher_side(row["estimate"])
-        low, high = (row["ci_low"], row["ci_high"]) if side != "sales" else (-row["ci_high"], -row["ci_low"])
-        what = (f"{side} rates it higher by {abs(row['estimate']):.2f} (95% interval {low:.2f} to {high:.2f})"
-                if side else "the two functions' estimated means are the same")
-        lines.append(f"- **{name}**: {what}, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
-                     f"t({fmt_df(row['df'])}) = {row['t']:.2f} ({escape(row['design'])}: {escape(row['design_reason'])}).")
+        low, high = (
+            (row["ci_low"], row["ci_high"])
+            if side != "sales"
+            else (-row["ci_high"], -row["ci_low"])
+        )
+        what = (
+            f"{side} rates it higher by {abs(row['estimate']):.2f} (95% interval {low:.2f} to {high:.2f})"
+            if side
+            else "the two functions' estimated means are the same"
+        )
+        lines.append(
+            f"- **{name}**: {what}, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
+            f"t({fmt_df(row['df'])}) = {row['t']:.2f} ({escape(row['design'])}: {escape(row['design_reason'])})."
+        )
     return "\n".join(lines)
 
 
-def measurement_caveat(dif: pd.DataFrame, invariance: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
+def measurement_caveat(
+    dif: pd.DataFrame, invariance: pd.DataFrame, instrument, alpha: float = 0.05
+) -> str:
     """What the DIF screen and the invariance models (report 02) mean for comparing this instrument's means."""
     flagged = dif[(dif["instrument"] == instrument.id) & (dif["p_holm"] < alpha)]["item"].tolist()
     level = invariance_levels(invariance).get(instrument.id, "not assessed")
     parts = []
     if flagged:
-        parts.append(f"{plural(len(flagged), 'item')} of {escape(instrument.title)} "
-                     f"{verb(len(flagged), 'functions', 'function')} differently for the two sides (DIF, report 02): "
-                     f"{', '.join(escape(i) for i in flagged)}; the differences on "
-                     f"{'it' if len(flagged) == 1 else 'them'} mix the relationship with how the item is read")
+        parts.append(
+            f"{plural(len(flagged), 'item')} of {escape(instrument.title)} "
+            f"{verb(len(flagged), 'functions', 'function')} differently for the two sides (DIF, report 02): "
+            f"{', '.join(escape(i) for i in flagged)}; the differences on "
+            f"{'it' if len(flagged) == 1 else 'them'} mix the relationship with how the item is read"
+        )
     if level == "scalar":
         parts.append("scalar invariance holds, so the scale means can be compared")
     elif level == "poor configural fit":
-        parts.append("the factor model fits poorly in the two functions (report 02), so whether the scale means are "
-                     "comparable is not known")
+        parts.append(
+            "the factor model fits poorly in the two functions (report 02), so whether the scale means are "
+            "comparable is not known"
+        )
     elif level in ("metric", "configural"):
-        parts.append(f"invariance reaches only the {level} level, so a difference in scale means may partly reflect "
-                     "how the items are read")
+        parts.append(
+            f"invariance reaches only the {level} level, so a difference in scale means may partly reflect "
+            "how the items are read"
+        )
     else:
-        parts.append("measurement invariance could not be assessed (report 02 says why), so whether the scale means "
-                     "are comparable is not known")
+        parts.append(
+            "measurement invariance could not be assessed (report 02 says why), so whether the scale means "
+            "are comparable is not known"
+        )
     text = "; ".join(parts)
-    return f"**Reading the comparisons of {escape(instrument.title)}.** " + text[:1].upper() + text[1:] + "."
+    return (
+        f"**Reading the comparisons of {escape(instrument.title)}.** "
+        + text[:1].upper()
+        + text[1:]
+        + "."
+    )
 
 
 def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) -> list[str]:
@@ -933,21 +1201,31 @@ def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instru
     in the rule's own action words; a company for which no rule fires, or only unassessable ones, says so."""
     lines = []
     ev = evaluation[evaluation["instrument"] == instrument.id] if len(evaluation) else evaluation
-    for row in summary[summary["instrument"] == instrument.id].sort_values("company_id").to_dict("records"):
+    for row in (
+        summary[summary["instrument"] == instrument.id].sort_values("company_id").to_dict("records")
+    ):
         name = escape(row["company_id"])
-        stage = (f"is at the **{escape(row['band'])}** stage (total {row['total']:.0f})" if row.get("band") is not None
-                 and not pd.isna(row.get("band")) else "has no stage (no total score)")
+        stage = (
+            f"is at the **{escape(row['band'])}** stage (total {row['total']:.0f})"
+            if row.get("band") is not None and not pd.isna(row.get("band"))
+            else "has no stage (no total score)"
+        )
         mine = ev[ev["company_id"] == row["company_id"]] if len(ev) else ev
         fired = mine[mine["status"] == "fires"] if len(mine) else mine
         unknown = mine[mine["status"] == "not assessable"] if len(mine) else mine
-        parts = [f"it {_ACTION_WORDS.get(r['action'], r['action'])} (rule `{escape(r['rule'])}`, because "
-                 f"{escape(r['held'] or 'its conditions hold')})" for r in fired.to_dict("records")]
+        parts = [
+            f"it {_ACTION_WORDS.get(r['action'], r['action'])} (rule `{escape(r['rule'])}`, because "
+            f"{escape(r['held'] or 'its conditions hold')})"
+            for r in fired.to_dict("records")
+        ]
         if parts:
             text = f"**{name}** {stage}: " + "; ".join(parts) + "."
         else:
             text = f"**{name}** {stage}: no rule of the decision table applies."
         if len(unknown):
-            text += (f" Not assessable: {', '.join('`' + escape(r) + '`' for r in unknown['rule'])} (the study lacks "
-                     f"{escape('; '.join(sorted(set('; '.join(unknown['not_assessable']).split('; ')) - {''})) or 'a field')}).")
+            text += (
+                f" Not assessable: {', '.join('`' + escape(r) + '`' for r in unknown['rule'])} (the study lacks "
+                f"{escape('; '.join(sorted(set('; '.join(unknown['not_assessable']).split('; ')) - {''})) or 'a field')})."
+            )
         lines.append(text)
     return lines

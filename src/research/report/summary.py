@@ -38,11 +38,17 @@ def _stages(summary: pd.DataFrame, instrument) -> Finding | None:
     title, text = prose.stage_distribution(counts, len(s), "companies")
     top = labels[-1]
     at_top = int(counts[top])
-    text += (f" {prose.count_of(at_top, len(s), 'company', 'companies')} "
-             f"{'is' if at_top == 1 else 'are'} at the highest stage, {escape(top)}.")
-    return Finding(title, text, "Stage = the band of the company total (each function's mean total, averaged)",
-                   lambda: figures.company_map(summary, instrument),
-                   "Each company's total against the gap between its two functions, over the stages.")
+    text += (
+        f" {prose.count_of(at_top, len(s), 'company', 'companies')} "
+        f"{'is' if at_top == 1 else 'are'} at the highest stage, {escape(top)}."
+    )
+    return Finding(
+        title,
+        text,
+        "Stage = the band of the company total (each function's mean total, averaged)",
+        lambda: figures.company_map(summary, instrument),
+        "Each company's total against the gap between its two functions, over the stages.",
+    )
 
 
 def _dyad_gap(study, instrument, alpha: float) -> Finding | None:
@@ -57,24 +63,39 @@ def _dyad_gap(study, instrument, alpha: float) -> Finding | None:
     pairs = survey.matched_pairs(study, instrument, scale)
     title, text = prose.headline_plain(row, alpha, prose.scale_label(scale, instrument), len(pairs))
     if len(pairs):
-        text += " " + prose.who_higher_count(int((pairs["diff"] > 0).sum()), int((pairs["diff"] < 0).sum()), len(pairs))
-    return Finding(title, text, f"{row['design']}: t({prose.fmt_df(row['df'])}) = {row['t']:.2f}, "
-                   f"{prose.fmt_p(row['p_holm'], 'Holm-adjusted p')}; {row['design_reason']}",
-                   lambda: figures.dumbbell(pairs, prose.scale_label(scale, instrument)),
-                   "Each matched company: the marketing and the sales score on one line.")
+        text += " " + prose.who_higher_count(
+            int((pairs["diff"] > 0).sum()), int((pairs["diff"] < 0).sum()), len(pairs)
+        )
+    return Finding(
+        title,
+        text,
+        f"{row['design']}: t({prose.fmt_df(row['df'])}) = {row['t']:.2f}, "
+        f"{prose.fmt_p(row['p_holm'], 'Holm-adjusted p')}; {row['design_reason']}",
+        lambda: figures.dumbbell(pairs, prose.scale_label(scale, instrument)),
+        "Each matched company: the marketing and the sales score on one line.",
+    )
 
 
 def _largest_scale(study, instrument, alpha: float) -> Finding | None:
     scales = survey.scale_table(study)
-    sub = scales[(scales["instrument"] == instrument.id) & (scales["kind"] == "subscale")].dropna(subset=["effect_size"])
+    sub = scales[(scales["instrument"] == instrument.id) & (scales["kind"] == "subscale")].dropna(
+        subset=["effect_size"]
+    )
     if sub.empty:
         return None
     row = sub.loc[sub["effect_size"].abs().idxmax()]
     title, text = prose.largest_scale_plain(row, alpha, prose.scale_label(row["scale"], instrument))
-    return Finding(title, text, prose.apa_t(row) + f"; Holm-adjusted {prose.fmt_p(row['p_holm'])}",
-                   lambda: figures.forest(sub.assign(label=[prose.scale_label(s, instrument) for s in sub["scale"]]),
-                                          "label", "Marketing minus sales, by subscale"),
-                   "Difference between the functions on each subscale, with its 95% interval.")
+    return Finding(
+        title,
+        text,
+        prose.apa_t(row) + f"; Holm-adjusted {prose.fmt_p(row['p_holm'])}",
+        lambda: figures.forest(
+            sub.assign(label=[prose.scale_label(s, instrument) for s in sub["scale"]]),
+            "label",
+            "Marketing minus sales, by subscale",
+        ),
+        "Difference between the functions on each subscale, with its 95% interval.",
+    )
 
 
 def _themes(study, alpha: float) -> Finding | None:
@@ -88,10 +109,14 @@ def _themes(study, alpha: float) -> Finding | None:
     if row["effect_size"] == 0:
         return None
     title, text = prose.theme_plain(row, alpha)
-    return Finding(title, text, f"Fisher's exact {prose.fmt_p(row['p'])}, Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
-                   f"h = {row['effect_size']:.2f}",
-                   lambda: figures.theme_prevalence(table[table["theme"] == row["theme"]]),
-                   "Share of each function's interviews that raise the theme, with 95% intervals.")
+    return Finding(
+        title,
+        text,
+        f"Fisher's exact {prose.fmt_p(row['p'])}, Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
+        f"h = {row['effect_size']:.2f}",
+        lambda: figures.theme_prevalence(table[table["theme"] == row["theme"]]),
+        "Share of each function's interviews that raise the theme, with 95% intervals.",
+    )
 
 
 def _advice(study, summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) -> Finding | None:
@@ -99,9 +124,13 @@ def _advice(study, summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) 
         return None
     ev = evaluation[evaluation["instrument"] == instrument.id]
     title, text = prose.advice_plain(ev, summary[summary["instrument"] == instrument.id])
-    return Finding(title, text, "Decision table: " + ", ".join(sorted(ev["rule"].unique())),
-                   lambda: figures.company_map(summary, instrument),
-                   "Companies by stage and gap; the advice for each is in report 05.")
+    return Finding(
+        title,
+        text,
+        "Decision table: " + ", ".join(sorted(ev["rule"].unique())),
+        lambda: figures.company_map(summary, instrument),
+        "Companies by stage and gap; the advice for each is in report 05.",
+    )
 
 
 def _thought_worlds(study, alpha: float) -> Finding | None:
@@ -110,11 +139,19 @@ def _thought_worlds(study, alpha: float) -> Finding | None:
         return None
     row = gaps.loc[gaps["effect_size"].abs().idxmax()]
     labels = survey.dimension_labels(study)
-    title, text = prose.thought_world_plain(row, alpha, labels.get(row["dimension"], row["dimension"]))
-    return Finding(title, text, f"t({row['df']:.1f}) = {row['statistic']:.2f}, Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
-                   f"g = {row['effect_size']:.2f}",
-                   lambda: figures.perception_plot(gaps.assign(dimension=gaps["dimension"].map(labels).fillna(gaps["dimension"]))),
-                   "How each function rates itself and how the other function rates it, per trait.")
+    title, text = prose.thought_world_plain(
+        row, alpha, labels.get(row["dimension"], row["dimension"])
+    )
+    return Finding(
+        title,
+        text,
+        f"t({row['df']:.1f}) = {row['statistic']:.2f}, Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
+        f"g = {row['effect_size']:.2f}",
+        lambda: figures.perception_plot(
+            gaps.assign(dimension=gaps["dimension"].map(labels).fillna(gaps["dimension"]))
+        ),
+        "How each function rates itself and how the other function rates it, per trait.",
+    )
 
 
 def key_findings(study, alpha: float = 0.05, seed: int = 2026, n: int = 5) -> list[Finding]:
@@ -131,7 +168,11 @@ def key_findings(study, alpha: float = 0.05, seed: int = 2026, n: int = 5) -> li
     if banded:
         candidates.append(_stages(summary, banded[0]))
     if both:
-        candidates += [_dyad_gap(study, main, alpha), _largest_scale(study, main, alpha), _themes(study, alpha)]
+        candidates += [
+            _dyad_gap(study, main, alpha),
+            _largest_scale(study, main, alpha),
+            _themes(study, alpha),
+        ]
     if banded:
         candidates.append(_advice(study, summary, evaluation, banded[0]))
     if both:

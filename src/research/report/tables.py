@@ -62,14 +62,18 @@ def save_figure(fig, out, name: str, caption: str = "", alt: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     metadata = {"Title": " ".join(caption.split()), "Description": " ".join(alt.split())}
-    fig.savefig(path, dpi=144, bbox_inches="tight", metadata={k: v for k, v in metadata.items() if v})
+    fig.savefig(
+        path, dpi=144, bbox_inches="tight", metadata={k: v for k, v in metadata.items() if v}
+    )
     return path
 
 
 class FigureHTML:
     """A figure as the report shows it: ``<figure>`` with the embedded PNG, its alt text and a numbered caption."""
 
-    def __init__(self, png: bytes, caption: str, alt: str, number: int | None = None, name: str = ""):
+    def __init__(
+        self, png: bytes, caption: str, alt: str, number: int | None = None, name: str = ""
+    ):
         self.png, self.caption, self.alt, self.number, self.name = png, caption, alt, number, name
 
     @property
@@ -77,13 +81,20 @@ class FigureHTML:
         return f"Figure {self.number}" if self.number is not None else "Figure"
 
     def to_html(self) -> str:
-        width = int.from_bytes(self.png[16:20], "big")  # the PNG header's width in pixels, at 144 dpi
+        width = int.from_bytes(
+            self.png[16:20], "big"
+        )  # the PNG header's width in pixels, at 144 dpi
         data = base64.b64encode(self.png).decode("ascii")
         anchor = f' id="figure-{self.number}"' if self.number is not None else ""
-        caption = f"<figcaption><b>{escape(self.label)}.</b> {escape(self.caption)}</figcaption>" if self.caption \
+        caption = (
+            f"<figcaption><b>{escape(self.label)}.</b> {escape(self.caption)}</figcaption>"
+            if self.caption
             else f"<figcaption><b>{escape(self.label)}.</b></figcaption>"
-        return (f'<figure class="report-figure"{anchor}><img src="data:image/png;base64,{data}" '
-                f'alt="{escape(self.alt)}" width="{round(width * 96 / 144)}">{caption}</figure>')
+        )
+        return (
+            f'<figure class="report-figure"{anchor}><img src="data:image/png;base64,{data}" '
+            f'alt="{escape(self.alt)}" width="{round(width * 96 / 144)}">{caption}</figure>'
+        )
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -92,7 +103,9 @@ class FigureHTML:
         return f"{self.label}. {self.caption}"
 
 
-def show_figure(fig, out, name: str, caption: str = "", alt: str = "", page: Page | None = None) -> FigureHTML:
+def show_figure(
+    fig, out, name: str, caption: str = "", alt: str = "", page: Page | None = None
+) -> FigureHTML:
     """Save a figure to ``OUT/figures/NAME.png`` and show that same PNG (one rendering, not two); close it.
 
     Returns a :class:`FigureHTML` (``<figure>``, embedded PNG, ``alt``, ``<figcaption>``) to display; numbered
@@ -152,9 +165,20 @@ def humanise(column: str) -> str:
     >>> [humanise(c) for c in ("n_marketing", "p_holm", "ci_low", "shapiro_p_sales", "icc1", "r2")]
     ['n marketing', 'p (Holm)', '95% CI low', 'Shapiro–Wilk p sales', 'ICC(1)', 'R²']
     """
-    known = {"p_holm": "p (Holm)", "p_bh": "p (BH)", "ci_low": "95% CI low", "ci_high": "95% CI high",
-             "icc1": "ICC(1)", "r2": "R²", "n_items": "items", "company_id": "company", "sd": "SD",
-             "effect_size": "effect size", "omnibus_p": "p (omnibus)", "levene_p": "Levene p"}
+    known = {
+        "p_holm": "p (Holm)",
+        "p_bh": "p (BH)",
+        "ci_low": "95% CI low",
+        "ci_high": "95% CI high",
+        "icc1": "ICC(1)",
+        "r2": "R²",
+        "n_items": "items",
+        "company_id": "company",
+        "sd": "SD",
+        "effect_size": "effect size",
+        "omnibus_p": "p (omnibus)",
+        "levene_p": "Levene p",
+    }
     if column in known:
         return known[column]
     text = str(column).replace("shapiro_p", "Shapiro–Wilk p").replace("_", " ")
@@ -201,8 +225,17 @@ class TableHTML:
         return self.html
 
 
-def show(frame: pd.DataFrame, digits: int = 2, max_rows: int = 60, headers: dict | None = None, title: str = "",
-         note: str = "", number: int | None = None, sortable: bool | None = None, wrap: tuple = ()) -> TableHTML:
+def show(
+    frame: pd.DataFrame,
+    digits: int = 2,
+    max_rows: int = 60,
+    headers: dict | None = None,
+    title: str = "",
+    note: str = "",
+    number: int | None = None,
+    sortable: bool | None = None,
+    wrap: tuple = (),
+) -> TableHTML:
     """Display a table rounded for reading: human headers (``headers`` or :func:`humanise`), p values as APA
     writes them (``.021``, ``< .001``), a true minus sign, ``–`` for a missing value, every text cell escaped.
 
@@ -226,13 +259,23 @@ def show(frame: pd.DataFrame, digits: int = 2, max_rows: int = 60, headers: dict
     caption = ""
     if number is not None or title:
         label = f"Table {number}" if number is not None else ""
-        caption = (f'<p class="caption"><strong>{escape(label)}</strong></p>' if label else "") + \
-            (f"<p><em>{escape(title)}</em></p>" if title else "")
-    more = f" The first {max_rows} of {len(frame)} rows are shown; all are in the CSV table." \
-        if len(frame) > max_rows else ""
-    notes = f'<p class="apa-note"><em>Note.</em> {escape(note)}{escape(more)}</p>' if note or more else ""
-    html = (f'<div class="apa-table plain-table">{caption}<table class="plain{" sortable" if long else ""}">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}</div>")
+        caption = (f'<p class="caption"><strong>{escape(label)}</strong></p>' if label else "") + (
+            f"<p><em>{escape(title)}</em></p>" if title else ""
+        )
+    more = (
+        f" The first {max_rows} of {len(frame)} rows are shown; all are in the CSV table."
+        if len(frame) > max_rows
+        else ""
+    )
+    notes = (
+        f'<p class="apa-note"><em>Note.</em> {escape(note)}{escape(more)}</p>'
+        if note or more
+        else ""
+    )
+    html = (
+        f'<div class="apa-table plain-table">{caption}<table class="plain{" sortable" if long else ""}">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}</div>"
+    )
     return TableHTML(html, shown)
 
 

@@ -374,7 +374,12 @@ def _answers(rng, staff, companies, smr, perceptions, facets: np.random.Generato
         }  # a rater's overall view of a function
         for item in perceptions.items:
             target, dim = item.extra["target"], item.extra["dimension"]
-            mean = PERCEPTION_BASE[target][dim] + halo[target] + facet[item.subscale] + (0.6 if target == r.role else 0.0)
+            mean = (
+                PERCEPTION_BASE[target][dim]
+                + halo[target]
+                + facet[item.subscale]
+                + (0.6 if target == r.role else 0.0)
+            )
             mean += STEREOTYPE.get((r.role, target, dim), 0.0)
             row[item.id] = int(_likert(rng, mean, 1, 1, 7)[0])
         rows.append(row)

@@ -46,7 +46,9 @@ def parameterize(path: Path, parameters: dict):
 
     nb = load_notebook_node(str(path))  # papermill's metadata and an empty tag list on every cell
     nb = parameterize_notebook(nb, parameters, report_mode=False)
-    for cell in nb.cells:  # papermill gives the injected cell a random id; a report is the same run to run
+    for (
+        cell
+    ) in nb.cells:  # papermill gives the injected cell a random id; a report is the same run to run
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell["id"] = "injected-parameters"
     return nb
@@ -87,12 +89,33 @@ class KernelPool:
     whatever happened.
     """
 
-    def __init__(self, size: int, cwd, reuse: bool = True, kernel_name: str = "python3",
-                 startup_timeout: float = 120, warm_up: str = WARM_UP, seed: int | None = None, stderr=None):
-        self.size, self.cwd, self.reuse, self.kernel_name = max(1, int(size)), str(cwd), reuse, kernel_name
-        self.startup_timeout, self.warm_up, self.seed, self.stderr = startup_timeout, warm_up, seed, stderr
+    def __init__(
+        self,
+        size: int,
+        cwd,
+        reuse: bool = True,
+        kernel_name: str = "python3",
+        startup_timeout: float = 120,
+        warm_up: str = WARM_UP,
+        seed: int | None = None,
+        stderr=None,
+    ):
+        self.size, self.cwd, self.reuse, self.kernel_name = (
+            max(1, int(size)),
+            str(cwd),
+            reuse,
+            kernel_name,
+        )
+        self.startup_timeout, self.warm_up, self.seed, self.stderr = (
+            startup_timeout,
+            warm_up,
+            seed,
+            stderr,
+        )
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="research-kernels", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="research-kernels", daemon=True
+        )
         self._kernels: list[_Kernel] = []  # every kernel ever started, for shutdown
         self._futures: list[concurrent.futures.Future] = []
         self._idle: asyncio.Queue | None = None
@@ -112,8 +135,13 @@ class KernelPool:
         if self.reuse:
             self._call(self._start_pool())
 
-    def submit(self, nb, name: str, on_start: Callable[[], None] | None = None,
-               on_end: Callable[[], None] | None = None) -> concurrent.futures.Future:
+    def submit(
+        self,
+        nb,
+        name: str,
+        on_start: Callable[[], None] | None = None,
+        on_end: Callable[[], None] | None = None,
+    ) -> concurrent.futures.Future:
         """Execute ``nb`` (parameterised) in the next free kernel; the future gives ``(nb, seconds)``.
 
         Notebooks start in the order they are submitted. ``on_start`` and ``on_end`` are called (in the
@@ -170,7 +198,9 @@ class KernelPool:
         kernel = _Kernel(km, None)
         self._kernels.append(kernel)
         try:
-            await km.start_kernel(cwd=self.cwd, **({"stderr": self.stderr} if self.stderr is not None else {}))
+            await km.start_kernel(
+                cwd=self.cwd, **({"stderr": self.stderr} if self.stderr is not None else {})
+            )
             kernel.kc = km.client()
             kernel.kc.start_channels()
             await kernel.kc.wait_for_ready(timeout=self.startup_timeout)
@@ -197,11 +227,18 @@ class KernelPool:
 
     async def _run_code(self, kernel: _Kernel, code: str) -> None:
         """Run ``code`` silently (no output, no history, no execution count); raise on an error."""
-        reply = await kernel.kc.execute_interactive(code, silent=True, store_history=False,
-                                                    timeout=self.startup_timeout, output_hook=lambda msg: None)
+        reply = await kernel.kc.execute_interactive(
+            code,
+            silent=True,
+            store_history=False,
+            timeout=self.startup_timeout,
+            output_hook=lambda msg: None,
+        )
         content = reply["content"]
         if content.get("status") != "ok":
-            raise RuntimeError(f"kernel set-up failed: {content.get('ename')}: {content.get('evalue')}")
+            raise RuntimeError(
+                f"kernel set-up failed: {content.get('ename')}: {content.get('evalue')}"
+            )
 
     async def _acquire(self) -> _Kernel:
         if not self.reuse:
@@ -211,7 +248,9 @@ class KernelPool:
         kernel = await self._idle.get()
         if isinstance(kernel, _StartFailed):
             self._idle.put_nowait(kernel)  # every other waiting notebook fails the same way
-            raise RuntimeError(f"a kernel could not be started: {type(kernel.exc).__name__}: {kernel.exc}")
+            raise RuntimeError(
+                f"a kernel could not be started: {type(kernel.exc).__name__}: {kernel.exc}"
+            )
         return kernel
 
     async def _release(self, kernel: _Kernel) -> None:
@@ -231,9 +270,14 @@ class KernelPool:
                 on_start()
             started = time.perf_counter()
             await self._run_code(kernel, FRESH.format(seed=self.seed, reset=self.reuse))
-            client = NotebookClient(nb, km=kernel.km, kernel_name=self.kernel_name, timeout=None,
-                                    startup_timeout=int(self.startup_timeout),
-                                    resources={"metadata": {"path": self.cwd}})
+            client = NotebookClient(
+                nb,
+                km=kernel.km,
+                kernel_name=self.kernel_name,
+                timeout=None,
+                startup_timeout=int(self.startup_timeout),
+                resources={"metadata": {"path": self.cwd}},
+            )
             client.kc = kernel.kc  # an already-started kernel: nbclient neither starts nor stops it
             try:
                 await client.async_execute()
@@ -241,7 +285,9 @@ class KernelPool:
                 raise NotebookFailed(name, exc.ename, exc.evalue, _failing_cell(nb), nb) from None
             return nb, time.perf_counter() - started
         finally:
-            if on_end is not None:  # before the kernel goes to the next notebook, so "done" precedes "started"
+            if (
+                on_end is not None
+            ):  # before the kernel goes to the next notebook, so "done" precedes "started"
                 on_end()
             if kernel is not None:
                 await self._release(kernel)
@@ -261,7 +307,9 @@ class KernelPool:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
-        await asyncio.gather(*(self._stop_kernel(k.km, k.kc) for k in self._kernels), return_exceptions=True)
+        await asyncio.gather(
+            *(self._stop_kernel(k.km, k.kc) for k in self._kernels), return_exceptions=True
+        )
         if tasks:  # a notebook cut short by its kernel's end: its error is no news
             done, _ = await asyncio.wait(tasks, timeout=5)
             for task in done:
@@ -272,6 +320,8 @@ class KernelPool:
 def _failing_cell(nb) -> int | None:
     """The execution count of the cell whose output is an error (papermill's "In [n]")."""
     for cell in nb.cells:
-        if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+        if cell.cell_type == "code" and any(
+            o.get("output_type") == "error" for o in cell.get("outputs", [])
+        ):
             return cell.get("execution_count")
     return None

@@ -101,8 +101,12 @@ def _instruments(refs) -> list[tuple[str, Instrument, Path | None]]:
     for _, inst, _ in out:
         for item in inst.item_ids:
             if item in items:
-                raise StudyError(inst.source, f"item '{item}'", f"the item id is also in instrument {items[item]!r}; "
-                                 "a survey has one column per item id, so ids must differ across instruments")
+                raise StudyError(
+                    inst.source,
+                    f"item '{item}'",
+                    f"the item id is also in instrument {items[item]!r}; "
+                    "a survey has one column per item id, so ids must differ across instruments",
+                )
             items[item] = inst.id
     return out
 
@@ -137,8 +141,12 @@ def new_study(folder, instruments=DEFAULT_INSTRUMENTS, name: str | None = None) 
     if target.exists() and not target.is_dir():
         raise StudyError(str(folder), "", "is a file; research new writes a new study folder")
     if target.is_dir() and any(target.iterdir()):
-        raise StudyError(str(folder), "", "the folder is not empty; research new writes only into a new or empty "
-                         "folder, so that nothing of yours is overwritten")
+        raise StudyError(
+            str(folder),
+            "",
+            "the folder is not empty; research new writes only into a new or empty "
+            "folder, so that nothing of yours is overwritten",
+        )
     chosen = _instruments(instruments)
     attributes = decision_attributes()
     study_name = name or target.name
@@ -149,20 +157,31 @@ def new_study(folder, instruments=DEFAULT_INSTRUMENTS, name: str | None = None) 
             if source is not None:
                 shutil.copyfile(source, tmp / ref)
         respondent_columns = ID_COLUMNS + list(attributes)
-        survey_columns = ["respondent_id"] + [item for _, inst, _ in chosen for item in inst.item_ids]
+        survey_columns = ["respondent_id"] + [
+            item for _, inst, _ in chosen for item in inst.item_ids
+        ]
         _write_csv(tmp / "respondents.csv", respondent_columns)
         _write_csv(tmp / "survey.csv", survey_columns)
         _write_csv(tmp / "interviews.csv", INTERVIEW_COLUMNS)
-        _write_xlsx(tmp / "respondents.xlsx", "respondents", respondent_columns,
-                    [["column", "what it holds"]] + [[c, _ID_MEANING[c]] for c in ID_COLUMNS]
-                    + [[a, _attribute_note(a, tests)] for a, tests in attributes.items()])
+        _write_xlsx(
+            tmp / "respondents.xlsx",
+            "respondents",
+            respondent_columns,
+            [["column", "what it holds"]]
+            + [[c, _ID_MEANING[c]] for c in ID_COLUMNS]
+            + [[a, _attribute_note(a, tests)] for a, tests in attributes.items()],
+        )
         _write_xlsx(tmp / "survey.xlsx", "survey", survey_columns, _item_rows(chosen))
         _write_transcripts(tmp / "transcripts")
-        (tmp / "study.yaml").write_text(_study_yaml(study_name, [ref for ref, _, _ in chosen]), "utf-8")
+        (tmp / "study.yaml").write_text(
+            _study_yaml(study_name, [ref for ref, _, _ in chosen]), "utf-8"
+        )
         (tmp / "README.md").write_text(_readme(study_name, chosen, attributes), "utf-8")
         umask = os.umask(0)
         os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes a private folder; the study gets the usual permissions
+        tmp.chmod(
+            0o777 & ~umask
+        )  # mkdtemp makes a private folder; the study gets the usual permissions
         if target.is_dir():
             target.rmdir()  # empty, checked above; a folder that filled up meanwhile is left alone (OSError)
         os.replace(tmp, target)
@@ -172,6 +191,7 @@ def new_study(folder, instruments=DEFAULT_INSTRUMENTS, name: str | None = None) 
 
 
 # ---- the files --------------------------------------------------------------------------------------------
+
 
 def _write_csv(path: Path, columns: list[str]) -> None:
     path.write_text(",".join(columns) + "\n", "utf-8")
@@ -194,8 +214,12 @@ def _write_xlsx(path: Path, sheet: str, columns: list[str], notes: list[list]) -
             data.column_dimensions[letter].number_format = "@"  # text: Excel keeps 007 as 007
     data.freeze_panes = "A2"
     help_sheet = book.create_sheet("how to fill in")
-    help_sheet.append([f"Fill in the first sheet ('{sheet}'), one row per respondent under its header. "
-                       "The toolkit reads only the first sheet; this one is for you."])
+    help_sheet.append(
+        [
+            f"Fill in the first sheet ('{sheet}'), one row per respondent under its header. "
+            "The toolkit reads only the first sheet; this one is for you."
+        ]
+    )
     help_sheet.append([])
     for row in notes:
         help_sheet.append(row)
@@ -203,18 +227,27 @@ def _write_xlsx(path: Path, sheet: str, columns: list[str], notes: list[list]) -
 
 
 def _attribute_note(name: str, tests: list[str]) -> str:
-    return (f"company attribute used by the built-in decision table: its rules test whether it {' / '.join(tests)}; "
-            "leave blank when unknown (rules on it are then reported as not assessable)")
+    return (
+        f"company attribute used by the built-in decision table: its rules test whether it {' / '.join(tests)}; "
+        "leave blank when unknown (rules on it are then reported as not assessable)"
+    )
 
 
 def _item_rows(chosen) -> list[list]:
-    rows = [["column", "instrument", "subscale", "reverse-keyed", "answers", "item text"],
-            ["respondent_id", "", "", "", "", "the respondent_id of the respondents file"]]
+    rows = [
+        ["column", "instrument", "subscale", "reverse-keyed", "answers", "item text"],
+        ["respondent_id", "", "", "", "", "the respondent_id of the respondents file"],
+    ]
     for _, inst, _ in chosen:
-        answers = f"{inst.scale_min:g} to {inst.scale_max:g}" + (f" or a label: {', '.join(inst.labels)}"
-                                                                  if inst.labels else "") + "; blank if not answered"
+        answers = (
+            f"{inst.scale_min:g} to {inst.scale_max:g}"
+            + (f" or a label: {', '.join(inst.labels)}" if inst.labels else "")
+            + "; blank if not answered"
+        )
         for item in inst.items:
-            rows.append([item.id, inst.id, item.subscale, "yes" if item.reverse else "", answers, item.text])
+            rows.append(
+                [item.id, inst.id, item.subscale, "yes" if item.reverse else "", answers, item.text]
+            )
     return rows
 
 
@@ -222,8 +255,10 @@ def _write_transcripts(folder: Path) -> None:
     folder.mkdir()
     lines = [f"[{_clock(t)}] {who}: {text}" for who, t, text in _EXAMPLE]
     (folder / "example.txt").write_text("\n".join(lines) + "\n", "utf-8")
-    cues = [(who, t, _EXAMPLE[k + 1][1] if k + 1 < len(_EXAMPLE) else t + 6, text)
-            for k, (who, t, text) in enumerate(_EXAMPLE)]
+    cues = [
+        (who, t, _EXAMPLE[k + 1][1] if k + 1 < len(_EXAMPLE) else t + 6, text)
+        for k, (who, t, text) in enumerate(_EXAMPLE)
+    ]
     vtt = ["WEBVTT", ""]
     for who, start, end, text in cues:  # Teams style: voice tags
         vtt += [f"{_clock(start)}.000 --> {_clock(end)}.000", f"<v {who}>{text}</v>", ""]
@@ -302,9 +337,14 @@ roles:
 
 
 def _readme(name: str, chosen, attributes: dict[str, list[str]]) -> str:
-    instruments = "\n".join(f"- `{ref}`: {inst.title} ({len(inst.items)} items, answers {inst.scale_min:g} to "
-                            f"{inst.scale_max:g}): {', '.join(inst.item_ids)}" for ref, inst, _ in chosen)
-    attrs = "\n".join(f"- `{a}`: the rules test whether it {' / '.join(tests)}" for a, tests in attributes.items())
+    instruments = "\n".join(
+        f"- `{ref}`: {inst.title} ({len(inst.items)} items, answers {inst.scale_min:g} to "
+        f"{inst.scale_max:g}): {', '.join(inst.item_ids)}"
+        for ref, inst, _ in chosen
+    )
+    attrs = "\n".join(
+        f"- `{a}`: the rules test whether it {' / '.join(tests)}" for a, tests in attributes.items()
+    )
     return f"""\
 # {name}
 

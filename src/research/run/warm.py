@@ -13,10 +13,27 @@ import importlib
 # module of the package's analysis, report and inputs layers (what the notebooks use). The first is
 # imported first, as the notebooks do, so that matplotlib's inline backend and the package's figure
 # style are set up exactly as in a new kernel.
-STACK = ["research.report.figures", "pandas", "numpy", "scipy", "scipy.stats", "scipy.optimize", "statsmodels.api",
-         "statsmodels.formula.api", "statsmodels.miscmodels.ordinal_model", "statsmodels.multivariate.factor",
-         "statsmodels.stats.power", "statsmodels.stats.inter_rater", "matplotlib", "matplotlib.pyplot", "seaborn",
-         "pingouin", "krippendorff", "vaderSentiment.vaderSentiment", "IPython.display"]
+STACK = [
+    "research.report.figures",
+    "pandas",
+    "numpy",
+    "scipy",
+    "scipy.stats",
+    "scipy.optimize",
+    "statsmodels.api",
+    "statsmodels.formula.api",
+    "statsmodels.miscmodels.ordinal_model",
+    "statsmodels.multivariate.factor",
+    "statsmodels.stats.power",
+    "statsmodels.stats.inter_rater",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "seaborn",
+    "pingouin",
+    "krippendorff",
+    "vaderSentiment.vaderSentiment",
+    "IPython.display",
+]
 LAYERS = ["research.inputs", "research.analysis", "research.report"]
 
 _style: dict | None = None  # matplotlib's settings right after the stack was imported
