@@ -50,11 +50,12 @@ class Study:
 
     Attributes
     ----------
-    respondents : one row per kept respondent: ``respondent_id``, ``company_id``, ``role``, attributes.
-    responses : one row per respondent and item: ``respondent_id``, ``company_id``, ``role``,
+    respondents : one row per kept respondent: ``respondent_id``, ``company_id``, ``role``,
+    attributes. responses : one row per respondent and item: ``respondent_id``, ``company_id``,
+    ``role``,
         ``instrument``, ``item``, ``subscale``, ``value`` (as answered) and ``keyed``.
-    scores : one row per respondent and instrument (see :func:`research.instruments.score`).
-    turns : one row per transcript turn: ``interview_id``, ``turn``, ``speaker``, ``text``, ``start``,
+    scores : one row per respondent and instrument (see :func:`research.instruments.score`). turns :
+    one row per transcript turn: ``interview_id``, ``turn``, ``speaker``, ``text``, ``start``,
         ``respondent_id``, ``role``, ``company_id``, ``is_interviewer``.
     manual_codes : ``interview_id``, ``segment``, ``coder``, ``theme``.
     open_answers : ``respondent_id``, ``company_id``, ``role``, ``column``, ``text``.
@@ -82,7 +83,8 @@ class Study:
             if inst.id == instrument_id:
                 return inst
         raise KeyError(
-            f"no instrument {instrument_id!r} in this study; it has {[i.id for i in self.instruments]}"
+            f"no instrument {instrument_id!r} in this study; it has "
+            f"{[i.id for i in self.instruments]}"
         )
 
     def wide(self, instrument_id: str, keyed_values: bool = True) -> pd.DataFrame:
@@ -115,7 +117,8 @@ class Study:
     )
 
     def save(self, folder) -> Path:
-        """Write the processed study to ``folder`` as Parquet, atomically (a temporary folder, then a rename)."""
+        """Write the processed study to ``folder`` as Parquet, atomically (a temporary folder, then
+        a rename)."""
         folder = Path(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -123,7 +126,8 @@ class Study:
             for table in self.TABLES:
                 getattr(self, table).to_parquet(tmp / f"{table}.parquet", index=False)
             self.quality.frame().to_parquet(tmp / "data_quality.parquet", index=False)
-            # The only place real names and pseudonyms meet: kept in the processed folder, never in reports.
+            # The only place real names and pseudonyms meet: kept in the processed folder, never in
+            # reports.
             speaker_map(self.turns, self.respondents).to_parquet(
                 tmp / "pseudonyms.parquet", index=False
             )
@@ -232,7 +236,7 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
             label,
             "unknown_role",
             "respondent left out"
-            + (f"; close to a listed label{hint.replace(' (', ': ').rstrip(')')}" if hint else ""),
+            + (f";{hint.removeprefix(' (').removesuffix(')')} (a label listed under roles)" if hint else ""),
         )
     frame = frame[frame["role"].notna()].copy()
     for _, row in frame[frame["company_id"].isna()].iterrows():
@@ -262,8 +266,8 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
 
 
 def _outcome_values(frame: pd.DataFrame, column: str, name: str, log) -> pd.Series:
-    """An ``outcomes`` column as numbers (``,`` accepted as the decimal mark); a cell that is not a number
-    is logged as ``not_a_number`` and becomes missing; blank cells are missing values."""
+    """An ``outcomes`` column as numbers (``,`` accepted as the decimal mark); a cell that is not a
+    number is logged as ``not_a_number`` and becomes missing; blank cells are missing values."""
     text = frame[column].astype("string").str.strip()
     values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").astype(float)
     for idx in np.flatnonzero((text.notna() & values.isna()).to_numpy()):
@@ -276,17 +280,20 @@ def _fold(identifier) -> str:
 
 
 def _folded_ids(ids: pd.Series) -> dict[str, str]:
-    """Respondent ids keyed by their case- and space-folded form (ids are compared exactly; this only hints)."""
+    """Respondent ids keyed by their case- and space-folded form (ids are compared exactly; this
+    only hints)."""
     return {_fold(i): str(i) for i in ids.dropna()}
 
 
 def _fold_hint(identifier, folded: dict[str, str]) -> str:
-    """``; matches respondent 'R0001' when case and spaces are ignored`` when it does, else ``""``."""
+    """``; matches respondent 'R0001' when case and spaces are ignored`` when it does, else
+    ``""``."""
     if identifier is None or pd.isna(identifier):
         return ""
     match = folded.get(_fold(identifier))
     return (
-        f"; matches respondent {match!r} when case and spaces are ignored (ids are compared exactly)"
+        f"; matches respondent {match!r} when case and spaces are ignored (ids are compared "
+        "exactly)"
         if match
         else ""
     )
@@ -617,12 +624,14 @@ def score_all(responses: pd.DataFrame, instruments: list[Instrument]) -> pd.Data
 
 
 def open_study(study=None, processed=None, refresh: bool = False) -> Study:
-    """The processed study for notebooks: read from ``processed`` when it is up to date, else rebuilt.
+    """The processed study for notebooks: read from ``processed`` when it is up to date, else
+    rebuilt.
 
     A processed folder is up to date when its manifest's checksums equal the raw folder's now.
-    ``study`` is the study folder or its ``study.yaml`` (None: the bundled demo). The default processed
-    folder is ``data/processed/<slug>`` under the current folder, or under the study's parent when the
-    current folder lies inside the study (SPEC §3: nothing is written inside a study).
+    ``study`` is the study folder or its ``study.yaml`` (None: the bundled demo). The default
+    processed folder is ``data/processed/<slug>`` under the current folder, or under the study's
+    parent when the current folder lies inside the study (SPEC §3: nothing is written inside a
+    study).
     """
     from research.paths import default_processed, output_base, study_folder
 
