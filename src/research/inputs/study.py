@@ -236,7 +236,7 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
             label,
             "unknown_role",
             "respondent left out"
-            + (f";{hint.removeprefix(' (').removesuffix(')')} (a label listed under roles)" if hint else ""),
+            + (f"; {hint.strip().removeprefix('(').removesuffix(')')} (a label listed under roles)" if hint else ""),
         )
     frame = frame[frame["role"].notna()].copy()
     for _, row in frame[frame["company_id"].isna()].iterrows():
