@@ -117,7 +117,8 @@ def is_tie(diff) -> bool:
 
 
 def higher_side(diff) -> str | None:
-    """``marketing`` or ``sales`` for a marketing-minus-sales difference; ``None`` for a tie or missing."""
+    """``marketing`` or ``sales`` for a marketing-minus-sales difference; ``None`` for a tie or
+    missing."""
     if is_tie(diff):
         return None
     return "marketing" if diff > 0 else "sales"
@@ -148,7 +149,8 @@ effect_words = size_word
 
 
 def verdict(p, alpha: float, name: str) -> str:
-    """Significance in words at ``alpha``, naming the p used; non-significance is never called sameness.
+    """Significance in words at ``alpha``, naming the p used; non-significance is never called
+    sameness.
 
     Examples
     --------
@@ -203,23 +205,27 @@ def item_label(item_id: str, instrument) -> str:
 
 
 def one_side_warning(missing: list[str]) -> str:
-    """The warning every page opens with when a function has no respondents (SPEC §4); ``""`` otherwise."""
+    """The warning every page opens with when a function has no respondents (SPEC §4); ``""``
+    otherwise."""
     if not missing:
         return ""
     who = " and ".join(missing)
     return (
-        f"**Warning: the study has no {who} respondents.** Every comparison of marketing with sales is "
-        "left out of this report; check the `roles` in study.yaml against the role labels in the respondents file."
+        f"**Warning: the study has no {who} respondents.** Every comparison of marketing with "
+        "sales is left out of this report; check the `roles` in study.yaml against the role labels "
+        "in the respondents file."
     )
 
 
 def one_side_terminal(missing: list[str]) -> str:
-    """The same warning as :func:`one_side_warning`, as one plain line for the terminal; ``""`` when both answered."""
+    """The same warning as :func:`one_side_warning`, as one plain line for the terminal; ``""`` when
+    both answered."""
     if not missing:
         return ""
     return (
-        f"warning: the study has no {' and no '.join(missing)} respondents; no page compares marketing with sales "
-        "(check 'roles' in study.yaml against the role labels in the respondents file)"
+        f"warning: the study has no {' and no '.join(missing)} respondents; no page compares "
+        "marketing with sales (check 'roles' in study.yaml against the role labels in the "
+        "respondents file)"
     )
 
 
@@ -231,7 +237,8 @@ def study_intro(study) -> str:
     return (
         f"**{escape(study.name)}**: {plural(len(r), 'respondent')} from "
         f"{plural(r['company_id'].nunique(), 'company', 'companies')}, "
-        f"{plural(len(study.instruments), 'instrument')} ({', '.join(escape(i.title) for i in study.instruments)}), "
+        f"{plural(len(study.instruments), 'instrument')} "
+        f"({', '.join(escape(i.title) for i in study.instruments)}), "
         f"{plural(len(study.interviews), 'interview')} read."
     )
 
@@ -249,8 +256,9 @@ def coding_sentence(study, coded: pd.DataFrame) -> str:
     if study.codebook is None:
         return f"{plural(len(study.interviews), 'interview')} read; the study names no codebook, so nothing was coded."
     return (
-        f"{plural(len(study.interviews), 'interview')} read, {plural(len(coded), 'interviewee segment')} coded with "
-        f"the `{escape(study.codebook.id)}` codebook ({plural(len(study.codebook.themes), 'theme')})."
+        f"{plural(len(study.interviews), 'interview')} read, "
+        f"{plural(len(coded), 'interviewee segment')} coded with the `{escape(study.codebook.id)}` "
+        f"codebook ({plural(len(study.codebook.themes), 'theme')})."
     )
 
 
@@ -261,8 +269,9 @@ def sample_sentence(sample: pd.DataFrame) -> str:
         if role in get.index:
             row = get.loc[role]
             parts.append(
-                f"{plural(int(row['respondents']), role + ' respondent')} ({int(row['with_survey'])} with "
-                f"survey answers, {plural(int(row['interviews']), 'interview')})"
+                f"{plural(int(row['respondents']), role + ' respondent')} "
+                f"({int(row['with_survey'])} with survey answers, "
+                f"{plural(int(row['interviews']), 'interview')})"
             )
         else:
             parts.append(f"no {role} respondents")
@@ -270,7 +279,8 @@ def sample_sentence(sample: pd.DataFrame) -> str:
 
 
 def coverage_sentence(n_matched: int, n_companies: int, n_one_side: int, scale_name: str) -> str:
-    """How many companies are matched (a score from both functions on the main scale) and how many are not.
+    """How many companies are matched (a score from both functions on the main scale) and how many
+    are not.
 
     Examples
     --------
@@ -278,15 +288,17 @@ def coverage_sentence(n_matched: int, n_companies: int, n_one_side: int, scale_n
     '38 of 40 companies are matched: both functions have a Total score, so they are compared as pairs. In 2 companies only one function has a score; they count in the role comparisons but not in the paired ones.'
     """
     head = (
-        f"{count_of(n_matched, n_companies, 'company', 'companies')} {verb(n_matched, 'is', 'are')} matched: "
-        f"both functions have a {escape(scale_name)} score, so they are compared as pairs."
+        f"{count_of(n_matched, n_companies, 'company', 'companies')} "
+        f"{verb(n_matched, 'is', 'are')} matched: both functions have a {escape(scale_name)} "
+        "score, so they are compared as pairs."
     )
     if n_one_side == 0:
         return head
     rest = n_one_side
     return head + (
         f" In {plural(rest, 'company', 'companies')} only one function has a score; "
-        f"{'it counts' if rest == 1 else 'they count'} in the role comparisons but not in the paired ones."
+        f"{'it counts' if rest == 1 else 'they count'} in the role comparisons but not in the "
+        "paired ones."
     )
 
 
@@ -297,8 +309,9 @@ def quality_sentence(quality: pd.DataFrame) -> str:
     listed = ", ".join(f"{v} × `{k}`" for k, v in counts.items())
     n = len(quality)
     return (
-        f"{plural(n, 'problem')} {verb(n)} found and handled as the table says ({listed}). "
-        "The full list, one row per problem with the file, record and column, is in `tables/data_quality.csv`."
+        f"{plural(n, 'problem')} {verb(n)} found and handled as the table says ({listed}). The "
+        "full list, one row per problem with the file, record and column, is in "
+        "`tables/data_quality.csv`."
     )
 
 
@@ -353,13 +366,15 @@ def stage_distribution(counts: pd.Series, n: int, unit: str) -> tuple[str, str]:
 
 
 def reliability_sentences(table: pd.DataFrame, instrument) -> str:
-    """Internal consistency in words: each scale's alpha and omega; the scales below .70; those not computed."""
+    """Internal consistency in words: each scale's alpha and omega; the scales below .70; those not
+    computed."""
     allr = table[table["group"] == "all"]
     parts = []
     for row in allr.itertuples():
         parts.append(
             f"{escape(scale_label(row.scale, instrument))}: α = {bounded(row.alpha)} "
-            f"[{bounded(row.ci_low)}, {bounded(row.ci_high)}], ω = {bounded(row.omega)} (n = {row.n})"
+            f"[{bounded(row.ci_low)}, {bounded(row.ci_high)}], ω = {bounded(row.omega)} (n = "
+            f"{row.n})"
         )
     computed = allr.dropna(subset=["alpha"])
     weak = (
@@ -410,13 +425,15 @@ def _mean_phrase(row) -> str:
 
 
 def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
-    """One bullet per scale: the direction and size in words, its significance at ``alpha``, then the APA figures."""
+    """One bullet per scale: the direction and size in words, its significance at ``alpha``, then
+    the APA figures."""
     lines = []
     for row in table.to_dict("records"):
         name = escape(scale_label(row["scale"], instrument))
         if pd.isna(row["statistic"]):
             lines.append(
-                f"- **{name}**: not computed ({escape(row.get('note') or 'too few respondents in one function')})."
+                f"- **{name}**: not computed "
+                f"({escape(row.get('note') or 'too few respondents in one function')})."
             )
             continue
         side = higher_side(row["mean_marketing"] - row["mean_sales"])
@@ -424,15 +441,17 @@ def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str
             f"{side.capitalize()} rates it higher" if side else "Both functions have the same mean"
         )
         lines.append(
-            f"- **{name}**: {who} ({_mean_phrase(row)}), a {size_word('hedges-g', row['effect_size'])} "
-            f"difference, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
-            f"{apa_t(row)} [{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]."
+            f"- **{name}**: {who} ({_mean_phrase(row)}), a "
+            f"{size_word('hedges-g', row['effect_size'])} difference, "
+            f"{verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; {apa_t(row)} "
+            f"[{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]."
         )
     return "\n".join(lines)
 
 
 def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> str:
-    """How many items differ at ``alpha`` after Holm, and the largest difference (keyed values said as such)."""
+    """How many items differ at ``alpha`` after Holm, and the largest difference (keyed values said
+    as such)."""
     tested = table[table["p"].notna()]
     if tested.empty:
         return "No item could be compared."
@@ -440,8 +459,8 @@ def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> 
     n_bh = int((tested["p_bh"] < alpha).sum()) if "p_bh" in tested else None
     top = tested.loc[tested["effect_size"].abs().idxmax()]
     head = (
-        f"{count_of(n_holm, len(tested), 'item')} {verb(n_holm, 'differs', 'differ')} between the functions at "
-        f"α = {fmt_alpha(alpha)} after Holm's adjustment"
+        f"{count_of(n_holm, len(tested), 'item')} {verb(n_holm, 'differs', 'differ')} between the "
+        f"functions at α = {fmt_alpha(alpha)} after Holm's adjustment"
         + (f" ({n_bh} by Benjamini–Hochberg)." if n_bh is not None else ".")
     )
     if is_tie(top["effect_size"]):
@@ -452,16 +471,18 @@ def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> 
         it.id == item_id and it.reverse for it in instrument.items
     )
     keyed_note = (
-        " (a reverse-keyed item: its values are turned round, so higher means a closer relationship)"
+        " (a reverse-keyed item: its values are turned round, so higher means a closer "
+        "relationship)"
         if reverse
         else ""
     )
     return (
         head
         + f" The largest difference is on {name}{keyed_note}: {higher_side(top['effect_size'])}'s "
-        f"{'keyed ' if reverse else ''}answers are higher, rank-biserial r = {bounded(top['effect_size'])} "
-        f"[{bounded(top['ci_low'])}, {bounded(top['ci_high'])}], U = {top['statistic']:.1f}, "
-        f"{fmt_p(top['p'], 'unadjusted p')}, {fmt_p(top['p_holm'], 'Holm-adjusted p')}."
+        f"{'keyed ' if reverse else ''}answers are higher, rank-biserial r = "
+        f"{bounded(top['effect_size'])} [{bounded(top['ci_low'])}, {bounded(top['ci_high'])}], U = "
+        f"{top['statistic']:.1f}, {fmt_p(top['p'], 'unadjusted p')}, "
+        f"{fmt_p(top['p_holm'], 'Holm-adjusted p')}."
     )
 
 
@@ -471,12 +492,14 @@ def dyad_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
         name = escape(scale_label(row["scale"], instrument))
         if pd.isna(row["statistic"]):
             lines.append(
-                f"- **{name}**: not computed ({plural(int(row['n_pairs']), 'matched company', 'matched companies')})."
+                f"- **{name}**: not computed "
+                f"({plural(int(row['n_pairs']), 'matched company', 'matched companies')})."
             )
             continue
         side = higher_side(row["mean_diff"])
         who = (
-            f"within the same company, {side} rates it higher by {abs(row['mean_diff']):.2f} on average"
+            f"within the same company, {side} rates it higher by {abs(row['mean_diff']):.2f} on "
+            "average"
             if side
             else "within the same company, the two functions' mean scores are the same"
         )
@@ -497,19 +520,20 @@ def agreement_sentence(table: pd.DataFrame, instrument) -> str:
             continue
         covered = int(row.get("rwg_companies") or 0)
         lines.append(
-            f"- **{escape(scale_label(row['scale'], instrument))}**: partner r = {bounded(row['r'])} "
-            f"({fmt_p(row['r_p'])}), ICC(1) = {bounded(row['icc1'])} [{bounded(row['icc1_ci_low'])}, "
-            f"{bounded(row['icc1_ci_high'])}]; median r_wg(j) = {bounded(row['rwg_median'])} over "
-            f"{plural(covered, 'company', 'companies')} with two or more raters, "
-            f"{share(row['rwg_share_70'])} of them at or above .70."
+            f"- **{escape(scale_label(row['scale'], instrument))}**: partner r = "
+            f"{bounded(row['r'])} ({fmt_p(row['r_p'])}), ICC(1) = {bounded(row['icc1'])} "
+            f"[{bounded(row['icc1_ci_low'])}, {bounded(row['icc1_ci_high'])}]; median r_wg(j) = "
+            f"{bounded(row['rwg_median'])} over {plural(covered, 'company', 'companies')} with two "
+            f"or more raters, {share(row['rwg_share_70'])} of them at or above .70."
         )
     if not lines:
         return "Too few matched companies to assess agreement within companies."
     head = (
-        "A high partner correlation means the two functions order companies alike; ICC(1) also asks that they "
-        "give the same level. r_wg(j) asks whether a company's respondents answer the items alike (1 = identical), "
-        "against random answering; it grows with the number of items, so a high r_wg(j) on a long scale can sit "
-        "beside a clear gap in the two functions' totals."
+        "A high partner correlation means the two functions order companies alike; ICC(1) also "
+        "asks that they give the same level. r_wg(j) asks whether a company's respondents answer "
+        "the items alike (1 = identical), against random answering; it grows with the number of "
+        "items, so a high r_wg(j) on a long scale can sit beside a clear gap in the two functions' "
+        "totals."
     )
     return head + "\n\n" + "\n".join(lines)
 
@@ -530,9 +554,10 @@ def bland_altman_sentence(limits: dict) -> str:
     if "bias_ci_low" in limits:
         ci = f" (95% interval of the mean gap {limits['bias_ci_low']:.1f} to {limits['bias_ci_high']:.1f})"
     return (
-        f"Across {plural(n, 'matched company', 'matched companies')}, {mean_text}{ci}; the limits of agreement "
-        f"run from {limits['loa_low']:.1f} to {limits['loa_high']:.1f}, the range expected to hold 95% of "
-        "companies' gaps if the gaps are roughly normal. A company outside them differs more than the usual spread."
+        f"Across {plural(n, 'matched company', 'matched companies')}, {mean_text}{ci}; the limits "
+        f"of agreement run from {limits['loa_low']:.1f} to {limits['loa_high']:.1f}, the range "
+        "expected to hold 95% of companies' gaps if the gaps are roughly normal. A company outside "
+        "them differs more than the usual spread."
     )
 
 
@@ -540,9 +565,11 @@ def kappa_sentence(result: dict) -> str:
     if not result or pd.isna(result.get("kappa_linear")):
         return "Too few matched companies to compare the functions' stages."
     return (
-        f"The two functions place their company in the same stage in {share(result['exact_agreement'])} of "
-        f"{plural(result['n_pairs'], 'company', 'companies')}; linearly weighted κ = {bounded(result['kappa_linear'])} "
-        f"[{bounded(result['kappa_ci_low'])}, {bounded(result['kappa_ci_high'])}]."
+        "The two functions place their company in the same stage in "
+        f"{share(result['exact_agreement'])} of "
+        f"{plural(result['n_pairs'], 'company', 'companies')}; linearly weighted κ = "
+        f"{bounded(result['kappa_linear'])} [{bounded(result['kappa_ci_low'])}, "
+        f"{bounded(result['kappa_ci_high'])}]."
     )
 
 
@@ -558,8 +585,8 @@ def disagreement_sentence(rows: pd.DataFrame, what: str, model: str, n_failed: i
     )
     if rows.empty:
         return (
-            f"Where the {model} was fitted, it agrees with the default tests on every {what}: same direction, "
-            f"same verdict at the chosen level.{failed}"
+            f"Where the {model} was fitted, it agrees with the default tests on every {what}: same "
+            f"direction, same verdict at the chosen level.{failed}"
         )
     listed = "; ".join(
         f"{escape(r[rows.columns[0]])}: {r['disagreement']}" for r in rows.to_dict("records")
@@ -576,7 +603,8 @@ def sensitivity_sentence(table: pd.DataFrame) -> str:
         for r in table.to_dict("records")
     ]
     return (
-        f"With {power:.0%} power at α = {fmt_alpha(alpha)} (two-sided), the study can detect effects of about: "
+        f"With {power:.0%} power at α = {fmt_alpha(alpha)} (two-sided), the study can detect "
+        "effects of about: "
         + "; ".join(parts)
         + ". Smaller true differences may go unseen; a non-significant result is not evidence "
         "of no difference."
@@ -595,17 +623,18 @@ def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05, labels: dict | None =
         direction = "higher" if row["gap"] > 0 else "lower"
         lines.append(
             f"- {own.capitalize()} rates itself {direction} than {other} rates it on *{dim}* "
-            f"({fmt_num(row['self_view'])} against {fmt_num(row['other_view'])}; t({row['df']:.1f}) = "
-            f"{row['statistic']:.2f}, {fmt_p(row['p_holm'], 'Holm-adjusted p')}, g = {row['effect_size']:.2f})."
+            f"({fmt_num(row['self_view'])} against {fmt_num(row['other_view'])}; "
+            f"t({row['df']:.1f}) = {row['statistic']:.2f}, "
+            f"{fmt_p(row['p_holm'], 'Holm-adjusted p')}, g = {row['effect_size']:.2f})."
         )
     if lines:
         return (
-            f"Self- and other-views that differ at α = {fmt_alpha(alpha)} after Holm's adjustment:\n"
-            + "\n".join(lines)
+            f"Self- and other-views that differ at α = {fmt_alpha(alpha)} after Holm's "
+            "adjustment:\n" + "\n".join(lines)
         )
     return (
-        f"No self- and other-view differs at α = {fmt_alpha(alpha)} after Holm's adjustment; that does not show "
-        "that the two functions see each other alike."
+        f"No self- and other-view differs at α = {fmt_alpha(alpha)} after Holm's adjustment; that "
+        "does not show that the two functions see each other alike."
     )
 
 
@@ -627,18 +656,19 @@ def assumption_words(row: dict, alpha: float = 0.05) -> str:
     lev = row.get("levene_p")
     if lev is not None and not pd.isna(lev) and lev < alpha:
         notes.append(
-            f"the two functions' spreads differ (Levene p = {bounded(lev, 3)}); Welch's test does not "
-            "assume equal spreads"
+            f"the two functions' spreads differ (Levene p = {bounded(lev, 3)}); Welch's test does "
+            "not assume equal spreads"
         )
     n_out = int(row.get("outliers_marketing", 0) or 0) + int(row.get("outliers_sales", 0) or 0)
     if n_out:
         notes.append(
-            f"{plural(n_out, 'score')} {verb(n_out, 'lies', 'lie')} more than 3 SD from their group's mean"
+            f"{plural(n_out, 'score')} {verb(n_out, 'lies', 'lie')} more than 3 SD from their "
+            "group's mean"
         )
     if not notes:
         return (
-            f"No check flags a concern at α = {fmt_alpha(alpha)}: no departure from normality or from equal "
-            "spreads was detected, and no score lies beyond 3 SD."
+            f"No check flags a concern at α = {fmt_alpha(alpha)}: no departure from normality or "
+            "from equal spreads was detected, and no score lies beyond 3 SD."
         )
     text = "; ".join(notes)
     return text[:1].upper() + text[1:] + "."
@@ -648,7 +678,8 @@ def assumption_words(row: dict, alpha: float = 0.05) -> str:
 
 
 def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float = 0.05) -> str:
-    """The themes whose prevalence differs by role at ``alpha`` after Holm, in words; then the unadjusted ones."""
+    """The themes whose prevalence differs by role at ``alpha`` after Holm, in words; then the
+    unadjusted ones."""
     tested = table[table["p"].notna()]
     if tested.empty:
         return f"No theme could be compared: one function has no {unit}."
@@ -658,21 +689,23 @@ def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float 
             continue
         more = higher_side(row["share_marketing"] - row["share_sales"]).capitalize()
         lines.append(
-            f"- **{escape(row['label'])}**: {more} raises it more often ({share(row['share_marketing'])} of "
-            f"{row[f'{unit}_marketing']} marketing and {share(row['share_sales'])} of {row[f'{unit}_sales']} "
-            f"sales {unit}; Fisher's exact {fmt_p(row['p'], 'unadjusted p')}, "
-            f"{fmt_p(row['p_holm'], 'Holm-adjusted p')}, h = {row['effect_size']:.2f})."
+            f"- **{escape(row['label'])}**: {more} raises it more often "
+            f"({share(row['share_marketing'])} of {row[f'{unit}_marketing']} marketing and "
+            f"{share(row['share_sales'])} of {row[f'{unit}_sales']} sales {unit}; Fisher's exact "
+            f"{fmt_p(row['p'], 'unadjusted p')}, {fmt_p(row['p_holm'], 'Holm-adjusted p')}, h = "
+            f"{row['effect_size']:.2f})."
         )
     n = len(tested)
     if lines:
         head = (
-            f"Themes whose prevalence differs between the functions at α = {fmt_alpha(alpha)} after Holm's "
-            f"adjustment over {plural(n, 'theme')}:"
+            f"Themes whose prevalence differs between the functions at α = {fmt_alpha(alpha)} "
+            f"after Holm's adjustment over {plural(n, 'theme')}:"
         )
     else:
         head = (
-            f"No theme's prevalence differs between the functions at α = {fmt_alpha(alpha)} after Holm's "
-            f"adjustment over {plural(n, 'theme')}; that does not show that the two functions raise the same themes."
+            f"No theme's prevalence differs between the functions at α = {fmt_alpha(alpha)} after "
+            f"Holm's adjustment over {plural(n, 'theme')}; that does not show that the two "
+            "functions raise the same themes."
         )
     nominal = tested[(tested["p"] < alpha) & (tested["p_holm"] >= alpha)]
     tail = ""
@@ -700,11 +733,13 @@ def coder_sentence(pairs: pd.DataFrame, kripp: pd.DataFrame, labels: dict | None
         else ""
     )
     text = (
-        f"Over up to {plural(int(pairs['units'].max()), 'shared segment')}, Cohen's κ per theme ranges from "
-        f"{bounded(k.min())} to {bounded(k.max())} (median {bounded(k.median())}){alpha_text}. "
+        f"Over up to {plural(int(pairs['units'].max()), 'shared segment')}, Cohen's κ per theme "
+        f"ranges from {bounded(k.min())} to {bounded(k.max())} (median "
+        f"{bounded(k.median())}){alpha_text}. "
     )
     text += (
-        f"Below .60 (moderate or worse; refine the code definitions): {', '.join(escape(t) for t in low)}."
+        "Below .60 (moderate or worse; refine the code definitions): "
+        f"{', '.join(escape(t) for t in low)}."
         if low
         else "Every theme with a κ reaches at least .60."
     )
@@ -752,8 +787,8 @@ def who_higher_count(marketing_higher: int, sales_higher: int, n: int) -> str:
     """
     ties = n - marketing_higher - sales_higher
     text = (
-        f"Marketing gives the higher score in {count_of(marketing_higher, n, 'company', 'companies')}, "
-        f"sales in {sales_higher}"
+        "Marketing gives the higher score in "
+        f"{count_of(marketing_higher, n, 'company', 'companies')}, sales in {sales_higher}"
     )
     return text + (f", and the two are equal in {ties}." if ties else ".")
 
@@ -766,7 +801,8 @@ _ACTION_WORDS = {
 
 
 def explain_company(row: dict, evaluation: pd.DataFrame, action: str) -> str:
-    """A company's diagnosis and one fired rule of the given action, in words, with the conditions that held."""
+    """A company's diagnosis and one fired rule of the given action, in words, with the conditions
+    that held."""
     fired = evaluation[
         (evaluation["company_id"] == row["company_id"])
         & (evaluation["status"] == "fires")
@@ -786,8 +822,8 @@ def explain_company(row: dict, evaluation: pd.DataFrame, action: str) -> str:
     circumstance = escape(rule["circumstance"][:1].lower() + rule["circumstance"][1:])
     return (
         f"**{escape(row['company_id'])}** is **{escape(row['band'])}** (total {row['total']:.0f}: "
-        f"{', '.join(sides)}). It {_ACTION_WORDS.get(action, action)}: rule `{escape(rule['rule'])}` applies to "
-        f"this circumstance: {circumstance}{because}"
+        f"{', '.join(sides)}). It {_ACTION_WORDS.get(action, action)}: rule "
+        f"`{escape(rule['rule'])}` applies to this circumstance: {circumstance}{because}"
         + (f"\nRecommended:\n{moves}" if moves else "")
     )
 
@@ -800,7 +836,8 @@ def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
     n = evaluation["company_id"].nunique()
     unknown = evaluation[evaluation["status"] == "not assessable"]
     parts = [
-        f"{count_of(int(by_action.get('move', 0)), n, 'company', 'companies')} get a *move* recommendation",
+        f"{count_of(int(by_action.get('move', 0)), n, 'company', 'companies')} get a *move* "
+        "recommendation",
         f"{int(by_action.get('stay', 0))} a *stay* recommendation",
         f"{int(by_action.get('attend', 0))} a point to attend to first",
     ]
@@ -808,9 +845,9 @@ def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
     if len(unknown):
         k = unknown["company_id"].nunique()
         text += (
-            f" {plural(len(unknown), 'rule check')} in {plural(k, 'company', 'companies')} {verb(len(unknown))} "
-            "**not assessable** because the study lacks what the rule needs (or the company left it blank); "
-            "they are listed, never guessed."
+            f" {plural(len(unknown), 'rule check')} in {plural(k, 'company', 'companies')} "
+            f"{verb(len(unknown))} **not assessable** because the study lacks what the rule needs "
+            "(or the company left it blank); they are listed, never guessed."
         )
     return text
 
@@ -828,15 +865,16 @@ def _difference_words(p, alpha: float) -> str:
 
 
 def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
-    """Title and plain sentence for the matched-company gap on the main scale (no statistic names)."""
+    """Title and plain sentence for the matched-company gap on the main scale (no statistic
+    names)."""
     n = int(row["n_pairs"])
     side = higher_side(row["mean_diff"])
     size = size_word("cohen-dz", row["effect_size"])
     if side is None:
         return (
             "Within the same company, the two heads' scores are the same on average",
-            f"Over {plural(n, 'matched company', 'matched companies')}, marketing and sales give the same "
-            f"{escape(scale_name)} score on average.",
+            f"Over {plural(n, 'matched company', 'matched companies')}, marketing and sales give "
+            f"the same {escape(scale_name)} score on average.",
         )
     sig = significant(row["p_holm"], alpha)
     title = (
@@ -846,14 +884,15 @@ def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     )
     text = (
         f"Over {plural(n, 'company', 'companies')} where both heads answered, {side} gives a "
-        f"{escape(scale_name)} score {abs(row['mean_diff']):.1f} points higher on average: a {size} difference, "
-        f"{_difference_words(row['p_holm'], alpha)}."
+        f"{escape(scale_name)} score {abs(row['mean_diff']):.1f} points higher on average: a "
+        f"{size} difference, {_difference_words(row['p_holm'], alpha)}."
     )
     return title, text
 
 
 def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[str, str]:
-    """Title and plain sentence for the design-respecting comparison of the main scale (no statistic names)."""
+    """Title and plain sentence for the design-respecting comparison of the main scale (no statistic
+    names)."""
     side = higher_side(row["estimate"])
     if side is None:
         return (
@@ -867,14 +906,17 @@ def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[
         else f"Within the same companies, {side} rates the relationship somewhat higher, but this could be chance"
     )
     text = (
-        f"Comparing the two functions within their companies ({plural(int(row['n_companies']), 'company', 'companies')}, "
-        f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} score "
-        f"{abs(row['estimate']):.1f} points higher on average (95% interval {abs(row['ci_low']):.1f} to "
-        f"{abs(row['ci_high']):.1f} in that direction), {_difference_words(row['p_holm'], alpha)}."
+        "Comparing the two functions within their companies "
+        f"({plural(int(row['n_companies']), 'company', 'companies')}, "
+        f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} "
+        f"score {abs(row['estimate']):.1f} points higher on average (95% interval "
+        f"{abs(row['ci_low']):.1f} to {abs(row['ci_high']):.1f} in that direction), "
+        f"{_difference_words(row['p_holm'], alpha)}."
         if (row["ci_low"] > 0) == (row["ci_high"] > 0)
         else f"Comparing the two functions within their companies ({plural(int(row['n_companies']), 'company', 'companies')}, "
-        f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} score "
-        f"{abs(row['estimate']):.1f} points higher on average, {_difference_words(row['p_holm'], alpha)}."
+        f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} "
+        f"score {abs(row['estimate']):.1f} points higher on average, "
+        f"{_difference_words(row['p_holm'], alpha)}."
     )
     if n_matched:
         text += f" {plural(n_matched, 'company', 'companies')} {verb(n_matched, 'has', 'have')} scores from both heads."
@@ -892,8 +934,10 @@ def largest_scale_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     title = f"The two sides differ most on {escape(scale_name)}"
     text = (
         f"{side.capitalize()} rates {escape(scale_name)} higher ({_mean_phrase(row)}, "
-        f"{plural(int(row['n_marketing']), 'marketing respondent')} and {plural(int(row['n_sales']), 'sales respondent')}): "
-        f"a {size} difference, {_difference_words(row['p_holm'], alpha)}. Of the subscales, this is the largest difference."
+        f"{plural(int(row['n_marketing']), 'marketing respondent')} and "
+        f"{plural(int(row['n_sales']), 'sales respondent')}): a {size} difference, "
+        f"{_difference_words(row['p_holm'], alpha)}. Of the subscales, this is the largest "
+        "difference."
     )
     return title, text
 
@@ -910,9 +954,12 @@ def theme_plain(row, alpha: float) -> tuple[str, str]:
         else f"In interviews, {more} raises “{escape(row['label'])}” more often, but this could be chance"
     )
     text = (
-        f"{count_of(k_more, n_more, more + ' interview')} raise {escape(str(row['label']).lower())}, against "
-        f"{count_of(k_less, n_less, less + ' interview')}: a {size_word('cohen-h', row['effect_size'])} difference, "
-        f"{_difference_words(row['p_holm'], alpha)}. Of the themes, this is the largest difference between the sides."
+        f"{count_of(k_more, n_more, more + ' interview')} raise "
+        f"{escape(str(row['label']).lower())}, against "
+        f"{count_of(k_less, n_less, less + ' interview')}: a "
+        f"{size_word('cohen-h', row['effect_size'])} difference, "
+        f"{_difference_words(row['p_holm'], alpha)}. Of the themes, this is the largest difference "
+        "between the sides."
     )
     return title, text
 
@@ -930,14 +977,23 @@ def advice_plain(evaluation: pd.DataFrame, summary: pd.DataFrame) -> tuple[str, 
         f"{'it is' if stay == 1 else 'they are'}"
     )
     text = (
-        f"The decision table advises a move to a closer stage for {plural(move, 'company', 'companies')} and staying at "
-        f"the present stage for {stay}; {plural(attend, 'company', 'companies')} {verb(attend, 'has', 'have')} a point "
-        "to attend to first (a large gap between the two heads, or only one side answered)."
+        "The decision table advises a move to a closer stage for "
+        f"{plural(move, 'company', 'companies')} and staying at the present stage for {stay}; "
+        f"{plural(attend, 'company', 'companies')} {verb(attend, 'has', 'have')} a point to attend "
+        "to first (a large gap between the two heads, or only one side answered)."
     )
+    for action, words in (("move", "a move"), ("stay", "staying")):
+        held = fired.loc[fired["action"] == action, "held"] if "held" in fired else pd.Series()
+        if len(held):
+            top = held.value_counts()
+            text += (
+                f" The most common reason for {words}: {escape(top.index[0])} "
+                f"({count_of(int(top.iloc[0]), int(held.size), 'case')})."
+            )
     if none:
         text += (
-            f" For {plural(none, 'company', 'companies')} no rule applies, or the study lacks what the rules need; "
-            "report 05 lists each company with its reason."
+            f" For {plural(none, 'company', 'companies')} no rule applies, or the study lacks what "
+            "the rules need; report 05 lists each company with its reason."
         )
     return escape(title), text
 
@@ -950,12 +1006,13 @@ def thought_world_plain(row, alpha: float, dimension: str) -> tuple[str, str]:
         return ("Each side sees the other as it sees itself on every trait", "")
     direction = "higher" if row["gap"] > 0 else "lower"
     title = (
-        f"{own.capitalize()} sees its own {escape(dimension.lower())} differently from how {other} sees it"
-        + ("" if sig else ", but this could be chance")
+        f"{own.capitalize()} sees its own {escape(dimension.lower())} differently from how {other} "
+        "sees it" + ("" if sig else ", but this could be chance")
     )
     text = (
-        f"On {escape(dimension.lower())}, {own} rates itself {direction} ({row['self_view']:.1f}) than {other} "
-        f"rates it ({row['other_view']:.1f}): a {size_word('hedges-g', row['effect_size'])} difference, "
+        f"On {escape(dimension.lower())}, {own} rates itself {direction} ({row['self_view']:.1f}) "
+        f"than {other} rates it ({row['other_view']:.1f}): a "
+        f"{size_word('hedges-g', row['effect_size'])} difference, "
         f"{_difference_words(row['p_holm'], alpha)}."
     )
     return title, text
@@ -963,17 +1020,19 @@ def thought_world_plain(row, alpha: float, dimension: str) -> tuple[str, str]:
 
 def holm_note(alpha: float) -> str:
     return (
-        f"How to read these findings: differences are marketing minus sales; “unlikely to be chance” means "
-        f"significant at α = {fmt_alpha(alpha)} after allowing for the number of comparisons made (Holm's method). "
-        "A difference that could be chance is not evidence that the two sides agree."
+        "How to read these findings: differences are marketing minus sales; “unlikely to be "
+        f"chance” means significant at α = {fmt_alpha(alpha)} after allowing for the number of "
+        "comparisons made (Holm's method). A difference that could be chance is not evidence that "
+        "the two sides agree."
     )
 
 
-# ---- issue-13 comparisons: DIF, invariance, congruence ---------------------------------------------
+# ---- issue-13 comparisons: DIF, invariance, congruence -------------------------------------------
 
 
 def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
-    """The items flagged by the DIF screen at ``alpha`` after Holm, with the direction of the uniform part."""
+    """The items flagged by the DIF screen at ``alpha`` after Holm, with the direction of the
+    uniform part."""
     part = table[table["instrument"] == instrument.id]
     tested = part[part["omnibus_p"].notna()]
     not_fitted = len(part) - len(tested)
@@ -987,8 +1046,8 @@ def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
     flagged = tested[tested["p_holm"] < alpha]
     head = (
         f"**{escape(instrument.title)}.** {count_of(len(flagged), len(tested), 'item')} "
-        f"{verb(len(flagged), 'functions', 'function')} differently for the two functions at α = {fmt_alpha(alpha)} "
-        "after Holm's adjustment"
+        f"{verb(len(flagged), 'functions', 'function')} differently for the two functions at α = "
+        f"{fmt_alpha(alpha)} after Holm's adjustment"
     )
     if flagged.empty:
         return (
@@ -1007,7 +1066,8 @@ def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
             else "the two functions answer it differently"
         )
         listed.append(
-            f"{escape(item_label(row['item'], instrument))} ({how}; {fmt_p(row['p_holm'], 'Holm-adjusted p')})"
+            f"{escape(item_label(row['item'], instrument))} ({how}; "
+            f"{fmt_p(row['p_holm'], 'Holm-adjusted p')})"
         )
     return (
         head
@@ -1020,14 +1080,15 @@ def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
 
 #: Chen (2007): a drop in CFI of more than .01 signals non-invariance.
 DELTA_CFI_LIMIT = -0.01
-#: The configural model must fit acceptably before equality constraints mean anything (CFI of at least .90;
-#: Hu & Bentler, 1999, recommend .95 for good fit).
+#: The configural model must fit acceptably before equality constraints mean anything (CFI of at
+#: least .90; Hu & Bentler, 1999, recommend .95 for good fit).
 CONFIGURAL_CFI_MIN = 0.90
 
 
 def invariance_levels(table: pd.DataFrame) -> dict[str, str]:
-    """For each instrument, the highest level of invariance supported: ``scalar``, ``metric``, ``configural``
-    (only the configural model fits or the next level fails Chen's ΔCFI criterion) or ``not assessed``."""
+    """For each instrument, the highest level of invariance supported: ``scalar``, ``metric``,
+    ``configural`` (only the configural model fits or the next level fails Chen's ΔCFI criterion) or
+    ``not assessed``."""
     out = {}
     for inst, part in table.groupby("instrument", sort=False):
         rows = part.set_index("level")
@@ -1066,10 +1127,11 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
             f"**{escape(instrument.title)}.** The invariance models could not be fitted: {reason}."
         )
     text = (
-        f"**{escape(instrument.title)}.** The same factor structure in both functions (configural) fits with "
-        f"CFI = {bounded(conf['cfi'], 3)}, RMSEA = {bounded(conf['rmsea'], 3)}, SRMR = {bounded(conf['srmr'], 3)} "
-        f"(χ²({fmt_df(conf['df'])}) = {conf['chi2']:.1f}; {int(conf['n_marketing'])} marketing and "
-        f"{int(conf['n_sales'])} sales respondents with every item answered)."
+        f"**{escape(instrument.title)}.** The same factor structure in both functions (configural) "
+        f"fits with CFI = {bounded(conf['cfi'], 3)}, RMSEA = {bounded(conf['rmsea'], 3)}, SRMR = "
+        f"{bounded(conf['srmr'], 3)} (χ²({fmt_df(conf['df'])}) = {conf['chi2']:.1f}; "
+        f"{int(conf['n_marketing'])} marketing and {int(conf['n_sales'])} sales respondents with "
+        "every item answered)."
     )
     if str(conf["note"]).startswith("caution"):
         text += f" Caution: {escape(str(conf['note']).removeprefix('caution: '))}."
@@ -1087,8 +1149,8 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
         ok = row["delta_cfi"] >= DELTA_CFI_LIMIT
         text += (
             f" {names[level].capitalize()}: ΔCFI = {bounded(row['delta_cfi'], 3)} "
-            f"({'within' if ok else 'beyond'} Chen's −.01), Δχ²({fmt_df(row['delta_df'])}) = {row['delta_chi2']:.1f}, "
-            f"{fmt_p(row['delta_p'])}."
+            f"({'within' if ok else 'beyond'} Chen's −.01), Δχ²({fmt_df(row['delta_df'])}) = "
+            f"{row['delta_chi2']:.1f}, {fmt_p(row['delta_p'])}."
         )
         if not ok:
             break
@@ -1096,7 +1158,8 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
     meaning = {
         "scalar": "Scale means can be compared between the functions.",
         "metric": "Relations (correlations, regressions) can be compared between the functions, but a "
-        "difference in scale means may partly reflect how the items are read, not the relationship.",
+        "difference in scale means may partly reflect how the items are read, not the "
+        "relationship.",
         "configural": "Only the pattern of the scales is shared: compare the functions' scale means with caution.",
         "poor configural fit": (
             f"The configural model itself fits poorly (CFI below {bounded(CONFIGURAL_CFI_MIN)}), "
@@ -1108,7 +1171,8 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
 
 
 def congruence_sentence(row: dict, alpha: float, instrument) -> str:
-    """The response-surface result for one outcome in words, with the congruence checklist (Humberg et al., 2019)."""
+    """The response-surface result for one outcome in words, with the congruence checklist (Humberg
+    et al., 2019)."""
     outcome = escape(str(row["outcome"]).replace("_", " "))
     if row.get("note") and pd.isna(row.get("a1")):
         return f"**{outcome}**: not estimated ({escape(row['note'])})."
@@ -1120,22 +1184,26 @@ def congruence_sentence(row: dict, alpha: float, instrument) -> str:
         "falls" if row["a4"] < 0 else "rises"
     ) + " the further apart the two functions' totals are"
     return (
-        f"**{outcome}** ({plural(int(row['n_companies']), 'matched company', 'matched companies')}, R² = "
+        f"**{outcome}** "
+        f"({plural(int(row['n_companies']), 'matched company', 'matched companies')}, R² = "
         f"{bounded(row['r2'])}): along the line where the two heads disagree, the outcome {shape} "
-        f"(a4 = {row['a4']:.3f}, {fmt_p(row['p_a4'])}); along the line where they agree it changes by "
-        f"a1 = {row['a1']:.3f} per point ({fmt_p(row['p_a1'])}); a3 = {row['a3']:.3f} ({fmt_p(row['p_a3'])}). "
-        f"By the checklist of Humberg, Nestler and Back (2019) at α = {fmt_alpha(alpha)}, {verdict_text}."
+        f"(a4 = {row['a4']:.3f}, {fmt_p(row['p_a4'])}); along the line where they agree it changes "
+        f"by a1 = {row['a1']:.3f} per point ({fmt_p(row['p_a1'])}); a3 = {row['a3']:.3f} "
+        f"({fmt_p(row['p_a3'])}). By the checklist of Humberg, Nestler and Back (2019) at α = "
+        f"{fmt_alpha(alpha)}, {verdict_text}."
     )
 
 
 def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
-    """The design-respecting comparison per scale: which comparison and why, then the estimate in words."""
+    """The design-respecting comparison per scale: which comparison and why, then the estimate in
+    words."""
     lines = []
     for row in table[table["instrument"] == instrument.id].to_dict("records"):
         name = escape(scale_label(row["scale"], instrument))
         if pd.isna(row.get("estimate")):
             lines.append(
-                f"- **{name}**: not computed ({escape(row.get('note') or row.get('design_reason') or '')})."
+                f"- **{name}**: not computed "
+                f"({escape(row.get('note') or row.get('design_reason') or '')})."
             )
             continue
         side = higher_side(row["estimate"])
@@ -1145,13 +1213,15 @@ def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> 
             else (-row["ci_high"], -row["ci_low"])
         )
         what = (
-            f"{side} rates it higher by {abs(row['estimate']):.2f} (95% interval {low:.2f} to {high:.2f})"
+            f"{side} rates it higher by {abs(row['estimate']):.2f} (95% interval {low:.2f} to "
+            f"{high:.2f})"
             if side
             else "the two functions' estimated means are the same"
         )
         lines.append(
             f"- **{name}**: {what}, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
-            f"t({fmt_df(row['df'])}) = {row['t']:.2f} ({escape(row['design'])}: {escape(row['design_reason'])})."
+            f"t({fmt_df(row['df'])}) = {row['t']:.2f} ({escape(row['design'])}: "
+            f"{escape(row['design_reason'])})."
         )
     return "\n".join(lines)
 
@@ -1159,33 +1229,35 @@ def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> 
 def measurement_caveat(
     dif: pd.DataFrame, invariance: pd.DataFrame, instrument, alpha: float = 0.05
 ) -> str:
-    """What the DIF screen and the invariance models (report 02) mean for comparing this instrument's means."""
+    """What the DIF screen and the invariance models (report 02) mean for comparing this
+    instrument's means."""
     flagged = dif[(dif["instrument"] == instrument.id) & (dif["p_holm"] < alpha)]["item"].tolist()
     level = invariance_levels(invariance).get(instrument.id, "not assessed")
     parts = []
     if flagged:
         parts.append(
             f"{plural(len(flagged), 'item')} of {escape(instrument.title)} "
-            f"{verb(len(flagged), 'functions', 'function')} differently for the two sides (DIF, report 02): "
-            f"{', '.join(escape(i) for i in flagged)}; the differences on "
-            f"{'it' if len(flagged) == 1 else 'them'} mix the relationship with how the item is read"
+            f"{verb(len(flagged), 'functions', 'function')} differently for the two sides (DIF, "
+            f"report 02): {', '.join(escape(i) for i in flagged)}; the differences on "
+            f"{'it' if len(flagged) == 1 else 'them'} mix the relationship with how the item is "
+            "read"
         )
     if level == "scalar":
         parts.append("scalar invariance holds, so the scale means can be compared")
     elif level == "poor configural fit":
         parts.append(
-            "the factor model fits poorly in the two functions (report 02), so whether the scale means are "
-            "comparable is not known"
+            "the factor model fits poorly in the two functions (report 02), so whether the scale "
+            "means are comparable is not known"
         )
     elif level in ("metric", "configural"):
         parts.append(
-            f"invariance reaches only the {level} level, so a difference in scale means may partly reflect "
-            "how the items are read"
+            f"invariance reaches only the {level} level, so a difference in scale means may partly "
+            "reflect how the items are read"
         )
     else:
         parts.append(
-            "measurement invariance could not be assessed (report 02 says why), so whether the scale means "
-            "are comparable is not known"
+            "measurement invariance could not be assessed (report 02 says why), so whether the "
+            "scale means are comparable is not known"
         )
     text = "; ".join(parts)
     return (
@@ -1197,8 +1269,9 @@ def measurement_caveat(
 
 
 def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) -> list[str]:
-    """One sentence for every company: its stage, then each rule that fires with the conditions that held,
-    in the rule's own action words; a company for which no rule fires, or only unassessable ones, says so."""
+    """One sentence for every company: its stage, then each rule that fires with the conditions that
+    held, in the rule's own action words; a company for which no rule fires, or only unassessable
+    ones, says so."""
     lines = []
     ev = evaluation[evaluation["instrument"] == instrument.id] if len(evaluation) else evaluation
     for row in (
@@ -1214,8 +1287,8 @@ def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instru
         fired = mine[mine["status"] == "fires"] if len(mine) else mine
         unknown = mine[mine["status"] == "not assessable"] if len(mine) else mine
         parts = [
-            f"it {_ACTION_WORDS.get(r['action'], r['action'])} (rule `{escape(r['rule'])}`, because "
-            f"{escape(r['held'] or 'its conditions hold')})"
+            f"it {_ACTION_WORDS.get(r['action'], r['action'])} (rule `{escape(r['rule'])}`, "
+            f"because {escape(r['held'] or 'its conditions hold')})"
             for r in fired.to_dict("records")
         ]
         if parts:
@@ -1224,7 +1297,8 @@ def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instru
             text = f"**{name}** {stage}: no rule of the decision table applies."
         if len(unknown):
             text += (
-                f" Not assessable: {', '.join('`' + escape(r) + '`' for r in unknown['rule'])} (the study lacks "
+                f" Not assessable: {', '.join('`' + escape(r) + '`' for r in unknown['rule'])} "
+                "(the study lacks "
                 f"{escape('; '.join(sorted(set('; '.join(unknown['not_assessable']).split('; ')) - {''})) or 'a field')})."
             )
         lines.append(text)
