@@ -14,7 +14,8 @@ def _concat(frames) -> pd.DataFrame:
 
 
 def main_instrument(study):
-    """The instrument the single-figure displays use: the first with a banded total, else the first."""
+    """The instrument the single-figure displays use: the first with a banded total, else the
+    first."""
     return next((i for i in study.instruments if i.total), study.instruments[0])
 
 
@@ -73,12 +74,14 @@ def thought_world_instruments(study) -> list:
     return [inst for inst in study.instruments if thoughtworlds.has_thought_worlds(inst)]
 
 
-def thought_worlds_tables(study) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(mixed ANOVA per dimension, perception gaps) over every thought-worlds instrument."""
+def thought_worlds_tables(study, ss_type: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(mixed ANOVA per dimension, perception gaps) over every thought-worlds instrument; ``ss_type`` 2
+    (pingouin's sums of squares) or 3 (as SPSS and afex report them)."""
     anovas, gaps = [], []
     for inst in thought_world_instruments(study):
         ratings = thoughtworlds.perception_ratings(study.responses, inst)
-        anovas.append(thoughtworlds.mixed_anova_by_dimension(ratings).assign(instrument=inst.id))
+        anova = thoughtworlds.mixed_anova_by_dimension(ratings, ss_type=ss_type)
+        anovas.append(anova.assign(instrument=inst.id))
         gaps.append(thoughtworlds.perception_gaps(ratings).assign(instrument=inst.id))
     return _concat(anovas), _concat(gaps)
 
@@ -97,7 +100,8 @@ def sensitivity_table(study, alpha: float = 0.05) -> pd.DataFrame:
 
 
 def both_functions_present(study) -> bool:
-    """Whether the study has respondents of both functions: without both, nothing compares them (SPEC §4)."""
+    """Whether the study has respondents of both functions: without both, nothing compares them
+    (SPEC §4)."""
     return set(study.respondents["role"].dropna().unique()) >= {"marketing", "sales"}
 
 
@@ -109,8 +113,9 @@ def missing_functions(study) -> list[str]:
 
 
 def matched_pairs(study, instrument=None, scale: str | None = None) -> pd.DataFrame:
-    """The matched companies of one scale: companies with a score from both functions (the one definition
-    used on every page), with each function's mean score and the difference (see :func:`compare.dyads`)."""
+    """The matched companies of one scale: companies with a score from both functions (the one
+    definition used on every page), with each function's mean score and the difference (see
+    :func:`compare.dyads`)."""
     instrument = instrument or main_instrument(study)
     scale = scale or main_scale(instrument)
     pairs = compare.dyads(study.scores, instrument)
@@ -118,7 +123,8 @@ def matched_pairs(study, instrument=None, scale: str | None = None) -> pd.DataFr
 
 
 def dimension_labels(study) -> dict[str, str]:
-    """Thought-worlds dimension ids mapped to their labels, from every instrument that defines them."""
+    """Thought-worlds dimension ids mapped to their labels, from every instrument that defines
+    them."""
     return {
         str(d["id"]): str(d.get("label", d["id"]))
         for inst in study.instruments
@@ -136,12 +142,14 @@ def scored_companies(study, instrument=None, scale: str | None = None) -> pd.Ind
 
 
 def failed_fits(table: pd.DataFrame) -> int:
-    """How many rows of a robustness table have no estimate (the model could not be fitted; see ``note``)."""
+    """How many rows of a robustness table have no estimate (the model could not be fitted; see
+    ``note``)."""
     return int(table["coef"].isna().sum()) if "coef" in table else 0
 
 
 def dif_table(study, alpha: float = 0.05) -> pd.DataFrame:
-    """``dif.csv``: the ordinal-logit DIF screen of every item of every instrument (Holm within an instrument)."""
+    """``dif.csv``: the ordinal-logit DIF screen of every item of every instrument (Holm within an
+    instrument)."""
     from research.analysis.dif import DIF_COLUMNS, dif_screen
 
     frames = [
@@ -157,7 +165,8 @@ def dif_table(study, alpha: float = 0.05) -> pd.DataFrame:
 
 
 def invariance_table(study) -> pd.DataFrame:
-    """``invariance.csv``: configural, metric and scalar invariance of every instrument with subscales."""
+    """``invariance.csv``: configural, metric and scalar invariance of every instrument with
+    subscales."""
     from research.analysis.invariance import INVARIANCE_COLUMNS, measurement_invariance
 
     frames = [
@@ -171,7 +180,8 @@ def invariance_table(study) -> pd.DataFrame:
 
 
 def company_outcomes(study) -> pd.DataFrame:
-    """One row per company: the mean of each ``outcomes`` column over its respondents with a known role."""
+    """One row per company: the mean of each ``outcomes`` column over its respondents with a known
+    role."""
     outcomes = list(study.config.get("outcomes") or [])
     r = study.respondents.dropna(subset=["company_id"])
     return (
@@ -182,8 +192,9 @@ def company_outcomes(study) -> pd.DataFrame:
 
 
 def congruence_table(study, seed: int = 2026, alpha: float = 0.05) -> pd.DataFrame:
-    """``congruence.csv``: response-surface analysis of each banded instrument's total on each outcome, over
-    the matched companies (marketing's and sales' mean totals, centred on the total's scale midpoint)."""
+    """``congruence.csv``: response-surface analysis of each banded instrument's total on each
+    outcome, over the matched companies (marketing's and sales' mean totals, centred on the total's
+    scale midpoint)."""
     from research.analysis.congruence import CONGRUENCE_COLUMNS
     from research.analysis.congruence import congruence_table as surface
 
@@ -202,8 +213,9 @@ def congruence_table(study, seed: int = 2026, alpha: float = 0.05) -> pd.DataFra
 
 
 def headline_table(study, alpha: float = 0.05) -> pd.DataFrame:
-    """The comparison of marketing with sales that respects the design, per scale of every instrument
-    (:func:`research.analysis.models.dyad_headline`), with Holm's adjustment over the scales of an instrument."""
+    """The comparison of marketing with sales that respects the design, per scale of every
+    instrument (:func:`research.analysis.models.dyad_headline`), with Holm's adjustment over the
+    scales of an instrument."""
     from research.analysis.effects import adjust
 
     frames = []

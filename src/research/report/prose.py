@@ -370,11 +370,15 @@ def reliability_sentences(table: pd.DataFrame, instrument) -> str:
     computed."""
     allr = table[table["group"] == "all"]
     parts = []
-    for row in allr.itertuples():
+    for row in allr.to_dict("records"):
+        brown = row.get("spearman_brown")
+        two_items = brown is not None and not pd.isna(brown)
         parts.append(
-            f"{escape(scale_label(row.scale, instrument))}: α = {bounded(row.alpha)} "
-            f"[{bounded(row.ci_low)}, {bounded(row.ci_high)}], ω = {bounded(row.omega)} (n = "
-            f"{row.n})"
+            f"{escape(scale_label(row['scale'], instrument))}: "
+            + (f"Spearman–Brown ρ = {bounded(brown)} (two items; " if two_items else "")
+            + f"α = {bounded(row['alpha'])} [{bounded(row['ci_low'])}, {bounded(row['ci_high'])}]"
+            + (")" if two_items else f", ω = {bounded(row['omega'])}")
+            + f" (n = {row['n']})"
         )
     computed = allr.dropna(subset=["alpha"])
     weak = (
@@ -396,6 +400,11 @@ def reliability_sentences(table: pd.DataFrame, instrument) -> str:
     if missing:
         verdict_text += (
             f" Not computed (see the table's note): {', '.join(escape(m) for m in missing)}."
+        )
+    if "spearman_brown" in allr and allr["spearman_brown"].notna().any():
+        verdict_text += (
+            " For a two-item scale the Spearman–Brown coefficient, not alpha, is the recommended "
+            "reliability (Eisinga, Te Grotenhuis & Pelzer, 2013)."
         )
     return f"**{escape(instrument.title)}.** " + "; ".join(parts) + ". " + verdict_text
 
@@ -552,12 +561,20 @@ def bland_altman_sentence(limits: dict) -> str:
     )
     ci = ""
     if "bias_ci_low" in limits:
-        ci = f" (95% interval of the mean gap {limits['bias_ci_low']:.1f} to {limits['bias_ci_high']:.1f})"
+        ci = (
+            f" (95% interval of the mean gap {limits['bias_ci_low']:.1f} to "
+            f"{limits['bias_ci_high']:.1f})"
+        )
+    low_ci = high_ci = ""
+    if not pd.isna(limits.get("loa_low_ci_low", float("nan"))):
+        low_ci = f" [{limits['loa_low_ci_low']:.1f}, {limits['loa_low_ci_high']:.1f}]"
+        high_ci = f" [{limits['loa_high_ci_low']:.1f}, {limits['loa_high_ci_high']:.1f}]"
     return (
         f"Across {plural(n, 'matched company', 'matched companies')}, {mean_text}{ci}; the limits "
-        f"of agreement run from {limits['loa_low']:.1f} to {limits['loa_high']:.1f}, the range "
-        "expected to hold 95% of companies' gaps if the gaps are roughly normal. A company outside "
-        "them differs more than the usual spread."
+        f"of agreement run from {limits['loa_low']:.1f}{low_ci} to {limits['loa_high']:.1f}{high_ci} "
+        "(95% intervals of each limit in brackets, Bland & Altman, 1986), the range expected to hold "
+        "95% of companies' gaps if the gaps are roughly normal. A company outside them differs more "
+        "than the usual spread."
     )
 
 
@@ -1303,3 +1320,30 @@ def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instru
             )
         lines.append(text)
     return lines
+
+
+def anova_type_sentence(
+    type2: pd.DataFrame, type3: pd.DataFrame, labels: dict | None = None
+) -> str:
+    """Which sums of squares the ANOVA table uses, and where Type III (SPSS, afex) differs from it."""
+    if type2.empty:
+        return ""
+    merged = type2.merge(type3, on=["instrument", "dimension", "source"], suffixes=("_2", "_3"))
+    differs = merged[
+        (merged["F_2"] - merged["F_3"]).abs() > 1e-6 * merged["F_2"].abs().clip(lower=1)
+    ]
+    text = (
+        "The table uses Type II sums of squares (pingouin's mixed ANOVA); Type III, as SPSS and afex "
+        "report them, is in `tables/thought_worlds_anova_type3.csv`."
+    )
+    if differs.empty:
+        return text + " Here the two types give the same F for every term."
+    listed = "; ".join(
+        f"{escape((labels or {}).get(r['dimension'], r['dimension']))}, {escape(r['source'])}: "
+        f"F = {r['F_2']:.2f} (Type II) against "
+        f"{r['F_3']:.2f} (Type III)"
+        for r in differs.to_dict("records")
+    )
+    return (
+        text + f" They differ (unequal group sizes) for {plural(len(differs), 'term')}: {listed}."
+    )
