@@ -1,4 +1,5 @@
-"""File-system steps every layer relies on: atomic replacement of a folder, and checksums of a folder."""
+"""File-system steps every layer relies on: atomic replacement of a folder, and checksums of a
+folder."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Agreement within companies: partner correlation and ICC, r_wg(j), Bland-Altman limits, weighted kappa.
+"""Agreement within companies: partner correlation and ICC, r_wg(j), Bland-Altman limits, weighted
+kappa.
 
 These answer "do the two functions of one company see the same relationship?", beside the mean
 differences of :mod:`research.compare`.
@@ -25,11 +26,13 @@ def uniform_null_variance(n_points: int) -> float:
 
 
 def rwg_j(ratings: np.ndarray, n_points: int) -> float:
-    """r_wg(j) of James, Demaree & Wolf (1984) for one group: rows raters, columns the J items of a scale.
+    """r_wg(j) of James, Demaree & Wolf (1984) for one group: rows raters, columns the J items of a
+    scale.
 
-    ``r = J(1 - s2/σ2) / (J(1 - s2/σ2) + s2/σ2)`` with ``s2`` the mean of the items' variances across raters
-    and ``σ2`` the uniform null variance; truncated to 0 when ``s2`` exceeds ``σ2`` (more disagreement than
-    random answering). Missing when fewer than two raters answered every item.
+    ``r = J(1 - s2/σ2) / (J(1 - s2/σ2) + s2/σ2)`` with ``s2`` the mean of the items' variances
+    across raters and ``σ2`` the uniform null variance; truncated to 0 when ``s2`` exceeds ``σ2``
+    (more disagreement than random answering). Missing when fewer than two raters answered every
+    item.
     """
     ratings = ratings[~np.isnan(ratings).any(axis=1)]
     if ratings.shape[0] < 2:
@@ -42,14 +45,15 @@ def rwg_j(ratings: np.ndarray, n_points: int) -> float:
 
 
 def rwg_star_j(ratings: np.ndarray, n_points: int) -> float:
-    """r*_wg(j) of Lindell, Brandt & Whitney (1999): ``1 - s2/σ2``, the same variance ratio as :func:`rwg_j`
-    without the Spearman-Brown step, so it does not rise with the number of items. Negative when the raters
-    disagree more than random answering would; missing with fewer than two complete raters.
+    """r*_wg(j) of Lindell, Brandt & Whitney (1999): ``1 - s2/σ2``, the same variance ratio as
+    :func:`rwg_j` without the Spearman-Brown step, so it does not rise with the number of items.
+    Negative when the raters disagree more than random answering would; missing with fewer than two
+    complete raters.
 
     References
     ----------
-    Lindell, M. K., Brandt, C. J. & Whitney, D. J. (1999). A revised index of interrater agreement for
-    multi-item ratings of a single target. *Applied Psychological Measurement*, 23(2), 127-135.
+    Lindell, M. K., Brandt, C. J. & Whitney, D. J. (1999). A revised index of interrater agreement
+    for multi-item ratings of a single target. *Applied Psychological Measurement*, 23(2), 127-135.
 
     Examples
     --------
@@ -65,10 +69,10 @@ def rwg_star_j(ratings: np.ndarray, n_points: int) -> float:
 def rwg_by_company(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     """r_wg(j) per company and scale over all of the company's respondents (both functions).
 
-    Vectorised form of :func:`rwg_j`: raters are the company's respondents who answered every item of the
-    scale. Returns ``company_id``, ``scale``, ``n_raters``, ``n_items``, ``rwg_j`` and ``rwg_star_j``
-    (:func:`rwg_star_j`, the index that does not rise with the number of items). Both are missing for a
-    company with fewer than two such raters.
+    Vectorised form of :func:`rwg_j`: raters are the company's respondents who answered every item
+    of the scale. Returns ``company_id``, ``scale``, ``n_raters``, ``n_items``, ``rwg_j`` and
+    ``rwg_star_j`` (:func:`rwg_star_j`, the index that does not rise with the number of items). Both
+    are missing for a company with fewer than two such raters.
     """
     part = responses[(responses["instrument"] == instrument.id) & responses["company_id"].notna()]
     wide = part.pivot(index="respondent_id", columns="item", values="keyed")
@@ -110,8 +114,8 @@ def rwg_by_company(responses: pd.DataFrame, instrument) -> pd.DataFrame:
 
 
 def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
-    """Per scale over matched companies: Pearson partner correlation and ICC(1), with r_wg summaries added by
-    :func:`agreement_summary`.
+    """Per scale over matched companies: Pearson partner correlation and ICC(1), with r_wg summaries
+    added by :func:`agreement_summary`.
 
     ICC(1) is the one-way random-effects, single-rater intraclass correlation of pingouin
     (``intraclass_corr``, type ``ICC(1,1)``), companies as targets and the two functions as raters.
@@ -146,7 +150,8 @@ def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
             icc = pg.intraclass_corr(
                 data=long, targets="company_id", raters="role", ratings="score"
             ).iloc[0]
-            # pingouin rounds its interval; recompute it unrounded from its F (Shrout & Fleiss, ICC(1,1)).
+            # pingouin rounds its interval; recompute it unrounded from its F (Shrout & Fleiss,
+            # ICC(1,1)).
             f_stat, df1, df2 = float(icc["F"]), float(icc["df1"]), float(icc["df2"])
             f_low = f_stat / stats.f.ppf(0.975, df1, df2)
             f_high = f_stat * stats.f.ppf(0.975, df2, df1)
@@ -172,23 +177,26 @@ RWG_CAUTION = (
 def agreement_summary(scores: pd.DataFrame, responses: pd.DataFrame, instrument) -> pd.DataFrame:
     """Partner correlation and ICC(1) per scale, with r_wg(j) summaries over companies.
 
-    Columns added to :func:`partner_agreement`: ``rwg_median`` and ``rwg_share_70`` (median r_wg(j) and the
-    share of companies at or above .70), ``rwg_companies`` = the number of companies these summaries cover,
-    i.e. companies with at least two respondents (either function) who answered every item of the scale
-    (r_wg(j) is not defined for one rater); ``rwg_star_median`` (median r*_wg(j), :func:`rwg_star_j`);
-    ``rwg_n_items`` (J) and ``rwg_caution`` (:data:`RWG_CAUTION`: r_wg(j)'s known inflation with many items).
+    Columns added to :func:`partner_agreement`: ``rwg_median`` and ``rwg_share_70`` (median r_wg(j)
+    and the share of companies at or above .70), ``rwg_companies`` = the number of companies these
+    summaries cover, i.e. companies with at least two respondents (either function) who answered
+    every item of the scale (r_wg(j) is not defined for one rater); ``rwg_star_median`` (median
+    r*_wg(j), :func:`rwg_star_j`); ``rwg_n_items`` (J) and ``rwg_caution`` (:data:`RWG_CAUTION`:
+    r_wg(j)'s known inflation with many items).
 
     References
     ----------
-    James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group interrater reliability with and
-    without response bias. *Journal of Applied Psychology*, 69(1), 85-98. doi:10.1037/0021-9010.69.1.85
+    James, L. R., Demaree, R. G. & Wolf, G. (1984). Estimating within-group interrater reliability
+    with and without response bias. *Journal of Applied Psychology*, 69(1), 85-98.
+    doi:10.1037/0021-9010.69.1.85
 
-    Lindell, M. K. & Brandt, C. J. (1999). Assessing interrater agreement on the job relevance of a test: A
-    comparison of the CVI, T, rWG(J), and r*WG(J) indexes. *Journal of Applied Psychology*, 84(4), 640-647.
-    doi:10.1037/0021-9010.84.4.640
+    Lindell, M. K. & Brandt, C. J. (1999). Assessing interrater agreement on the job relevance of a
+    test: A comparison of the CVI, T, rWG(J), and r*WG(J) indexes. *Journal of Applied Psychology*,
+    84(4), 640-647. doi:10.1037/0021-9010.84.4.640
 
     LeBreton, J. M. & Senter, J. L. (2008). Answers to 20 questions about interrater reliability and
-    interrater agreement. *Organizational Research Methods*, 11(4), 815-852. doi:10.1177/1094428106296642
+    interrater agreement. *Organizational Research Methods*, 11(4), 815-852.
+    doi:10.1177/1094428106296642
     """
     table = partner_agreement(scores, instrument)
     rwg = rwg_by_company(responses, instrument)
@@ -215,12 +223,12 @@ def bland_altman(
     points : DataFrame
         ``company_id``, ``mean`` (of the two functions), ``diff`` (marketing minus sales).
     limits : dict
-        ``bias`` (mean difference), ``sd``, ``loa_low``/``loa_high`` (bias ± 1.96 SD), ``n_pairs``, and their
-        ``confidence`` intervals (t with n - 1 df):
+        ``bias`` (mean difference), ``sd``, ``loa_low``/``loa_high`` (bias ± 1.96 SD), ``n_pairs``,
+        and their ``confidence`` intervals (t with n - 1 df):
 
         * ``bias_ci_low``/``bias_ci_high``: ``bias ± t SD/√n``;
-        * ``loa_low_ci_low``, ``loa_low_ci_high``, ``loa_high_ci_low``, ``loa_high_ci_high``: Bland & Altman's
-          (1986) approximate ``limit ± t √(3 SD²/n)``;
+        * ``loa_low_ci_low``, ``loa_low_ci_high``, ``loa_high_ci_low``, ``loa_high_ci_high``: Bland
+          & Altman's (1986) approximate ``limit ± t √(3 SD²/n)``;
         * ``loa_low_exact_ci_low`` ... ``loa_high_exact_ci_high``: Carkeet's (2015) exact interval,
           ``bias ± SD q/√n`` with ``q`` the non-central t quantiles (df ``n - 1``, non-centrality
           ``1.96 √n``); it is asymmetric and wider than the approximation for small n.
@@ -229,8 +237,9 @@ def bland_altman(
 
     References
     ----------
-    Bland, J. M. & Altman, D. G. (1986). Statistical methods for assessing agreement between two methods of
-    clinical measurement. *The Lancet*, 327(8476), 307-310. doi:10.1016/S0140-6736(86)90837-8
+    Bland, J. M. & Altman, D. G. (1986). Statistical methods for assessing agreement between two
+    methods of clinical measurement. *The Lancet*, 327(8476), 307-310.
+    doi:10.1016/S0140-6736(86)90837-8
 
     Carkeet, A. (2015). Exact parametric confidence intervals for Bland-Altman limits of agreement.
     *Optometry and Vision Science*, 92(3), e71-e80. doi:10.1097/OPX.0000000000000513
@@ -264,12 +273,14 @@ def bland_altman(
 def limit_intervals(
     bias: float, sd: float, n: int, confidence: float = 0.95, z: float = 1.96
 ) -> dict:
-    """Confidence intervals of the Bland-Altman bias and limits (see :func:`bland_altman` for the formulas).
+    """Confidence intervals of the Bland-Altman bias and limits (see :func:`bland_altman` for the
+    formulas).
 
     Examples
     --------
     >>> ci = limit_intervals(0.0, 1.0, 10)
-    >>> round(ci["bias_ci_high"], 4), round(ci["loa_high_ci_low"], 4), round(ci["loa_high_exact_ci_low"], 4)
+    >>> (round(ci["bias_ci_high"], 4), round(ci["loa_high_ci_low"], 4),
+    ...  round(ci["loa_high_exact_ci_low"], 4))
     (0.7154, 0.721, 1.1632)
     """
     keys = [

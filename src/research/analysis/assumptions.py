@@ -1,7 +1,7 @@
 """Assumption checks beside each scale test: normality, equal variances, outliers.
 
-They do not change the contract's default tests; they tell a reader how much weight a t-test can bear.
-The report layer puts them in words (:func:`research.report.prose.assumption_words`).
+They do not change the contract's default tests; they tell a reader how much weight a t-test can
+bear. The report layer puts them in words (:func:`research.report.prose.assumption_words`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ ROLES = ("marketing", "sales")
 
 
 def assumption_checks(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.DataFrame:
-    """Per scale: n, Shapiro-Wilk p and outliers beyond 3 SD per function, and Levene's (median-centred) p.
+    """Per scale: n, Shapiro-Wilk p and outliers beyond 3 SD per function, and Levene's
+    (median-centred) p.
 
     Parameters
     ----------
@@ -23,11 +24,12 @@ def assumption_checks(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> 
 
     References
     ----------
-    Shapiro, S. S., & Wilk, M. B. (1965). An analysis of variance test for normality. *Biometrika, 52*, 591–611.
-    https://doi.org/10.1093/biomet/52.3-4.591
+    Shapiro, S. S., & Wilk, M. B. (1965). An analysis of variance test for normality. *Biometrika,
+    52*, 591–611. https://doi.org/10.1093/biomet/52.3-4.591
 
-    Brown, M. B., & Forsythe, A. B. (1974). Robust tests for the equality of variances. *Journal of the American
-    Statistical Association, 69*, 364–367. https://doi.org/10.1080/01621459.1974.10482955
+    Brown, M. B., & Forsythe, A. B. (1974). Robust tests for the equality of variances. *Journal of
+    the American Statistical Association, 69*, 364–367.
+    https://doi.org/10.1080/01621459.1974.10482955
     """
     part = scores[scores["instrument"] == instrument.id]
     rows = []

@@ -1,8 +1,10 @@
-"""Company diagnosis: each function's score, the company's stage, the gap, and the decision table's advice.
+"""Company diagnosis: each function's score, the company's stage, the gap, and the decision table's
+advice.
 
-``company_summary.csv`` (SPEC §3): ``total_marketing``/``total_sales`` are the means of that role's totals in the
-company, ``total`` the mean of the available role means (each function counts once), ``gap = total_marketing -
-total_sales``; bands as in SPEC §2; ``recommendations`` the ``;``-joined ids of the rules that fire.
+``company_summary.csv`` (SPEC §3): ``total_marketing``/``total_sales`` are the means of that role's
+totals in the company, ``total`` the mean of the available role means (each function counts once),
+``gap = total_marketing - total_sales``; bands as in SPEC §2; ``recommendations`` the ``;``-joined
+ids of the rules that fire.
 """
 
 from __future__ import annotations
@@ -42,13 +44,15 @@ _NOT_ATTRIBUTES = {"respondent_id", "company_id", "role", "role_label"}
 
 
 def company_attributes(respondents: pd.DataFrame) -> pd.DataFrame:
-    """One row per company: each non-personal attribute column, the most common value among its respondents
-    (ties: the first in file order). Names, e-mail addresses and phone numbers are never included.
+    """One row per company: each non-personal attribute column, the most common value among its
+    respondents (ties: the first in file order). Names, e-mail addresses and phone numbers are never
+    included.
 
     Examples
     --------
-    >>> r = pd.DataFrame({"respondent_id": list("abc"), "company_id": ["K", "K", "K"], "role": ["sales"] * 3,
-    ...                   "size": ["10", "20", "20"], "email": ["x@y.z"] * 3})
+    >>> r = pd.DataFrame({"respondent_id": list("abc"), "company_id": ["K", "K", "K"],
+    ...                   "role": ["sales"] * 3, "size": ["10", "20", "20"],
+    ...                   "email": ["x@y.z"] * 3})
     >>> company_attributes(r).to_dict("records")
     [{'company_id': 'K', 'size': '20'}]
     """
@@ -112,7 +116,8 @@ def company_scores(scores: pd.DataFrame, instrument) -> pd.DataFrame:
 
 
 def company_facts(summary_row: dict, attributes: dict) -> dict:
-    """The facts a decision rule may test: summary fields, ``abs_gap``, and ``attr:NAME`` for each attribute."""
+    """The facts a decision rule may test: summary fields, ``abs_gap``, and ``attr:NAME`` for each
+    attribute."""
     facts = {
         k: summary_row.get(k)
         for k in (
@@ -139,8 +144,8 @@ def company_facts(summary_row: dict, attributes: dict) -> dict:
 
 
 def evaluate_rules(summary: pd.DataFrame, attributes: pd.DataFrame, table) -> pd.DataFrame:
-    """Every rule for every company: ``status`` is ``fires``, ``does not fire`` or ``not assessable``
-    (with the fields the study lacks or the company left blank)."""
+    """Every rule for every company: ``status`` is ``fires``, ``does not fire`` or ``not
+    assessable`` (with the fields the study lacks or the company left blank)."""
     attrs = attributes.set_index("company_id").to_dict("index") if len(attributes) else {}
     rows = []
     for row in summary.to_dict("records"):
@@ -165,8 +170,8 @@ def evaluate_rules(summary: pd.DataFrame, attributes: pd.DataFrame, table) -> pd
 
 
 def _rule_ids(evaluation: pd.DataFrame, status: str, companies: pd.Series) -> list[str]:
-    """Per company, the ``;``-joined ids of the rules with this status (``""`` when none). A plain list, so that
-    no company having any (an empty group) cannot turn the column into numbers."""
+    """Per company, the ``;``-joined ids of the rules with this status (``""`` when none). A plain
+    list, so that no company having any (an empty group) cannot turn the column into numbers."""
     ids = (
         evaluation[evaluation["status"] == status]
         .groupby("company_id")["rule"]
@@ -177,12 +182,14 @@ def _rule_ids(evaluation: pd.DataFrame, status: str, companies: pd.Series) -> li
 
 
 def company_summary(study) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``company_summary.csv`` for every instrument with a banded total, and the long rule evaluation.
+    """``company_summary.csv`` for every instrument with a banded total, and the long rule
+    evaluation.
 
     Returns
     -------
     summary : DataFrame
-        SPEC's columns, then ``not_assessable`` (``;``-joined ids of rules that could not be assessed).
+        SPEC's columns, then ``not_assessable`` (``;``-joined ids of rules that could not be
+        assessed).
     evaluations : DataFrame
         One row per company, instrument and rule (see :func:`evaluate_rules`).
     """
@@ -216,8 +223,8 @@ def themes_by_stage(
     codebook,
     instrument_id: str | None = None,
 ) -> pd.DataFrame:
-    """Joint display: share of interviews raising each theme, by the company's stage on ``instrument_id``
-    (default: the summary's first instrument) (statistics by themes)."""
+    """Joint display: share of interviews raising each theme, by the company's stage on
+    ``instrument_id`` (default: the summary's first instrument) (statistics by themes)."""
     if coded.empty or summary.empty:
         return pd.DataFrame(columns=["theme", "label", "band", "interviews", "with_theme", "share"])
     units = interviews_with_themes(coded, interviews, codebook)
@@ -245,8 +252,8 @@ def themes_by_stage(
 def case_ordered(
     summary: pd.DataFrame, coded: pd.DataFrame, codebook, instrument_id: str | None = None
 ) -> pd.DataFrame:
-    """Joint display: companies ordered by total (then gap), each function's score and stage, and a pseudonymised
-    quote from each side's interview (the sentence carrying most codebook themes)."""
+    """Joint display: companies ordered by total (then gap), each function's score and stage, and a
+    pseudonymised quote from each side's interview (the sentence carrying most codebook themes)."""
     if summary.empty:
         return pd.DataFrame()
     inst = instrument_id or summary["instrument"].iloc[0]

@@ -1,7 +1,8 @@
-"""Marketing against sales: items (Mann-Whitney), scales (Welch), matched dyads (paired t, Wilcoxon).
+"""Marketing against sales: items (Mann-Whitney), scales (Welch), matched dyads (paired t,
+Wilcoxon).
 
-The defaults are exactly SPEC §3; columns beyond the contract (Benjamini-Hochberg, intervals) sit beside.
-Signs always run marketing minus sales: a positive effect means marketing rates higher.
+The defaults are exactly SPEC §3; columns beyond the contract (Benjamini-Hochberg, intervals) sit
+beside. Signs always run marketing minus sales: a positive effect means marketing rates higher.
 """
 
 from __future__ import annotations
@@ -85,32 +86,37 @@ def item_comparison(
     Returns
     -------
     DataFrame
-        ``item_comparison.csv``: SPEC's columns, then ``p_bh`` (Benjamini-Hochberg) and a seeded percentile
-        bootstrap interval of the rank-biserial effect (``ci_low``, ``ci_high``).
+        ``item_comparison.csv``: SPEC's columns, then ``p_bh`` (Benjamini-Hochberg) and a seeded
+        percentile bootstrap interval of the rank-biserial effect (``ci_low``, ``ci_high``).
 
     References
     ----------
-    Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random variables is stochastically
-    larger than the other. *Annals of Mathematical Statistics, 18*(1), 50-60. https://doi.org/10.1214/aoms/1177730491
+    Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random variables is
+    stochastically larger than the other. *Annals of Mathematical Statistics, 18*(1), 50-60.
+    https://doi.org/10.1214/aoms/1177730491
 
-    Kerby, D. S. (2014). The simple difference formula: An approach to teaching nonparametric correlation.
-    *Comprehensive Psychology, 3*, 11.IT.3.1. https://doi.org/10.2466/11.IT.3.1
+    Kerby, D. S. (2014). The simple difference formula: An approach to teaching nonparametric
+    correlation. *Comprehensive Psychology, 3*, 11.IT.3.1. https://doi.org/10.2466/11.IT.3.1
 
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
-    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal
+    of Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
 
-    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of the Royal
-    Statistical Society: Series B, 57*(1), 289-300. https://doi.org/10.1111/j.2517-6161.1995.tb02031.x
+    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of the
+    Royal Statistical Society: Series B, 57*(1), 289-300.
+    https://doi.org/10.1111/j.2517-6161.1995.tb02031.x
 
     Efron, B., & Tibshirani, R. J. (1993). *An introduction to the bootstrap*. Chapman & Hall.
     https://doi.org/10.1201/9780429246593
 
     Examples
     --------
-    >>> r = pd.DataFrame({"respondent_id": list("abcdef"), "role": ["marketing"] * 3 + ["sales"] * 3,
-    ...                   "instrument": "x", "item": "Q1", "subscale": "s", "keyed": [5, 4, 4, 2, 3, 1]})
+    >>> r = pd.DataFrame({"respondent_id": list("abcdef"),
+    ...                   "role": ["marketing"] * 3 + ["sales"] * 3,
+    ...                   "instrument": "x", "item": "Q1", "subscale": "s",
+    ...                   "keyed": [5, 4, 4, 2, 3, 1]})
     >>> from research.spec.instruments import instrument_from_dict
-    >>> inst = instrument_from_dict({"id": "x", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "s"}],
+    >>> inst = instrument_from_dict({"id": "x", "response_scale": {"min": 1, "max": 5},
+    ...                              "subscales": [{"id": "s"}],
     ...                              "items": [{"id": "Q1", "subscale": "s"}]})
     >>> item_comparison(r, inst)[["statistic", "effect_size"]].values.tolist()
     [[9.0, 1.0]]
@@ -157,7 +163,8 @@ def item_comparison(
 
 
 def _missing_note(counts: dict[str, int], needed: int) -> str:
-    """Why a test could not be computed ("" when it could): the groups with fewer than ``needed`` values."""
+    """Why a test could not be computed ("" when it could): the groups with fewer than ``needed``
+    values."""
     short = [f"{n} {role} value{'s' if n != 1 else ''}" for role, n in counts.items() if n < needed]
     return f"not computed: {' and '.join(short)} ({needed} needed per group)" if short else ""
 
@@ -175,7 +182,8 @@ def _sd(x) -> float:
 
 
 def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) -> pd.DataFrame:
-    """Welch's t-test per subscale and total over respondents' scores, marketing minus sales, with Hedges' g.
+    """Welch's t-test per subscale and total over respondents' scores, marketing minus sales, with
+    Hedges' g.
 
     Returns
     -------
@@ -187,13 +195,14 @@ def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95)
     Welch, B. L. (1947). The generalization of 'Student's' problem when several different population
     variances are involved. *Biometrika, 34*(1-2), 28-35. https://doi.org/10.1093/biomet/34.1-2.28
 
-    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related estimators.
-    *Journal of Educational Statistics, 6*(2), 107-128. https://doi.org/10.3102/10769986006002107
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related
+    estimators. *Journal of Educational Statistics, 6*(2), 107-128.
+    https://doi.org/10.3102/10769986006002107
 
     Hedges, L. V., & Olkin, I. (1985). *Statistical methods for meta-analysis*. Academic Press.
 
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
-    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal
+    of Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
     """
     part = scores[scores["instrument"] == instrument.id]
     rows = []
@@ -238,7 +247,8 @@ def scale_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95)
 
 
 def dyads(scores: pd.DataFrame, instrument) -> pd.DataFrame:
-    """One row per company with a score from both functions: each function's mean over its respondents.
+    """One row per company with a score from both functions: each function's mean over its
+    respondents.
 
     Pairs are formed by ``company_id``, never by row order. Columns: ``company_id``, ``scale``,
     ``marketing``, ``sales``, ``n_marketing``, ``n_sales``, ``diff`` (marketing minus sales).
@@ -278,21 +288,21 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
     Returns
     -------
     DataFrame
-        ``dyad_comparison.csv``: SPEC's columns, then ``p_bh``, ``sd_diff``, an interval of d_z (``ci_low``,
-        ``ci_high``) and ``ci_method``: ``"noncentral t"`` (exact inversion, see
-        :func:`~research.analysis.effects.dz_interval`) or the normal approximation, which is then also named in
-        ``note``. ``note`` also holds any warning raised by the Wilcoxon test (e.g. scipy's note that ties or
-        zero differences make its p approximate).
+        ``dyad_comparison.csv``: SPEC's columns, then ``p_bh``, ``sd_diff``, an interval of d_z
+        (``ci_low``, ``ci_high``) and ``ci_method``: ``"noncentral t"`` (exact inversion, see
+        :func:`~research.analysis.effects.dz_interval`) or the normal approximation, which is then
+        also named in ``note``. ``note`` also holds any warning raised by the Wilcoxon test (e.g.
+        scipy's note that ties or zero differences make its p approximate).
 
     References
     ----------
-    Wilcoxon, F. (1945). Individual comparisons by ranking methods. *Biometrics Bulletin, 1*(6), 80-83.
-    https://doi.org/10.2307/3001968
+    Wilcoxon, F. (1945). Individual comparisons by ranking methods. *Biometrics Bulletin, 1*(6),
+    80-83. https://doi.org/10.2307/3001968
 
     Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
 
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
-    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal
+    of Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
     """
     pairs = dyads(scores, instrument)
     rows = []
@@ -321,7 +331,8 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
             "ci_method": "",
             "note": ""
             if len(d) > 1
-            else f"{len(d)} compan{'y' if len(d) == 1 else 'ies'} with scores from both functions; 2 needed",
+            else f"{len(d)} compan{'y' if len(d) == 1 else 'ies'} with scores from both functions; "
+            "2 needed",
         }
         if not row["note"] and np.std(d) == 0:
             row["note"] = "no variance: every company's difference is the same"
@@ -361,7 +372,8 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
 def sensitivity(
     n_marketing: int, n_sales: int, n_pairs: int, alpha: float = 0.05, power: float = 0.8
 ) -> pd.DataFrame:
-    """The smallest effect the study could detect with the given power: g for the role comparison, d_z for dyads.
+    """The smallest effect the study could detect with the given power: g for the role comparison,
+    d_z for dyads.
 
     Two-sided tests; statsmodels' power solvers (``TTestIndPower``, ``TTestPower``).
 

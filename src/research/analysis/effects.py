@@ -15,15 +15,17 @@ from statsmodels.stats.multitest import multipletests
 
 
 def adjust(p: pd.Series, method: str) -> pd.Series:
-    """Holm (``holm``) or Benjamini-Hochberg (``fdr_bh``) adjusted p-values; missing p-values stay missing.
+    """Holm (``holm``) or Benjamini-Hochberg (``fdr_bh``) adjusted p-values; missing p-values stay
+    missing.
 
     References
     ----------
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
-    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal
+    of Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
 
-    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of the Royal
-    Statistical Society: Series B, 57*(1), 289-300. https://doi.org/10.1111/j.2517-6161.1995.tb02031.x
+    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of the
+    Royal Statistical Society: Series B, 57*(1), 289-300.
+    https://doi.org/10.1111/j.2517-6161.1995.tb02031.x
 
     Examples
     --------
@@ -33,8 +35,9 @@ def adjust(p: pd.Series, method: str) -> pd.Series:
     out = pd.Series(np.nan, index=p.index, dtype=float)
     ok = p.notna()
     if ok.any():
-        # statsmodels' Holm branch calls gc.collect(), which walks every live object (0.1 s per call in a
-        # large study); objects frozen beforehand are skipped, so the collection only sees what the call made.
+        # statsmodels' Holm branch calls gc.collect(), which walks every live object (0.1 s per call
+        # in a large study); objects frozen beforehand are skipped, so the collection only sees what
+        # the call made.
         gc.freeze()
         try:
             out[ok] = multipletests(p[ok].to_numpy(float), method=method)[1]
@@ -48,14 +51,15 @@ def rank_biserial(u: float, n1: int, n2: int) -> float:
 
     References
     ----------
-    Kerby, D. S. (2014). The simple difference formula: An approach to teaching nonparametric correlation.
-    *Comprehensive Psychology, 3*, 11.IT.3.1. https://doi.org/10.2466/11.IT.3.1
+    Kerby, D. S. (2014). The simple difference formula: An approach to teaching nonparametric
+    correlation. *Comprehensive Psychology, 3*, 11.IT.3.1. https://doi.org/10.2466/11.IT.3.1
     """
     return 2 * u / (n1 * n2) - 1
 
 
 def u_from_counts(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
-    """Mann-Whitney U of group 1 from counts per ordered level (ties count one half); works row-wise."""
+    """Mann-Whitney U of group 1 from counts per ordered level (ties count one half); works
+    row-wise."""
     below = np.cumsum(c2, axis=-1) - c2
     return (c1 * (below + 0.5 * c2)).sum(axis=-1)
 
@@ -69,8 +73,8 @@ def bootstrap_rank_biserial(
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of the rank-biserial correlation, resampling within each group.
 
-    Resampling a group of discrete answers with replacement is a multinomial draw of its level counts,
-    so the bootstrap runs on counts (exactly equivalent, and fast for Likert items).
+    Resampling a group of discrete answers with replacement is a multinomial draw of its level
+    counts, so the bootstrap runs on counts (exactly equivalent, and fast for Likert items).
 
     References
     ----------
@@ -90,12 +94,14 @@ def bootstrap_rank_biserial(
 
 
 def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
-    """Hedges' g: ``d * (1 - 3/(4(n1+n2) - 9))``, d the mean difference over the pooled SD (n-1 weights).
+    """Hedges' g: ``d * (1 - 3/(4(n1+n2) - 9))``, d the mean difference over the pooled SD (n-1
+    weights).
 
     References
     ----------
-    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related estimators.
-    *Journal of Educational Statistics, 6*(2), 107-128. https://doi.org/10.3102/10769986006002107
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related
+    estimators. *Journal of Educational Statistics, 6*(2), 107-128.
+    https://doi.org/10.3102/10769986006002107
     """
     n1, n2 = len(x), len(y)
     pooled = np.sqrt(((n1 - 1) * np.var(x, ddof=1) + (n2 - 1) * np.var(y, ddof=1)) / (n1 + n2 - 2))
@@ -106,7 +112,8 @@ def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def g_interval(g: float, n1: int, n2: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Normal-approximation interval of g with ``SE = sqrt((n1+n2)/(n1*n2) + g^2/(2(n1+n2)))`` (Hedges & Olkin).
+    """Normal-approximation interval of g with ``SE = sqrt((n1+n2)/(n1*n2) + g^2/(2(n1+n2)))``
+    (Hedges & Olkin).
 
     References
     ----------
@@ -122,8 +129,8 @@ def g_interval(g: float, n1: int, n2: int, confidence: float = 0.95) -> tuple[fl
 def _nct_cdf(t: float, df: float, ncp: float) -> float:
     """``P(T <= t)`` for a non-central t, from whichever of scipy's two tails is finite.
 
-    scipy's ``nct.cdf`` returns NaN for some arguments far in a tail (e.g. ``t = 5.5, df = 37, ncp = -5``),
-    where the reflected form ``1 - P(T' <= -t)`` with ``T' ~ nct(df, -ncp)`` is well defined.
+    scipy's ``nct.cdf`` returns NaN for some arguments far in a tail (e.g. ``t = 5.5, df = 37, ncp =
+    -5``), where the reflected form ``1 - P(T' <= -t)`` with ``T' ~ nct(df, -ncp)`` is well defined.
     """
     value = float(stats.nct.cdf(t, df, ncp))
     if not np.isfinite(value):
@@ -134,10 +141,11 @@ def _nct_cdf(t: float, df: float, ncp: float) -> float:
 
 
 def _nct_ncp(t: float, df: float, target: float) -> float | None:
-    """The non-centrality ``ncp`` with ``P(T <= t | ncp) = target``; None when no finite bracket is found.
+    """The non-centrality ``ncp`` with ``P(T <= t | ncp) = target``; None when no finite bracket is
+    found.
 
-    The cdf falls monotonically in ``ncp``; the bracket starts at ``t`` and widens geometrically on the side
-    where the root lies (up to 60 + 4|t| from ``t``), so it never depends on a fixed width.
+    The cdf falls monotonically in ``ncp``; the bracket starts at ``t`` and widens geometrically on
+    the side where the root lies (up to 60 + 4|t| from ``t``), so it never depends on a fixed width.
     """
 
     def f(ncp):
@@ -166,14 +174,15 @@ def _nct_ncp(t: float, df: float, target: float) -> float | None:
 def dz_interval(
     t: float, n: int, confidence: float = 0.95, return_method: bool = False
 ) -> tuple[float, float] | tuple[float, float, str]:
-    """Exact interval of Cohen's d_z by inverting the non-central t distribution of the paired t statistic.
+    """Exact interval of Cohen's d_z by inverting the non-central t distribution of the paired t
+    statistic.
 
-    The limits are ``ncp / sqrt(n)`` for the non-centralities at which the observed ``t`` is the upper and the
-    lower ``(1 - confidence)/2`` quantile (Steiger & Fouladi 1997; Cumming & Finch 2001). The bracket
-    for the root widens until it holds a sign change, and a NaN from scipy's ``nct.cdf`` in a far tail is
-    replaced by the reflected tail, so the exact inversion works over the whole practical range. Only
-    when it still fails does the interval fall back to the normal approximation
-    ``d_z ± z sqrt(1/n + d_z^2/(2n))``, and then it says so.
+    The limits are ``ncp / sqrt(n)`` for the non-centralities at which the observed ``t`` is the
+    upper and the lower ``(1 - confidence)/2`` quantile (Steiger & Fouladi 1997; Cumming & Finch
+    2001). The bracket for the root widens until it holds a sign change, and a NaN from scipy's
+    ``nct.cdf`` in a far tail is replaced by the reflected tail, so the exact inversion works over
+    the whole practical range. Only when it still fails does the interval fall back to the normal
+    approximation ``d_z ± z sqrt(1/n + d_z^2/(2n))``, and then it says so.
 
     Parameters
     ----------
@@ -196,9 +205,9 @@ def dz_interval(
     Steiger, J. H. & Fouladi, R. T. (1997). Noncentrality interval estimation and the evaluation of
     statistical models. In *What if there were no significance tests?* (pp. 221-257). Erlbaum.
 
-    Cumming, G. & Finch, S. (2001). A primer on the understanding, use, and calculation of confidence
-    intervals that are based on central and noncentral distributions. *Educational and Psychological
-    Measurement*, 61(4), 532-574. doi:10.1177/0013164401614002
+    Cumming, G. & Finch, S. (2001). A primer on the understanding, use, and calculation of
+    confidence intervals that are based on central and noncentral distributions. *Educational and
+    Psychological Measurement*, 61(4), 532-574. doi:10.1177/0013164401614002
 
     Examples
     --------
@@ -238,10 +247,10 @@ def cohen_h(p1: float, p2: float) -> float:
 
 
 #: Size words and the lower bounds (absolute values) at which each begins: ``|value| < small`` is
-#: "negligible", ``small <= |value| < medium`` "small", ``medium <= |value| < large`` "medium", else "large".
-#: Sources: g and h, Cohen (1988, pp. 25-27 and 184-185: 0.2, 0.5, 0.8); rank-biserial, Vargha & Delaney
-#: (2000), whose A = .56, .64, .71 (Cohen's d of 0.2, 0.5, 0.8 under normality) are r = 2A - 1 = .12, .28, .42;
-#: d_z, see :func:`dz_size_word`.
+#: "negligible", ``small <= |value| < medium`` "small", ``medium <= |value| < large`` "medium", else
+#: "large". Sources: g and h, Cohen (1988, pp. 25-27 and 184-185: 0.2, 0.5, 0.8); rank-biserial,
+#: Vargha & Delaney (2000), whose A = .56, .64, .71 (Cohen's d of 0.2, 0.5, 0.8 under normality) are
+#: r = 2A - 1 = .12, .28, .42; d_z, see :func:`dz_size_word`.
 SIZE_THRESHOLDS = {
     "hedges-g": (0.2, 0.5, 0.8),
     "cohen-h": (0.2, 0.5, 0.8),
@@ -270,19 +279,21 @@ def _word(value: float, cuts: tuple[float, float, float]) -> str:
 def dz_size_word(dz: float, rho: float = 0.5) -> str:
     """Size word for Cohen's d_z, from Cohen's d benchmarks carried over to the paired design.
 
-    Cohen (1988, p. 48) relates the paired-design index to d by ``d_z = d / sqrt(2 (1 - rho))``, rho the
-    correlation of the paired scores; so d's 0.2, 0.5 and 0.8 are d_z's ``0.2 / sqrt(2(1 - rho))`` and so on.
-    At ``rho = 0.5`` (the default) d_z and d coincide and the bounds are 0.2, 0.5, 0.8; pass the partner
-    correlation to judge d_z on the scale of d (a high correlation makes the same d_z a smaller d).
-    Lakens (2013) explains why d_z is not comparable with between-subject d without this step.
+    Cohen (1988, p. 48) relates the paired-design index to d by ``d_z = d / sqrt(2 (1 - rho))``, rho
+    the correlation of the paired scores; so d's 0.2, 0.5 and 0.8 are d_z's ``0.2 / sqrt(2(1 -
+    rho))`` and so on. At ``rho = 0.5`` (the default) d_z and d coincide and the bounds are 0.2,
+    0.5, 0.8; pass the partner correlation to judge d_z on the scale of d (a high correlation makes
+    the same d_z a smaller d). Lakens (2013) explains why d_z is not comparable with between-subject
+    d without this step.
 
     References
     ----------
     Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
     doi:10.4324/9780203771587
 
-    Lakens, D. (2013). Calculating and reporting effect sizes to facilitate cumulative science: a practical
-    primer for t-tests and ANOVAs. *Frontiers in Psychology*, 4, 863. doi:10.3389/fpsyg.2013.00863
+    Lakens, D. (2013). Calculating and reporting effect sizes to facilitate cumulative science: a
+    practical primer for t-tests and ANOVAs. *Frontiers in Psychology*, 4, 863.
+    doi:10.3389/fpsyg.2013.00863
 
     Examples
     --------
@@ -300,18 +311,18 @@ def size_word(effect: str, value: float, rho: float = 0.5) -> str:
     """The one place that defines size words: ``negligible``, ``small``, ``medium`` or ``large``.
 
     ``effect`` is a table's ``effect`` column value (``hedges-g``, ``cohen-dz``, ``cohen-h``,
-    ``rank-biserial``) or a short name (``g``, ``dz``, ``h``, ``r``); bounds in :data:`SIZE_THRESHOLDS`
-    (a value exactly at a bound takes the larger word); ``rho`` is used for d_z only (:func:`dz_size_word`).
-    "not computed" for a missing value.
+    ``rank-biserial``) or a short name (``g``, ``dz``, ``h``, ``r``); bounds in
+    :data:`SIZE_THRESHOLDS` (a value exactly at a bound takes the larger word); ``rho`` is used for
+    d_z only (:func:`dz_size_word`). "not computed" for a missing value.
 
     References
     ----------
     Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
     doi:10.4324/9780203771587
 
-    Vargha, A. & Delaney, H. D. (2000). A critique and improvement of the CL common language effect size
-    statistics of McGraw and Wong. *Journal of Educational and Behavioral Statistics*, 25(2), 101-132.
-    doi:10.3102/10769986025002101
+    Vargha, A. & Delaney, H. D. (2000). A critique and improvement of the CL common language effect
+    size statistics of McGraw and Wong. *Journal of Educational and Behavioral Statistics*, 25(2),
+    101-132. doi:10.3102/10769986025002101
 
     Examples
     --------

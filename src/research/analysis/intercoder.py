@@ -12,7 +12,8 @@ AGREEMENT_COLUMNS = ["theme", "coder_a", "coder_b", "units", "agreement", "kappa
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
-    """Cohen's kappa for two binary codings of the same units; missing when chance agreement is perfect.
+    """Cohen's kappa for two binary codings of the same units; missing when chance agreement is
+    perfect.
 
     References
     ----------
@@ -42,10 +43,11 @@ def _presence(codes: pd.DataFrame, units: pd.DataFrame, coder: str, theme: str) 
 def intercoder_agreement(
     codes: pd.DataFrame, segments: pd.DataFrame, themes: list[str]
 ) -> pd.DataFrame:
-    """``intercoder_agreement.csv``: per theme and coder pair, the units both coded, agreement and kappa.
+    """``intercoder_agreement.csv``: per theme and coder pair, the units both coded, agreement and
+    kappa.
 
-    The units of a pair are the respondent segments of the interviews both coders coded (a coder coded an
-    interview when they have a row for it).
+    The units of a pair are the respondent segments of the interviews both coders coded (a coder
+    coded an interview when they have a row for it).
     """
     codes = codes.assign(
         interview_id=codes["interview_id"].astype(str), segment=codes["segment"].astype(int)
@@ -78,14 +80,16 @@ def intercoder_agreement(
 def krippendorff_by_theme(
     codes: pd.DataFrame, segments: pd.DataFrame, themes: list[str]
 ) -> pd.DataFrame:
-    """Krippendorff's alpha (nominal) per theme across every coder; a coder's uncoded interviews are missing.
+    """Krippendorff's alpha (nominal) per theme across every coder; a coder's uncoded interviews are
+    missing.
 
     References
     ----------
     Krippendorff, K. (2018). *Content analysis: An introduction to its methodology* (4th ed.). Sage.
 
-    Hayes, A. F., & Krippendorff, K. (2007). Answering the call for a standard reliability measure for coding
-    data. *Communication Methods and Measures, 1*(1), 77-89. https://doi.org/10.1080/19312450709336664
+    Hayes, A. F., & Krippendorff, K. (2007). Answering the call for a standard reliability measure
+    for coding data. *Communication Methods and Measures, 1*(1), 77-89.
+    https://doi.org/10.1080/19312450709336664
     """
     import krippendorff
 

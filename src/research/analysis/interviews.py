@@ -18,7 +18,8 @@ def redactor(study) -> Redactor:
 
 
 def coded_segments(study) -> pd.DataFrame:
-    """Respondent segments coded with the study's codebook, speakers pseudonymised and names redacted.
+    """Respondent segments coded with the study's codebook, speakers pseudonymised and names
+    redacted.
 
     Columns: SPEC's ``segments.csv`` columns, then one boolean column per theme.
     """
@@ -42,7 +43,8 @@ def theme_table(study, coded: pd.DataFrame) -> pd.DataFrame:
 
 
 def agreement_tables(study) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(``intercoder_agreement.csv``, Krippendorff's alpha per theme); empty without manual codes."""
+    """(``intercoder_agreement.csv``, Krippendorff's alpha per theme); empty without manual
+    codes."""
     if study.manual_codes.empty or study.codebook is None:
         return pd.DataFrame(columns=intercoder.AGREEMENT_COLUMNS), pd.DataFrame(
             columns=["theme", "coders", "units", "alpha"]
@@ -70,7 +72,8 @@ def codebook_table(codebook) -> pd.DataFrame:
 
 
 def open_answer_table(study) -> pd.DataFrame:
-    """Open-ended survey answers coded with the codebook: answers with each theme by role (Fisher, Holm).
+    """Open-ended survey answers coded with the codebook: answers with each theme by role (Fisher,
+    Holm).
 
     One unit per respondent and open column; empty when the study names no ``open_ended`` columns.
     """

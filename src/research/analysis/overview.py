@@ -1,5 +1,5 @@
-"""The study at a glance: who answered, from which companies and roles, what the data-quality log says,
-and where respondents stand on each banded instrument."""
+"""The study at a glance: who answered, from which companies and roles, what the data-quality log
+says, and where respondents stand on each banded instrument."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def sample_overview(
     --------
     >>> r = pd.DataFrame({"respondent_id": ["1", "2", "3"], "company_id": ["a", "a", "b"],
     ...                   "role": ["marketing", "sales", "sales"]})
-    >>> sample_overview(r, pd.DataFrame(columns=["respondent_id"]), pd.DataFrame(columns=["respondent_id"]))["respondents"].tolist()
+    >>> sample_overview(r, pd.DataFrame(columns=["respondent_id"]),
+    ...                 pd.DataFrame(columns=["respondent_id"]))["respondents"].tolist()
     [1, 2, 3]
     """
     rows = []
@@ -89,7 +90,8 @@ def quality_overview(quality: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> from research.inputs.quality import QUALITY_COLUMNS
-    >>> log = pd.DataFrame([["s.csv", "R1", "Q1", "9", "out_of_range", "set to missing"]], columns=QUALITY_COLUMNS)
+    >>> log = pd.DataFrame([["s.csv", "R1", "Q1", "9", "out_of_range", "set to missing"]],
+    ...                    columns=QUALITY_COLUMNS)
     >>> quality_overview(log)[["problem", "count"]].values.tolist()
     [['out_of_range', 1]]
     """
@@ -105,7 +107,8 @@ def quality_overview(quality: pd.DataFrame) -> pd.DataFrame:
 
 
 def stage_counts(scores: pd.DataFrame, instrument) -> pd.DataFrame:
-    """Respondents per band of an instrument's total, by role: ``band``, ``role``, ``n``, ``share``."""
+    """Respondents per band of an instrument's total, by role: ``band``, ``role``, ``n``,
+    ``share``."""
     if not instrument.total:
         return pd.DataFrame(columns=["band", "role", "n", "share"])
     labels = [b["label"] for b in instrument.total["bands"]]

@@ -1,7 +1,7 @@
 """Measurement quality: Cronbach's alpha with its interval, McDonald's omega, item statistics.
 
-Every function takes the tidy ``responses`` frame (one row per respondent and item, keyed values) and
-an :class:`~research.instruments.Instrument`, and returns a tidy DataFrame.
+Every function takes the tidy ``responses`` frame (one row per respondent and item, keyed values)
+and an :class:`~research.instruments.Instrument`, and returns a tidy DataFrame.
 """
 
 from __future__ import annotations
@@ -49,17 +49,18 @@ def omega_with_reason(items: pd.DataFrame) -> tuple[float, str]:
     """McDonald's omega (total) and, when it is missing, the reason ("" when computed).
 
     The reason is one of: fewer than three items; too few respondents (fewer than
-    :data:`OMEGA_MIN_RESPONDENTS` listwise-complete); a constant item (named); the fit failed (the error);
-    no convergence of the maximum-likelihood optimiser; a Heywood case (a uniqueness at or below zero,
-    the items named). Warnings raised by the fit are appended to the reason when omega is missing.
+    :data:`OMEGA_MIN_RESPONDENTS` listwise-complete); a constant item (named); the fit failed (the
+    error); no convergence of the maximum-likelihood optimiser; a Heywood case (a uniqueness at or
+    below zero, the items named). Warnings raised by the fit are appended to the reason when omega
+    is missing.
 
     References
     ----------
     McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum. doi:10.4324/9781410601087
 
-    Dillon, W. R., Kumar, A. & Mulani, N. (1987). Offending estimates in covariance structure analysis: Comments
-    on the causes of and solutions to Heywood cases. *Psychological Bulletin*, 101(1), 126-135.
-    doi:10.1037/0033-2909.101.1.126
+    Dillon, W. R., Kumar, A. & Mulani, N. (1987). Offending estimates in covariance structure
+    analysis: Comments on the causes of and solutions to Heywood cases. *Psychological Bulletin*,
+    101(1), 126-135. doi:10.1037/0033-2909.101.1.126
     """
     from statsmodels.multivariate.factor import Factor
 
@@ -100,12 +101,13 @@ def omega_with_reason(items: pd.DataFrame) -> tuple[float, str]:
 
 
 def omega_total(items: pd.DataFrame) -> float:
-    """McDonald's omega (total) from a one-factor maximum-likelihood model on the items' correlations.
+    """McDonald's omega (total) from a one-factor maximum-likelihood model on the items'
+    correlations.
 
-    ``omega = (sum of loadings)^2 / ((sum of loadings)^2 + sum of uniquenesses)``. Missing (NaN) when the
-    model cannot be fitted: fewer than three items or five respondents, a constant item, no convergence,
-    or a Heywood case (a uniqueness at or below zero); :func:`omega_with_reason` says which. The EM start
-    values are seeded (``rng=0``), so the value is reproducible.
+    ``omega = (sum of loadings)^2 / ((sum of loadings)^2 + sum of uniquenesses)``. Missing (NaN)
+    when the model cannot be fitted: fewer than three items or five respondents, a constant item, no
+    convergence, or a Heywood case (a uniqueness at or below zero); :func:`omega_with_reason` says
+    which. The EM start values are seeded (``rng=0``), so the value is reproducible.
 
     References
     ----------
@@ -115,7 +117,8 @@ def omega_total(items: pd.DataFrame) -> float:
     --------
     >>> rng = np.random.default_rng(0)
     >>> f = rng.normal(size=2000)
-    >>> items = pd.DataFrame({f"i{k}": 0.7 * f + rng.normal(scale=0.714, size=2000) for k in range(4)})
+    >>> items = pd.DataFrame({f"i{k}": 0.7 * f + rng.normal(scale=0.714, size=2000)
+    ...                       for k in range(4)})
     >>> round(omega_total(items), 2)  # population value 4(.7)^2 / (4(.7)^2 + 4(.51)) = .79
     0.79
     """
@@ -123,17 +126,18 @@ def omega_total(items: pd.DataFrame) -> float:
 
 
 def spearman_brown(items: pd.DataFrame) -> float:
-    """Spearman-Brown reliability of a two-item scale: ``2r / (1 + r)``, r the items' Pearson correlation.
+    """Spearman-Brown reliability of a two-item scale: ``2r / (1 + r)``, r the items' Pearson
+    correlation.
 
-    For two items this, not alpha, is the recommended coefficient (Eisinga, Te Grotenhuis & Pelzer, 2013):
-    alpha assumes essentially tau-equivalent items and underestimates reliability otherwise. Computed on the
-    listwise-complete rows; missing with fewer than three rows, not exactly two items, a constant item, or
-    items correlated exactly -1 (where ``1 + r`` is zero).
+    For two items this, not alpha, is the recommended coefficient (Eisinga, Te Grotenhuis & Pelzer,
+    2013): alpha assumes essentially tau-equivalent items and underestimates reliability otherwise.
+    Computed on the listwise-complete rows; missing with fewer than three rows, not exactly two
+    items, a constant item, or items correlated exactly -1 (where ``1 + r`` is zero).
 
     References
     ----------
-    Eisinga, R., Te Grotenhuis, M. & Pelzer, B. (2013). The reliability of a two-item scale: Pearson,
-    Cronbach, or Spearman-Brown? *International Journal of Public Health*, 58(4), 637-642.
+    Eisinga, R., Te Grotenhuis, M. & Pelzer, B. (2013). The reliability of a two-item scale:
+    Pearson, Cronbach, or Spearman-Brown? *International Journal of Public Health*, 58(4), 637-642.
     doi:10.1007/s00038-012-0416-3
 
     Examples
@@ -153,7 +157,8 @@ def spearman_brown(items: pd.DataFrame) -> float:
 
 
 def alpha_with_ci(items: pd.DataFrame, confidence: float = 0.95) -> tuple[float, float, float, int]:
-    """Cronbach's alpha on the listwise-complete rows with Feldt's F-based interval: (alpha, low, high, n)."""
+    """Cronbach's alpha on the listwise-complete rows with Feldt's F-based interval: (alpha, low,
+    high, n)."""
     data = items.dropna()
     n, k = data.shape
     if k < 2 or n < 3 or np.isclose(data.sum(axis=1).var(ddof=1), 0):
@@ -162,7 +167,8 @@ def alpha_with_ci(items: pd.DataFrame, confidence: float = 0.95) -> tuple[float,
     from scipy.stats import f
 
     alpha, _ = pg.cronbach_alpha(data=data, nan_policy="listwise", ci=confidence)
-    # pingouin rounds its interval to three decimals; the interval is recomputed unrounded (same formula).
+    # pingouin rounds its interval to three decimals; the interval is recomputed unrounded (same
+    # formula).
     df1, df2 = n - 1, (n - 1) * (k - 1)
     low = 1 - (1 - alpha) * f.isf((1 - confidence) / 2, df1, df2)
     high = 1 - (1 - alpha) * f.isf(1 - (1 - confidence) / 2, df1, df2)
@@ -170,15 +176,16 @@ def alpha_with_ci(items: pd.DataFrame, confidence: float = 0.95) -> tuple[float,
 
 
 def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
-    """Alpha (95% interval) and omega per scale (subscales and total) and group (all, marketing, sales).
+    """Alpha (95% interval) and omega per scale (subscales and total) and group (all, marketing,
+    sales).
 
     Returns
     -------
     DataFrame
-        ``reliability.csv`` columns: ``instrument``, ``scale``, ``group``, ``n`` (listwise-complete respondents),
-        ``n_items``, ``alpha``, ``ci_low``, ``ci_high``, ``omega``, ``note``; then ``spearman_brown`` (two-item
-        scales only: ``2r/(1+r)``, see :func:`spearman_brown`) and ``omega_reason`` (why omega is missing, ""
-        when computed; also in ``note``).
+        ``reliability.csv`` columns: ``instrument``, ``scale``, ``group``, ``n`` (listwise-complete
+        respondents), ``n_items``, ``alpha``, ``ci_low``, ``ci_high``, ``omega``, ``note``; then
+        ``spearman_brown`` (two-item scales only: ``2r/(1+r)``, see :func:`spearman_brown`) and
+        ``omega_reason`` (why omega is missing, "" when computed; also in ``note``).
 
     Examples
     --------
@@ -211,8 +218,8 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
                 )
             if len(items) == 2:
                 notes.append(
-                    "two items: report the Spearman-Brown coefficient (spearman_brown); alpha is not the "
-                    "recommended coefficient for two items"
+                    "two items: report the Spearman-Brown coefficient (spearman_brown); alpha is "
+                    "not the recommended coefficient for two items"
                 )
             if np.isnan(omega):
                 notes.append(f"omega not computed: {why}")
@@ -236,10 +243,11 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
 
 
 def item_statistics(responses: pd.DataFrame, instrument) -> pd.DataFrame:
-    """Per item of each scale (all respondents): n, mean, SD, item-rest correlation, alpha if the item is dropped.
+    """Per item of each scale (all respondents): n, mean, SD, item-rest correlation, alpha if the
+    item is dropped.
 
-    The item-rest correlation is the Pearson correlation of the item with the sum of the scale's other items
-    (listwise-complete respondents of the scale).
+    The item-rest correlation is the Pearson correlation of the item with the sum of the scale's
+    other items (listwise-complete respondents of the scale).
     """
     wide = _wide(responses, instrument)
     rows = []

@@ -1,7 +1,8 @@
 """Coding interview segments (and open survey answers) with a codebook, and themes by role.
 
-A respondent segment has a theme when any of the theme's patterns matches; an interview has it when any
-of its segments has (SPEC §3, themes). Theme prevalence is compared by role with Fisher's exact test.
+A respondent segment has a theme when any of the theme's patterns matches; an interview has it when
+any of its segments has (SPEC §3, themes). Theme prevalence is compared by role with Fisher's exact
+test.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def theme_matrix(texts: pd.Series, codebook) -> pd.DataFrame:
 
 
 def code_segments(segments: pd.DataFrame, codebook) -> pd.DataFrame:
-    """Add ``themes`` (``;``-joined ids in codebook order) and one boolean column per theme to the segments."""
+    """Add ``themes`` (``;``-joined ids in codebook order) and one boolean column per theme to the
+    segments."""
     flags = theme_matrix(segments["text"], codebook)
     out = segments.copy()
     ids = np.array(codebook.theme_ids)
@@ -56,7 +58,8 @@ def code_segments(segments: pd.DataFrame, codebook) -> pd.DataFrame:
 
 
 def prevalence_by_role(units: pd.DataFrame, codebook, unit: str = "interviews") -> pd.DataFrame:
-    """Per theme: units with the theme by role, shares with Wilson intervals, Fisher's exact test, Cohen's h.
+    """Per theme: units with the theme by role, shares with Wilson intervals, Fisher's exact test,
+    Cohen's h.
 
     Parameters
     ----------
@@ -67,16 +70,17 @@ def prevalence_by_role(units: pd.DataFrame, codebook, unit: str = "interviews") 
 
     References
     ----------
-    Fisher, R. A. (1922). On the interpretation of χ² from contingency tables, and the calculation of P.
-    *Journal of the Royal Statistical Society, 85*(1), 87-94. https://doi.org/10.2307/2340521
+    Fisher, R. A. (1922). On the interpretation of χ² from contingency tables, and the calculation
+    of P. *Journal of the Royal Statistical Society, 85*(1), 87-94. https://doi.org/10.2307/2340521
 
-    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. *Journal of
-    the American Statistical Association, 22*(158), 209-212. https://doi.org/10.1080/01621459.1927.10502953
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+    *Journal of the American Statistical Association, 22*(158), 209-212.
+    https://doi.org/10.1080/01621459.1927.10502953
 
     Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.). Erlbaum.
 
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
-    Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal
+    of Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
     """
     rows = []
     for theme in codebook.themes:
@@ -110,7 +114,8 @@ def prevalence_by_role(units: pd.DataFrame, codebook, unit: str = "interviews") 
 
 
 def interviews_with_themes(coded: pd.DataFrame, interviews: pd.DataFrame, codebook) -> pd.DataFrame:
-    """One row per kept interview: ``interview_id``, ``role``, ``company_id`` and whether it has each theme."""
+    """One row per kept interview: ``interview_id``, ``role``, ``company_id`` and whether it has
+    each theme."""
     flags = coded.groupby("interview_id")[codebook.theme_ids].any()
     base = interviews[["interview_id", "respondent_id", "company_id", "role"]].set_index(
         "interview_id"
@@ -121,18 +126,21 @@ def interviews_with_themes(coded: pd.DataFrame, interviews: pd.DataFrame, codebo
 
 
 def theme_by_role(coded: pd.DataFrame, interviews: pd.DataFrame, codebook) -> pd.DataFrame:
-    """``theme_by_role.csv``: interviews with each theme by role, Fisher's exact test, Cohen's h, Holm."""
+    """``theme_by_role.csv``: interviews with each theme by role, Fisher's exact test, Cohen's h,
+    Holm."""
     return prevalence_by_role(
         interviews_with_themes(coded, interviews, codebook), codebook, "interviews"
     )
 
 
 def matrix_coding(coded: pd.DataFrame, codebook) -> pd.DataFrame:
-    """NVivo's matrix-coding query as tidy data: per theme and role, segments and interviews coded, and shares.
+    """NVivo's matrix-coding query as tidy data: per theme and role, segments and interviews coded,
+    and shares.
 
     References
     ----------
-    Bazeley, P., & Jackson, K. (2013). *Qualitative data analysis with NVivo* (2nd ed.). Sage (matrix coding).
+    Bazeley, P., & Jackson, K. (2013). *Qualitative data analysis with NVivo* (2nd ed.). Sage
+    (matrix coding).
     """
     rows = []
     for role, part in coded.groupby("role"):
@@ -154,7 +162,8 @@ def matrix_coding(coded: pd.DataFrame, codebook) -> pd.DataFrame:
 
 
 def co_occurrence(coded: pd.DataFrame, codebook) -> pd.DataFrame:
-    """Segments coded with both themes, for every pair of themes (long format: ``theme_a``, ``theme_b``, ``segments``)."""
+    """Segments coded with both themes, for every pair of themes (long format: ``theme_a``,
+    ``theme_b``, ``segments``)."""
     m = coded[codebook.theme_ids].to_numpy(dtype=int)
     both = m.T @ m
     ids = codebook.theme_ids
@@ -173,11 +182,13 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def themed_sentences(coded: pd.DataFrame, codebook) -> pd.DataFrame:
-    """The sentences of coded segments that carry at least one theme, with one boolean column per theme.
+    """The sentences of coded segments that carry at least one theme, with one boolean column per
+    theme.
 
-    Only segments coded with some theme are split, and each sentence is matched once against every theme;
-    quotes and the joint displays pick from this table. Columns: ``interview_id``, ``segment``, ``role``,
-    ``speaker``, ``company_id`` (when present), ``sentence``, ``n_themes`` and the theme columns.
+    Only segments coded with some theme are split, and each sentence is matched once against every
+    theme; quotes and the joint displays pick from this table. Columns: ``interview_id``,
+    ``segment``, ``role``, ``speaker``, ``company_id`` (when present), ``sentence``, ``n_themes``
+    and the theme columns.
     """
     keep = [
         c
@@ -189,8 +200,8 @@ def themed_sentences(coded: pd.DataFrame, codebook) -> pd.DataFrame:
     sentences = part[keep].assign(sentence=part["text"].str.split(_SENTENCE)).explode("sentence")
     sentences["sentence"] = sentences["sentence"].fillna("").str.strip()
     sentences = sentences[sentences["sentence"] != ""]  # the index still points at the segment
-    # A sentence can only carry its segment's themes (it is a substring of the segment, cut at white space),
-    # so each sentence is matched against those alone.
+    # A sentence can only carry its segment's themes (it is a substring of the segment, cut at white
+    # space), so each sentence is matched against those alone.
     segment_flags = (
         part[codebook.theme_ids].to_numpy()[sentences.index.to_numpy()] if len(sentences) else None
     )
@@ -208,10 +219,12 @@ def themed_sentences(coded: pd.DataFrame, codebook) -> pd.DataFrame:
 def representative_quotes(
     coded: pd.DataFrame, codebook, per_role: int = 2, sentences: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """For each theme and role, up to ``per_role`` quotes: the sentence of a segment that carries the theme.
+    """For each theme and role, up to ``per_role`` quotes: the sentence of a segment that carries
+    the theme.
 
     Sentences that carry the theme alone, of readable length (40-300 characters), come first, from
-    different interviews. Returns ``theme``, ``role``, ``interview_id``, ``segment``, ``speaker``, ``quote``.
+    different interviews. Returns ``theme``, ``role``, ``interview_id``, ``segment``, ``speaker``,
+    ``quote``.
     """
     sentences = themed_sentences(coded, codebook) if sentences is None else sentences
     if sentences.empty:
@@ -249,14 +262,16 @@ def representative_quotes(
 
 
 def sentiment(coded: pd.DataFrame) -> pd.DataFrame:
-    """VADER compound sentiment (-1 to 1) per segment; exploratory: VADER was built for short social-media text.
+    """VADER compound sentiment (-1 to 1) per segment; exploratory: VADER was built for short
+    social-media text.
 
     The lexicon ships inside the vaderSentiment package; nothing is downloaded.
 
     References
     ----------
-    Hutto, C. J., & Gilbert, E. (2014). VADER: A parsimonious rule-based model for sentiment analysis of
-    social media text. *Proceedings of ICWSM, 8*(1), 216-225. https://doi.org/10.1609/icwsm.v8i1.14550
+    Hutto, C. J., & Gilbert, E. (2014). VADER: A parsimonious rule-based model for sentiment
+    analysis of social media text. *Proceedings of ICWSM, 8*(1), 216-225.
+    https://doi.org/10.1609/icwsm.v8i1.14550
     """
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 

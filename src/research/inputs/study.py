@@ -51,12 +51,12 @@ class Study:
     Attributes
     ----------
     respondents : one row per kept respondent: ``respondent_id``, ``company_id``, ``role``,
-    attributes. responses : one row per respondent and item: ``respondent_id``, ``company_id``,
-    ``role``,
+        attributes.
+    responses : one row per respondent and item: ``respondent_id``, ``company_id``, ``role``,
         ``instrument``, ``item``, ``subscale``, ``value`` (as answered) and ``keyed``.
-    scores : one row per respondent and instrument (see :func:`research.instruments.score`). turns :
-    one row per transcript turn: ``interview_id``, ``turn``, ``speaker``, ``text``, ``start``,
-        ``respondent_id``, ``role``, ``company_id``, ``is_interviewer``.
+    scores : one row per respondent and instrument (see :func:`research.instruments.score`).
+    turns : one row per transcript turn: ``interview_id``, ``turn``, ``speaker``, ``text``,
+        ``start``, ``respondent_id``, ``role``, ``company_id``, ``is_interviewer``.
     manual_codes : ``interview_id``, ``segment``, ``coder``, ``theme``.
     open_answers : ``respondent_id``, ``company_id``, ``role``, ``column``, ``text``.
     """
@@ -236,7 +236,11 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
             label,
             "unknown_role",
             "respondent left out"
-            + (f"; {hint.strip().removeprefix('(').removesuffix(')')} (a label listed under roles)" if hint else ""),
+            + (
+                f"; {hint.strip().removeprefix('(').removesuffix(')')} (a label listed under roles)"
+                if hint
+                else ""
+            ),
         )
     frame = frame[frame["role"].notna()].copy()
     for _, row in frame[frame["company_id"].isna()].iterrows():
@@ -299,7 +303,7 @@ def _fold_hint(identifier, folded: dict[str, str]) -> str:
     )
 
 
-# ---- survey ----------------------------------------------------------------------------------------
+# ---- survey --------------------------------------------------------------------------------------
 
 
 def _to_values(column: pd.Series, inst: Instrument) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -401,7 +405,7 @@ def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFr
     return responses, opened.reset_index(drop=True)
 
 
-# ---- interviews -------------------------------------------------------------------------------------
+# ---- interviews ----------------------------------------------------------------------------------
 
 _TURN_COLS = [
     "interview_id",
