@@ -1,15 +1,17 @@
-"""APA-style tables for a manuscript, built from the analysis tables (formatting only: nothing is recomputed).
+"""APA-style tables for a manuscript, built from the analysis tables (formatting only: nothing is
+recomputed).
 
-Every builder takes a contract table (``item_comparison.csv``, ``scale_comparison.csv`` ...) and returns an
-:class:`ApaTable`: a frame of formatted strings under human column headers, a title, a note saying which test,
-which correction and what the effect size and its sign mean, and the CSV it comes from. Item wording, subscale,
-band and theme *labels* come from the instrument and codebook YAML, never their ids. No table is wider than
-:data:`MAX_COLUMNS` columns of short cells, so every one fits a portrait page.
+Every builder takes a contract table (``item_comparison.csv``, ``scale_comparison.csv`` ...) and
+returns an :class:`ApaTable`: a frame of formatted strings under human column headers, a title, a
+note saying which test, which correction and what the effect size and its sign mean, and the CSV it
+comes from. Item wording, subscale, band and theme *labels* come from the instrument and codebook
+YAML, never their ids. No table is wider than :data:`MAX_COLUMNS` columns of short cells, so every
+one fits a portrait page.
 
-Conventions (APA 7): no leading zero for statistics bounded by 1 (p, correlations, alpha, kappa, shares);
-exact p to three decimals, ``< .001`` below that; a true minus sign; an en dash (``–``) for a value that could
-not be computed. Column headers use ``_`` for a subscript (``p_Holm``, ``d_z``); the Word and HTML writers
-set the symbol in italics and the rest as a subscript.
+Conventions (APA 7): no leading zero for statistics bounded by 1 (p, correlations, alpha, kappa,
+shares); exact p to three decimals, ``< .001`` below that; a true minus sign; an en dash (``–``) for
+a value that could not be computed. Column headers use ``_`` for a subscript (``p_Holm``, ``d_z``);
+the Word and HTML writers set the symbol in italics and the rest as a subscript.
 
 Examples
 --------
@@ -38,7 +40,7 @@ ITEM_TEXT_WIDTH = 60
 SORTABLE_ROWS = 12  # longer tables can be sorted and filtered in the browser (report.pages)
 
 
-# ---- formatters ---------------------------------------------------------------------------------------
+# ---- formatters ----------------------------------------------------------------------------------
 
 
 def _missing(x) -> bool:
@@ -51,13 +53,15 @@ def _missing(x) -> bool:
 
 
 def _round(x: float, digits: int) -> str:
-    """Half-up rounding of the decimal the float prints as (``0.0495`` -> ``0.050``, not ``0.049``)."""
+    """Half-up rounding of the decimal the float prints as (``0.0495`` -> ``0.050``, not
+    ``0.049``)."""
     q = Decimal(1).scaleb(-digits)
     return str(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
 
 
 def fmt_stat(x, digits: int = 2) -> str:
-    """A statistic to ``digits`` decimals with a true minus sign; ``–`` when missing; never ``-0.00``.
+    """A statistic to ``digits`` decimals with a true minus sign; ``–`` when missing; never
+    ``-0.00``.
 
     Examples
     --------
@@ -73,14 +77,16 @@ def fmt_stat(x, digits: int = 2) -> str:
 
 
 def fmt_bounded(r, digits: int = 2) -> str:
-    """A statistic whose magnitude is usually at most 1 (correlation, alpha, kappa, share): no leading zero.
+    """A statistic whose magnitude is usually at most 1 (correlation, alpha, kappa, share): no
+    leading zero.
 
-    Cronbach's alpha and ICC(1) can fall below -1 in degenerate data; such a value is printed as it is
-    (``−5.70``), never refused, because the table must still show what was computed.
+    Cronbach's alpha and ICC(1) can fall below -1 in degenerate data; such a value is printed as it
+    is (``−5.70``), never refused, because the table must still show what was computed.
 
     Examples
     --------
-    >>> fmt_bounded(0.834), fmt_bounded(-0.12), fmt_bounded(1.0), fmt_bounded(-0.0004), fmt_bounded(-5.704)
+    >>> (fmt_bounded(0.834), fmt_bounded(-0.12), fmt_bounded(1.0), fmt_bounded(-0.0004),
+    ...  fmt_bounded(-5.704))
     ('.83', '−.12', '1.00', '.00', '−5.70')
     """
     if _missing(r):
@@ -92,8 +98,9 @@ def fmt_bounded(r, digits: int = 2) -> str:
 def fmt_p(p, alpha: float = 0.05) -> str:
     """An APA p value: ``.021``, ``< .001``, ``> .999``; ``–`` when missing.
 
-    Three decimals, except when rounding would carry a p below ``alpha`` up to it: then as many more decimals as
-    keep it below (``0.0495`` is ``.0495``, not ``.050``), so a table never shows a significant result as ``.050``.
+    Three decimals, except when rounding would carry a p below ``alpha`` up to it: then as many more
+    decimals as keep it below (``0.0495`` is ``.0495``, not ``.050``), so a table never shows a
+    significant result as ``.050``.
 
     Examples
     --------
@@ -118,7 +125,8 @@ def fmt_p(p, alpha: float = 0.05) -> str:
 
 
 def fmt_df(df) -> str:
-    """Degrees of freedom: whole numbers without decimals (``27``), Welch's fractional df to one (``73.7``).
+    """Degrees of freedom: whole numbers without decimals (``27``), Welch's fractional df to one
+    (``73.7``).
 
     Examples
     --------
@@ -137,7 +145,8 @@ def fmt_count(x) -> str:
 
 
 def fmt_ci(low, high, digits: int = 2, bounded: bool = False) -> str:
-    """A confidence interval ``[0.42, 1.10]`` (``[.42, .90]`` when ``bounded``); ``–`` when either end is missing.
+    """A confidence interval ``[0.42, 1.10]`` (``[.42, .90]`` when ``bounded``); ``–`` when either
+    end is missing.
 
     Examples
     --------
@@ -164,7 +173,8 @@ def fmt_m_sd(m, sd, digits: int = 2) -> str:
 
 
 def fmt_effect(es, low=None, high=None, bounded: bool = False, digits: int = 2) -> str:
-    """An effect size with its interval: ``0.84 [0.39, 1.29]``; the interval left off when missing."""
+    """An effect size with its interval: ``0.84 [0.39, 1.29]``; the interval left off when
+    missing."""
     f = fmt_bounded if bounded else fmt_stat
     if _missing(es):
         return DASH
@@ -199,7 +209,8 @@ def shorten(text: str, width: int = ITEM_TEXT_WIDTH) -> str:
 
     Examples
     --------
-    >>> shorten("The heads of sales and marketing talk regularly about new ideas, market signals", 40)
+    >>> shorten("The heads of sales and marketing talk regularly about new ideas, market signals",
+    ...         40)
     'The heads of sales and marketing talk…'
     >>> shorten("Short.", 40)
     'Short.'
@@ -218,7 +229,7 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-# ---- symbols in headers: italics and subscripts --------------------------------------------------------
+# ---- symbols in headers: italics and subscripts --------------------------------------------------
 
 _SYMBOL = re.compile(
     r"(?<![\w])(Mdn|SD|df|M|N|n|t|p|U|W|g|r|h|d|k|z|χ²|α|ω|κ)(?:_(\w+(?:\([a-z]\))?))?(?![\w(])"
@@ -268,12 +279,13 @@ def runs_html(text: str) -> str:
     return "".join(out)
 
 
-# ---- the table -----------------------------------------------------------------------------------------
+# ---- the table -----------------------------------------------------------------------------------
 
 
 @dataclass
 class ApaTable:
-    """One APA table: number (assigned by a :class:`TableRegistry`), title, formatted frame, note and source.
+    """One APA table: number (assigned by a :class:`TableRegistry`), title, formatted frame, note
+    and source.
 
     Attributes
     ----------
@@ -281,8 +293,10 @@ class ApaTable:
     frame : formatted strings under human headers; at most :data:`MAX_COLUMNS` columns.
     note : the general note (printed after "*Note.*").
     source : the CSV the numbers come from (``tables/scale_comparison.csv``).
-    full_text : full wording of every text shortened in the frame (``"SMR08: The heads of ..."``), for a footnote.
-    tooltips : ``{(row position, column header): full text}`` for shortened cells (an HTML ``title``).
+    full_text : full wording of every text shortened in the frame (``"SMR08: The heads of ..."``),
+        for a footnote.
+    tooltips : ``{(row position, column header): full text}`` for shortened cells (an HTML
+        ``title``).
     number : the table's number in its report; ``None`` until registered.
     """
 
@@ -307,9 +321,10 @@ class ApaTable:
         return f"Table {self.number}" if self.number is not None else "Table"
 
     def to_html(self) -> str:
-        """The table as APA-styled HTML: number in bold, title in italics, rules at top, under the header and at
-        the bottom only, the note below. Every text from the data is escaped; shortened cells carry their full
-        text as a ``title`` tooltip. Tables of more than :data:`SORTABLE_ROWS` rows are marked ``sortable``."""
+        """The table as APA-styled HTML: number in bold, title in italics, rules at top, under the
+        header and at the bottom only, the note below. Every text from the data is escaped;
+        shortened cells carry their full text as a ``title`` tooltip. Tables of more than
+        :data:`SORTABLE_ROWS` rows are marked ``sortable``."""
         rule = "border-top:1.5px solid #000"
         head = "".join(
             f'<th style="{rule};border-bottom:1px solid #000;padding:4px 8px;text-align:'
@@ -325,7 +340,8 @@ class ApaTable:
                 tip = self.tooltips.get((i, col))
                 attrs = f' title="{escape(tip)}"' if tip else ""
                 style = (
-                    f"padding:3px 8px;text-align:{'left' if j == 0 else 'center;white-space:nowrap'}"
+                    "padding:3px "
+                    f"8px;text-align:{'left' if j == 0 else 'center;white-space:nowrap'}"
                     + (";border-bottom:1.5px solid #000" if i == last else "")
                 )
                 body = runs_html(text) if _is_test_cell(text) else escape(text)
@@ -336,7 +352,8 @@ class ApaTable:
         if self.full_text:
             full = '<p class="apa-note">' + "<br>".join(escape(t) for t in self.full_text) + "</p>"
         return (
-            f'<div class="apa-table"><p style="margin-bottom:0"><strong>{escape(self.label)}</strong></p>'
+            '<div class="apa-table"><p style="margin-bottom:0">'
+            f"<strong>{escape(self.label)}</strong></p>"
             f'<p style="margin-top:0"><em>{escape(self.title)}</em></p>'
             f'<table class="apa{" sortable" if len(self.frame) > SORTABLE_ROWS else ""}" '
             f'style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
@@ -348,7 +365,8 @@ class ApaTable:
 
 
 class TableRegistry:
-    """Numbers tables in the order they are added within one report and hands them all back (for the Word file).
+    """Numbers tables in the order they are added within one report and hands them all back (for the
+    Word file).
 
     Examples
     --------
@@ -363,7 +381,8 @@ class TableRegistry:
         self._keys: dict[str, ApaTable] = {}
 
     def add(self, table: ApaTable, key: str | None = None) -> ApaTable:
-        """Give ``table`` the next number and keep it; ``key`` lets the text refer to it (:meth:`ref`)."""
+        """Give ``table`` the next number and keep it; ``key`` lets the text refer to it
+        (:meth:`ref`)."""
         if key is not None and key in self._keys:
             raise ValueError(
                 f"a table with key {key!r} is already registered ({self._keys[key].label})"
@@ -395,7 +414,7 @@ class TableRegistry:
         return len(self._tables)
 
 
-# ---- labels from the YAML ---------------------------------------------------------------------------------
+# ---- labels from the YAML ------------------------------------------------------------------------
 
 
 def scale_labels(instrument) -> dict[str, str]:
@@ -407,7 +426,8 @@ def scale_labels(instrument) -> dict[str, str]:
 
 
 def band_ranges(instrument) -> str:
-    """``Undefined 20–39.99, Defined 40–59.99, ...``: each band from its minimum to below the next band's."""
+    """``Undefined 20–39.99, Defined 40–59.99, ...``: each band from its minimum to below the next
+    band's."""
     bands = (instrument.total or {}).get("bands") or []
     top = instrument.scale_max * len(instrument.items)
     parts = []
@@ -464,20 +484,23 @@ def _check_p(p: str, table: pd.DataFrame) -> None:
         raise ValueError(f"the table has no {p!r} column")
 
 
-# ---- the builders -------------------------------------------------------------------------------------------
+# ---- the builders --------------------------------------------------------------------------------
 
 
 def item_table(
     items: pd.DataFrame, instrument, p: str = "p_holm", width: int = ITEM_TEXT_WIDTH
 ) -> ApaTable:
-    """Items compared by function: n, M (Mdn) per function, Mann–Whitney U, p, rank-biserial r with its interval.
+    """Items compared by function: n, M (Mdn) per function, Mann–Whitney U, p, rank-biserial r with
+    its interval.
 
     Parameters
     ----------
     items : ``item_comparison.csv`` (one or several instruments; the instrument's rows are used).
-    instrument : the :class:`~research.spec.instruments.Instrument` (item wording, reverse keys, scale range).
+    instrument : the :class:`~research.spec.instruments.Instrument` (item wording, reverse keys,
+        scale range).
     p : which p column to show: ``p_holm`` (default), ``p_bh`` or ``p``.
-    width : item wording longer than this is shortened with "…"; the full wording goes to ``full_text`` and tooltips.
+    width : item wording longer than this is shortened with "…"; the full wording goes to
+        ``full_text`` and tooltips.
     """
     _require(
         items,
@@ -540,8 +563,8 @@ def item_table(
     reverse = any(it.reverse for it in instrument.items)
     note = (
         f"Answers from {instrument.scale_min:g} to {instrument.scale_max:g}. Mann–Whitney U tests "
-        f"{cite('mann1947')}, two-sided, of marketing against sales on each item; U is the marketing group's. "
-        f"p values are {p_words}"
+        f"{cite('mann1947')}, two-sided, of marketing against sales on each item; U is the "
+        f"marketing group's. p values are {p_words}"
         + (f" over the {plural(k, 'item')} of the instrument" if p != "p" else "")
         + f"{_p_cite(p)}. r_rb is the rank-biserial correlation 2U/(n_mkt × n_sales) − 1"
         + (
@@ -579,7 +602,8 @@ def _dash_note(frame: pd.DataFrame) -> str:
 
 
 def scale_table(scales: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
-    """Subscales and total compared by function: n, M (SD) per function, Welch's t(df), p, Hedges' g [95% CI].
+    """Subscales and total compared by function: n, M (SD) per function, Welch's t(df), p, Hedges' g
+    [95% CI].
 
     Parameters
     ----------
@@ -637,8 +661,8 @@ def scale_table(scales: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable
         f"Welch's t-tests {cite('welch1947')} on respondents' scale scores, marketing minus sales. "
         f"p values are {p_words}"
         + (f" over the {plural(k, 'scale')} of the instrument" if p != "p" else "")
-        + f"{_p_cite(p)}. g is Hedges' g {cite('hedges1981')}, the mean difference over the pooled SD with the "
-        "small-sample correction, with a 95% interval; positive: marketing higher."
+        + f"{_p_cite(p)}. g is Hedges' g {cite('hedges1981')}, the mean difference over the pooled "
+        "SD with the small-sample correction, with a 95% interval; positive: marketing higher."
     )
     note += _score_note(instrument) + _dash_note(frame) + _not_computed(part, "scale", labels)
     return ApaTable(
@@ -650,21 +674,28 @@ def scale_table(scales: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable
 
 
 def _score_note(instrument) -> str:
-    text = f" Subscale scores are the mean of the answered items ({instrument.scale_min:g}–{instrument.scale_max:g})"
+    text = (
+        " Subscale scores are the mean of the answered items "
+        f"({instrument.scale_min:g}–{instrument.scale_max:g})"
+    )
     if instrument.total:
         n = len(instrument.items)
         text += (
-            f"; the {instrument.total.get('label', instrument.total['id'])} is the prorated sum over "
-            f"{n} items ({instrument.scale_min * n:g}–{instrument.scale_max * n:g})"
+            f"; the {instrument.total.get('label', instrument.total['id'])} is the prorated sum "
+            f"over {n} items ({instrument.scale_min * n:g}–{instrument.scale_max * n:g})"
         )
     reverse = sum(it.reverse for it in instrument.items)
     if reverse:
-        text += f"; {plural(reverse, 'reverse-keyed item')} {'is' if reverse == 1 else 'are'} scored keyed"
+        text += (
+            f"; {plural(reverse, 'reverse-keyed item')} {'is' if reverse == 1 else 'are'} "
+            "scored keyed"
+        )
     return text + "."
 
 
 def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
-    """Matched companies: pairs, mean difference (SD), paired t(df), p, d_z [95% CI] and the Wilcoxon test.
+    """Matched companies: pairs, mean difference (SD), paired t(df), p, d_z [95% CI] and the
+    Wilcoxon test.
 
     Parameters
     ----------
@@ -727,14 +758,15 @@ def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
     )
     k = int(part["p"].notna().sum())
     note = (
-        "Companies with a score from both functions; several respondents of one function in a company are "
-        "averaged first, and pairs are formed by company, never by row order. Differences are marketing minus "
-        "sales (positive: marketing higher). Paired t-tests; "
-        f"p values are {p_words}"
+        "Companies with a score from both functions; several respondents of one function in a "
+        "company are averaged first, and pairs are formed by company, never by row order. "
+        "Differences are marketing minus sales (positive: marketing higher). Paired t-tests; p "
+        f"values are {p_words}"
         + (f" over the {plural(k, 'scale')} of the instrument" if p != "p" else "")
-        + f"{_p_cite(p)}. d_z is the mean difference over the SD of the differences, with an exact 95% interval "
-        f"from the noncentral t distribution. Wilcoxon signed-rank test {cite('wilcoxon1945')}: W is the "
-        "smaller of the two signed-rank sums, with its unadjusted two-sided p."
+        + f"{_p_cite(p)}. d_z is the mean difference over the SD of the differences, with an exact "
+        "95% interval from the noncentral t distribution. Wilcoxon signed-rank test "
+        f"{cite('wilcoxon1945')}: W is the smaller of the two signed-rank sums, with its "
+        "unadjusted two-sided p."
     )
     note += _dash_note(frame) + _not_computed(part, "scale", labels)
     return ApaTable(
@@ -746,7 +778,8 @@ def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
 
 
 def reliability_table(rel: pd.DataFrame, instrument) -> ApaTable:
-    """Per scale: items, n, Cronbach's alpha [95% CI] and omega over all respondents, and alpha per function.
+    """Per scale: items, n, Cronbach's alpha [95% CI] and omega over all respondents, and alpha per
+    function.
 
     Parameters
     ----------
@@ -790,13 +823,16 @@ def reliability_table(rel: pd.DataFrame, instrument) -> ApaTable:
         rows, columns=["Scale", "Items", "n", "α [95% CI]", "ω", "Marketing α (n)", "Sales α (n)"]
     )
     note = (
-        f"α is Cronbach's alpha {cite('cronbach1951')} on the respondents who answered every item of the scale "
-        f"(n), with Feldt's 95% interval {cite('feldt1965')}; the function columns give alpha within each "
-        f"function (its n in parentheses). ω is McDonald's total omega {cite('mcdonald1999')}, from a "
-        "one-factor maximum-likelihood model over all respondents."
+        f"α is Cronbach's alpha {cite('cronbach1951')} on the respondents who answered every item "
+        f"of the scale (n), with Feldt's 95% interval {cite('feldt1965')}; the function columns "
+        "give alpha within each function (its n in parentheses). ω is McDonald's total omega "
+        f"{cite('mcdonald1999')}, from a one-factor maximum-likelihood model over all respondents."
     )
     if (frame["ω"] == DASH).any():
-        note += f" {DASH} for ω: no one-factor model could be fitted, or the scale has fewer than three items."
+        note += (
+            f" {DASH} for ω: no one-factor model could be fitted, or the scale has fewer than "
+            "three items."
+        )
     if (frame[["α [95% CI]", "Marketing α (n)", "Sales α (n)"]] == DASH).to_numpy().any():
         note += (
             f" {DASH} for α: a single item, fewer than three complete respondents, or no variance."
@@ -810,11 +846,13 @@ def reliability_table(rel: pd.DataFrame, instrument) -> ApaTable:
 
 
 def theme_table(themes: pd.DataFrame, codebook=None, p: str = "p_holm") -> ApaTable:
-    """Themes by function: units with the theme (k/n, %), Fisher's exact p (unadjusted and adjusted), Cohen's h.
+    """Themes by function: units with the theme (k/n, %), Fisher's exact p (unadjusted and
+    adjusted), Cohen's h.
 
     Parameters
     ----------
-    themes : ``theme_by_role.csv`` (units ``interviews``) or the open-answer table (units ``answers``).
+    themes : ``theme_by_role.csv`` (units ``interviews``) or the open-answer table (units
+        ``answers``).
     codebook : the codebook, for theme labels when the table lacks a ``label`` column.
     p : the adjusted p column shown beside the unadjusted one (``p_holm`` or ``p_bh``).
     """
@@ -855,12 +893,12 @@ def theme_table(themes: pd.DataFrame, codebook=None, p: str = "p_holm") -> ApaTa
     frame = pd.DataFrame(rows, columns=list(dict.fromkeys(cols)))
     k = int(themes["p"].notna().sum())
     note = (
-        f"k/n: {unit} of each function that raise the theme, of all its {unit}. Fisher's exact test "
-        f"{cite('fisher1922')}, two-sided, on {unit} with and without the theme by function"
+        f"k/n: {unit} of each function that raise the theme, of all its {unit}. Fisher's exact "
+        f"test {cite('fisher1922')}, two-sided, on {unit} with and without the theme by function"
         + (f"; {p_head}: {p_words} over the {plural(k, 'theme')}{_p_cite(p)}" if p != "p" else "")
-        + ". h is Cohen's h, 2 arcsin √share_mkt − 2 arcsin √share_sales; positive: marketing raises the theme "
-        f"more often; .2, .5 and .8 are small, medium and large {cite('cohen1988')}. Themes are coded by the "
-        "codebook's patterns."
+        + ". h is Cohen's h, 2 arcsin √share_mkt − 2 arcsin √share_sales; positive: marketing "
+        "raises the theme more often; .2, .5 and .8 are small, medium and large "
+        f"{cite('cohen1988')}. Themes are coded by the codebook's patterns."
     )
     note += _dash_note(frame) + _not_computed(
         themes,
@@ -883,12 +921,13 @@ def theme_table(themes: pd.DataFrame, codebook=None, p: str = "p_holm") -> ApaTa
 
 
 def agreement_table(summary: pd.DataFrame, instrument) -> ApaTable:
-    """Agreement within companies per scale: pairs, partner r and its p, ICC(1) [95% CI], median r_wg(j) and
-    the share of companies at or above .70.
+    """Agreement within companies per scale: pairs, partner r and its p, ICC(1) [95% CI], median
+    r_wg(j) and the share of companies at or above .70.
 
     Parameters
     ----------
-    summary : :func:`research.analysis.agreement.agreement_summary` (the notebooks' agreement table).
+    summary : :func:`research.analysis.agreement.agreement_summary` (the notebooks' agreement
+        table).
     instrument : the instrument (scale labels, number of answer points for the r_wg null).
     """
     _require(
@@ -918,12 +957,13 @@ def agreement_table(summary: pd.DataFrame, instrument) -> ApaTable:
     )
     a = instrument.n_points
     note = (
-        "Pairs: companies with a score from both functions (each function's mean over its respondents). "
-        "r: Pearson correlation of the two functions' company means, with its unadjusted p. ICC(1): one-way "
-        f"random-effects, single-rater intraclass correlation {cite('shrout1979')}, with its 95% interval. "
-        f"r_wg(j): within-company agreement of all the company's respondents {cite('james1984')} against a "
-        f"uniform null variance (A² − 1)/12 = {(a * a - 1) / 12:g} for A = {a} answer points; median over "
-        "companies with at least two complete respondents, and the share of them at or above .70."
+        "Pairs: companies with a score from both functions (each function's mean over its "
+        "respondents). r: Pearson correlation of the two functions' company means, with its "
+        "unadjusted p. ICC(1): one-way random-effects, single-rater intraclass correlation "
+        f"{cite('shrout1979')}, with its 95% interval. r_wg(j): within-company agreement of all "
+        f"the company's respondents {cite('james1984')} against a uniform null variance (A² − "
+        f"1)/12 = {(a * a - 1) / 12:g} for A = {a} answer points; median over companies with at "
+        "least two complete respondents, and the share of them at or above .70."
     )
     note += _dash_note(frame) + _not_computed(part, "scale", labels)
     return ApaTable(
@@ -937,8 +977,8 @@ def agreement_table(summary: pd.DataFrame, instrument) -> ApaTable:
 def intercoder_table(
     agreement: pd.DataFrame, codebook=None, krippendorff: pd.DataFrame | None = None
 ) -> ApaTable:
-    """Inter-coder agreement per theme and coder pair: units, percentage agreement, Cohen's kappa, and
-    Krippendorff's alpha across all coders when given.
+    """Inter-coder agreement per theme and coder pair: units, percentage agreement, Cohen's kappa,
+    and Krippendorff's alpha across all coders when given.
 
     Parameters
     ----------
@@ -974,29 +1014,35 @@ def intercoder_table(
     )
     frame = pd.DataFrame(rows, columns=cols)
     note = (
-        "Units: respondent segments of the interviews both coders coded. Agreement: share of units on which "
-        f"both coders say the same (theme present or absent). κ: Cohen's kappa {cite('cohen1960')}."
+        "Units: respondent segments of the interviews both coders coded. Agreement: share of units "
+        "on which both coders say the same (theme present or absent). κ: Cohen's kappa "
+        f"{cite('cohen1960')}."
     )
     if alpha is not None:
         note += (
-            f" Krippendorff's α {cite('krippendorff2018')}: nominal, across all coders, a coder's uncoded "
-            "interviews treated as missing."
+            f" Krippendorff's α {cite('krippendorff2018')}: nominal, across all coders, a coder's "
+            "uncoded interviews treated as missing."
         )
     if (frame["κ"] == DASH).any():
-        note += f" {DASH} for κ: chance agreement is perfect (both coders never or always code the theme)."
+        note += (
+            f" {DASH} for κ: chance agreement is perfect (both coders never or always code the "
+            "theme)."
+        )
     return ApaTable(
         "Agreement Between Human Coders by Theme", frame, note, "tables/intercoder_agreement.csv"
     )
 
 
 def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> ApaTable:
-    """Companies: n per function, each function's total and stage, the company's, the gap, and the rules that fire.
+    """Companies: n per function, each function's total and stage, the company's, the gap, and the
+    rules that fire.
 
     Parameters
     ----------
     summary : ``company_summary.csv``.
     instrument : the instrument with a banded total (labels, band ranges).
-    decision_table : the study's decision table, to explain in the note each rule that fires (optional).
+    decision_table : the study's decision table, to explain in the note each rule that fires
+        (optional).
     """
     _require(
         summary,
@@ -1052,10 +1098,11 @@ def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> Apa
         ],
     )
     note = (
-        f"{total_label}: each function's mean over its respondents in the company; the overall total is the "
-        "mean of the available function means (each function counts once). Gap: marketing minus sales "
-        f"(positive: marketing rates the relationship higher). Stages {cite('kotler2006')}: {band_ranges(instrument)}."
-        " Advice: the decision-table rules that fire for the company."
+        f"{total_label}: each function's mean over its respondents in the company; the overall "
+        "total is the mean of the available function means (each function counts once). Gap: "
+        "marketing minus sales (positive: marketing rates the relationship higher). Stages "
+        f"{cite('kotler2006')}: {band_ranges(instrument)}. Advice: the decision-table rules that "
+        "fire for the company."
     )
     if decision_table is not None and fired:
         rules = {rule.id: rule for rule in decision_table.rules}

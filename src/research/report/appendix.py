@@ -1,4 +1,5 @@
-"""The manuscript appendix: every APA table of a study, numbered, from the analysis façades in memory."""
+"""The manuscript appendix: every APA table of a study, numbered, from the analysis façades in
+memory."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from research.report import apa
 
 
 def study_tables(study, seed: int = 2026) -> apa.TableRegistry:
-    """Every APA table the study supports, numbered in report order (reliability, items, scales, dyads,
-    agreement, themes, coders, companies); each keeps the CSV it comes from in ``source``."""
+    """Every APA table the study supports, numbered in report order (reliability, items, scales,
+    dyads, agreement, themes, coders, companies); each keeps the CSV it comes from in ``source``."""
     registry = apa.TableRegistry()
     rel = survey.reliability_table(study)
     items = survey.item_table(study, seed=seed)

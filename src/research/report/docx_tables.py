@@ -1,9 +1,10 @@
 """Every APA table of a report in one Word file, ready to paste into a manuscript (python-docx).
 
-APA 7 layout: the table number in bold, the title in italics on the next line, horizontal rules only at the top,
-under the header and at the bottom (no vertical rules), the note below beginning "*Note.*". Statistical symbols in
-the header (``M``, ``SD``, ``p``, ``t`` ...) are set in italics and ``_`` subscripts as subscripts. The header row
-repeats on every page of a long table; each table starts on a new page.
+APA 7 layout: the table number in bold, the title in italics on the next line, horizontal rules only
+at the top, under the header and at the bottom (no vertical rules), the note below beginning
+"*Note.*". Statistical symbols in the header (``M``, ``SD``, ``p``, ``t`` ...) are set in italics
+and ``_`` subscripts as subscripts. The header row repeats on every page of a long table; each table
+starts on a new page.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ _AFTER_BORDERS = {
 
 
 def _cell_rules(cell, top: bool = False, bottom: bool = False, size: int = 8) -> None:
-    """Set a cell's top and/or bottom border to a single rule (``size`` in eighths of a point); no other borders."""
+    """Set a cell's top and/or bottom border to a single rule (``size`` in eighths of a point); no
+    other borders."""
     tc_pr = cell._tc.get_or_add_tcPr()
     borders = tc_pr.find(qn("w:tcBorders"))
     if borders is None:
@@ -79,7 +81,8 @@ def _write_runs(paragraph, text: str, symbols: bool, size=TABLE_SIZE) -> None:
 
 
 def _column_widths(frame) -> list:
-    """Column widths in proportion to their longest cell (header included), within the page's text width."""
+    """Column widths in proportion to their longest cell (header included), within the page's text
+    width."""
     weights = []
     for col in frame.columns:
         longest = max([len(str(col))] + [len(str(v)) for v in frame[col]])
@@ -153,16 +156,19 @@ def write_tables_docx(
 
     Parameters
     ----------
-    tables : the report's tables, in order (e.g. ``TableRegistry.tables()``); an unnumbered table is labelled
-        by its position (the table itself is not changed).
+    tables : the report's tables, in order (e.g. ``TableRegistry.tables()``); an unnumbered table is
+        labelled by its position (the table itself is not changed).
     path : the ``.docx`` file to write (its folder is created).
     title : a heading for the first page (the study's name, say); none when ``None``.
-    sources : add a small "Source: tables/....csv" line under each table (off: the file is for a manuscript).
+    sources : add a small "Source: tables/....csv" line under each table (off: the file is for a
+        manuscript).
 
     Examples
     --------
     >>> import pandas as pd, tempfile, pathlib
-    >>> t = ApaTable("Scales", pd.DataFrame({"Scale": ["Joint planning"], "M (SD)": ["3.28 (1.01)"]}), note="Means.")
+    >>> t = ApaTable("Scales",
+    ...              pd.DataFrame({"Scale": ["Joint planning"], "M (SD)": ["3.28 (1.01)"]}),
+    ...              note="Means.")
     >>> out = write_tables_docx([t], pathlib.Path(tempfile.mkdtemp()) / "tables.docx", "Demo")
     >>> out.suffix
     '.docx'

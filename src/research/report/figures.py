@@ -1,9 +1,9 @@
 """Every figure of the reports, one function each, returning a matplotlib Figure.
 
-Colours come from the Okabe–Ito palette, which readers with any common colour-vision deficiency can tell
-apart: marketing is always blue (#0072B2) and sales always orange (#E69F00), on every page and figure.
-Axis and tick labels are the instrument's and codebook's labels, never ids; item ticks carry the item's
-wording beside its id (shortened and wrapped); legends sit outside the data.
+Colours come from the Okabe–Ito palette, which readers with any common colour-vision deficiency can
+tell apart: marketing is always blue (#0072B2) and sales always orange (#E69F00), on every page and
+figure. Axis and tick labels are the instrument's and codebook's labels, never ids; item ticks carry
+the item's wording beside its id (shortened and wrapped); legends sit outside the data.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ sns.set_theme(style="whitegrid", context="notebook")
 
 
 def _error_bars(estimate, low, high) -> list[np.ndarray]:
-    """Error-bar lengths below and above each estimate, never negative (an interval that does not hold its
-    estimate, such as a percentile bootstrap's, or a rounding hair below it, draws no bar on that side)."""
+    """Error-bar lengths below and above each estimate, never negative (an interval that does not
+    hold its estimate, such as a percentile bootstrap's, or a rounding hair below it, draws no bar
+    on that side)."""
     estimate, low, high = (np.asarray(v, float) for v in (estimate, low, high))
     return [np.clip(estimate - low, 0, None), np.clip(high - estimate, 0, None)]
 
@@ -62,7 +63,8 @@ def item_tick(item, width: int = 44, lines: int = 2) -> str:
     Examples
     --------
     >>> from types import SimpleNamespace as NS
-    >>> print(item_tick(NS(id="SMR02", reverse=True, text="When the numbers disappoint, each side points at the other."), 30))
+    >>> print(item_tick(NS(id="SMR02", reverse=True,
+    ...                    text="When the numbers disappoint, each side points at the other."), 30))
     SMR02 (R) When the numbers
     disappoint, each side points…
     """
@@ -167,7 +169,8 @@ def stage_bars(counts: pd.DataFrame) -> plt.Figure:
 
 
 def likert_shares(responses: pd.DataFrame, instrument, column: str = "keyed") -> pd.DataFrame:
-    """Share of each response level per item and role, every level of the scale present (empty levels as 0)."""
+    """Share of each response level per item and role, every level of the scale present (empty
+    levels as 0)."""
     levels = np.arange(instrument.scale_min, instrument.scale_max + 1)
     part = responses[(responses["instrument"] == instrument.id) & responses[column].notna()]
     counts = part.groupby(["item", "role"])[column].value_counts().unstack(fill_value=0)
@@ -177,10 +180,11 @@ def likert_shares(responses: pd.DataFrame, instrument, column: str = "keyed") ->
 
 
 def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
-    """Diverging stacked bars: per item, marketing above sales, disagreement left of zero, agreement right.
+    """Diverging stacked bars: per item, marketing above sales, disagreement left of zero, agreement
+    right.
 
-    The middle level (odd scales) is split evenly across zero. Levels nobody chose take no room but keep
-    their colour, so bars of different items line up level by level.
+    The middle level (odd scales) is split evenly across zero. Levels nobody chose take no room but
+    keep their colour, so bars of different items line up level by level.
     """
     shares = likert_shares(responses, instrument)
     levels = list(shares.columns)
@@ -244,7 +248,8 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
 
 
 def dumbbell(pairs: pd.DataFrame, scale_label: str) -> plt.Figure:
-    """One line per matched company from sales' score to marketing's, companies ordered by their mean."""
+    """One line per matched company from sales' score to marketing's, companies ordered by their
+    mean."""
     p = pairs.assign(mid=(pairs["marketing"] + pairs["sales"]) / 2).sort_values("mid")
     fig, ax = plt.subplots(figsize=(7, 0.22 * len(p) + 1.4))
     y = np.arange(len(p))
@@ -284,7 +289,8 @@ def dumbbell(pairs: pd.DataFrame, scale_label: str) -> plt.Figure:
 
 
 def bland_altman_plot(points: pd.DataFrame, limits: dict, scale_label: str) -> plt.Figure:
-    """Difference (marketing minus sales) against the pair's mean, with the bias and 95% limits of agreement."""
+    """Difference (marketing minus sales) against the pair's mean, with the bias and 95% limits of
+    agreement."""
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.scatter(points["mean"], points["diff"], color="#4a5568", s=22)
     for value, style, text in (
@@ -316,7 +322,8 @@ def bland_altman_plot(points: pd.DataFrame, limits: dict, scale_label: str) -> p
 
 
 def forest(rows: pd.DataFrame, label_col: str, title: str) -> plt.Figure:
-    """Effect sizes with their intervals: one row per comparison, ``effect_size``, ``ci_low``, ``ci_high``, ``effect``."""
+    """Effect sizes with their intervals: one row per comparison, ``effect_size``, ``ci_low``,
+    ``ci_high``, ``effect``."""
     r = rows.dropna(subset=["effect_size"]).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7, 0.34 * len(r) + 1.4))
     y = np.arange(len(r))
@@ -340,7 +347,8 @@ def forest(rows: pd.DataFrame, label_col: str, title: str) -> plt.Figure:
 
 
 def perception_plot(gaps: pd.DataFrame) -> plt.Figure:
-    """For each dimension and function rated: its own people's view and the other function's view."""
+    """For each dimension and function rated: its own people's view and the other function's
+    view."""
     import textwrap
 
     g = gaps.reset_index(drop=True)
@@ -422,7 +430,8 @@ def theme_prevalence(table: pd.DataFrame, unit: str = "interviews") -> plt.Figur
 
 
 def theme_heatmap(matrix: pd.DataFrame) -> plt.Figure:
-    """Theme × role heatmap of the share of segments coded with each theme (NVivo's matrix coding)."""
+    """Theme × role heatmap of the share of segments coded with each theme (NVivo's matrix
+    coding)."""
     grid = matrix.pivot(index="label", columns="role", values="segment_share")
     order = matrix.drop_duplicates("label")["label"]
     return _share_heatmap(
@@ -444,7 +453,8 @@ def _share_heatmap(
 
 
 def company_map(summary: pd.DataFrame, instrument) -> plt.Figure:
-    """Each company's total (x) against the gap between its functions (y), over the instrument's bands."""
+    """Each company's total (x) against the gap between its functions (y), over the instrument's
+    bands."""
     s = summary[summary["instrument"] == instrument.id]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     bands = instrument.total["bands"]
@@ -494,9 +504,10 @@ _CANDIDATES = [
 
 
 def place_labels(ax, xs, ys, texts, all_x=None, all_y=None, fontsize: float = 7) -> list:
-    """Label points so that no label overlaps another label, a point or the axes' edge: for each point the
-    first free spot of eight around it, then the same spots farther out with a leader line. Returns the
-    annotations (a label with no free spot is left out rather than drawn over another)."""
+    """Label points so that no label overlaps another label, a point or the axes' edge: for each
+    point the first free spot of eight around it, then the same spots farther out with a leader
+    line. Returns the annotations (a label with no free spot is left out rather than drawn over
+    another)."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     points = ax.transData.transform(
@@ -546,7 +557,8 @@ def place_labels(ax, xs, ys, texts, all_x=None, all_y=None, fontsize: float = 7)
 
 
 def stage_theme_heatmap(table: pd.DataFrame, band_order: list[str]) -> plt.Figure:
-    """Joint display: share of interviews raising each theme (rows) by the company's stage (columns)."""
+    """Joint display: share of interviews raising each theme (rows) by the company's stage
+    (columns)."""
     grid = table.pivot(index="label", columns="band", values="share")
     grid = grid.reindex(
         index=table.drop_duplicates("label")["label"],
@@ -566,8 +578,9 @@ def stage_theme_heatmap(table: pd.DataFrame, band_order: list[str]) -> plt.Figur
 def response_surface_plot(
     row: dict, pairs: pd.DataFrame, midpoint: float, scale_label: str
 ) -> plt.Figure:
-    """Contour map of the fitted response surface of one outcome over the two functions' totals, with the
-    matched companies, the line of congruence (marketing = sales) and the line of incongruence."""
+    """Contour map of the fitted response surface of one outcome over the two functions' totals,
+    with the matched companies, the line of congruence (marketing = sales) and the line of
+    incongruence."""
     x = pairs["marketing"].to_numpy(float) - midpoint
     y = pairs["sales"].to_numpy(float) - midpoint
     lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
@@ -615,8 +628,9 @@ def response_surface_plot(
 
 
 def item_labels(instrument, ids, width: int | None = None) -> list[str]:
-    """``SMR02 (R) When the numbers disappoint, …`` for each item id: the id, (R) when reverse-keyed and the
-    wording (shortened to ``width`` characters when given); an id the instrument does not hold stays as it is."""
+    """``SMR02 (R) When the numbers disappoint, …`` for each item id: the id, (R) when reverse-keyed
+    and the wording (shortened to ``width`` characters when given); an id the instrument does not
+    hold stays as it is."""
     by_id = {it.id: it for it in instrument.items}
     out = []
     for i in ids:

@@ -1,13 +1,13 @@
-"""The report's pages as a reader opens them: the HTML exporter, the page style (screen and print), the
-table sorter, the index page and the provenance footer.
+"""The report's pages as a reader opens them: the HTML exporter, the page style (screen and print),
+the table sorter, the index page and the provenance footer.
 
 Every page is self-contained: nothing is fetched from another host when it is opened (no MathJax, no
-require.js, no mermaid from a CDN; figures are embedded PNGs; the style and the small table script are
-inlined once per page). Links (``<a href>``, e.g. to a DOI) are navigation, not requests.
+require.js, no mermaid from a CDN; figures are embedded PNGs; the style and the small table script
+are inlined once per page). Links (``<a href>``, e.g. to a DOI) are navigation, not requests.
 
-Printing any page to A4 gives a clean document: ``@page`` margins, tables that wrap instead of running off
-the page, rows, figures and quotes never split across pages, headings kept with what follows, the table
-tools hidden and every row shown.
+Printing any page to A4 gives a clean document: ``@page`` margins, tables that wrap instead of
+running off the page, rows, figures and quotes never split across pages, headings kept with what
+follows, the table tools hidden and every row shown.
 """
 
 from __future__ import annotations
@@ -31,15 +31,20 @@ body.jp-Notebook main{max-width:"""
     + MAIN_WIDTH
     + """;margin:0 auto;padding:1.5rem 1.5rem 3rem;box-sizing:border-box}
 .jp-Cell{padding:0 !important}
-.jp-Cell-outputWrapper,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output{max-width:100%;min-width:0}
+.jp-Cell-outputWrapper,.jp-OutputArea,.jp-OutputArea-child,.jp-OutputArea-output{max-width:100%;\
+min-width:0}
 .jp-OutputArea-output{overflow-x:visible !important}
-.jp-RenderedHTMLCommon,.jp-RenderedMarkdown{padding-right:0 !important;font-size:15px;line-height:1.55;
+.jp-RenderedHTMLCommon,.jp-RenderedMarkdown{padding-right:0 \
+!important;font-size:15px;line-height:1.55;
   overflow-wrap:break-word}
 .jp-RenderedHTMLCommon h1{font-size:1.9rem;margin-top:.5rem}
-.jp-RenderedHTMLCommon h2{font-size:1.35rem;margin-top:2rem;border-bottom:1px solid var(--rule);padding-bottom:.2rem}
-.jp-RenderedHTMLCommon blockquote{margin:.6rem 0 .6rem .2rem;padding:.2rem .9rem;border-left:3px solid #E69F00;
+.jp-RenderedHTMLCommon h2{font-size:1.35rem;margin-top:2rem;border-bottom:1px solid \
+var(--rule);padding-bottom:.2rem}
+.jp-RenderedHTMLCommon blockquote{margin:.6rem 0 .6rem .2rem;padding:.2rem .9rem;border-left:3px \
+solid #E69F00;
   background:#fbf8f1;color:#2d3748}
-.jp-RenderedHTMLCommon table{display:table;max-width:100%;table-layout:auto;border-collapse:collapse;
+.jp-RenderedHTMLCommon \
+table{display:table;max-width:100%;table-layout:auto;border-collapse:collapse;
   font-size:13px;margin:.6rem 0 .4rem}
 .jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{white-space:normal;overflow-wrap:break-word;
   word-break:normal;vertical-align:top;max-width:28rem}
@@ -47,7 +52,8 @@ body.jp-Notebook main{max-width:"""
 .jp-RenderedHTMLCommon pre{max-width:100%;box-sizing:border-box}
 .jp-RenderedHTMLCommon img,figure.report-figure img{max-width:100%;height:auto}
 figure.report-figure{margin:1.2rem 0 1.4rem;padding:0}
-figure.report-figure figcaption{font-size:.9rem;color:var(--muted);margin-top:.35rem;max-width:48rem}
+figure.report-figure \
+figcaption{font-size:.9rem;color:var(--muted);margin-top:.35rem;max-width:48rem}
 figure.report-figure figcaption b{color:var(--ink)}
 .apa-table{margin:1.1rem 0 1.4rem;max-width:100%}
 .apa-table p{margin:.1rem 0}
@@ -62,13 +68,16 @@ figure.report-figure figcaption b{color:var(--ink)}
 .plain-table td:not(.num),.plain-table th{overflow-wrap:anywhere}
 .apa-note{font-size:.85rem;color:#2d3748;max-width:100%;line-height:1.45}
 .plain-table .caption{margin-bottom:.1rem}
-.table-tools{display:flex;gap:.8rem;align-items:center;font-size:.85rem;color:var(--muted);margin:.2rem 0}
-.table-tools input{font:inherit;padding:.15rem .4rem;border:1px solid #b8c2d1;border-radius:3px;width:14rem}
+.table-tools{display:flex;gap:.8rem;align-items:center;font-size:.85rem;color:var(--muted);\
+margin:.2rem 0}
+.table-tools input{font:inherit;padding:.15rem .4rem;border:1px solid \
+#b8c2d1;border-radius:3px;width:14rem}
 table.sortable th{cursor:pointer;user-select:none}
 table.sortable th[aria-sort=ascending]::after{content:" \\25B2";font-size:.7em}
 table.sortable th[aria-sort=descending]::after{content:" \\25BC";font-size:.7em}
 tr.filtered-out{display:none}
-footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px solid #e5e7eb;padding-top:.6rem;
+footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px solid \
+#e5e7eb;padding-top:.6rem;
   overflow-wrap:anywhere}
 @page{size:A4;margin:16mm 15mm 18mm}
 @media print{
@@ -77,7 +86,8 @@ footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px
   .jp-RenderedHTMLCommon table,.apa-table table{font-size:8.5pt}
   .jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{max-width:none}
   .table-tools{display:none !important}
-  .apa-table td,.apa-table th{white-space:normal !important;padding-left:5px !important;padding-right:5px !important}
+  .apa-table td,.apa-table th{white-space:normal !important;padding-left:5px \
+!important;padding-right:5px !important}
   tr.filtered-out{display:table-row !important}
   thead{display:table-header-group}
   tr,td,th,img,figure,blockquote,.apa-note,pre{break-inside:avoid;page-break-inside:avoid}
@@ -91,7 +101,8 @@ footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px
 )
 
 #: Sorting and filtering of long tables (``table.sortable``): embedded once per page, no library.
-TABLE_JS = r"""
+TABLE_JS = (
+    r"""
 (function(){
   function num(text){
     var t=text.replace(/\u2212/g,'-').replace(/,/g,'').trim();
@@ -103,11 +114,13 @@ TABLE_JS = r"""
   }
   function setup(table){
     var body=table.tBodies[0]; if(!body) return;
-    var rows=Array.prototype.slice.call(body.rows), heads=table.tHead? table.tHead.rows[table.tHead.rows.length-1].cells:[];
+    var rows=Array.prototype.slice.call(body.rows), heads=table.tHead? """
+    r"""table.tHead.rows[table.tHead.rows.length-1].cells:[];
     var tools=document.createElement('div'); tools.className='table-tools';
     var box=document.createElement('input'); box.type='search'; box.placeholder='Filter rows\u2026';
     box.setAttribute('aria-label','Filter the rows of this table');
-    var count=document.createElement('span'); count.textContent=rows.length+' rows; click a column header to sort';
+    var count=document.createElement('span'); """
+    r"""count.textContent=rows.length+' rows; click a column header to sort';
     tools.appendChild(box); tools.appendChild(count);
     var holder=table.closest('.apa-table')||table; holder.parentNode.insertBefore(tools,holder);
     box.addEventListener('input',function(){
@@ -122,26 +135,32 @@ TABLE_JS = r"""
         var dir=th.getAttribute('aria-sort')==='ascending'?-1:1;
         Array.prototype.forEach.call(heads,function(h){h.setAttribute('aria-sort','none');});
         th.setAttribute('aria-sort',dir===1?'ascending':'descending');
-        var keyed=rows.map(function(r,i){var c=r.cells[col]; var s=c? c.textContent.trim():''; return [r,s,num(s),i];});
+        var keyed=rows.map(function(r,i){var c=r.cells[col]; var s=c? c.textContent.trim():''; """
+    r"""return [r,s,num(s),i];});
         var numeric=keyed.every(function(k){return k[2]===null||!isNaN(k[2]);});
         keyed.sort(function(a,b){
-          if(numeric){ if(a[2]===null&&b[2]===null) return a[3]-b[3]; if(a[2]===null) return 1; if(b[2]===null) return -1;
+          if(numeric){ if(a[2]===null&&b[2]===null) return a[3]-b[3]; if(a[2]===null) return 1; """
+    r"""if(b[2]===null) return -1;
             return (a[2]-b[2])*dir||a[3]-b[3]; }
           return a[1].localeCompare(b[1],undefined,{numeric:true})*dir||a[3]-b[3];
         });
         keyed.forEach(function(k){body.appendChild(k[0]);});
       }
       th.addEventListener('click',sort);
-      th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();sort();}});
+      th.addEventListener('keydown',"""
+    r"""function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();sort();}});
     });
   }
   function init(){document.querySelectorAll('table.sortable').forEach(setup);}
-  if(document.readyState==='loading') document.addEventListener('DOMContentLoaded',init); else init();
+  if(document.readyState==='loading') document.addEventListener('DOMContentLoaded',init); else """
+    r"""init();
   window.addEventListener('beforeprint',function(){
-    document.querySelectorAll('tr.filtered-out').forEach(function(r){r.classList.remove('filtered-out');});
+    document.querySelectorAll('tr.filtered-out').forEach("""
+    r"""function(r){r.classList.remove('filtered-out');});
   });
 })();
 """
+)
 
 #: The nbconvert template: the lab template without anything it would fetch from a CDN (require.js,
 #: MathJax, mermaid), with the page style and the table script inlined.
@@ -150,7 +169,8 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block html_head_css -%}<style type="text/css">{{ resources.research_css }}</style>{%- endblock html_head_css -%}
+{%- block html_head_css -%}<style type="text/css">{{ resources.research_css }}</style>{%- endblock \
+html_head_css -%}
 {% block footer_js %}<script>{{ resources.research_js }}</script>{% endblock footer_js %}
 """
 
@@ -165,13 +185,16 @@ _FETCHED = re.compile(
 
 
 def external_requests(html: str) -> list[str]:
-    """Every address a page would fetch from another host by itself (scripts, images, style sheets, CSS
-    ``url()`` and ``@import``, ``import("https://...")``); links a reader may follow are not counted.
+    """Every address a page would fetch from another host by itself (scripts, images, style sheets,
+    CSS ``url()`` and ``@import``, ``import("https://...")``); links a reader may follow are not
+    counted.
 
     Examples
     --------
-    >>> external_requests('<script src="https://cdn.x/a.js"></script><img src="data:image/png;base64,AA">'
-    ...                   '<a href="https://doi.org/10.1/x">doi</a><style>@import url(http://f.y/c.css)</style>')
+    >>> external_requests('<script src="https://cdn.x/a.js"></script>'
+    ...                   '<img src="data:image/png;base64,AA">'
+    ...                   '<a href="https://doi.org/10.1/x">doi</a>'
+    ...                   '<style>@import url(http://f.y/c.css)</style>')
     ['https://cdn.x/a.js', 'http://f.y/c.css']
     """
     found = []
@@ -186,8 +209,8 @@ def external_requests(html: str) -> list[str]:
 
 
 def html_exporter():
-    """nbconvert's lab template with the code hidden, cells tagged ``remove_cell`` removed, and nothing
-    fetched from another host (see :data:`TEMPLATE`)."""
+    """nbconvert's lab template with the code hidden, cells tagged ``remove_cell`` removed, and
+    nothing fetched from another host (see :data:`TEMPLATE`)."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -213,7 +236,8 @@ def html_exporter():
 
 
 def export_resources(title: str) -> dict:
-    """The resources handed to :func:`html_exporter`'s ``from_notebook_node``: the title, style and script."""
+    """The resources handed to :func:`html_exporter`'s ``from_notebook_node``: the title, style and
+    script."""
     return {"metadata": {"name": title}, "research_css": PAGE_CSS, "research_js": TABLE_JS}
 
 
@@ -229,13 +253,14 @@ def digest(checksums: dict) -> str:
 
 
 def provenance_footer(study_name: str, checksums: dict, when: str) -> str:
-    """The footer of every page: toolkit version, study, raw files and the digest of their checksums, time."""
+    """The footer of every page: toolkit version, study, raw files and the digest of their
+    checksums, time."""
     from research import __version__
 
     return (
-        f"<footer class='provenance'>research {escape(__version__)} · study “{escape(study_name)}” · "
-        f"{len(checksums)} raw files, SHA-256 of their checksums {digest(checksums)[:16]}… · run {escape(when)}"
-        "</footer>"
+        f"<footer class='provenance'>research {escape(__version__)} · study “{escape(study_name)}” "
+        f"· {len(checksums)} raw files, SHA-256 of their checksums {digest(checksums)[:16]}… · run "
+        f"{escape(when)}</footer>"
     )
 
 
@@ -244,31 +269,38 @@ INDEX_CSS = (
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:"""
     + MAIN_WIDTH
     + """;margin:0 auto;
-  padding:1.5rem 1.5rem 3rem;color:#1d2433;line-height:1.5;box-sizing:border-box;overflow-wrap:break-word}
-h1{font-size:1.9rem;margin-bottom:.2rem} h2{font-size:1.3rem;margin-top:2rem;border-bottom:1px solid #d9dee7}
-.lead{color:#4a5568;margin-top:0} ol.reports li{margin:.6rem 0} ol.reports a{font-weight:600;font-size:1.1rem}
+  padding:1.5rem 1.5rem \
+3rem;color:#1d2433;line-height:1.5;box-sizing:border-box;overflow-wrap:break-word}
+h1{font-size:1.9rem;margin-bottom:.2rem} h2{font-size:1.3rem;margin-top:2rem;border-bottom:1px \
+solid #d9dee7}
+.lead{color:#4a5568;margin-top:0} ol.reports li{margin:.6rem 0} ol.reports \
+a{font-weight:600;font-size:1.1rem}
 .q{color:#4a5568} a{color:#0b5394}
 table{border-collapse:collapse;font-size:.85rem;max-width:100%}
 td,th{border:1px solid #d9dee7;padding:.2rem .5rem;text-align:left;vertical-align:top}
 td code{overflow-wrap:anywhere;word-break:break-all;font-size:.78rem}
 ul.files{columns:2 18rem;padding-left:1.2rem} ul.files li{break-inside:avoid;margin:.1rem 0}
-ul.figures{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.8rem}
-ul.figures li{font-size:.85rem} ul.figures img{width:100%;height:auto;border:1px solid #e5e7eb;display:block;box-sizing:border-box}
+ul.figures{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,\
+minmax(15rem,1fr));gap:.8rem}
+ul.figures li{font-size:.85rem} ul.figures img{width:100%;height:auto;border:1px solid \
+#e5e7eb;display:block;box-sizing:border-box}
 pre.bibtex{background:#f6f8fa;border:1px solid #e5e7eb;padding:.6rem .8rem;white-space:pre-wrap;
   overflow-wrap:anywhere;font-size:.82rem}
-footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px solid #e5e7eb;padding-top:.6rem;
+footer.provenance{margin-top:2.5rem;color:#6b7280;font-size:.8rem;border-top:1px solid \
+#e5e7eb;padding-top:.6rem;
   overflow-wrap:anywhere}
 details{margin-top:1rem} summary{cursor:pointer}
 @page{size:A4;margin:16mm 15mm 18mm}
 @media print{body{max-width:none;padding:0;font-size:10.5pt} details>*{display:block}
-  ul.figures{grid-template-columns:repeat(3,1fr)} li,tr,pre{break-inside:avoid} h2{break-after:avoid}}
+  ul.figures{grid-template-columns:repeat(3,1fr)} li,tr,pre{break-inside:avoid} \
+h2{break-after:avoid}}
 """
 )
 
 
 def figure_caption(path: Path) -> str:
-    """The caption a figure was saved with (its PNG's ``Title`` text, see ``tables.save_figure``), else its
-    file name in words."""
+    """The caption a figure was saved with (its PNG's ``Title`` text, see ``tables.save_figure``),
+    else its file name in words."""
     from PIL import Image
 
     try:
@@ -290,9 +322,9 @@ def _figure_alt(path: Path) -> str:
 
 
 def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) -> Path:
-    """Write ``out_dir/index.html``: the reports in order, the figures, the Word tables and the REFI-QDA
-    project when present, every CSV table, how to cite the toolkit (BibTeX) and the provenance (every raw
-    file's SHA-256). Returns the path."""
+    """Write ``out_dir/index.html``: the reports in order, the figures, the Word tables and the
+    REFI-QDA project when present, every CSV table, how to cite the toolkit (BibTeX) and the
+    provenance (every raw file's SHA-256). Returns the path."""
     from research.analysis.survey import missing_functions
     from research.report.methods import how_to_cite
     from research.report.prose import one_side_terminal
@@ -300,8 +332,8 @@ def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: s
     out_dir = Path(out_dir)
     missing = missing_functions(study)
     warning = (
-        f"<p class='warning'><strong>Warning:</strong> {escape(one_side_terminal(missing).removeprefix('warning: '))}"
-        "</p>"
+        "<p class='warning'><strong>Warning:</strong> "
+        f"{escape(one_side_terminal(missing).removeprefix('warning: '))}</p>"
         if missing
         else ""
     )
@@ -340,16 +372,20 @@ def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: s
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>{escape(study.name)}: sales–marketing study reports</title><style>{INDEX_CSS}</style></head>
-<body><main><h1>{escape(study.name)}</h1>{warning}<p class="lead">How marketing and sales see their relationship:
-{len(study.respondents)} respondents from {n_companies} companies, {len(study.interviews)} interviews. Read the reports
+<body><main><h1>{escape(study.name)}</h1>{warning}<p class="lead">How marketing and sales see \
+their relationship:
+{len(study.respondents)} respondents from {n_companies} companies, {len(study.interviews)} \
+interviews. Read the reports
 in order; each opens with the question it answers.</p>
 <ol class="reports">{items}</ol>
 {"<h2>Files for the manuscript</h2><ul>" + "".join(downloads) + "</ul>" if downloads else ""}
 <h2>Figures</h2>{f"<ul class='figures'>{figure_items}</ul>" if figures else "<p>No figures.</p>"}
-<h2>Tables (CSV)</h2><p>Every table behind the reports, as CSV (UTF-8; text that a spreadsheet would run as a
+<h2>Tables (CSV)</h2><p>Every table behind the reports, as CSV (UTF-8; text that a spreadsheet \
+would run as a
 formula starts with an apostrophe).</p><ul class="files">{tables}</ul>
 <h2>How to cite</h2><p>{escape(cite["text"])}</p><pre class="bibtex">{escape(cite["bibtex"])}</pre>
-<h2>Provenance</h2><p>The raw files of the study and their SHA-256 checksums, identical before and after the run.</p>
+<h2>Provenance</h2><p>The raw files of the study and their SHA-256 checksums, identical before and \
+after the run.</p>
 <table><tr><th>file</th><th>SHA-256</th></tr>{files}</table>
 {provenance_footer(study.name, checksums, when)}
 </main></body></html>"""

@@ -1,9 +1,10 @@
-"""The works behind every method the toolkit uses, as data: APA 7 reference strings, in-text citations and BibTeX.
+"""The works behind every method the toolkit uses, as data: APA 7 reference strings, in-text
+citations and BibTeX.
 
-Each :class:`Reference` is keyed (``holm1979``, ``welch1947`` ...); :mod:`research.report.methods` cites them by
-key and lists only the works it cites. ``verified`` records whether the DOI (or, for works without one, the
-bibliographic details) was checked against public sources when the entry was written; the comment beside an
-entry says what could not be checked.
+Each :class:`Reference` is keyed (``holm1979``, ``welch1947`` ...); :mod:`research.report.methods`
+cites them by key and lists only the works it cites. ``verified`` records whether the DOI (or, for
+works without one, the bibliographic details) was checked against public sources when the entry was
+written; the comment beside an entry says what could not be checked.
 
 Examples
 --------
@@ -13,8 +14,9 @@ Examples
 'Mann and Whitney (1947)'
 >>> REFERENCES["kuznetsova2017"].in_text()
 '(Kuznetsova et al., 2017)'
->>> print(REFERENCES["holm1979"].apa(markdown=False))
-Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian Journal of Statistics, 6(2), 65–70. https://doi.org/10.2307/4615733
+>>> print(REFERENCES["holm1979"].apa(markdown=False))  # doctest: +NORMALIZE_WHITESPACE
+Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian Journal of
+Statistics, 6(2), 65–70. https://doi.org/10.2307/4615733
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class Reference:
     Attributes
     ----------
     key : the citation key (also the BibTeX key).
-    authors : APA-style names, ``"Holm, S."``; a group author is given whole (``"The pandas development team"``).
+    authors : APA-style names, ``"Holm, S."``; a group author is given whole (``"The pandas
+        development team"``).
     year, title : as published (sentence case for APA).
     kind : one of :data:`KINDS`.
     container : the journal (articles), the proceedings (proceedings) or the edited book (chapters).
@@ -63,12 +66,13 @@ class Reference:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
 
-    # ---- in-text ----------------------------------------------------------------------------------
+    # ---- in-text ---------------------------------------------------------------------------------
     def surnames(self) -> list[str]:
         return [a.split(",")[0].strip() if "," in a else a for a in self.authors]
 
     def in_text(self, narrative: bool = False) -> str:
-        """APA 7 in-text citation: ``(Holm, 1979)``, ``(Mann & Whitney, 1947)``, ``Kuznetsova et al. (2017)``."""
+        """APA 7 in-text citation: ``(Holm, 1979)``, ``(Mann & Whitney, 1947)``, ``Kuznetsova et al.
+        (2017)``."""
         names = self.surnames()
         if len(names) == 1:
             who = names[0]
@@ -78,7 +82,7 @@ class Reference:
             who = f"{names[0]} et al."
         return f"{who} ({self.year})" if narrative else f"({who}, {self.year})"
 
-    # ---- reference list -----------------------------------------------------------------------------
+    # ---- reference list --------------------------------------------------------------------------
     def _author_list(self) -> str:
         a = list(self.authors)
         if len(a) == 1:
@@ -88,7 +92,8 @@ class Reference:
         return ", ".join(a[:19]) + ", … " + a[-1]  # APA 7: the first 19, an ellipsis, the last
 
     def apa(self, markdown: bool = True) -> str:
-        """The APA 7 reference-list entry; italics as Markdown ``*...*`` unless ``markdown=False``."""
+        """The APA 7 reference-list entry; italics as Markdown ``*...*`` unless
+        ``markdown=False``."""
         it = (lambda s: f"*{s}*") if markdown else (lambda s: s)
         authors = self._author_list()
         head = f"{authors}{'' if authors.endswith('.') else '.'} ({self.year})."
@@ -109,7 +114,10 @@ class Reference:
             )
             eds_label = " (Ed.)" if len(eds) == 1 else " (Eds.)"
             pages = f" (pp. {self.pages})" if self.pages else ""
-            return f"{head} {title}{end} In {editor_text}{eds_label if eds else ''}, {it(self.container)}{pages}. {self.publisher}.{doi}"
+            return (
+                f"{head} {title}{end} In {editor_text}{eds_label if eds else ''}, "
+                f"{it(self.container)}{pages}. {self.publisher}.{doi}"
+            )
         if self.kind == "proceedings":
             pages = f" (pp. {self.pages})" if self.pages else ""
             vol = (
@@ -187,7 +195,8 @@ _REFS = [
         "benjamini1995",
         ("Benjamini, Y.", "Hochberg, Y."),
         1995,
-        "Controlling the false discovery rate: A practical and powerful approach to multiple testing",
+        "Controlling the false discovery rate: A practical and powerful approach to multiple "
+        "testing",
         container="Journal of the Royal Statistical Society: Series B (Methodological)",
         volume="57",
         issue="1",
@@ -199,7 +208,8 @@ _REFS = [
         "welch1947",
         ("Welch, B. L.",),
         1947,
-        "The generalization of \u201cStudent's\u201d problem when several different population variances are involved",
+        "The generalization of \u201cStudent's\u201d problem when several different population "
+        "variances are involved",
         container="Biometrika",
         volume="34",
         issue="1–2",
@@ -292,7 +302,8 @@ _REFS = [
         pages="364–367",
         doi="10.1080/01621459.1974.10482955",
     ),
-    # McCullagh's article runs 109-127; the discussion printed with it runs to p. 142 (sources differ).
+    # McCullagh's article runs 109-127; the discussion printed with it runs to p. 142 (sources
+    # differ).
     _r(
         "mccullagh1980",
         ("McCullagh, P.",),
@@ -424,8 +435,8 @@ _REFS = [
         doi="10.1037/0033-2909.86.2.420",
     ),
     # ---- the field ----
-    # HBR has no DOI. The July-August 2006 double issue is confirmed; volume 84, issue 7/8 and pages 68-78 are as
-    # the brief gives them and were not found in a public source here.
+    # HBR has no DOI. The July-August 2006 double issue is confirmed; volume 84, issue 7/8 and pages
+    # 68-78 are as the brief gives them and were not found in a public source here.
     _r(
         "kotler2006",
         ("Kotler, P.", "Rackham, N.", "Krishnaswamy, S."),
@@ -437,8 +448,8 @@ _REFS = [
         pages="68–78",
         verified=False,
     ),
-    # Title and journal confirmed; the DOI follows the journal's pattern (its 2008 companion is 10.1509/jmkg.72.2.133)
-    # but was not found verbatim in a public source here.
+    # Title and journal confirmed; the DOI follows the journal's pattern (its 2008 companion is
+    # 10.1509/jmkg.72.2.133) but was not found verbatim in a public source here.
     _r(
         "homburg2007",
         ("Homburg, C.", "Jensen, O."),
@@ -455,7 +466,8 @@ _REFS = [
         "edwards2002",
         ("Edwards, J. R.",),
         2002,
-        "Alternatives to difference scores: Polynomial regression analysis and response surface methodology",
+        "Alternatives to difference scores: Polynomial regression analysis and response surface "
+        "methodology",
         kind="chapter",
         editors=("F. Drasgow", "N. Schmitt"),
         container="Measuring and analyzing behavior in organizations",
@@ -466,8 +478,8 @@ _REFS = [
         "humberg2019",
         ("Humberg, S.", "Nestler, S.", "Back, M. D."),
         2019,
-        "Response surface analysis in personality and social psychology: Checklist and clarifications for the case "
-        "of congruence hypotheses",
+        "Response surface analysis in personality and social psychology: Checklist and "
+        "clarifications for the case of congruence hypotheses",
         container="Social Psychological and Personality Science",
         volume="10",
         issue="3",
@@ -573,8 +585,8 @@ _REFS = [
         pages="261–272",
         doi="10.1038/s41592-019-0686-2",
     ),
-    # Authors, title, journal, pages and DOI from numpy's own CITATION.bib; the issue number (7825) is not in it
-    # and was not checked here.
+    # Authors, title, journal, pages and DOI from numpy's own CITATION.bib; the issue number (7825)
+    # is not in it and was not checked here.
     _r(
         "harris2020",
         (
@@ -734,7 +746,8 @@ def _sort_key(ref: Reference):
 
 
 def reference_list(keys, markdown: bool = True) -> list[str]:
-    """APA entries of the given keys (duplicates dropped), in APA order: first author's surname, then year."""
+    """APA entries of the given keys (duplicates dropped), in APA order: first author's surname,
+    then year."""
     refs = sorted({REFERENCES[k] for k in keys}, key=_sort_key)
     return [r.apa(markdown=markdown) for r in refs]
 

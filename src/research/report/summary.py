@@ -1,8 +1,10 @@
-"""The manager's summary: the most important findings, in plain words, each with its base and its figure.
+"""The manager's summary: the most important findings, in plain words, each with its base and its
+figure.
 
-Every finding is computed here from the study in memory (through the analysis façades), never read back
-from files another notebook wrote, so the summary runs beside the other notebooks. A finding's figure is
-drawn by the function that shows that finding (``Finding.draw``), not found by a file name.
+Every finding is computed here from the study in memory (through the analysis façades), never read
+back from files another notebook wrote, so the summary runs beside the other notebooks. A finding's
+figure is drawn by the function that shows that finding (``Finding.draw``), not found by a file
+name.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from research.report.tables import escape
 
 @dataclass
 class Finding:
-    """One finding: a plain-language ``title`` and ``text``, the statistics behind it for the analyst
-    (``evidence``), and ``draw``, which returns the figure that shows it (or ``None``)."""
+    """One finding: a plain-language ``title`` and ``text``, the statistics behind it for the
+    analyst (``evidence``), and ``draw``, which returns the figure that shows it (or ``None``)."""
 
     title: str
     text: str
@@ -52,8 +54,8 @@ def _stages(summary: pd.DataFrame, instrument) -> Finding | None:
 
 
 def _dyad_gap(study, instrument, alpha: float) -> Finding | None:
-    """The headline: the design-respecting comparison of the main scale (paired companies or the company
-    random-intercept model), with how many matched companies each side rated higher."""
+    """The headline: the design-respecting comparison of the main scale (paired companies or the
+    company random-intercept model), with how many matched companies each side rated higher."""
     scale = survey.main_scale(instrument)
     headline = survey.headline_table(study, alpha)
     rows = headline[(headline["instrument"] == instrument.id) & (headline["scale"] == scale)]
@@ -157,8 +159,8 @@ def _thought_worlds(study, alpha: float) -> Finding | None:
 def key_findings(study, alpha: float = 0.05, seed: int = 2026, n: int = 5) -> list[Finding]:
     """The ``n`` most important findings the study supports, in order of importance for a manager.
 
-    When one function has no respondents, no finding compares marketing with sales; only the stages are
-    reported (from the side that answered).
+    When one function has no respondents, no finding compares marketing with sales; only the stages
+    are reported (from the side that answered).
     """
     banded = [inst for inst in study.instruments if inst.total and inst.total.get("bands")]
     main = survey.main_instrument(study)

@@ -1,5 +1,5 @@
-"""Writing a report's pieces: tables (CSV, safe to open in a spreadsheet), figures (PNG, shown as numbered
-``<figure>`` with alt text and caption) and tables shown for reading.
+"""Writing a report's pieces: tables (CSV, safe to open in a spreadsheet), figures (PNG, shown as
+numbered ``<figure>`` with alt text and caption) and tables shown for reading.
 
 Numbers are never rounded here; rounding is a presentation choice made by :func:`show`.
 """
@@ -44,7 +44,8 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def save_table(frame: pd.DataFrame, out, name: str) -> Path:
-    """Write ``frame`` to ``OUT/tables/NAME.csv`` (UTF-8, no index, formula-safe text); return the path."""
+    """Write ``frame`` to ``OUT/tables/NAME.csv`` (UTF-8, no index, formula-safe text); return the
+    path."""
     folder = Path(out) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
@@ -55,8 +56,8 @@ def save_table(frame: pd.DataFrame, out, name: str) -> Path:
 def save_figure(fig, out, name: str, caption: str = "", alt: str = "") -> Path:
     """Write a matplotlib figure to ``OUT/figures/NAME.png`` at 144 dpi; return the path.
 
-    The caption and the alt text travel inside the PNG (its ``Title`` and ``Description`` text chunks), so the
-    index page and any other reader of the file can say what it shows.
+    The caption and the alt text travel inside the PNG (its ``Title`` and ``Description`` text
+    chunks), so the index page and any other reader of the file can say what it shows.
     """
     folder = Path(out) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,8 @@ def save_figure(fig, out, name: str, caption: str = "", alt: str = "") -> Path:
 
 
 class FigureHTML:
-    """A figure as the report shows it: ``<figure>`` with the embedded PNG, its alt text and a numbered caption."""
+    """A figure as the report shows it: ``<figure>`` with the embedded PNG, its alt text and a
+    numbered caption."""
 
     def __init__(
         self, png: bytes, caption: str, alt: str, number: int | None = None, name: str = ""
@@ -106,11 +108,12 @@ class FigureHTML:
 def show_figure(
     fig, out, name: str, caption: str = "", alt: str = "", page: Page | None = None
 ) -> FigureHTML:
-    """Save a figure to ``OUT/figures/NAME.png`` and show that same PNG (one rendering, not two); close it.
+    """Save a figure to ``OUT/figures/NAME.png`` and show that same PNG (one rendering, not two);
+    close it.
 
-    Returns a :class:`FigureHTML` (``<figure>``, embedded PNG, ``alt``, ``<figcaption>``) to display; numbered
-    by ``page`` (a :class:`Page`, one per notebook) when given. A figure needs an ``alt`` text or a caption
-    (the caption is the alt text when none is given).
+    Returns a :class:`FigureHTML` (``<figure>``, embedded PNG, ``alt``, ``<figcaption>``) to
+    display; numbered by ``page`` (a :class:`Page`, one per notebook) when given. A figure needs an
+    ``alt`` text or a caption (the caption is the alt text when none is given).
     """
     import matplotlib.pyplot as plt
 
@@ -123,7 +126,8 @@ def show_figure(
 
 
 class Page:
-    """One report page's numbering: figures (``Figure 1`` ...) and tables (``Table 1`` ...) in the order shown.
+    """One report page's numbering: figures (``Figure 1`` ...) and tables (``Table 1`` ...) in the
+    order shown.
 
     Examples
     --------
@@ -148,8 +152,8 @@ class Page:
         return show_figure(fig, self.out, name, caption=caption, alt=alt, page=self)
 
     def table(self, table, title: str = "", note: str = "", **show_options):
-        """Number an :class:`~research.report.apa.ApaTable` (returned), or show a data frame as the page's next
-        numbered table with ``title`` and ``note`` (formatted by :func:`show`)."""
+        """Number an :class:`~research.report.apa.ApaTable` (returned), or show a data frame as the
+        page's next numbered table with ``title`` and ``note`` (formatted by :func:`show`)."""
         self.tables += 1
         if isinstance(table, pd.DataFrame):
             return show(table, title=title, note=note, number=self.tables, **show_options)
@@ -213,7 +217,8 @@ def _cell(value, digits: int, p_column: bool) -> str:
 
 
 class TableHTML:
-    """A data frame as the report shows it: optional number, title and note; long tables sortable."""
+    """A data frame as the report shows it: optional number, title and note; long tables
+    sortable."""
 
     def __init__(self, html: str, frame: pd.DataFrame):
         self.html, self.frame = html, frame
@@ -236,11 +241,12 @@ def show(
     sortable: bool | None = None,
     wrap: tuple = (),
 ) -> TableHTML:
-    """Display a table rounded for reading: human headers (``headers`` or :func:`humanise`), p values as APA
-    writes them (``.021``, ``< .001``), a true minus sign, ``–`` for a missing value, every text cell escaped.
+    """Display a table rounded for reading: human headers (``headers`` or :func:`humanise`), p
+    values as APA writes them (``.021``, ``< .001``), a true minus sign, ``–`` for a missing value,
+    every text cell escaped.
 
-    Tables longer than 12 rows can be sorted and filtered in the browser (``sortable``); ``wrap`` names columns
-    of long text. At most ``max_rows`` rows are shown (the note says so).
+    Tables longer than 12 rows can be sorted and filtered in the browser (``sortable``); ``wrap``
+    names columns of long text. At most ``max_rows`` rows are shown (the note says so).
     """
     shown = frame.head(max_rows)
     heads = [str((headers or {}).get(c, humanise(c))) for c in shown.columns]
@@ -273,7 +279,8 @@ def show(
         else ""
     )
     html = (
-        f'<div class="apa-table plain-table">{caption}<table class="plain{" sortable" if long else ""}">'
+        f'<div class="apa-table plain-table">{caption}'
+        f'<table class="plain{" sortable" if long else ""}">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}</div>"
     )
     return TableHTML(html, shown)
