@@ -346,14 +346,16 @@ def _likert(rng, mean, n, lo, hi):
     return np.clip(np.rint(mean + rng.normal(0, 0.75, n)), lo, hi).astype(int)
 
 
-#: SD of a respondent's own view of each subscale around their overall view: it gives the subscales factors
-#: of their own (correlated, not identical), so that a factor model per subscale is identified.
+#: SD of a respondent's own view of each subscale around their overall view: it gives the subscales
+#: factors of their own (correlated, not identical), so that a factor model per subscale is
+#: identified.
 FACET_SD = 0.7
 
 
 def _answers(rng, staff, companies, smr, perceptions, facets: np.random.Generator) -> pd.DataFrame:
-    """Every respondent's answers: the company's latent relationship, the respondent's overall view, a facet
-    per subscale (drawn from ``facets``, a stream of its own), the planted role shifts, rounded to the scale."""
+    """Every respondent's answers: the company's latent relationship, the respondent's overall view,
+    a facet per subscale (drawn from ``facets``, a stream of its own), the planted role shifts,
+    rounded to the scale."""
     latent = companies.set_index("company_id")["latent"]
     rows = []
     low_for_sales = {"planning", "metrics"}

@@ -1,18 +1,20 @@
 """A pool of warm kernels that execute notebooks in turn (instead of one new kernel per notebook).
 
-Starting a kernel and importing the scientific stack in it costs more than most notebooks' analysis, so
-``research run`` starts a few kernels once, imports the stack in each (:func:`research.run.warm.warm_up`)
-and executes the notebooks in them one after the other; before each notebook the kernel is made fresh
-(:func:`research.run.warm.fresh`: an empty namespace, no figure, the package's matplotlib style).
+Starting a kernel and importing the scientific stack in it costs more than most notebooks' analysis,
+so ``research run`` starts a few kernels once, imports the stack in each
+(:func:`research.run.warm.warm_up`) and executes the notebooks in them one after the other; before
+each notebook the kernel is made fresh (:func:`research.run.warm.fresh`: an empty namespace, no
+figure, the package's matplotlib style).
 
 Notebooks are parameterised exactly as papermill does (its ``parameterize_notebook``: an
-``injected-parameters`` cell after the ``parameters`` cell) and executed by nbclient's ``NotebookClient``
-driving the already-started kernel (given ``km`` and ``kc``, nbclient neither starts nor stops it).
+``injected-parameters`` cell after the ``parameters`` cell) and executed by nbclient's
+``NotebookClient`` driving the already-started kernel (given ``km`` and ``kc``, nbclient neither
+starts nor stops it).
 
-The kernels are driven from one asyncio loop in a background thread, so that the calling thread stays
-free to export finished pages and to receive KeyboardInterrupt. Nothing here changes the process's
-working directory: each kernel is started with ``cwd=`` (its own process), and every path handed to a
-notebook is absolute. :meth:`KernelPool.close` shuts every kernel down, on every path.
+The kernels are driven from one asyncio loop in a background thread, so that the calling thread
+stays free to export finished pages and to receive KeyboardInterrupt. Nothing here changes the
+process's working directory: each kernel is started with ``cwd=`` (its own process), and every path
+handed to a notebook is absolute. :meth:`KernelPool.close` shuts every kernel down, on every path.
 """
 
 from __future__ import annotations
@@ -75,15 +77,15 @@ class KernelPool:
     cwd : path-like
         The kernels' working folder (their own processes'; the caller's is never changed).
     reuse : bool
-        False starts a new, cold kernel for every notebook and shuts it down after it (papermill's way;
-        for comparison and for tests).
+        False starts a new, cold kernel for every notebook and shuts it down after it (papermill's
+        way; for comparison and for tests).
     kernel_name : str
         The Jupyter kernel spec.
     seed : int, optional
         Numpy's and Python's global random states are seeded with it before every notebook.
     stderr : file, optional
-        Where the kernel processes' own stderr goes (transport warnings, shutdown notices); a notebook's
-        errors reach the caller through :class:`NotebookFailed`.
+        Where the kernel processes' own stderr goes (transport warnings, shutdown notices); a
+        notebook's errors reach the caller through :class:`NotebookFailed`.
 
     Use as a context manager: kernels start (in the background) on entry and are shut down on exit,
     whatever happened.
@@ -121,7 +123,7 @@ class KernelPool:
         self._idle: asyncio.Queue | None = None
         self._closed = False
 
-    # -- the calling thread's side -------------------------------------------------------------------
+    # -- the calling thread's side -----------------------------------------------------------------
     def __enter__(self) -> KernelPool:
         self.start()
         return self
@@ -130,7 +132,8 @@ class KernelPool:
         self.close()
 
     def start(self) -> None:
-        """Start the kernels in the background; notebooks submitted meanwhile wait for the first ready one."""
+        """Start the kernels in the background; notebooks submitted meanwhile wait for the first
+        ready one."""
         self._thread.start()
         if self.reuse:
             self._call(self._start_pool())
@@ -142,18 +145,21 @@ class KernelPool:
         on_start: Callable[[], None] | None = None,
         on_end: Callable[[], None] | None = None,
     ) -> concurrent.futures.Future:
-        """Execute ``nb`` (parameterised) in the next free kernel; the future gives ``(nb, seconds)``.
+        """Execute ``nb`` (parameterised) in the next free kernel; the future gives ``(nb,
+        seconds)``.
 
-        Notebooks start in the order they are submitted. ``on_start`` and ``on_end`` are called (in the
-        pool's thread) when the notebook begins in a kernel and when it has ended, failed or not (the
-        future's result follows at once). A cell's error makes the future raise :class:`NotebookFailed`.
+        Notebooks start in the order they are submitted. ``on_start`` and ``on_end`` are called (in
+        the pool's thread) when the notebook begins in a kernel and when it has ended, failed or not
+        (the future's result follows at once). A cell's error makes the future raise
+        :class:`NotebookFailed`.
         """
         future = self._call(self._execute(nb, name, on_start, on_end))
         self._futures.append(future)
         return future
 
     def close(self, timeout: float = 30) -> None:
-        """Cancel what has not run, shut every kernel down and stop the pool's thread (idempotent)."""
+        """Cancel what has not run, shut every kernel down and stop the pool's thread
+        (idempotent)."""
         if self._closed:
             return
         self._closed = True
@@ -177,12 +183,14 @@ class KernelPool:
     def _call(self, coro) -> concurrent.futures.Future:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
-    # -- the pool's thread ---------------------------------------------------------------------------
+    # -- the pool's thread -------------------------------------------------------------------------
     async def _start_kernel(self, warm: bool, attempts: int = 3) -> _Kernel:
-        """Start a kernel (and warm it up); a kernel that dies on start is tried again with new ports.
+        """Start a kernel (and warm it up); a kernel that dies on start is tried again with new
+        ports.
 
-        jupyter_client picks free TCP ports by binding and releasing them, so kernels starting at the
-        same moment in other processes can take one first; the kernel then dies before it answers.
+        jupyter_client picks free TCP ports by binding and releasing them, so kernels starting at
+        the same moment in other processes can take one first; the kernel then dies before it
+        answers.
         """
         for attempt in range(1, attempts + 1):
             try:

@@ -1,24 +1,27 @@
 """``research new DIR``: write a new, empty study folder to fill in (SPEC §3).
 
-The folder holds a commented ``study.yaml`` (every key of SPEC §1 explained, the optional ones commented out,
-every path relative), templates whose columns are exactly those the study needs, one short example
-transcript per format and a ``README.md`` saying what to fill in:
+The folder holds a commented ``study.yaml`` (every key of SPEC §1 explained, the optional ones
+commented out, every path relative), templates whose columns are exactly those the study needs, one
+short example transcript per format and a ``README.md`` saying what to fill in:
 
-- ``respondents.csv`` / ``respondents.xlsx``: ``respondent_id``, ``company_id``, ``role`` and the company
-  attributes the built-in decision table tests (read from its ``attr:`` conditions, not written out here);
-- ``survey.csv`` / ``survey.xlsx``: ``respondent_id`` and every item id of the named instruments, in order;
-  an instrument given as a YAML path is copied into the folder, so the study is self-contained;
+- ``respondents.csv`` / ``respondents.xlsx``: ``respondent_id``, ``company_id``, ``role`` and the
+  company attributes the built-in decision table tests (read from its ``attr:`` conditions, not
+  written out here);
+- ``survey.csv`` / ``survey.xlsx``: ``respondent_id`` and every item id of the named instruments, in
+  order; an instrument given as a YAML path is copied into the folder, so the study is
+  self-contained;
 - ``interviews.csv``: ``interview_id``, ``respondent_id``, ``file``, ``interviewer``;
-- ``transcripts/example.txt``, ``.vtt``, ``.srt`` and ``.docx``: one short, made-up exchange in each format.
+- ``transcripts/example.txt``, ``.vtt``, ``.srt`` and ``.docx``: one short, made-up exchange in each
+  format.
 
-The templates hold a header only, no example rows: a made-up respondent left in by mistake would be analysed
-as a real one. So ``research validate`` on the fresh folder stops with exit status 2 and one line,
-``respondents.csv: the file holds no respondents, only a header``: the first thing to fill in. Once the
-respondents are in, the folder validates as it stands. The Excel templates carry a second sheet
-explaining each column (the toolkit reads only the first sheet).
+The templates hold a header only, no example rows: a made-up respondent left in by mistake would be
+analysed as a real one. So ``research validate`` on the fresh folder stops with exit status 2 and
+one line, ``respondents.csv: the file holds no respondents, only a header``: the first thing to fill
+in. Once the respondents are in, the folder validates as it stands. The Excel templates carry a
+second sheet explaining each column (the toolkit reads only the first sheet).
 
-Nothing is written unless every instrument is valid, and nothing ever goes into a folder that already holds
-something: the folder is built next to its destination and moved into place whole.
+Nothing is written unless every instrument is valid, and nothing ever goes into a folder that
+already holds something: the folder is built next to its destination and moved into place whole.
 """
 
 from __future__ import annotations
@@ -40,9 +43,17 @@ INTERVIEW_COLUMNS = ["interview_id", "respondent_id", "file", "interviewer"]
 TRANSCRIPT_FORMATS = ("txt", "vtt", "srt", "docx")
 
 _ID_MEANING = {
-    "respondent_id": "the person's identifier, as text (007 stays 007); each respondent appears once",
-    "company_id": "the company the person works for; a marketing and a sales respondent of one company form a dyad",
-    "role": "the person's function as your data spells it; study.yaml's roles map each spelling to marketing or sales",
+    "respondent_id": (
+        "the person's identifier, as text (007 stays 007); each respondent appears once"
+    ),
+    "company_id": (
+        "the company the person works for; a marketing and a sales respondent of one company "
+        "form a dyad"
+    ),
+    "role": (
+        "the person's function as your data spells it; study.yaml's roles map each spelling to "
+        "marketing or sales"
+    ),
 }
 
 # One made-up exchange (who, when in seconds, what), written in every transcript format.
@@ -56,8 +67,8 @@ _EXAMPLE = [
 
 
 def decision_attributes(ref: str = "builtin:default") -> dict[str, list[str]]:
-    """The company attributes a decision table tests (``attr:NAME``), in order of first use, each with the
-    comparisons the rules make on it in words.
+    """The company attributes a decision table tests (``attr:NAME``), in order of first use, each
+    with the comparisons the rules make on it in words.
 
     Examples
     --------
@@ -79,8 +90,9 @@ def decision_attributes(ref: str = "builtin:default") -> dict[str, list[str]]:
 
 
 def _instruments(refs) -> list[tuple[str, Instrument, Path | None]]:
-    """(reference for study.yaml, instrument, file to copy) for every reference; a path is taken relative to
-    the current folder. Raises :class:`StudyError` for an invalid instrument or an item id used twice."""
+    """(reference for study.yaml, instrument, file to copy) for every reference; a path is taken
+    relative to the current folder. Raises :class:`StudyError` for an invalid instrument or an item
+    id used twice."""
     if isinstance(refs, str):
         refs = [refs]
     if not refs:
@@ -183,14 +195,15 @@ def new_study(folder, instruments=DEFAULT_INSTRUMENTS, name: str | None = None) 
             0o777 & ~umask
         )  # mkdtemp makes a private folder; the study gets the usual permissions
         if target.is_dir():
-            target.rmdir()  # empty, checked above; a folder that filled up meanwhile is left alone (OSError)
+            # empty, checked above; a folder that filled up meanwhile is left alone (OSError)
+            target.rmdir()
         os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-# ---- the files --------------------------------------------------------------------------------------------
+# ---- the files -----------------------------------------------------------------------------------
 
 
 def _write_csv(path: Path, columns: list[str]) -> None:
@@ -228,8 +241,9 @@ def _write_xlsx(path: Path, sheet: str, columns: list[str], notes: list[list]) -
 
 def _attribute_note(name: str, tests: list[str]) -> str:
     return (
-        f"company attribute used by the built-in decision table: its rules test whether it {' / '.join(tests)}; "
-        "leave blank when unknown (rules on it are then reported as not assessable)"
+        "company attribute used by the built-in decision table: its rules test whether it "
+        f"{' / '.join(tests)}; leave blank when unknown (rules on it are then reported as not "
+        "assessable)"
     )
 
 
@@ -282,41 +296,54 @@ def _clock(seconds: int) -> str:
 def _study_yaml(name: str, refs: list[str]) -> str:
     quoted = yaml.safe_dump(name, default_style='"').strip()
     return f"""\
-# study.yaml: the settings of one study, written by `research new`. Every path is relative to this folder.
-# Fill in the files first (README.md says how), then check the study with:  research validate <this folder>
+# study.yaml: the settings of one study, written by `research new`. Every path is relative to this \
+folder.
+# Fill in the files first (README.md says how), then check the study with:  research validate \
+<this folder>
 # Lines starting with # are comments. An optional setting is commented out: remove its # to use it.
 
-# The study's name; a slug of it names the output folders (reports/<slug>/ and data/processed/<slug>/).
+# The study's name; a slug of it names the output folders (reports/<slug>/ and \
+data/processed/<slug>/).
 name: {quoted}
 
-# Respondents: one row per person with respondent_id, company_id and role, plus any attributes (company_size ...).
-# A .csv, .xlsx or .sav file. respondents.xlsx is the same template for Excel: name the one you fill in.
+# Respondents: one row per person with respondent_id, company_id and role, plus any attributes \
+(company_size ...).
+# A .csv, .xlsx or .sav file. respondents.xlsx is the same template for Excel: name the one you \
+fill in.
 respondents: respondents.csv
 
-# The survey answers: respondent_id plus one column per item of the instruments; extra columns are ignored.
+# The survey answers: respondent_id plus one column per item of the instruments; extra columns are \
+ignored.
 # A .csv (plain or a Qualtrics export), .xlsx or .sav file; it may be the respondents file itself.
 # survey.xlsx is the same template for Excel.
 survey: survey.csv
 
-# The survey column holding respondent_id (default: respondent_id), e.g. an embedded-data field of Qualtrics.
+# The survey column holding respondent_id (default: respondent_id), e.g. an embedded-data field of \
+Qualtrics.
 # survey_id_column: respondent_id
 
 # Qualtrics rows with Finished = 0 or False are left out (and logged) unless this is true.
 # include_unfinished: false
 
-# The questionnaires: built-in names (builtin:smr, builtin:perceptions) or paths to instrument YAML files.
+# The questionnaires: built-in names (builtin:smr, builtin:perceptions) or paths to instrument \
+YAML files.
 # The survey templates have exactly these instruments' item ids as columns.
 instruments: [{", ".join(json.dumps(r) for r in refs)}]
 
-# Raw role labels, as the respondents file's role column spells them, for the two functions compared.
-# Matched case-insensitively after trimming; list every spelling your file uses. Other labels are left out (logged).
+# Raw role labels, as the respondents file's role column spells them, for the two functions \
+compared.
+# Matched case-insensitively after trimming; list every spelling your file uses. Other labels are \
+left out (logged).
 roles:
   marketing: [marketing, marketing manager]
   sales: [sales, vp sales]
 
-# Interviews (optional; remove the # of these three lines when interviews.csv is filled in). interviews.csv lists
-# interview_id, respondent_id, file (a file in the transcripts folder: .txt, .vtt, .srt or .docx) and interviewer
-# (the interviewer's speaker label in that file). The codebook codes the interviewees' segments: builtin:default
+# Interviews (optional; remove the # of these three lines when interviews.csv is filled in). \
+interviews.csv lists
+# interview_id, respondent_id, file (a file in the transcripts folder: .txt, .vtt, .srt or .docx) \
+and interviewer
+# (the interviewer's speaker label in that file). The codebook codes the interviewees' segments: \
+builtin:default
 # or a codebook YAML path.
 # interviews: interviews.csv
 # transcripts: transcripts/
@@ -328,10 +355,12 @@ roles:
 # Free-text survey columns, coded with the same codebook (optional).
 # open_ended: [Q30_comment]
 
-# Numeric respondents-file columns holding company outcomes (optional); a company's outcome is the mean of its rows.
+# Numeric respondents-file columns holding company outcomes (optional); a company's outcome is the \
+mean of its rows.
 # outcomes: [conflict, performance]
 
-# The rules that recommend what a company should do next: builtin:default or a decision-table YAML path.
+# The rules that recommend what a company should do next: builtin:default or a decision-table YAML \
+path.
 # decision_table: builtin:default
 """
 
@@ -348,7 +377,8 @@ def _readme(name: str, chosen, attributes: dict[str, list[str]]) -> str:
     return f"""\
 # {name}
 
-A new study folder written by `research new`. Fill in the files below, then check and run the study from any
+A new study folder written by `research new`. Fill in the files below, then check and run the \
+study from any
 folder:
 
 ```
@@ -357,40 +387,54 @@ research run path/to/this/folder
 ```
 
 Nothing is ever written inside this folder: reports go to `reports/<slug>/` and processed data to
-`data/processed/<slug>/` under the folder you run the command from (under this folder's parent when you run it
+`data/processed/<slug>/` under the folder you run the command from (under this folder's parent \
+when you run it
 from inside). `study.yaml` explains every setting; the optional ones are commented out.
 
-The templates hold a header only. Until `respondents.csv` has rows, `research validate` stops with one line
+The templates hold a header only. Until `respondents.csv` has rows, `research validate` stops with \
+one line
 saying so: that is the first file to fill in.
 
 ## 1. Respondents: `respondents.csv` (or `respondents.xlsx`)
 
-One row per person. Required: `respondent_id` (text: `007` stays `007`), `company_id`, `role` (as your data
-spells it; `study.yaml`'s `roles` maps each spelling to marketing or sales). The other columns are company
-attributes the built-in decision table uses; leave a cell blank when unknown (a rule that needs it is then
-reported as not assessable, never guessed), delete a column you do not have, add any others you want kept:
+One row per person. Required: `respondent_id` (text: `007` stays `007`), `company_id`, `role` (as \
+your data
+spells it; `study.yaml`'s `roles` maps each spelling to marketing or sales). The other columns are \
+company
+attributes the built-in decision table uses; leave a cell blank when unknown (a rule that needs it \
+is then
+reported as not assessable, never guessed), delete a column you do not have, add any others you \
+want kept:
 
 {attrs}
 
-Columns that identify a person (`name`, `email`, `phone` ...) may be added: they are used only to remove names
+Columns that identify a person (`name`, `email`, `phone` ...) may be added: they are used only to \
+remove names
 from quoted text and never appear in a report.
 
-Fill in either the CSV or the Excel file and name it in `study.yaml`'s `respondents`; delete the other.
+Fill in either the CSV or the Excel file and name it in `study.yaml`'s `respondents`; delete the \
+other.
 
 ## 2. Survey: `survey.csv` (or `survey.xlsx`)
 
-One row per respondent: `respondent_id` and one column per item, exactly these instruments' items in order.
-An answer is a number in the instrument's range or one of its response labels (any case); blank is not
-answered. A Qualtrics CSV export or an SPSS file with these columns works as it is: name it in `survey`.
+One row per respondent: `respondent_id` and one column per item, exactly these instruments' items \
+in order.
+An answer is a number in the instrument's range or one of its response labels (any case); blank is \
+not
+answered. A Qualtrics CSV export or an SPSS file with these columns works as it is: name it in \
+`survey`.
 The Excel template's second sheet lists each item's text and answers.
 
 {instruments}
 
 ## 3. Interviews (optional): `interviews.csv` and `transcripts/`
 
-`interviews.csv`: `interview_id`, `respondent_id`, `file` (a file in `transcripts/`), `interviewer` (the
+`interviews.csv`: `interview_id`, `respondent_id`, `file` (a file in `transcripts/`), \
+`interviewer` (the
 interviewer's speaker label in that file). `transcripts/` holds one made-up example per format
-(`example.txt`: `Speaker: text` lines with an optional `[hh:mm:ss]`; `example.vtt`: Teams voice tags;
-`example.srt`: Zoom's `Name: text`; `example.docx`: paragraphs as the text lines); replace them with your
+(`example.txt`: `Speaker: text` lines with an optional `[hh:mm:ss]`; `example.vtt`: Teams voice \
+tags;
+`example.srt`: Zoom's `Name: text`; `example.docx`: paragraphs as the text lines); replace them \
+with your
 transcripts. Then remove the `#` of `interviews`, `transcripts` and `codebook` in `study.yaml`.
 """

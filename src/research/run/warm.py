@@ -1,8 +1,9 @@
 """Runs inside a pooled kernel: import the stack once, then give every notebook a fresh start.
 
-``research.run.kernels`` starts each kernel of the pool with ``warm_up()`` and calls ``fresh()`` before
-every notebook. Only the modules stay loaded (that is the point: the imports cost more than the analysis);
-the notebook's namespace, its figures and matplotlib's settings are those of a new kernel.
+``research.run.kernels`` starts each kernel of the pool with ``warm_up()`` and calls ``fresh()``
+before every notebook. Only the modules stay loaded (that is the point: the imports cost more than
+the analysis); the notebook's namespace, its figures and matplotlib's settings are those of a new
+kernel.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ _style: dict | None = None  # matplotlib's settings right after the stack was im
 
 
 def warm_up(modules: list[str] | None = None) -> list[str]:
-    """Import ``modules`` (default: :data:`STACK`) and remember matplotlib's settings; returns what is missing."""
+    """Import ``modules`` (default: :data:`STACK`) and remember matplotlib's settings; returns what
+    is missing."""
     global _style
     missing = []
     for name in modules or [*STACK, *_package_modules()]:
@@ -65,11 +67,13 @@ def _package_modules() -> list[str]:
 
 
 def fresh(seed: int | None = None, reset: bool = True) -> None:
-    """Start a notebook afresh: an empty namespace (IPython ``reset``), no open figure, the package's style.
+    """Start a notebook afresh: an empty namespace (IPython ``reset``), no open figure, the
+    package's style.
 
     Every notebook seeds its own generators from its ``seed`` parameter; numpy's and Python's global
-    random states, which some plots draw from (seaborn's strip-plot jitter), are seeded here with the
-    same ``seed`` so that a report is the same from run to run. ``reset=False`` only seeds (a new kernel).
+    random states, which some plots draw from (seaborn's strip-plot jitter), are seeded here with
+    the same ``seed`` so that a report is the same from run to run. ``reset=False`` only seeds (a
+    new kernel).
     """
     import random
 
