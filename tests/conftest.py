@@ -1,5 +1,5 @@
-"""Fixtures: the demo study, the real-format files in tests/fixtures/real (copies of other tools' files, see its
-PROVENANCE.md), and small studies written by the tests themselves."""
+"""Fixtures: the demo study, the real-format files in tests/fixtures/real (copies of other tools'
+files, see its PROVENANCE.md), and small studies written by the tests themselves."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def write_study(
     instruments: list | None = None,
     **config,
 ) -> Path:
-    """Write a small study folder from DataFrames; instruments given as dicts are written as YAML files."""
+    """Write a small study folder from DataFrames; instruments given as dicts are written as YAML
+    files."""
     folder.mkdir(parents=True, exist_ok=True)
     respondents.to_csv(folder / "respondents.csv", index=False)
     refs = []
@@ -88,7 +89,8 @@ def write_study(
 
 @pytest.fixture
 def small_study(tmp_path):
-    """Factory: ``small_study(respondents, survey, **config)`` writes a study and returns its folder."""
+    """Factory: ``small_study(respondents, survey, **config)`` writes a study and returns its
+    folder."""
 
     def make(respondents=None, survey=None, instruments=None, **config):
         if respondents is None:

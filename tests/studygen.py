@@ -1,16 +1,17 @@
 """A seeded generator of random *valid* study folders: "the space of studies".
 
-``write_random_study(folder, seed, **knobs)`` draws every feature of a study independently from ``seed``
-(a knob forces one feature), writes the folder as SPEC §1-§2 describe it, and returns a :class:`StudyPlan`:
-the features chosen, in a form short enough for a failure message (``plan.describe()``).
+``write_random_study(folder, seed, **knobs)`` draws every feature of a study independently from
+``seed`` (a knob forces one feature), writes the folder as SPEC §1-§2 describe it, and returns a
+:class:`StudyPlan`: the features chosen, in a form short enough for a failure message
+(``plan.describe()``).
 
 Each feature has one ``choose_*`` function (what to draw) and, where it needs files, one ``write_*``
-function (how it looks on disk). The studies are valid: nothing in them is fatal under SPEC §4, and the
-only recoverable problems they hold are the ones the plan lists in ``expected_problems``.
+function (how it looks on disk). The studies are valid: nothing in them is fatal under SPEC §4, and
+the only recoverable problems they hold are the ones the plan lists in ``expected_problems``.
 
 This is deliberately not the demo generator (``research.run.demo``): it aims at the corners of the
-contract (one company, one silent function, 2-point scales, one-item subscales, odd ids, every file format),
-not at a realistic study.
+contract (one company, one silent function, 2-point scales, one-item subscales, odd ids, every file
+format), not at a realistic study.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-# ---- the plan: what a study has ------------------------------------------------------------------------------
+# ---- the plan: what a study has ------------------------------------------------------------------
 
 ROLE_LABELS = {
     "marketing": ["marketing", "Marketing Manager", "CMO"],
@@ -84,7 +85,7 @@ class StudyPlan:
         return "\n".join(f"  {k}: {v}" for k, v in self.features().items())
 
 
-# ---- instruments ----------------------------------------------------------------------------------------------
+# ---- instruments ---------------------------------------------------------------------------------
 
 
 def choose_scale(rng, force=None) -> tuple[int, int]:
@@ -115,7 +116,8 @@ def scale_labels(rng, lo: int, hi: int) -> list[str]:
 
 
 def choose_subscales(rng, n_items: int, with_total: bool) -> tuple[list[dict], list[str | None]]:
-    """Subscales (some with one item) and each item's subscale; none at all only when there is a total."""
+    """Subscales (some with one item) and each item's subscale; none at all only when there is a
+    total."""
     if with_total and rng.random() < 0.2:
         return [], [None] * n_items
     k = int(rng.integers(1, min(5, n_items) + 1))
@@ -177,7 +179,8 @@ def choose_instrument(rng, number: int) -> dict:
 
 
 def builtin_instrument(name: str) -> dict:
-    """A built-in instrument as a plain spec (for drawing answers to it); written as ``builtin:NAME``."""
+    """A built-in instrument as a plain spec (for drawing answers to it); written as
+    ``builtin:NAME``."""
     from research.spec.instruments import load_instrument
 
     inst = load_instrument(f"builtin:{name}")
@@ -220,12 +223,13 @@ def describe_instrument(spec: dict) -> str:
     return (
         f"{spec['id']}: {sc['min']}-{sc['max']} scale{' with labels' if sc.get('labels') else ''}, "
         f"{len(spec['items'])} items, {len(subs)} subscales ({one_item} one-item), "
-        f"{sum(1 for it in spec['items'] if it.get('reverse'))} reversed, min_answered {spec.get('min_answered', 0.8)}, "
+        f"{sum(1 for it in spec['items'] if it.get('reverse'))} reversed, min_answered "
+        f"{spec.get('min_answered', 0.8)}, "
         + ("no total" if not total else f"total with {len(total.get('bands') or [])} bands")
     )
 
 
-# ---- companies and respondents --------------------------------------------------------------------------------
+# ---- companies and respondents -------------------------------------------------------------------
 
 COMPANY_PATTERNS = ("both_heads", "one_head", "several", "none_both", "mixed")
 
@@ -254,7 +258,8 @@ def company_roles(rng, pattern: str, silent_role: str | None) -> tuple[int, int]
 def choose_companies(
     rng, size: str, pattern: str | None, silent_role: str | None, n_companies: int | None = None
 ) -> tuple[str, list[tuple[int, int]]]:
-    """The pattern and each company's (marketing, sales) head count; at least 5 respondents in all."""
+    """The pattern and each company's (marketing, sales) head count; at least 5 respondents in
+    all."""
     pattern = pattern or str(rng.choice(COMPANY_PATTERNS))
     if n_companies:
         pass
@@ -276,7 +281,8 @@ ACCENTED = ["Müller", "Ærø", "Łódź", "Crème", "São", "Ñandú", "Øst", 
 
 
 def make_ids(rng, style: str, n: int, kind: str) -> list[str]:
-    """``n`` distinct ids in a style: plain, number-like (``007``), accented (``Müller-3``) or case/space variants."""
+    """``n`` distinct ids in a style: plain, number-like (``007``), accented (``Müller-3``) or
+    case/space variants."""
     if style == "number":
         width = int(rng.integers(3, 6))
         return [f"{i:0{width}d}" for i in rng.permutation(np.arange(1, n + 1))[:n]]
@@ -316,7 +322,7 @@ def build_respondents(rng, counts, id_style: str) -> pd.DataFrame:
     return frame.sample(frac=1, random_state=int(rng.integers(2**31))).reset_index(drop=True)
 
 
-# ---- attributes and outcomes ----------------------------------------------------------------------------------
+# ---- attributes and outcomes ---------------------------------------------------------------------
 
 ATTRIBUTE_VALUES = {
     "offering": ["standard", "customised"],
@@ -330,7 +336,8 @@ ATTRIBUTE_VALUES = {
 
 
 def add_attributes(rng, respondents: pd.DataFrame, mode: str) -> pd.DataFrame:
-    """Company attributes on every respondent row: all filled, some blank (cells and whole columns), or none."""
+    """Company attributes on every respondent row: all filled, some blank (cells and whole columns),
+    or none."""
     if mode == "none":
         return respondents
     companies = respondents["company_id"].unique()
@@ -356,7 +363,7 @@ def add_outcomes(rng, respondents: pd.DataFrame) -> list[str]:
     return ["performance"]
 
 
-# ---- answers ----------------------------------------------------------------------------------------------------
+# ---- answers -------------------------------------------------------------------------------------
 
 
 def draw_answers(rng, respondents: pd.DataFrame, spec: dict, plan: StudyPlan) -> pd.DataFrame:
@@ -416,12 +423,12 @@ def open_answers(rng, n: int) -> list[str]:
     return [str(rng.choice(OPEN_TEXTS)) if rng.random() < 0.6 else "" for _ in range(n)]
 
 
-# ---- files ----------------------------------------------------------------------------------------------------
+# ---- files ---------------------------------------------------------------------------------------
 
 
 def _numbers_where_numeric(frame: pd.DataFrame, text_columns: set) -> pd.DataFrame:
-    """Columns holding only whole or decimal numbers (and blanks) as numbers, as Excel and SPSS store them;
-    id columns and ``text_columns`` stay text (``007`` keeps its zeros)."""
+    """Columns holding only whole or decimal numbers (and blanks) as numbers, as Excel and SPSS
+    store them; id columns and ``text_columns`` stay text (``007`` keeps its zeros)."""
     out = frame.copy()
     for col in out.columns:
         filled = out[col].replace("", np.nan)
@@ -437,7 +444,8 @@ def _numbers_where_numeric(frame: pd.DataFrame, text_columns: set) -> pd.DataFra
 def write_table(
     frame: pd.DataFrame, path: Path, fmt: str, *, text_columns=(), user_missing: dict | None = None
 ) -> str:
-    """Write a table as CSV, XLSX or SAV (numbers as numbers, ids as text, blanks empty); return the file name."""
+    """Write a table as CSV, XLSX or SAV (numbers as numbers, ids as text, blanks empty); return the
+    file name."""
     target = path.with_suffix(f".{fmt}")
     if fmt == "csv":
         frame.to_csv(target, index=False)
@@ -461,7 +469,8 @@ def write_table(
 
 
 def write_qualtrics(frame: pd.DataFrame, path: Path, rng, plan: StudyPlan) -> str:
-    """A Qualtrics-style CSV export: Qualtrics' own columns, then question text and ImportId header rows."""
+    """A Qualtrics-style CSV export: Qualtrics' own columns, then question text and ImportId header
+    rows."""
     n = len(frame)
     finished = np.where(rng.random(n) < 0.1, "0", "1") if rng.random() < 0.5 else np.full(n, "1")
     if (finished == "0").any():
@@ -491,7 +500,8 @@ def write_qualtrics(frame: pd.DataFrame, path: Path, rng, plan: StudyPlan) -> st
 
 
 def survey_ids(rng, ids: pd.Series, variant: str) -> pd.Series:
-    """The survey's copy of the respondent ids: exact, padded with spaces (the reader trims), or in another case."""
+    """The survey's copy of the respondent ids: exact, padded with spaces (the reader trims), or in
+    another case."""
     if variant == "padded":
         return ids.map(lambda s: f"  {s} " if rng.random() < 0.5 else s)
     if variant == "case":
@@ -501,7 +511,7 @@ def survey_ids(rng, ids: pd.Series, variant: str) -> pd.Series:
     return ids
 
 
-# ---- interviews ---------------------------------------------------------------------------------------------------
+# ---- interviews ----------------------------------------------------------------------------------
 
 QUESTIONS = [
     "How do marketing and sales work together?",
@@ -528,7 +538,8 @@ SPEAKERS = ["Anna Müller", "José Pérez", "Li Wei", "Chloé Durand", "Sam O'Ne
 def interview_turns(
     rng, respondent_name: str, interviewer: str, interviewer_only: bool
 ) -> list[tuple[str, list[str]]]:
-    """Turns as (speaker, pieces); consecutive pieces of one speaker are one turn. The interviewer starts."""
+    """Turns as (speaker, pieces); consecutive pieces of one speaker are one turn. The interviewer
+    starts."""
     turns = []
     for _ in range(int(rng.integers(1, 7))):
         turns.append(
@@ -603,7 +614,8 @@ WRITERS = {"txt": write_txt, "vtt": write_vtt, "srt": write_srt, "docx": write_d
 
 
 def write_interviews(rng, folder: Path, respondents: pd.DataFrame, plan: StudyPlan) -> list[dict]:
-    """interviews.csv and the transcripts; returns, per interview, its respondent segments' turn numbers."""
+    """interviews.csv and the transcripts; returns, per interview, its respondent segments' turn
+    numbers."""
     if plan.interviews == "none":
         return []
     pool = respondents.reset_index(drop=True)
@@ -649,7 +661,8 @@ def write_interviews(rng, folder: Path, respondents: pd.DataFrame, plan: StudyPl
 
 
 def write_codebook(rng, folder: Path, plan: StudyPlan) -> list[str]:
-    """The built-in codebook, or a YAML one with a theme that never matches and one that matches every segment."""
+    """The built-in codebook, or a YAML one with a theme that never matches and one that matches
+    every segment."""
     if plan.codebook == "builtin":
         from research.spec.codebook import load_codebook
 
@@ -725,7 +738,7 @@ def write_manual_codes(
     return True
 
 
-# ---- the study ------------------------------------------------------------------------------------------------------
+# ---- the study -----------------------------------------------------------------------------------
 
 
 def pick(rng, knobs: dict, name: str, options, p=None):
@@ -739,13 +752,15 @@ def pick(rng, knobs: dict, name: str, options, p=None):
 def write_random_study(folder, seed: int, **knobs) -> StudyPlan:
     """Write a random valid study for ``seed`` into ``folder`` (created) and return its plan.
 
-    Knobs (each forces one feature; unknown knobs are an error): ``n_instruments``, ``instruments`` (specs or
-    ``builtin:NAME``), ``size`` (small, large), ``n_companies``, ``company_pattern`` (both_heads, one_head, several, none_both, mixed),
-    ``silent_role`` (marketing, sales, or "" for neither), ``id_style`` (plain, number, accented, case_space),
-    ``survey_ids`` (exact, padded, case, case_all), ``attributes`` (all, some, none), ``respondents_format`` (csv, xlsx, sav),
-    ``survey_format`` (same, csv, xlsx, sav, qualtrics), ``answers_as`` (numbers, labels, mixed), ``missing_rate``,
-    ``survey_coverage`` (all, most), ``open_ended`` (0-2), ``outcomes`` (bool), ``interviews`` (none, some, all),
-    ``transcript_formats`` (list), ``codebook`` (builtin, custom), ``manual_coders`` (0, 1, 3).
+    Knobs (each forces one feature; unknown knobs are an error): ``n_instruments``, ``instruments``
+    (specs or ``builtin:NAME``), ``size`` (small, large), ``n_companies``, ``company_pattern``
+    (both_heads, one_head, several, none_both, mixed), ``silent_role`` (marketing, sales, or "" for
+    neither), ``id_style`` (plain, number, accented, case_space), ``survey_ids`` (exact, padded,
+    case, case_all), ``attributes`` (all, some, none), ``respondents_format`` (csv, xlsx, sav),
+    ``survey_format`` (same, csv, xlsx, sav, qualtrics), ``answers_as`` (numbers, labels, mixed),
+    ``missing_rate``, ``survey_coverage`` (all, most), ``open_ended`` (0-2), ``outcomes`` (bool),
+    ``interviews`` (none, some, all), ``transcript_formats`` (list), ``codebook`` (builtin, custom),
+    ``manual_coders`` (0, 1, 3).
     """
     allowed = {
         "n_instruments",
@@ -918,7 +933,8 @@ def write_random_study(folder, seed: int, **knobs) -> StudyPlan:
 
 
 def minimal_knobs() -> dict:
-    """The plainest study the generator can write: a start for reducing a failure to its smallest feature set."""
+    """The plainest study the generator can write: a start for reducing a failure to its smallest
+    feature set."""
     return {
         "n_instruments": 1,
         "size": "small",

@@ -1,4 +1,5 @@
-"""Within-company agreement: r_wg(j), ICC(1), Bland-Altman limits and weighted kappa, from their formulas."""
+"""Within-company agreement: r_wg(j), ICC(1), Bland-Altman limits and weighted kappa, from their
+formulas."""
 
 import numpy as np
 import pandas as pd
@@ -97,7 +98,8 @@ def test_weighted_kappa_with_linear_weights_written_out(scores):
 
 def test_bland_altman_intervals_equal_r(monkeypatch):
     # Reference: tests/r/robustness.R section 4 (17 differences, set.seed(3)): Bland & Altman (1986)
-    # bias ± t SD/√n and limit ± t √(3 SD²/n); Carkeet (2015) exact interval from R's qt(p, n - 1, ncp = 1.96 √n).
+    # bias ± t SD/√n and limit ± t √(3 SD²/n); Carkeet (2015) exact interval from R's qt(p, n - 1,
+    # ncp = 1.96 √n).
     from pathlib import Path
 
     r = Path(__file__).parent / "r"

@@ -1,4 +1,5 @@
-"""APA tables: the formatters' edge cases, page-width tables, labels instead of ids, notes, numbering."""
+"""APA tables: the formatters' edge cases, page-width tables, labels instead of ids, notes,
+numbering."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from research.report.apa import (
 from research.spec.codebook import codebook_from_dict
 from research.spec.instruments import instrument_from_dict
 
-# ---- formatters ------------------------------------------------------------------------------------------
+# ---- formatters ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,8 @@ def test_fmt_bounded_has_no_leading_zero(r, expected):
 
 
 def test_fmt_bounded_prints_a_degenerate_alpha_below_minus_one_as_it_is():
-    # Cronbach's alpha is unbounded below (negative item covariances); the table shows what was computed.
+    # Cronbach's alpha is unbounded below (negative item covariances); the table shows what was
+    # computed.
     assert fmt_bounded(-5.70442702443524) == f"{MINUS}5.70"
 
 
@@ -132,7 +134,10 @@ def test_intervals_and_means():
 
 
 def test_shorten_keeps_words_whole():
-    text = "The heads of sales and marketing talk regularly about new ideas, market signals and product direction."
+    text = (
+        "The heads of sales and marketing talk regularly about new ideas, market signals and "
+        "product direction."
+    )
     short = apa.shorten(text, 60)
     assert len(short) <= 60 and short.endswith("…")
     assert text.startswith(short[:-1])
@@ -148,7 +153,7 @@ def test_symbol_runs_set_symbols_in_italics_and_subscripts():
     assert apa.symbol_runs("t(73.7) = 4.71")[0] == ("t", "italic")
 
 
-# ---- tables from the demo study -------------------------------------------------------------------------------
+# ---- tables from the demo study ------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
-"""Hostile and broken input (SPEC §4): every fatal case exits 2 with one message naming the file and the
-column, row or key and writes nothing; every problem word is one exact row of data_quality.csv; archives,
-markup and spreadsheet formulas are defused."""
+"""Hostile and broken input (SPEC §4): every fatal case exits 2 with one message naming the file and
+the column, row or key and writes nothing; every problem word is one exact row of data_quality.csv;
+archives, markup and spreadsheet formulas are defused."""
 
 import io
 import zipfile
@@ -374,8 +374,10 @@ def _rezip(data: bytes, extra: dict, replace: dict | None = None) -> bytes:
 
 
 DTD = (
-    b'<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-    b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&b;</w:t>'
+    b'<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY a "aaaaaaaaaa">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    b"<w:body><w:p><w:r><w:t>&b;</w:t>"
     b"</w:r></w:p></w:body></w:document>"
 )
 

@@ -153,7 +153,8 @@ def test_validate_from_inside_the_study_writes_beside_it_not_in_it(demo_copy):
 
 
 def listing(folder):
-    """Every file under ``folder`` with its checksum, and every folder: a study must come out as it went in."""
+    """Every file under ``folder`` with its checksum, and every folder: a study must come out as it
+    went in."""
     folders = {
         p.relative_to(folder).as_posix() + "/": "folder" for p in folder.rglob("*") if p.is_dir()
     }

@@ -1,4 +1,5 @@
-"""Company diagnosis (SPEC §3, companies) recomputed independently, and the decision table's semantics."""
+"""Company diagnosis (SPEC §3, companies) recomputed independently, and the decision table's
+semantics."""
 
 import numpy as np
 import pandas as pd

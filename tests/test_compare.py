@@ -40,7 +40,8 @@ def holm(p):
 
 
 def mwu_by_hand(x, y):
-    """U of x by counting pairs; p from the normal approximation with tie and continuity corrections."""
+    """U of x by counting pairs; p from the normal approximation with tie and continuity
+    corrections."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     u = (x[:, None] > y[None, :]).sum() + 0.5 * (x[:, None] == y[None, :]).sum()
     n1, n2 = len(x), len(y)
@@ -181,7 +182,8 @@ def test_dyads_pair_by_company_average_several_respondents_and_ignore_row_order(
             and row["p"] == pytest.approx(p)
         )
         assert row["effect_size"] == pytest.approx(d.mean() / d.std(ddof=1))
-        # Wilcoxon signed-rank: the smaller of the positive and negative rank sums over non-zero differences
+        # Wilcoxon signed-rank: the smaller of the positive and negative rank sums over non-zero
+        # differences
         nz = d[d != 0]
         ranks = stats.rankdata(np.abs(nz))
         assert row["wilcoxon_statistic"] == pytest.approx(
@@ -233,8 +235,9 @@ def test_likert_shares_keep_every_level_when_one_is_empty():
 
 
 def test_dz_interval_equals_r_uniroot_inversion_across_the_range():
-    # Reference: tests/r/robustness.R inverts R's pt(t, df, ncp) with uniroot (tol 1e-13) for t in [-8, 8]
-    # (step 0.25, plus 3.7, 4.7, 5.3, 5.5, 5.9) and n in {5, 20, 38, 40, 200}; no fallback is allowed.
+    # Reference: tests/r/robustness.R inverts R's pt(t, df, ncp) with uniroot (tol 1e-13) for t in
+    # [-8, 8] (step 0.25, plus 3.7, 4.7, 5.3, 5.5, 5.9) and n in {5, 20, 38, 40, 200}; no fallback
+    # is allowed.
     from pathlib import Path
 
     ref = pd.read_csv(Path(__file__).parent / "r" / "dz_interval_reference.csv")

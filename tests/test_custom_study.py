@@ -1,5 +1,5 @@
-"""A study the demo never resembles: a 7-point custom instrument with reverse-keyed items, other column
-order, no interviews, no stages. The same notebooks must run on it unchanged."""
+"""A study the demo never resembles: a 7-point custom instrument with reverse-keyed items, other
+column order, no interviews, no stages. The same notebooks must run on it unchanged."""
 
 import subprocess
 import sys

@@ -1,7 +1,7 @@
 """Differential item functioning screen: R's ordinal::clm as the reference, Holm, degenerate items.
 
-The reference values were computed by ``tests/r/dif_congruence.R`` (ordinal::clm with gradTol 1e-10, and
-MASS::polr) and committed; these tests never run R.
+The reference values were computed by ``tests/r/dif_congruence.R`` (ordinal::clm with gradTol 1e-10,
+and MASS::polr) and committed; these tests never run R.
 """
 
 from __future__ import annotations
@@ -16,8 +16,21 @@ import pytest
 from research.analysis.dif import DIF_COLUMNS, DIF_EXTRA_COLUMNS, dif_screen
 
 R_DIR = Path(__file__).resolve().parent / "r"
-NUMBERS = ["uniform_chi2", "uniform_p", "nonuniform_chi2", "nonuniform_p", "omnibus_p", "p_holm",
-           "uniform_coef", "uniform_se", "nonuniform_coef", "nonuniform_se", "ll1", "ll2", "ll3"]
+NUMBERS = [
+    "uniform_chi2",
+    "uniform_p",
+    "nonuniform_chi2",
+    "nonuniform_p",
+    "omnibus_p",
+    "p_holm",
+    "uniform_coef",
+    "uniform_se",
+    "nonuniform_coef",
+    "nonuniform_se",
+    "ll1",
+    "ll2",
+    "ll3",
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +40,13 @@ def reference_run():
     ref = pd.read_csv(R_DIR / "dif_reference.csv")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # well-behaved fits raise no warning at all
-        out = pd.concat([dif_screen(data, dict(zip(g["item"], g["subscale"], strict=True)), inst)
-                         for inst, g in items.groupby("instrument", sort=False)], ignore_index=True)
+        out = pd.concat(
+            [
+                dif_screen(data, dict(zip(g["item"], g["subscale"], strict=True)), inst)
+                for inst, g in items.groupby("instrument", sort=False)
+            ],
+            ignore_index=True,
+        )
     return out, ref
 
 
@@ -42,7 +60,9 @@ def test_matches_r_clm(reference_run):
     out, ref = reference_run
     merged = out.merge(ref, on=["instrument", "item"], suffixes=("", "_r"), validate="one_to_one")
     assert len(merged) == len(ref) == 11
-    assert (merged["n"] == merged["n_r"]).all() and (merged["n_levels"] == merged["n_levels_r"]).all()
+    assert (merged["n"] == merged["n_r"]).all() and (
+        merged["n_levels"] == merged["n_levels_r"]
+    ).all()
     assert (merged["note"] == "").all()
     # clm's optimum and ours agree to ~1e-12; 1e-7 leaves room for other BLAS / optimiser builds
     for col in ["ll1", "ll2", "ll3", "uniform_chi2", "nonuniform_chi2"]:
@@ -104,16 +124,27 @@ def _toy(n=120, seed=3):
     rng = np.random.default_rng(seed)
     trait = rng.normal(size=n)
     role = np.where(np.arange(n) % 2 == 0, "marketing", "sales")
-    wide = pd.DataFrame({q: np.clip(np.round(3 + trait + rng.normal(scale=0.8, size=n)), 1, 5)
-                         for q in ["a1", "a2", "a3"]})
+    wide = pd.DataFrame(
+        {
+            q: np.clip(np.round(3 + trait + rng.normal(scale=0.8, size=n)), 1, 5)
+            for q in ["a1", "a2", "a3"]
+        }
+    )
     wide["role"] = role
     return wide, trait
 
 
 def _assert_empty(row, fragment):
     assert fragment in row["note"], row["note"]
-    for col in ["uniform_chi2", "uniform_p", "nonuniform_chi2", "nonuniform_p", "omnibus_p", "p_holm",
-                "uniform_coef"]:
+    for col in [
+        "uniform_chi2",
+        "uniform_p",
+        "nonuniform_chi2",
+        "nonuniform_p",
+        "omnibus_p",
+        "p_holm",
+        "uniform_coef",
+    ]:
         assert pd.isna(row[col]), col
     assert pd.isna(row["dif"])
 
@@ -156,7 +187,9 @@ def test_one_group_absent():
 def test_quasi_complete_separation_by_role():
     wide, trait = _toy()
     marketing = wide["role"] == "marketing"
-    wide["sep"] = np.where(marketing, 5.0, np.clip(np.round(3 + trait), 1, 4))  # only marketing says 5
+    wide["sep"] = np.where(
+        marketing, 5.0, np.clip(np.round(3 + trait), 1, 4)
+    )  # only marketing says 5
     out = dif_screen(wide, {"a1": "A", "a2": "A", "a3": "A", "sep": "A"}, "x").set_index("item")
     _assert_empty(out.loc["sep"], "M2:")
     assert "separation" in out.loc["sep", "note"]
@@ -165,7 +198,9 @@ def test_quasi_complete_separation_by_role():
 def test_complete_separation_by_matching_score():
     wide, _ = _toy()
     match = wide[["a1", "a2"]].mean(axis=1)
-    wide["step"] = np.where(match > match.median(), 4.0, 2.0)  # answer determined by the matching score
+    wide["step"] = np.where(
+        match > match.median(), 4.0, 2.0
+    )  # answer determined by the matching score
     out = dif_screen(wide, {"a1": "A", "a2": "A", "step": "A"}, "x").set_index("item")
     _assert_empty(out.loc["step"], "M1:")
 

@@ -1,4 +1,5 @@
-"""The Word file of APA tables, read back with python-docx: numbers, titles, notes, cells and the rules."""
+"""The Word file of APA tables, read back with python-docx: numbers, titles, notes, cells and the
+rules."""
 
 from __future__ import annotations
 

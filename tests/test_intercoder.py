@@ -63,7 +63,8 @@ def test_krippendorff_alpha_nominal_two_coders_matches_the_coincidence_formula(s
     table = intercoder.krippendorff_by_theme(codes, segments, ["trust"]).set_index("theme")
     ann = np.array([1, 1, 0, 0, 1, 0, 0])
     bob = np.array([1, 0, 1, 0, 1, 0, 0])
-    # Coincidence matrix for two coders, no missing values: alpha = 1 - (n - 1) * o_01 / (n_0 * n_1) * ...
+    # Coincidence matrix for two coders, no missing values:
+    # alpha = 1 - (n - 1) * o_01 / (n_0 * n_1) * ...
     values = np.concatenate([ann, bob])
     n = len(values)
     o01 = 2 * ((ann != bob).sum())  # each disagreeing unit contributes (0,1) and (1,0)

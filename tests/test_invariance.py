@@ -22,10 +22,12 @@ from research.analysis.invariance import (
 )
 
 R_DIR = Path(__file__).resolve().parent / "r"
-REFERENCE = pd.read_csv(R_DIR / "invariance_reference.csv", comment="#", keep_default_na=False,
-                        na_values=[""])
-ESTIMATES = pd.read_csv(R_DIR / "invariance_reference_estimates.csv", comment="#",
-                        keep_default_na=False, na_values=[])
+REFERENCE = pd.read_csv(
+    R_DIR / "invariance_reference.csv", comment="#", keep_default_na=False, na_values=[""]
+)
+ESTIMATES = pd.read_csv(
+    R_DIR / "invariance_reference_estimates.csv", comment="#", keep_default_na=False, na_values=[]
+)
 FILES = {
     "likert_invariant": "invariance_likert_invariant.csv",
     "likert_noninvariant": "invariance_likert_noninvariant.csv",
@@ -61,7 +63,9 @@ def fits() -> dict[tuple[str, str], dict]:
     out = {}
     for _, row in REFERENCE.iterrows():
         data, factors, group, groups = dataset(row["dataset"])
-        out[row["dataset"], row["level"]] = fit_multigroup_cfa(data, factors, group, groups, row["level"])
+        out[row["dataset"], row["level"]] = fit_multigroup_cfa(
+            data, factors, group, groups, row["level"]
+        )
     return out
 
 
@@ -73,8 +77,9 @@ def test_reference_covers_every_data_set_and_level():
     assert "lavaan 0.6" in header and "R version" in header
 
 
-@pytest.mark.parametrize("key", [tuple(r) for r in REFERENCE[["dataset", "level"]].to_numpy()],
-                         ids=lambda k: "-".join(k))
+@pytest.mark.parametrize(
+    "key", [tuple(r) for r in REFERENCE[["dataset", "level"]].to_numpy()], ids=lambda k: "-".join(k)
+)
 def test_fit_statistics_equal_lavaan(fits, key):
     row = REFERENCE.set_index(["dataset", "level"]).loc[key]
     fit = fits[key]
@@ -88,8 +93,9 @@ def test_fit_statistics_equal_lavaan(fits, key):
     assert fit["baseline_df"] == row["baseline_df"]
 
 
-@pytest.mark.parametrize("key", [tuple(r) for r in REFERENCE[["dataset", "level"]].to_numpy()],
-                         ids=lambda k: "-".join(k))
+@pytest.mark.parametrize(
+    "key", [tuple(r) for r in REFERENCE[["dataset", "level"]].to_numpy()], ids=lambda k: "-".join(k)
+)
 def test_parameter_estimates_equal_lavaan(fits, key):
     lavaan = ESTIMATES[(ESTIMATES["dataset"] == key[0]) & (ESTIMATES["level"] == key[1])]
     ours = fits[key]["estimates"]
@@ -107,7 +113,10 @@ def test_improper_solution_is_flagged_like_lavaan(fits):
         assert "Heywood" in fit["note"] and "h1" in fit["note"]
     proper = REFERENCE[REFERENCE["dataset"] != "heywood"]
     assert (proper["lavaan_warnings"].fillna("") == "").all()
-    assert all(fits[k]["proper"] and fits[k]["note"] == "" for k in map(tuple, proper[["dataset", "level"]].to_numpy()))
+    assert all(
+        fits[k]["proper"] and fits[k]["note"] == ""
+        for k in map(tuple, proper[["dataset", "level"]].to_numpy())
+    )
 
 
 @pytest.mark.parametrize("name", list(FILES))
@@ -121,7 +130,12 @@ def test_measurement_invariance_table(name):
     assert (table["n_marketing"].to_numpy() == ref["n_1"].to_numpy()).all()
     assert (table["n_sales"].to_numpy() == ref["n_2"].to_numpy()).all()
     if name == "heywood":  # improper at every level: rows kept, numbers empty, reason in note
-        assert table[STATISTICS + ["delta_chi2", "delta_df", "delta_p", "delta_cfi"]].isna().all().all()
+        assert (
+            table[STATISTICS + ["delta_chi2", "delta_df", "delta_p", "delta_cfi"]]
+            .isna()
+            .all()
+            .all()
+        )
         assert table["note"].str.contains("improper solution").all()
         return
     for what in STATISTICS:
@@ -136,24 +150,30 @@ def test_measurement_invariance_table(name):
         assert table.loc[i, "delta_chi2"] == pytest.approx(d_chi2)
         assert table.loc[i, "delta_df"] == d_df > 0
         assert table.loc[i, "delta_p"] == pytest.approx(stats.chi2.sf(d_chi2, d_df))
-        assert table.loc[i, "delta_cfi"] == pytest.approx(table.loc[i, "cfi"] - table.loc[i - 1, "cfi"])
+        assert table.loc[i, "delta_cfi"] == pytest.approx(
+            table.loc[i, "cfi"] - table.loc[i - 1, "cfi"]
+        )
         lavaan_delta = ref["chi2"].iloc[i] - ref["chi2"].iloc[i - 1]
         assert close(table.loc[i, "delta_chi2"], lavaan_delta, "chi2")
 
 
 def test_planted_non_invariance_is_detected():
     data, factors, group, groups = dataset("likert_noninvariant")
-    table = measurement_invariance(data, factors, "b", group=group, groups=groups).set_index("level")
+    table = measurement_invariance(data, factors, "b", group=group, groups=groups).set_index(
+        "level"
+    )
     assert table.loc["metric", "delta_p"] < 0.05 and table.loc["scalar", "delta_p"] < 0.05
     assert table.loc["scalar", "delta_cfi"] < -0.01
     data, factors, group, groups = dataset("likert_invariant")
-    table = measurement_invariance(data, factors, "a", group=group, groups=groups).set_index("level")
+    table = measurement_invariance(data, factors, "a", group=group, groups=groups).set_index(
+        "level"
+    )
     assert table.loc["metric", "delta_p"] > 0.05 and table.loc["scalar", "delta_p"] > 0.05
 
 
 def test_chi2_scales_with_n_and_ignores_group_order():
-    """chi2 = sum_g n_g F_g: the same moments from twice the respondents double it; and the first group
-    is only a reference for the factor means, so swapping the groups changes nothing."""
+    """chi2 = sum_g n_g F_g: the same moments from twice the respondents double it; and the first
+    group is only a reference for the factor means, so swapping the groups changes nothing."""
     data, factors, group, groups = dataset("holzinger")
     for level in LEVELS:
         once = fit_multigroup_cfa(data, factors, group, groups, level)
@@ -164,8 +184,9 @@ def test_chi2_scales_with_n_and_ignores_group_order():
         assert swapped["srmr"] == pytest.approx(once["srmr"], rel=1e-7)
 
 
-def likert(n_marketing: int, n_sales: int, items: list[str], seed: int = 1,
-           correlation: float = 0.4) -> pd.DataFrame:
+def likert(
+    n_marketing: int, n_sales: int, items: list[str], seed: int = 1, correlation: float = 0.4
+) -> pd.DataFrame:
     """5-point answers; the first half of the items measure one factor, the rest another."""
     rng = np.random.default_rng(seed)
     n, half = n_marketing + n_sales, len(items) // 2
@@ -191,28 +212,37 @@ def test_too_few_respondents_give_a_note_not_a_crash():
     table = measurement_invariance(data, {"A": items[:3], "B": items[3:]}, "x")
     assert (table["n_sales"] == 5).all()
     assert_all_levels_unusable(table, "sales has 5 complete respondents for 7 items")
-    empty = measurement_invariance(data[data["role"] == "marketing"], {"A": items[:3], "B": items[3:]}, "x")
+    empty = measurement_invariance(
+        data[data["role"] == "marketing"], {"A": items[:3], "B": items[3:]}, "x"
+    )
     assert_all_levels_unusable(empty, "sales has 0 complete respondents")
 
 
 def test_small_groups_fit_but_carry_a_caution():
     items = [f"i{j}" for j in range(6)]
-    table = measurement_invariance(likert(40, 17, items, seed=2), {"A": items[:3], "B": items[3:]}, "x")
+    table = measurement_invariance(
+        likert(40, 17, items, seed=2), {"A": items[:3], "B": items[3:]}, "x"
+    )
     # lavaan 0.6-14 on these data: chi2 20.353, 21.410, 24.396
     assert np.allclose(table["chi2"], [20.353, 21.410, 24.396], atol=1e-3)
     # 38 free parameters in the configural model, 19 per group; 34 (17) metric, 30 (15) scalar
     assert table["note"].tolist() == [
         "caution: fewer complete respondents (sales 17) than free parameters per group (19); "
-        "the chi2-based statistics are unreliable", "", ""]
+        "the chi2-based statistics are unreliable",
+        "",
+        "",
+    ]
 
 
 def test_deltas_empty_after_an_unusable_level():
-    """Configural is a Heywood case in sales (lavaan 0.6-14 agrees: chi2 26.773 with the warning "some
-    estimated ov variances are negative"); metric and scalar are proper (chi2 31.450 and 34.426)."""
+    """Configural is a Heywood case in sales (lavaan 0.6-14 agrees: chi2 26.773 with the warning
+    "some estimated ov variances are negative"); metric and scalar are proper (chi2 31.450 and
+    34.426)."""
     items = [f"i{j}" for j in range(6)]
     data = likert(30, 14, items)
-    configural = fit_multigroup_cfa(data, {"A": items[:3], "B": items[3:]}, "role",
-                                    ("marketing", "sales"), "configural")
+    configural = fit_multigroup_cfa(
+        data, {"A": items[:3], "B": items[3:]}, "role", ("marketing", "sales"), "configural"
+    )
     assert configural["chi2"] == pytest.approx(26.773, abs=1e-3) and not configural["proper"]
     table = measurement_invariance(data, {"A": items[:3], "B": items[3:]}, "x").set_index("level")
     assert "Heywood case) of i4 in sales" in table.loc["configural", "note"]
@@ -226,16 +256,20 @@ def test_deltas_empty_after_an_unusable_level():
 
 def test_factors_correlating_beyond_one_are_improper():
     """One factor measured as two: both groups' factor correlations exceed 1. lavaan 0.6-14 warns
-    "covariance matrix of latent variables is not positive definite" in both groups for these data."""
+    "covariance matrix of latent variables is not positive definite" in both groups for these
+    data."""
     items = [f"i{j}" for j in range(6)]
     data = likert(30, 14, items, correlation=1.0)
-    fit = fit_multigroup_cfa(data, {"A": items[:3], "B": items[3:]}, "role", ("marketing", "sales"),
-                             "configural")
+    fit = fit_multigroup_cfa(
+        data, {"A": items[:3], "B": items[3:]}, "role", ("marketing", "sales"), "configural"
+    )
     assert fit["fitted"] and fit["converged"] and not fit["proper"]
     cov = fit["factor_covariances"]["sales"].to_numpy()
     assert cov[0, 1] ** 2 > cov[0, 0] * cov[1, 1]
     table = measurement_invariance(data, {"A": items[:3], "B": items[3:]}, "x")
-    assert_all_levels_unusable(table, "factor covariance matrix of marketing is not positive definite")
+    assert_all_levels_unusable(
+        table, "factor covariance matrix of marketing is not positive definite"
+    )
 
 
 def test_listwise_deletion_and_other_groups():
@@ -286,7 +320,9 @@ def test_speed_20_items_5_factors():
         return pd.DataFrame(np.clip(np.round(y + 3), 1, 5), columns=items)
 
     for n, limit in ((80, 3.0), (8000, 6.0)):  # generous bounds: shared CI machines are slow
-        wide = pd.concat([answers(n // 2).assign(role="marketing"), answers(n // 2).assign(role="sales")])
+        wide = pd.concat(
+            [answers(n // 2).assign(role="marketing"), answers(n // 2).assign(role="sales")]
+        )
         start = time.perf_counter()
         table = measurement_invariance(wide, factors, "big")
         assert time.perf_counter() - start < limit

@@ -1,6 +1,8 @@
-"""The pool of warm kernels: a fresh namespace for every notebook, errors in one line, no kernel left over.
+"""The pool of warm kernels: a fresh namespace for every notebook, errors in one line, no kernel
+left over.
 
-Small notebooks written here stand in for the analysis notebooks, so these tests cost a few kernel starts.
+Small notebooks written here stand in for the analysis notebooks, so these tests cost a few kernel
+starts.
 """
 
 import os
@@ -22,7 +24,8 @@ pytestmark = pytest.mark.slow
 
 
 def notebook(folder: Path, name: str, *codes: str, title: str | None = None) -> Path:
-    """A notebook with a title, a ``parameters`` cell (as the real ones) and ``codes`` as code cells."""
+    """A notebook with a title, a ``parameters`` cell (as the real ones) and ``codes`` as code
+    cells."""
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(
         "study_dir = None\nprocessed_dir = None\nout_dir = None\nalpha = 0.05\nseed = 1"

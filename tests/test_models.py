@@ -16,7 +16,9 @@ def test_ordinal_logit_on_the_collapsed_table_equals_the_fit_on_individual_answe
     smr = demo_study.instrument("smr")
     table = models.ordinal_logit(demo_study.responses, smr).set_index("item")
     for item in ("SMR01", "SMR11"):
-        part = demo_study.responses[(demo_study.responses["item"] == item) & demo_study.responses["keyed"].notna()]
+        part = demo_study.responses[
+            (demo_study.responses["item"] == item) & demo_study.responses["keyed"].notna()
+        ]
         y = pd.Series(pd.Categorical(part["keyed"].astype(int), ordered=True))
         x = (part["role"] == "marketing").astype(float).to_frame("marketing").reset_index(drop=True)
         with warnings.catch_warnings():
@@ -44,7 +46,9 @@ def test_vectorised_reml_reproduces_statsmodels_mixedlm(seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = smf.mixedlm("score ~ marketing", d, groups=d["company_id"]).fit(reml=True)
-    fit = models.random_intercept_reml(d["score"].to_numpy(), d["marketing"].to_numpy(), d["company_id"].to_numpy())
+    fit = models.random_intercept_reml(
+        d["score"].to_numpy(), d["marketing"].to_numpy(), d["company_id"].to_numpy()
+    )
     assert fit["coef"] == pytest.approx(ref.params["marketing"], abs=1e-5)
     assert fit["intercept"] == pytest.approx(ref.params["Intercept"], abs=1e-5)
     assert fit["group_variance"] == pytest.approx(ref.cov_re.iloc[0, 0], rel=1e-4)
@@ -54,10 +58,18 @@ def test_vectorised_reml_reproduces_statsmodels_mixedlm(seed):
 
 
 def test_mixed_model_switches_engine_above_the_limit(monkeypatch):
-    inst = instrument_from_dict({"id": "t", "response_scale": {"min": 1, "max": 7}, "subscales": [{"id": "a"}],
-                                 "items": [{"id": "A1", "subscale": "a"}]})
+    inst = instrument_from_dict(
+        {
+            "id": "t",
+            "response_scale": {"min": 1, "max": 7},
+            "subscales": [{"id": "a"}],
+            "items": [{"id": "A1", "subscale": "a"}],
+        }
+    )
     d = _clustered(60, 3)
-    scores = d.assign(instrument="t", role=np.where(d["marketing"] == 1, "marketing", "sales"), a=d["score"])
+    scores = d.assign(
+        instrument="t", role=np.where(d["marketing"] == 1, "marketing", "sales"), a=d["score"]
+    )
     small = models.mixed_model(scores, inst).iloc[0]
     monkeypatch.setattr(models, "MIXEDLM_MAX_GROUPS", 10)
     large = models.mixed_model(scores, inst).iloc[0]
@@ -81,14 +93,26 @@ R = __import__("pathlib").Path(__file__).parent / "r"
 
 @pytest.mark.parametrize("name", ["balanced", "unbalanced", "boundary"])
 def test_satterthwaite_df_t_and_p_equal_lmertest(name):
-    # Reference: tests/r/robustness.R, summary(lmer(score ~ marketing + (1 | company_id), REML = TRUE)) of
-    # lmerTest 3.1 (df, t, p) and contest(..., confint = TRUE) (interval), on the data sets written beside it.
+    # Reference: tests/r/robustness.R, summary(lmer(score ~ marketing + (1 | company_id), REML =
+    # TRUE)) of lmerTest 3.1 (df, t, p) and contest(..., confint = TRUE) (interval), on the data
+    # sets written beside it.
     ref = pd.read_csv(R / "lmer_satterthwaite_reference.csv").set_index("dataset").loc[name]
     d = pd.read_csv(R / f"lmer_{name}.csv")
-    fit = models.random_intercept_satterthwaite(d["score"].to_numpy(), (d["role"] == "marketing").to_numpy(float),
-                                                d["company_id"].to_numpy())
-    for ours, theirs in [("coef", "estimate"), ("se", "se"), ("df", "df"), ("t", "t"), ("p", "p"),
-                         ("ci_low", "ci_low"), ("ci_high", "ci_high"), ("residual_variance", "residual_variance")]:
+    fit = models.random_intercept_satterthwaite(
+        d["score"].to_numpy(),
+        (d["role"] == "marketing").to_numpy(float),
+        d["company_id"].to_numpy(),
+    )
+    for ours, theirs in [
+        ("coef", "estimate"),
+        ("se", "se"),
+        ("df", "df"),
+        ("t", "t"),
+        ("p", "p"),
+        ("ci_low", "ci_low"),
+        ("ci_high", "ci_high"),
+        ("residual_variance", "residual_variance"),
+    ]:
         assert fit[ours] == pytest.approx(ref[theirs], rel=1e-4), ours
     assert fit["group_variance"] == pytest.approx(ref["company_variance"], rel=1e-4, abs=1e-12)
     assert fit["singular"] == (str(ref["singular"]).upper() == "TRUE")
@@ -100,15 +124,29 @@ def _scores_from(d):
     return d.assign(instrument="t", a=d["score"])
 
 
-INST_A = instrument_from_dict({"id": "t", "response_scale": {"min": 1, "max": 7}, "subscales": [{"id": "a"}],
-                               "items": [{"id": "A1", "subscale": "a"}]})
+INST_A = instrument_from_dict(
+    {
+        "id": "t",
+        "response_scale": {"min": 1, "max": 7},
+        "subscales": [{"id": "a"}],
+        "items": [{"id": "A1", "subscale": "a"}],
+    }
+)
 
 
-@pytest.mark.parametrize("name,design", [("balanced", "paired t"), ("unbalanced", "random-intercept model"),
-                                         ("boundary", "random-intercept model")])
+@pytest.mark.parametrize(
+    "name,design",
+    [
+        ("balanced", "paired t"),
+        ("unbalanced", "random-intercept model"),
+        ("boundary", "random-intercept model"),
+    ],
+)
 def test_dyad_headline_chooses_the_design_and_equals_r(name, design):
     ref = pd.read_csv(R / "lmer_satterthwaite_reference.csv").set_index("dataset")
-    ref = ref.loc["balanced_paired" if design == "paired t" else name]  # t.test(paired = TRUE) / lmerTest
+    ref = ref.loc[
+        "balanced_paired" if design == "paired t" else name
+    ]  # t.test(paired = TRUE) / lmerTest
     row = models.dyad_headline(_scores_from(pd.read_csv(R / f"lmer_{name}.csv")), INST_A).iloc[0]
     assert row["design"] == design
     assert ("exactly one respondent per function" in row["design_reason"]) == (design == "paired t")
@@ -122,8 +160,10 @@ def test_dyad_headline_reason_counts_the_companies():
     counts = d.groupby(["company_id", "role"]).size().unstack().fillna(0)
     row = models.dyad_headline(_scores_from(d), INST_A).iloc[0]
     several, one_side = int((counts > 1).any(axis=1).sum()), int((counts == 0).any(axis=1).sum())
-    assert row["design_reason"].startswith(f"{several} companies have several respondents for a function and "
-                                           f"{one_side} companies have one function only")
+    assert row["design_reason"].startswith(
+        f"{several} companies have several respondents for a function and "
+        f"{one_side} companies have one function only"
+    )
 
 
 def test_mixed_model_reports_satterthwaite_beside_z_and_records_warnings():
@@ -132,8 +172,12 @@ def test_mixed_model_reports_satterthwaite_beside_z_and_records_warnings():
     row = models.mixed_model(_scores_from(d), INST_A).iloc[0]
     assert row["fitted"] and row["p_z"] == row["p"]
     assert row["df_satterthwaite"] == pytest.approx(ref["df"], rel=1e-4)
-    assert row["t"] == pytest.approx(ref["t"], rel=1e-4) and row["p_satterthwaite"] == pytest.approx(ref["p"], rel=1e-4)
-    boundary = models.mixed_model(_scores_from(pd.read_csv(R / "lmer_boundary.csv")), INST_A).iloc[0]
+    assert row["t"] == pytest.approx(ref["t"], rel=1e-4) and row[
+        "p_satterthwaite"
+    ] == pytest.approx(ref["p"], rel=1e-4)
+    boundary = models.mixed_model(_scores_from(pd.read_csv(R / "lmer_boundary.csv")), INST_A).iloc[
+        0
+    ]
     assert "boundary" in boundary["note"]
 
 
@@ -159,30 +203,59 @@ def _separated_responses():
     rows = []
     for i in range(12):
         role = "marketing" if i < 6 else "sales"
-        answers = {"Q1": 5 if role == "marketing" else [1, 2, 3, 4, 5, 3][i - 6],  # quasi-complete: marketing all 5
-                   "Q2": [4, 5, 3, 4, 2, 5][i % 6] if role == "marketing" else [3, 2, 4, 1, 3, 2][i - 6]}
+        answers = {
+            "Q1": 5
+            if role == "marketing"
+            else [1, 2, 3, 4, 5, 3][i - 6],  # quasi-complete: marketing all 5
+            "Q2": [4, 5, 3, 4, 2, 5][i % 6] if role == "marketing" else [3, 2, 4, 1, 3, 2][i - 6],
+        }
         for item, v in answers.items():
-            rows.append({"respondent_id": f"r{i}", "role": role, "instrument": "o", "item": item, "keyed": float(v)})
+            rows.append(
+                {
+                    "respondent_id": f"r{i}",
+                    "role": role,
+                    "instrument": "o",
+                    "item": item,
+                    "keyed": float(v),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-INST_O = instrument_from_dict({"id": "o", "response_scale": {"min": 1, "max": 5}, "subscales": [{"id": "s"}],
-                               "items": [{"id": "Q1", "subscale": "s"}, {"id": "Q2", "subscale": "s"}]})
+INST_O = instrument_from_dict(
+    {
+        "id": "o",
+        "response_scale": {"min": 1, "max": 5},
+        "subscales": [{"id": "s"}],
+        "items": [{"id": "Q1", "subscale": "s"}, {"id": "Q2", "subscale": "s"}],
+    }
+)
 
 
 def test_ordinal_logit_separation_is_recorded_with_empty_estimates():
     table = models.ordinal_logit(_separated_responses(), INST_O).set_index("item")
     q1 = table.loc["Q1"]
     assert not q1["fitted"] and np.isnan(q1["coef"]) and np.isnan(q1["se"]) and np.isnan(q1["p"])
-    assert q1["note"].startswith("not used: quasi-complete separation: every marketing answer is at or above")
+    assert q1["note"].startswith(
+        "not used: quasi-complete separation: every marketing answer is at or above"
+    )
     q2 = table.loc["Q2"]
     assert q2["fitted"] and np.isfinite(q2["coef"]) and not q2["note"].startswith("not used")
 
 
 def test_disagreements_skip_failed_models_with_a_status():
-    default = pd.DataFrame({"item": ["Q1", "Q2", "Q3"], "p": [0.01, 0.01, 0.5], "effect_size": [0.9, 0.5, 0.1]})
-    robust = pd.DataFrame({"item": ["Q1", "Q2", "Q3"], "p": [np.nan, 0.3, 0.6], "coef": [np.nan, 0.4, 0.1],
-                           "fitted": [False, True, True], "note": ["not used: quasi-complete separation", "", ""]})
+    default = pd.DataFrame(
+        {"item": ["Q1", "Q2", "Q3"], "p": [0.01, 0.01, 0.5], "effect_size": [0.9, 0.5, 0.1]}
+    )
+    robust = pd.DataFrame(
+        {
+            "item": ["Q1", "Q2", "Q3"],
+            "p": [np.nan, 0.3, 0.6],
+            "coef": [np.nan, 0.4, 0.1],
+            "fitted": [False, True, True],
+            "note": ["not used: quasi-complete separation", "", ""],
+        }
+    )
     out = models.disagreements(default, robust, "item").set_index("item")
     assert out.loc["Q1", "status"] == "not compared" and out.loc["Q1", "disagreement"] == ""
     assert out.loc["Q1", "model_note"] == "not used: quasi-complete separation"
@@ -197,17 +270,33 @@ def test_dyad_headline_without_pairs_or_variance_says_why():
     def frame(rows):
         return pd.DataFrame(rows, columns=["company_id", "role", "a"]).assign(instrument="t")
 
-    singletons = frame([(f"c{i}", "marketing" if i % 2 else "sales", float(i % 4) + 0.5 * (i % 3)) for i in range(11)])
+    singletons = frame(
+        [
+            (f"c{i}", "marketing" if i % 2 else "sales", float(i % 4) + 0.5 * (i % 3))
+            for i in range(11)
+        ]
+    )
     row = models.dyad_headline(singletons, INST_A).iloc[0]
     x = singletons.loc[singletons["role"] == "marketing", "a"]
     y = singletons.loc[singletons["role"] == "sales", "a"]
     ref = stats.ttest_ind(x, y, equal_var=False)
     assert row["design"] == "welch t" and "single respondent" in row["design_reason"]
     assert row["t"] == pytest.approx(ref.statistic) and row["p"] == pytest.approx(ref.pvalue)
-    one = frame([("c", "marketing", 3), ("c", "marketing", 4), ("c", "sales", 2), ("c", "sales", 2.5)])
+    one = frame(
+        [("c", "marketing", 3), ("c", "marketing", 4), ("c", "sales", 2), ("c", "sales", 2.5)]
+    )
     assert models.dyad_headline(one, INST_A).iloc[0]["note"] == "not computed: one company only"
-    flat = frame([(f"c{i // 3}", ["marketing", "sales", "sales"][i % 3], 4.0 if i % 3 == 0 else 2.0) for i in range(12)])
-    assert models.dyad_headline(flat, INST_A).iloc[0]["note"].startswith("not computed: no variance within")
+    flat = frame(
+        [
+            (f"c{i // 3}", ["marketing", "sales", "sales"][i % 3], 4.0 if i % 3 == 0 else 2.0)
+            for i in range(12)
+        ]
+    )
+    assert (
+        models.dyad_headline(flat, INST_A)
+        .iloc[0]["note"]
+        .startswith("not computed: no variance within")
+    )
     assert models.dyad_headline(frame([]), INST_A).iloc[0]["note"] == "not computed: no scores"
 
 

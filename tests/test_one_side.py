@@ -1,5 +1,5 @@
-"""SPEC §4: a study that leaves one function with no respondents runs (exit 0), says so on the terminal and at
-the top of every page, and no page draws a marketing-versus-sales conclusion."""
+"""SPEC §4: a study that leaves one function with no respondents runs (exit 0), says so on the
+terminal and at the top of every page, and no page draws a marketing-versus-sales conclusion."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def test_run_warns_on_every_page_and_compares_nothing(demo_copy, tmp_path):
     for page in pages:
         html = page.read_text("utf-8")
         assert "no sales respondents" in html, page.name
-        # conclusions, not the table notes that define the sign ("positive: marketing rates ... higher")
+        # conclusions, not the table notes that define the sign ("positive: marketing rates ...
+        # higher")
         for claim in (
             r"rates it higher",
             r"rates the relationship [\d.]+ points higher",

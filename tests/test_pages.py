@@ -1,6 +1,6 @@
-"""The report's pages without a browser: nothing fetched from another host, numbered figures with alt text and
-captions, tables formatted for reading, the index page, the print style, readable report folders, and
-figures with the same two role colours and labels that do not collide."""
+"""The report's pages without a browser: nothing fetched from another host, numbered figures with
+alt text and captions, tables formatted for reading, the index page, the print style, readable
+report folders, and figures with the same two role colours and labels that do not collide."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def small_figure():
 
 def test_external_requests_finds_what_a_browser_would_fetch_and_ignores_links():
     html = (
-        '<script src="https://cdnjs.cloudflare.com/x.js"></script><link rel="stylesheet" href="//fonts.x/c.css">'
+        '<script src="https://cdnjs.cloudflare.com/x.js"></script>'
+        '<link rel="stylesheet" href="//fonts.x/c.css">'
         '<a href="https://doi.org/10.1/x">doi</a><img src="data:image/png;base64,AAAA">'
         '<style>@import url("http://evil.example/a.css"); .a{background:url(https://x.y/i.png)}</style>'
         '<script type="module">await import("https://cdn.example/m.mjs")</script>'

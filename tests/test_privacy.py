@@ -16,9 +16,10 @@ from research.inputs.privacy import (
 )
 
 ORDINARY = (
-    "Yesterday the price will rise, an analyst said; we will mark the grant on the hill and a rose in the "
-    "long summer. The young team set a new plan: win more deals, do it in the way sales wants, hang on. "
-    "Can we say la vie en rose de facto? van drivers, dung beetles, the bill and the wells."
+    "Yesterday the price will rise, an analyst said; we will mark the grant on the hill and a rose "
+    "in the long summer. The young team set a new plan: win more deals, do it in the way sales "
+    "wants, hang on. Can we say la vie en rose de facto? van drivers, dung beetles, the bill and "
+    "the wells."
 )
 
 
@@ -27,8 +28,9 @@ def _ascii(text):
 
 
 def _generated_names(n=400, seed=11):
-    """Names of every awkward kind: short (two letters), multi-part with particles, accented, apostrophes,
-    hyphens. Their words are made-up syllables, never an ordinary word of the test sentences."""
+    """Names of every awkward kind: short (two letters), multi-part with particles, accented,
+    apostrophes, hyphens. Their words are made-up syllables, never an ordinary word of the test
+    sentences."""
     rng = random.Random(seed)
     banned = (
         COMMON_WORDS
@@ -72,8 +74,8 @@ def _generated_names(n=400, seed=11):
 
 
 def _forms(name):
-    """How a transcript may write a name: whole in any case or without accents, with curly apostrophes, the
-    surname unit alone, each distinctive word alone in any case, possessive."""
+    """How a transcript may write a name: whole in any case or without accents, with curly
+    apostrophes, the surname unit alone, each distinctive word alone in any case, possessive."""
     words = re.findall(r"[^\W\d_](?:\w|['’](?=\w))*", name)
     particle = re.search(r" ((?:de la|van der|de|von|bin|da) \w+)$", name)
     forms = {
@@ -134,9 +136,13 @@ def test_the_examples_of_the_rule():
         "Zoe, ZOË and Zoë's": "[name], [name] and [name]'s",
         # parts that are ordinary words go alone only where capitalised; whole names always
         "Will said the price will rise": "[name] said the price will rise",
-        "a rose on the hill; Rose agreed with Hill": "a rose on the hill; [name] agreed with [name]",
+        "a rose on the hill; Rose agreed with Hill": (
+            "a rose on the hill; [name] agreed with [name]"
+        ),
         "rose hill called, will price too": "[name] called, [name] too",
-        "an apple, hung up, le monde; Hung and Le": "an apple, hung up, le monde; [name] and [name]",
+        "an apple, hung up, le monde; Hung and Le": (
+            "an apple, hung up, le monde; [name] and [name]"
+        ),
     }
     for text, expected in cases.items():
         assert r.redact(text) == expected, text
@@ -167,7 +173,10 @@ def test_ten_thousand_names_build_one_index():
 
 def test_redactor_removes_full_names_parts_possessives_and_emails():
     r = Redactor(["Dana Whitfield", "Jean-Luc Picard", "Sørensen"])
-    text = "Dana Whitfield said Dana's team and Whitfield (dana.w@corp.example.org) met Jean-Luc Picard and Mr Sørensen."
+    text = (
+        "Dana Whitfield said Dana's team and Whitfield (dana.w@corp.example.org) met "
+        "Jean-Luc Picard and Mr Sørensen."
+    )
     out = r.redact(text)
     for gone in ("Dana", "Whitfield", "Jean-Luc", "Picard", "Sørensen", "@"):
         assert gone not in out

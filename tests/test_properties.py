@@ -1,6 +1,6 @@
-"""Property-based tests (hypothesis) over the readers and the scoring: random cells, random column orders,
-random missingness. Reading either succeeds with a data-quality log that accounts for every bad cell, or
-fails with a StudyError (exit 2) - never with any other exception."""
+"""Property-based tests (hypothesis) over the readers and the scoring: random cells, random column
+orders, random missingness. Reading either succeeds with a data-quality log that accounts for every
+bad cell, or fails with a StudyError (exit 2) - never with any other exception."""
 
 import math
 import shutil

@@ -1,7 +1,7 @@
-"""Every sentence is a function of its numbers: ties, zero, one and plurals, significance at the chosen alpha
-with the p named, non-significance never called sameness, plurality never called majority, the rule's own
-action words, labels from the YAML, keyed values said to be keyed, and every figure quoted equal to its
-table value."""
+"""Every sentence is a function of its numbers: ties, zero, one and plurals, significance at the
+chosen alpha with the p named, non-significance never called sameness, plurality never called
+majority, the rule's own action words, labels from the YAML, keyed values said to be keyed, and
+every figure quoted equal to its table value."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def scale_row(mm=3.5, ms=3.0, p_holm=0.01, p=0.004, g=0.6, scale="open"):
     }
 
 
-# ---- counts and plurals ----------------------------------------------------------------------------
+# ---- counts and plurals --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_weak_items_none_one_several():
     assert "0 item(s)" not in prose.weak_items_sentence(frame.iloc[:1])
 
 
-# ---- majority and plurality --------------------------------------------------------------------------
+# ---- majority and plurality ----------------------------------------------------------------------
 
 
 def test_most_only_for_a_majority_plurality_and_ties_otherwise():
@@ -120,7 +120,7 @@ def test_stage_sentence_names_a_tie():
     assert "most often at **Low** (7 of 10 respondents)" in text
 
 
-# ---- direction and ties --------------------------------------------------------------------------------
+# ---- direction and ties --------------------------------------------------------------------------
 
 
 def test_a_tie_is_the_same_never_one_side_higher():
@@ -140,7 +140,7 @@ def test_dyad_tie_and_company_counts_name_ties():
     assert "same" in title and "higher" not in title
 
 
-# ---- significance at the chosen alpha, with the p named ------------------------------------------------
+# ---- significance at the chosen alpha, with the p named ------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -224,7 +224,7 @@ def test_power_sentence_uses_the_table_alpha_and_power():
     assert "α = .01" in text and "90% power" in text and ".05" not in text
 
 
-# ---- keyed values, labels ---------------------------------------------------------------------------------
+# ---- keyed values, labels ------------------------------------------------------------------------
 
 
 def test_reverse_keyed_item_is_said_to_be_keyed():
@@ -251,7 +251,7 @@ def test_labels_come_from_the_yaml():
     assert "Climate total" in text and "**tot**" not in text
 
 
-# ---- advice in the rule's own action words --------------------------------------------------------------
+# ---- advice in the rule's own action words -------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -298,7 +298,7 @@ def test_rule_counts_agree_in_number():
     assert "1 rule check in 1 company was **not assessable**" in text
 
 
-# ---- every figure quoted equals its table value ---------------------------------------------------------
+# ---- every figure quoted equals its table value --------------------------------------------------
 
 
 def test_scale_sentence_figures_equal_the_table():

@@ -27,9 +27,9 @@ def test_alpha_and_feldt_interval_match_the_formulas():
 
 
 def test_alpha_reproduces_the_published_psych_value_on_a_public_dataset():
-    # Reference: R psych::alpha(data, use = "complete.obs") on the "cronbach_wide_missing" data set shipped with
-    # pingouin (Vallat, 2018, JOSS 3(31):1026); raw_alpha = 0.8016949, as published in pingouin's documentation
-    # of cronbach_alpha. Listwise deletion leaves the complete rows only.
+    # Reference: R psych::alpha(data, use = "complete.obs") on the "cronbach_wide_missing" data set
+    # shipped with pingouin (Vallat, 2018, JOSS 3(31):1026); raw_alpha = 0.8016949, as published in
+    # pingouin's documentation of cronbach_alpha. Listwise deletion leaves the complete rows only.
     data = pg.read_dataset("cronbach_wide_missing")
     alpha, _, _, n = alpha_with_ci(data)
     assert alpha == pytest.approx(0.8016949, abs=1e-6)
@@ -81,7 +81,8 @@ def test_omega_reason_names_each_cause():
     assert omega_with_reason(few)[1] == "too few respondents: 4 complete (5 needed)"
     const = pd.DataFrame({"a": [1, 2, 3, 4, 5, 6], "b": [1] * 6, "c": [2, 2, 3, 1, 4, 5]})
     assert omega_with_reason(const)[1] == "constant item: b"
-    # A correlation pattern whose one-factor solution needs a loading above 1 for item a (r_ab r_ac / r_bc = 1.42)
+    # A correlation pattern whose one-factor solution needs a loading above 1 for item a
+    # (r_ab r_ac / r_bc = 1.42)
     cov = np.array([[1, 0.8, 0.8], [0.8, 1, 0.45], [0.8, 0.45, 1]])
     x = np.random.default_rng(1).multivariate_normal(np.zeros(3), cov, size=500)
     omega, why = omega_with_reason(pd.DataFrame(x, columns=list("abc")))
@@ -106,8 +107,8 @@ def test_omega_reason_reports_non_convergence(monkeypatch):
     omega, why = omega_with_reason(x)
     assert np.isnan(omega)
     assert (
-        why
-        == "no convergence of the one-factor maximum-likelihood fit (ConvergenceWarning: Fitting did not converge)"
+        why == "no convergence of the one-factor maximum-likelihood fit "
+        "(ConvergenceWarning: Fitting did not converge)"
     )
 
 
@@ -121,7 +122,8 @@ def test_two_item_scale_gets_spearman_brown_and_a_note():
     b = np.clip(np.rint(3 + 0.6 * f + rng.normal(0, 1.2, 60)), 1, 5)
     r = np.corrcoef(a, b)[0, 1]
     assert spearman_brown(pd.DataFrame({"a": a, "b": b})) == pytest.approx(2 * r / (1 + r))
-    # Eisinga et al. (2013): with equal item variances alpha equals Spearman-Brown; standardised items show it
+    # Eisinga et al. (2013): with equal item variances alpha equals Spearman-Brown; standardised
+    # items show it
     za, zb = (a - a.mean()) / a.std(ddof=1), (b - b.mean()) / b.std(ddof=1)
     assert alpha_by_hand(np.column_stack([za, zb])) == pytest.approx(2 * r / (1 + r))
     inst = instrument_from_dict(

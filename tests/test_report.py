@@ -1,5 +1,6 @@
-"""The report as a reader meets it: six pages linked, no code, no errors, figures embedded, provenance,
-rendered by a real headless browser; no one's name anywhere; raw files untouched. Runs the pipeline once."""
+"""The report as a reader meets it: six pages linked, no code, no errors, figures embedded,
+provenance, rendered by a real headless browser; no one's name anywhere; raw files untouched. Runs
+the pipeline once."""
 
 import base64
 import os
@@ -273,7 +274,8 @@ def normalise(html: str) -> str:
 
 
 def test_pages_are_the_same_as_with_one_kernel_per_notebook(demo_report, tmp_path):
-    """The pool reuses warm kernels; a new kernel for every notebook must give the very same report."""
+    """The pool reuses warm kernels; a new kernel for every notebook must give the very same
+    report."""
     from research.run.pipeline import run
 
     cold = run(

@@ -1,9 +1,11 @@
-"""Every page of the report as a reader sees it, in Debian's headless Chromium driven over the DevTools
-protocol: at a laptop's 1366×768 and printed to A4, no element may stick out of the page's main column, no
-element may hide content it cannot show (a cut-off table or quote), and opening a page may not ask any other
-host for anything (the browser resolves no host name but localhost, and every request is logged).
+"""Every page of the report as a reader sees it, in Debian's headless Chromium driven over the
+DevTools protocol: at a laptop's 1366×768 and printed to A4, no element may stick out of the page's
+main column, no element may hide content it cannot show (a cut-off table or quote), and opening a
+page may not ask any other host for anything (the browser resolves no host name but localhost, and
+every request is logged).
 
-The demo and a custom-instrument study (7 points, reverse keys, no interviews, no stages) are both checked.
+The demo and a custom-instrument study (7 points, reverse keys, no interviews, no stages) are both
+checked.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ pytestmark = pytest.mark.slow
 LAPTOP = (1366, 768)
 A4_CSS_PX = 794  # 210 mm at 96 px per inch: Chromium lays a printed A4 page out at this width
 
-#: Runs in the page: every element of the main column whose right edge lies beyond the column's, or whose
-#: content is wider than its box while it hides or scrolls the rest. Returns a JSON verdict.
-MEASURE = r"""
+#: Runs in the page: every element of the main column whose right edge lies beyond the column's, or
+#: whose content is wider than its box while it hides or scrolls the rest. Returns a JSON verdict.
+MEASURE = (
+    r"""
 (() => {
   const main = document.querySelector('main') || document.body;
   const box = main.getBoundingClientRect();
@@ -42,7 +45,8 @@ MEASURE = r"""
   const left = box.left + parseFloat(style.paddingLeft) - 1;
   const bad = [];
   const describe = el => {
-    const cls = (el.className && el.className.baseVal === undefined) ? String(el.className).split(' ')[0] : '';
+    const cls = (el.className && el.className.baseVal === undefined) ? """
+    r"""String(el.className).split(' ')[0] : '';
     return el.tagName.toLowerCase() + (cls ? '.' + cls : '') + ' "' +
       (el.textContent || el.alt || '').trim().replace(/\s+/g, ' ').slice(0, 50) + '"';
   };
@@ -52,25 +56,31 @@ MEASURE = r"""
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) continue;
     if (r.right > right || r.left < left) {
-      bad.push({what: describe(el), left: Math.round(r.left), right: Math.round(r.right), column: Math.round(right)});
+      bad.push({what: describe(el), left: Math.round(r.left), """
+    r"""right: Math.round(r.right), column: Math.round(right)});
     } else if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 &&
                ['hidden', 'auto', 'scroll', 'clip'].includes(cs.overflowX)) {
       bad.push({what: describe(el), scrollWidth: el.scrollWidth, clientWidth: el.clientWidth});
     }
   }
-  return JSON.stringify({column: Math.round(right - left), document: document.documentElement.scrollWidth,
+  return JSON.stringify({column: Math.round(right - left), document: """
+    r"""document.documentElement.scrollWidth,
                          viewport: window.innerWidth, elements: main.querySelectorAll('*').length,
                          overflow: bad.slice(0, 10), n_overflow: bad.length,
-                         images: [...document.images].filter(i => !i.complete || !i.naturalWidth).length,
-                         no_alt: [...document.images].filter(i => !(i.alt || '').trim() || /no description/i.test(i.alt)).length,
+                         images: [...document.images].filter(i => !i.complete || """
+    r"""!i.naturalWidth).length,
+                         no_alt: [...document.images].filter(i => !(i.alt || '').trim() || """
+    r"""/no description/i.test(i.alt)).length,
                          sortable: document.querySelectorAll('table.sortable').length,
                          tools: document.querySelectorAll('.table-tools').length});
 })()
 """
+)
 
 
 class DevTools:
-    """A minimal DevTools-protocol client over one websocket (``websocket-client``, which Jupyter installs)."""
+    """A minimal DevTools-protocol client over one websocket (``websocket-client``, which Jupyter
+    installs)."""
 
     def __init__(self, browser: str, profile: Path):
         import websocket
@@ -336,8 +346,9 @@ def test_pages_ask_no_other_host_for_anything(reports):
 
 
 def test_every_page_fits_a_laptop_and_a4_and_fetches_nothing(reports, browser, tmp_path):
-    """In the browser: at 1366×768 and as printed to A4, nothing sticks out of the main column or is cut off;
-    every image has loaded and says what it shows; no request leaves the machine; the PDF is made."""
+    """In the browser: at 1366×768 and as printed to A4, nothing sticks out of the main column or is
+    cut off; every image has loaded and says what it shows; no request leaves the machine; the PDF
+    is made."""
     problems, widths = [], {}
     for name, page in all_pages(reports):
         key = f"{name}/{page.name}"

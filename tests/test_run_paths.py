@@ -1,7 +1,8 @@
-"""`research run` from any folder, with the study given any way, never writing inside the study (SPEC §3).
+"""`research run` from any folder, with the study given any way, never writing inside the study
+(SPEC §3).
 
-Whole runs of the demo where the real notebooks matter; small notebooks (tests/test_kernels.py's helper)
-where only the paths and the parallelism do.
+Whole runs of the demo where the real notebooks matter; small notebooks (tests/test_kernels.py's
+helper) where only the paths and the parallelism do.
 """
 
 import os
@@ -87,7 +88,8 @@ def test_the_working_folder_never_changes_while_notebooks_run_in_parallel(tmp_pa
 
 
 def test_six_runs_at_once_with_relative_paths(tmp_path):
-    """Six processes, each running a copy of the study by a relative path: none sees its study change."""
+    """Six processes, each running a copy of the study by a relative path: none sees its study
+    change."""
     notebooks = small_notebooks(tmp_path)
     script = (
         "import sys; from pathlib import Path; from research.run import pipeline; "

@@ -1,4 +1,5 @@
-"""``research new``: a new, empty study folder whose templates have exactly the columns the study needs."""
+"""``research new``: a new, empty study folder whose templates have exactly the columns the study
+needs."""
 
 import re
 import subprocess

@@ -1,4 +1,5 @@
-"""Reading a study (SPEC §1, §4): every fatal error and every problem word, on studies written here."""
+"""Reading a study (SPEC §1, §4): every fatal error and every problem word, on studies written
+here."""
 
 import pandas as pd
 import pytest
@@ -20,7 +21,8 @@ def problems(study, word):
 def test_small_study_reads_and_scores_with_reverse_keys(small_study):
     study = read_study(small_study())
     scores = study.scores.set_index("respondent_id")
-    # respondent 001: M1=5, M2=1 (reverse -> 5), M3=5, M4=4 -> one = 5, two = 4.5, total = mean(5,5,5,4)*4
+    # respondent 001: M1=5, M2=1 (reverse -> 5), M3=5, M4=4 -> one = 5, two = 4.5, total =
+    # mean(5,5,5,4)*4
     assert scores.loc["001", "one"] == 5.0 and scores.loc["001", "two"] == 4.5
     assert scores.loc["001", "mini_total"] == pytest.approx(19.0)
     assert scores.loc["001", "band"] == "high"
@@ -143,7 +145,10 @@ def _interview_study(small_study, tmp_path, files: dict, rows: list, codes=None)
 
 
 def test_interview_problems_missing_empty_and_unknown_respondent(small_study, tmp_path):
-    good = "Interviewer: How is it going?\nAna: Our leads are poor.\nInterviewer: Why?\nAna: Nobody follows up.\n"
+    good = (
+        "Interviewer: How is it going?\nAna: Our leads are poor.\n"
+        "Interviewer: Why?\nAna: Nobody follows up.\n"
+    )
     folder = _interview_study(
         small_study,
         tmp_path,

@@ -1,9 +1,11 @@
-"""The toolkit as an installed wheel: notebooks, demo study and built-ins inside it, working from any folder.
+"""The toolkit as an installed wheel: notebooks, demo study and built-ins inside it, working from
+any folder.
 
 The wheel is built from a copy of the checkout (building writes build/ and egg-info), installed with
-``pip install --no-deps --target`` into a temporary folder, and run with the project's environment for the
-dependencies (PYTHONPATH puts the installed copy first, so the checkout's own package is not what runs).
-An audit hook in every process of the installed tool logs what it writes: nothing may be in the checkout.
+``pip install --no-deps --target`` into a temporary folder, and run with the project's environment
+for the dependencies (PYTHONPATH puts the installed copy first, so the checkout's own package is not
+what runs). An audit hook in every process of the installed tool logs what it writes: nothing may be
+in the checkout.
 """
 
 import os
@@ -25,14 +27,16 @@ pytestmark = pytest.mark.slow
 SOURCES = ["pyproject.toml", "README.md", "src", "notebooks", "data/raw/demo"]
 
 
-# Installed as sitecustomize in every process of the installed tool (the command and its kernels): logs each
-# path that a process opens for writing, creates, moves or removes, so that the test can tell that none is in
-# the checkout, however busy the checkout is with other work meanwhile.
+# Installed as sitecustomize in every process of the installed tool (the command and its kernels):
+# logs each path that a process opens for writing, creates, moves or removes, so that the test can
+# tell that none is in the checkout, however busy the checkout is with other work meanwhile.
 AUDIT = """
 import os, sys, threading
 _log, _busy = os.environ["RESEARCH_AUDIT_LOG"], threading.local()
-_EVENTS = {"os.rename", "os.replace", "os.remove", "os.rmdir", "os.mkdir", "os.symlink", "os.link", "os.truncate",
-           "os.chmod", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move", "tempfile.mkdtemp",
+_EVENTS = {"os.rename", "os.replace", "os.remove", "os.rmdir", "os.mkdir", "os.symlink", \
+"os.link", "os.truncate",
+           "os.chmod", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move", \
+"tempfile.mkdtemp",
            "tempfile.mkstemp"}
 def _hook(event, args):
     if getattr(_busy, "on", False):
@@ -130,7 +134,8 @@ def test_the_wheel_holds_the_notebooks_the_demo_and_the_builtins_as_files(instal
 
 
 def _run_installed(installed, *args, cwd):
-    """The installed ``research`` command (pip's script, run by this Python, the installed package first)."""
+    """The installed ``research`` command (pip's script, run by this Python, the installed package
+    first)."""
     audit = installed["base"] / "audit"
     audit.mkdir(exist_ok=True)
     (audit / "sitecustomize.py").write_text(AUDIT)
