@@ -1,5 +1,6 @@
-"""Identifiers are compared exactly; ids that match a respondent only after case or space folding get a
-data-quality row with the hint, never a crash (the issue's KeyError: 'item' in notebook 03)."""
+"""Identifiers are compared exactly; ids that match a respondent only after case or space folding
+get a data-quality row with the hint, never a crash (the issue's KeyError: 'item' in notebook
+03)."""
 
 from __future__ import annotations
 

@@ -75,8 +75,8 @@ def thought_world_instruments(study) -> list:
 
 
 def thought_worlds_tables(study, ss_type: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(mixed ANOVA per dimension, perception gaps) over every thought-worlds instrument; ``ss_type`` 2
-    (pingouin's sums of squares) or 3 (as SPSS and afex report them)."""
+    """(mixed ANOVA per dimension, perception gaps) over every thought-worlds instrument;
+    ``ss_type`` 2 (pingouin's sums of squares) or 3 (as SPSS and afex report them)."""
     anovas, gaps = [], []
     for inst in thought_world_instruments(study):
         ratings = thoughtworlds.perception_ratings(study.responses, inst)

@@ -188,7 +188,9 @@ def scale_label(scale: str, instrument) -> str:
     """The label of a subscale or total from the instrument YAML (its id when it has none)."""
     labels = {s["id"]: s["label"] for s in instrument.subscales}
     if instrument.total:
-        labels[instrument.total["id"]] = instrument.total.get("label", instrument.total["id"])
+        labels[instrument.total["id"]] = instrument.total.get(
+            "label", instrument.total["id"]
+        )
     return labels.get(scale, scale)
 
 
@@ -254,7 +256,10 @@ def instrument_sentence(instrument) -> str:
 def coding_sentence(study, coded: pd.DataFrame) -> str:
     """How many interviews were read and segments coded, with which codebook."""
     if study.codebook is None:
-        return f"{plural(len(study.interviews), 'interview')} read; the study names no codebook, so nothing was coded."
+        return (
+            f"{plural(len(study.interviews), 'interview')} read; the study names no codebook, so "
+            "nothing was coded."
+        )
     return (
         f"{plural(len(study.interviews), 'interview')} read, "
         f"{plural(len(coded), 'interviewee segment')} coded with the `{escape(study.codebook.id)}` "
@@ -278,14 +283,18 @@ def sample_sentence(sample: pd.DataFrame) -> str:
     return "The study holds " + " and ".join(parts) + "."
 
 
-def coverage_sentence(n_matched: int, n_companies: int, n_one_side: int, scale_name: str) -> str:
+def coverage_sentence(
+    n_matched: int, n_companies: int, n_one_side: int, scale_name: str
+) -> str:
     """How many companies are matched (a score from both functions on the main scale) and how many
     are not.
 
     Examples
     --------
-    >>> coverage_sentence(38, 40, 2, "Total")
-    '38 of 40 companies are matched: both functions have a Total score, so they are compared as pairs. In 2 companies only one function has a score; they count in the role comparisons but not in the paired ones.'
+    >>> coverage_sentence(38, 40, 2, "Total")  # doctest: +NORMALIZE_WHITESPACE
+    '38 of 40 companies are matched: both functions have a Total score, so they are compared as
+    pairs. In 2 companies only one function has a score; they count in the role comparisons but not
+    in the paired ones.'
     """
     head = (
         f"{count_of(n_matched, n_companies, 'company', 'companies')} "
@@ -386,7 +395,11 @@ def reliability_sentences(table: pd.DataFrame, instrument) -> str:
         .map(lambda s: scale_label(s, instrument))
         .tolist()
     )
-    missing = allr[allr["alpha"].isna()]["scale"].map(lambda s: scale_label(s, instrument)).tolist()
+    missing = (
+        allr[allr["alpha"].isna()]["scale"]
+        .map(lambda s: scale_label(s, instrument))
+        .tolist()
+    )
     if computed.empty:
         verdict_text = "No alpha could be computed."
     elif not weak:
@@ -396,10 +409,13 @@ def reliability_sentences(table: pd.DataFrame, instrument) -> str:
             else "Every scale reaches the usual .70 threshold for group comparisons."
         )
     else:
-        verdict_text = f"Below .70, read with care: {', '.join(escape(w) for w in weak)}."
+        verdict_text = (
+            f"Below .70, read with care: {', '.join(escape(w) for w in weak)}."
+        )
     if missing:
         verdict_text += (
-            f" Not computed (see the table's note): {', '.join(escape(m) for m in missing)}."
+            " Not computed (see the table's note): "
+            f"{', '.join(escape(m) for m in missing)}."
         )
     if "spearman_brown" in allr and allr["spearman_brown"].notna().any():
         verdict_text += (
@@ -421,16 +437,23 @@ def weak_items_sentence(items: pd.DataFrame, threshold: float = 0.3) -> str:
     if weak.empty:
         return f"No item has an item-rest correlation below {bounded(threshold)}."
     listed = ", ".join(
-        f"{escape(i)} ({escape(s)})" for i, s in zip(weak["item"], weak["scale"], strict=True)
+        f"{escape(i)} ({escape(s)})"
+        for i, s in zip(weak["item"], weak["scale"], strict=True)
     )
-    return f"{plural(len(weak), 'item')} {verb(len(weak), 'has', 'have')} an item-rest correlation below {bounded(threshold)}: {listed}."
+    return (
+        f"{plural(len(weak), 'item')} {verb(len(weak), 'has', 'have')} an item-rest correlation "
+        f"below {bounded(threshold)}: {listed}."
+    )
 
 
 # ---- 03 comparisons ------------------------------------------------------------------------------
 
 
 def _mean_phrase(row) -> str:
-    return f"{fmt_num(row['mean_marketing'])} for marketing against {fmt_num(row['mean_sales'])} for sales"
+    return (
+        f"{fmt_num(row['mean_marketing'])} for marketing against {fmt_num(row['mean_sales'])} "
+        "for sales"
+    )
 
 
 def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
@@ -447,7 +470,9 @@ def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str
             continue
         side = higher_side(row["mean_marketing"] - row["mean_sales"])
         who = (
-            f"{side.capitalize()} rates it higher" if side else "Both functions have the same mean"
+            f"{side.capitalize()} rates it higher"
+            if side
+            else "Both functions have the same mean"
         )
         lines.append(
             f"- **{name}**: {who} ({_mean_phrase(row)}), a "
@@ -475,7 +500,11 @@ def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> 
     if is_tie(top["effect_size"]):
         return head + " No item shows any difference in the ranks of the answers."
     item_id = str(top["item"])
-    name = escape(item_label(item_id, instrument)) if instrument is not None else escape(item_id)
+    name = (
+        escape(item_label(item_id, instrument))
+        if instrument is not None
+        else escape(item_id)
+    )
     reverse = instrument is not None and any(
         it.id == item_id and it.reverse for it in instrument.items
     )
@@ -568,13 +597,15 @@ def bland_altman_sentence(limits: dict) -> str:
     low_ci = high_ci = ""
     if not pd.isna(limits.get("loa_low_ci_low", float("nan"))):
         low_ci = f" [{limits['loa_low_ci_low']:.1f}, {limits['loa_low_ci_high']:.1f}]"
-        high_ci = f" [{limits['loa_high_ci_low']:.1f}, {limits['loa_high_ci_high']:.1f}]"
+        high_ci = (
+            f" [{limits['loa_high_ci_low']:.1f}, {limits['loa_high_ci_high']:.1f}]"
+        )
     return (
         f"Across {plural(n, 'matched company', 'matched companies')}, {mean_text}{ci}; the limits "
-        f"of agreement run from {limits['loa_low']:.1f}{low_ci} to {limits['loa_high']:.1f}{high_ci} "
-        "(95% intervals of each limit in brackets, Bland & Altman, 1986), the range expected to hold "
-        "95% of companies' gaps if the gaps are roughly normal. A company outside them differs more "
-        "than the usual spread."
+        f"of agreement run from {limits['loa_low']:.1f}{low_ci} to "
+        f"{limits['loa_high']:.1f}{high_ci} (95% intervals of each limit in brackets, Bland & "
+        "Altman, 1986), the range expected to hold 95% of companies' gaps if the gaps are roughly "
+        "normal. A company outside them differs more than the usual spread."
     )
 
 
@@ -590,7 +621,9 @@ def kappa_sentence(result: dict) -> str:
     )
 
 
-def disagreement_sentence(rows: pd.DataFrame, what: str, model: str, n_failed: int = 0) -> str:
+def disagreement_sentence(
+    rows: pd.DataFrame, what: str, model: str, n_failed: int = 0
+) -> str:
     if (
         "status" in rows
     ):  # rows the model could not be compared on are counted by n_failed, not listed
@@ -606,9 +639,13 @@ def disagreement_sentence(rows: pd.DataFrame, what: str, model: str, n_failed: i
             f"direction, same verdict at the chosen level.{failed}"
         )
     listed = "; ".join(
-        f"{escape(r[rows.columns[0]])}: {r['disagreement']}" for r in rows.to_dict("records")
+        f"{escape(r[rows.columns[0]])}: {r['disagreement']}"
+        for r in rows.to_dict("records")
     )
-    return f"The {model} and the default tests disagree on {plural(len(rows), what)}: {listed}. Report both.{failed}"
+    return (
+        f"The {model} and the default tests disagree on {plural(len(rows), what)}: {listed}. "
+        f"Report both.{failed}"
+    )
 
 
 def sensitivity_sentence(table: pd.DataFrame) -> str:
@@ -628,13 +665,17 @@ def sensitivity_sentence(table: pd.DataFrame) -> str:
     )
 
 
-def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05, labels: dict | None = None) -> str:
+def gap_sentences(
+    gaps: pd.DataFrame, alpha: float = 0.05, labels: dict | None = None
+) -> str:
     labels = labels or {}
     lines = []
     for row in gaps.to_dict("records"):
         if not significant(row["p_holm"], alpha) or is_tie(row["gap"]):
             continue
-        dim = escape(labels.get(row["dimension"], str(row["dimension"]).replace("_", " ")))
+        dim = escape(
+            labels.get(row["dimension"], str(row["dimension"]).replace("_", " "))
+        )
         own = row["rated_function"]
         other = "sales" if own == "marketing" else "marketing"
         direction = "higher" if row["gap"] > 0 else "lower"
@@ -676,7 +717,9 @@ def assumption_words(row: dict, alpha: float = 0.05) -> str:
             f"the two functions' spreads differ (Levene p = {bounded(lev, 3)}); Welch's test does "
             "not assume equal spreads"
         )
-    n_out = int(row.get("outliers_marketing", 0) or 0) + int(row.get("outliers_sales", 0) or 0)
+    n_out = int(row.get("outliers_marketing", 0) or 0) + int(
+        row.get("outliers_sales", 0) or 0
+    )
     if n_out:
         notes.append(
             f"{plural(n_out, 'score')} {verb(n_out, 'lies', 'lie')} more than 3 SD from their "
@@ -694,7 +737,9 @@ def assumption_words(row: dict, alpha: float = 0.05) -> str:
 # ---- 04 interviews -------------------------------------------------------------------------------
 
 
-def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float = 0.05) -> str:
+def theme_sentences(
+    table: pd.DataFrame, unit: str = "interviews", alpha: float = 0.05
+) -> str:
     """The themes whose prevalence differs by role at ``alpha`` after Holm, in words; then the
     unadjusted ones."""
     tested = table[table["p"].notna()]
@@ -735,14 +780,22 @@ def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float 
     return head + ("\n" + "\n".join(lines) if lines else "") + tail
 
 
-def coder_sentence(pairs: pd.DataFrame, kripp: pd.DataFrame, labels: dict | None = None) -> str:
+def coder_sentence(
+    pairs: pd.DataFrame, kripp: pd.DataFrame, labels: dict | None = None
+) -> str:
     if pairs.empty:
-        return "The study has no manual codes from two or more coders, so agreement between human coders cannot be assessed."
+        return (
+            "The study has no manual codes from two or more coders, so agreement between human "
+            "coders cannot be assessed."
+        )
     k = pairs["kappa"].dropna()
     if k.empty:
         return "No theme varied enough among the shared segments for Cohen's κ to be computed."
     assessed = pairs.dropna(subset=["kappa"])
-    low = [(labels or {}).get(t, t) for t in assessed[assessed["kappa"] < 0.6]["theme"].unique()]
+    low = [
+        (labels or {}).get(t, t)
+        for t in assessed[assessed["kappa"] < 0.6]["theme"].unique()
+    ]
     n_missing = pairs["kappa"].isna().sum()
     alpha_text = (
         f"; Krippendorff's α across all coders has median {bounded(kripp['alpha'].median())}"
@@ -761,7 +814,11 @@ def coder_sentence(pairs: pd.DataFrame, kripp: pd.DataFrame, labels: dict | None
         else "Every theme with a κ reaches at least .60."
     )
     if n_missing:
-        text += f" κ could not be computed for {plural(int(n_missing), 'theme and coder pair', 'theme and coder pairs')} (no variation)."
+        text += (
+            " κ could not be computed for "
+            f"{plural(int(n_missing), 'theme and coder pair', 'theme and coder pairs')} "
+            "(no variation)."
+        )
     return text
 
 
@@ -785,12 +842,16 @@ def company_overview(summary: pd.DataFrame, instrument) -> str:
         + "."
     )
     if both == 0:
-        return text + " No company has scores from both functions, so no gap can be computed."
+        return (
+            text
+            + " No company has scores from both functions, so no gap can be computed."
+        )
     up, down = int((gaps > 0).sum()), int((gaps < 0).sum())
     return (
         text
-        + f" In {plural(both, 'company', 'companies')} both functions have a score; in {wide} of them the "
-        f"two functions' totals are at least 10 points apart. " + who_higher_count(up, down, both)
+        + f" In {plural(both, 'company', 'companies')} both functions have a score; in {wide} of "
+        f"them the two functions' totals are at least 10 points apart. "
+        + who_higher_count(up, down, both)
     )
 
 
@@ -799,8 +860,9 @@ def who_higher_count(marketing_higher: int, sales_higher: int, n: int) -> str:
 
     Examples
     --------
-    >>> who_higher_count(30, 7, 38)
-    'Marketing gives the higher score in 30 of 38 companies, sales in 7, and the two are equal in 1.'
+    >>> who_higher_count(30, 7, 38)  # doctest: +NORMALIZE_WHITESPACE
+    'Marketing gives the higher score in 30 of 38 companies, sales in 7, and the two are equal
+    in 1.'
     """
     ties = n - marketing_higher - sales_higher
     text = (
@@ -875,9 +937,13 @@ def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
 def _difference_words(p, alpha: float) -> str:
     sig = significant(p, alpha)
     if sig:
-        return f"unlikely to be chance alone (at the {fmt_alpha(alpha)} level, allowing for the number of comparisons)"
+        return (
+            f"unlikely to be chance alone (at the {fmt_alpha(alpha)} level, allowing for the "
+            "number of comparisons)"
+        )
     return (
-        "not clear enough to rule out chance; more companies would be needed to be sure either way"
+        "not clear enough to rule out chance; more companies would be needed to be sure either "
+        "way"
     )
 
 
@@ -897,7 +963,8 @@ def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     title = (
         f"Within the same company, {side} rates the relationship higher"
         if sig
-        else f"Within the same company, {side} rates the relationship somewhat higher, but this could be chance"
+        else f"Within the same company, {side} rates the relationship somewhat higher, but this "
+        "could be chance"
     )
     text = (
         f"Over {plural(n, 'company', 'companies')} where both heads answered, {side} gives a "
@@ -907,7 +974,9 @@ def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     return title, text
 
 
-def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[str, str]:
+def headline_plain(
+    row, alpha: float, scale_name: str, n_matched: int
+) -> tuple[str, str]:
     """Title and plain sentence for the design-respecting comparison of the main scale (no statistic
     names)."""
     side = higher_side(row["estimate"])
@@ -920,7 +989,8 @@ def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[
     title = (
         f"Within the same companies, {side} rates the relationship higher"
         if sig
-        else f"Within the same companies, {side} rates the relationship somewhat higher, but this could be chance"
+        else f"Within the same companies, {side} rates the relationship somewhat higher, but this "
+        "could be chance"
     )
     text = (
         "Comparing the two functions within their companies "
@@ -930,13 +1000,17 @@ def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[
         f"{abs(row['ci_low']):.1f} to {abs(row['ci_high']):.1f} in that direction), "
         f"{_difference_words(row['p_holm'], alpha)}."
         if (row["ci_low"] > 0) == (row["ci_high"] > 0)
-        else f"Comparing the two functions within their companies ({plural(int(row['n_companies']), 'company', 'companies')}, "
+        else "Comparing the two functions within their companies "
+        f"({plural(int(row['n_companies']), 'company', 'companies')}, "
         f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} "
         f"score {abs(row['estimate']):.1f} points higher on average, "
         f"{_difference_words(row['p_holm'], alpha)}."
     )
     if n_matched:
-        text += f" {plural(n_matched, 'company', 'companies')} {verb(n_matched, 'has', 'have')} scores from both heads."
+        text += (
+            f" {plural(n_matched, 'company', 'companies')} {verb(n_matched, 'has', 'have')} "
+            "scores from both heads."
+        )
     return title, text
 
 
@@ -968,7 +1042,8 @@ def theme_plain(row, alpha: float) -> tuple[str, str]:
     title = (
         f"In interviews, {more} raises “{escape(row['label'])}” more often"
         if sig
-        else f"In interviews, {more} raises “{escape(row['label'])}” more often, but this could be chance"
+        else f"In interviews, {more} raises “{escape(row['label'])}” more often, but this could "
+        "be chance"
     )
     text = (
         f"{count_of(k_more, n_more, more + ' interview')} raise "
@@ -1000,7 +1075,11 @@ def advice_plain(evaluation: pd.DataFrame, summary: pd.DataFrame) -> tuple[str, 
         "to first (a large gap between the two heads, or only one side answered)."
     )
     for action, words in (("move", "a move"), ("stay", "staying")):
-        held = fired.loc[fired["action"] == action, "held"] if "held" in fired else pd.Series()
+        held = (
+            fired.loc[fired["action"] == action, "held"]
+            if "held" in fired
+            else pd.Series()
+        )
         if len(held):
             top = held.value_counts()
             text += (
@@ -1069,8 +1148,8 @@ def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
     if flagged.empty:
         return (
             head
-            + "; that is no proof that every item works alike, only that the screen found no difference "
-            "it could tell from chance." + tail
+            + "; that is no proof that every item works alike, only that the screen found no "
+            "difference it could tell from chance." + tail
         )
     listed = []
     for row in flagged.to_dict("records"):
@@ -1141,7 +1220,8 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
             else "the model could not be fitted"
         )
         return (
-            f"**{escape(instrument.title)}.** The invariance models could not be fitted: {reason}."
+            f"**{escape(instrument.title)}.** The invariance models could not be fitted: "
+            f"{reason}."
         )
     text = (
         f"**{escape(instrument.title)}.** The same factor structure in both functions (configural) "
@@ -1161,7 +1241,10 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
             continue
         row = part.loc[level]
         if pd.isna(row["delta_cfi"]):
-            text += f" {names[level].capitalize()}: not assessed ({escape(row['note'] or 'not fitted')})."
+            text += (
+                f" {names[level].capitalize()}: not assessed "
+                f"({escape(row['note'] or 'not fitted')})."
+            )
             break
         ok = row["delta_cfi"] >= DELTA_CFI_LIMIT
         text += (
@@ -1174,10 +1257,15 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
     level = invariance_levels(table).get(instrument.id)
     meaning = {
         "scalar": "Scale means can be compared between the functions.",
-        "metric": "Relations (correlations, regressions) can be compared between the functions, but a "
-        "difference in scale means may partly reflect how the items are read, not the "
-        "relationship.",
-        "configural": "Only the pattern of the scales is shared: compare the functions' scale means with caution.",
+        "metric": (
+            "Relations (correlations, regressions) can be compared between the functions, but a "
+            "difference in scale means may partly reflect how the items are read, not the "
+            "relationship."
+        ),
+        "configural": (
+            "Only the pattern of the scales is shared: compare the functions' scale means with "
+            "caution."
+        ),
         "poor configural fit": (
             f"The configural model itself fits poorly (CFI below {bounded(CONFIGURAL_CFI_MIN)}), "
             "so the equality tests say little; whether the scale means are comparable is not "
@@ -1248,7 +1336,9 @@ def measurement_caveat(
 ) -> str:
     """What the DIF screen and the invariance models (report 02) mean for comparing this
     instrument's means."""
-    flagged = dif[(dif["instrument"] == instrument.id) & (dif["p_holm"] < alpha)]["item"].tolist()
+    flagged = dif[(dif["instrument"] == instrument.id) & (dif["p_holm"] < alpha)][
+        "item"
+    ].tolist()
     level = invariance_levels(invariance).get(instrument.id, "not assessed")
     parts = []
     if flagged:
@@ -1285,14 +1375,22 @@ def measurement_caveat(
     )
 
 
-def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) -> list[str]:
+def company_advice_lines(
+    summary: pd.DataFrame, evaluation: pd.DataFrame, instrument
+) -> list[str]:
     """One sentence for every company: its stage, then each rule that fires with the conditions that
     held, in the rule's own action words; a company for which no rule fires, or only unassessable
     ones, says so."""
     lines = []
-    ev = evaluation[evaluation["instrument"] == instrument.id] if len(evaluation) else evaluation
+    ev = (
+        evaluation[evaluation["instrument"] == instrument.id]
+        if len(evaluation)
+        else evaluation
+    )
     for row in (
-        summary[summary["instrument"] == instrument.id].sort_values("company_id").to_dict("records")
+        summary[summary["instrument"] == instrument.id]
+        .sort_values("company_id")
+        .to_dict("records")
     ):
         name = escape(row["company_id"])
         stage = (
@@ -1325,16 +1423,19 @@ def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instru
 def anova_type_sentence(
     type2: pd.DataFrame, type3: pd.DataFrame, labels: dict | None = None
 ) -> str:
-    """Which sums of squares the ANOVA table uses, and where Type III (SPSS, afex) differs from it."""
+    """Which sums of squares the ANOVA table uses, and where Type III (SPSS, afex) differs from
+    it."""
     if type2.empty:
         return ""
-    merged = type2.merge(type3, on=["instrument", "dimension", "source"], suffixes=("_2", "_3"))
+    merged = type2.merge(
+        type3, on=["instrument", "dimension", "source"], suffixes=("_2", "_3")
+    )
     differs = merged[
         (merged["F_2"] - merged["F_3"]).abs() > 1e-6 * merged["F_2"].abs().clip(lower=1)
     ]
     text = (
-        "The table uses Type II sums of squares (pingouin's mixed ANOVA); Type III, as SPSS and afex "
-        "report them, is in `tables/thought_worlds_anova_type3.csv`."
+        "The table uses Type II sums of squares (pingouin's mixed ANOVA); Type III, as SPSS and "
+        "afex report them, is in `tables/thought_worlds_anova_type3.csv`."
     )
     if differs.empty:
         return text + " Here the two types give the same F for every term."
@@ -1345,5 +1446,6 @@ def anova_type_sentence(
         for r in differs.to_dict("records")
     )
     return (
-        text + f" They differ (unequal group sizes) for {plural(len(differs), 'term')}: {listed}."
+        text
+        + f" They differ (unequal group sizes) for {plural(len(differs), 'term')}: {listed}."
     )
