@@ -223,6 +223,13 @@ def _screen_item(y: np.ndarray, match: np.ndarray, focal: np.ndarray) -> dict:
     }
 
 
+def _collinear(match: np.ndarray, focal: np.ndarray) -> bool:
+    """Whether a constant, the matching score, the role and their product are linearly dependent: then
+    the proportional-odds models (whose thresholds play the constant) are not identified."""
+    design = np.column_stack([np.ones_like(match), match, focal, match * focal])
+    return np.linalg.matrix_rank(design) < design.shape[1]
+
+
 def dif_screen(
     wide: pd.DataFrame,
     items: dict[str, str | None],
@@ -376,6 +383,11 @@ def dif_screen(
                 row["note"] = "the item was answered at a single level"
             elif np.ptp(match) == 0:
                 row["note"] = "the matching score is constant"
+            elif _collinear(match, foc):
+                row["note"] = (
+                    "the matching score, the role and their product are collinear "
+                    "(too few respondents): the models cannot be told apart"
+                )
             else:
                 row.update(_screen_item(y, match, foc))
         rows.append(row)
