@@ -1,24 +1,26 @@
-"""The space of studies: hundreds of random valid studies (``tests/studygen.py``) through every analysis,
-a dozen through the real command line, and many more under ``make soak``.
+"""The space of studies: hundreds of random valid studies (``tests/studygen.py``) through every
+analysis, a dozen through the real command line, and many more under ``make soak``.
 
-A generated study is valid, so it must be read and analysed without error: the only exception SPEC §4
-allows is :class:`research.errors.StudyError` for fatal input, which a valid study never holds, so any
-exception fails the test; the failure message lists the study's features and the file:line in the toolkit
-where it broke. The quality log may hold only the recoverable problems the generator planted.
+A generated study is valid, so it must be read and analysed without error: the only exception SPEC
+§4 allows is :class:`research.errors.StudyError` for fatal input, which a valid study never holds,
+so any exception fails the test; the failure message lists the study's features and the file:line in
+the toolkit where it broke. The quality log may hold only the recoverable problems the generator
+planted.
 
-Nothing is skipped or marked xfail: a seed that fails stays in the suite, red, until the toolkit is fixed.
+Nothing is skipped or marked xfail: a seed that fails stays in the suite, red, until the toolkit is
+fixed.
 
 - ``test_generated_study[seed]``: seeds 0-199 (``STUDY_SEEDS=N`` changes how many), in process, two
-  worker processes (``STUDY_WORKERS``); every facade, the two slow model fits on every twentieth seed.
-  About 1 CPU-second a study: some 60 s on two idle cores.
-- ``test_cli_run[name]`` (slow): twelve studies chosen to cover the feature space (``CLI_STUDIES``), each
-  through ``research run STUDY --out OUT --processed P``, two at a time.
-- ``test_found_bug_stays_fixed[seed]`` (slow): the seeds that found a distinct bug (``FOUND``), with the
-  soak's full check.
-- ``test_soak[seed]``: ``SOAK_SEEDS=500 pytest tests/test_generated_studies.py -k soak`` (``make soak``):
-  seeds from 100000, every facade, then every notebook's code executed in process (model fits and figures
-  included, no kernel; about 10 s a study); without ``SOAK_SEEDS`` no soak test is collected, so ``make test``
-  skips none.
+  worker processes (``STUDY_WORKERS``); every facade, the two slow model fits on every twentieth
+  seed. About 1 CPU-second a study: some 60 s on two idle cores.
+- ``test_cli_run[name]`` (slow): twelve studies chosen to cover the feature space (``CLI_STUDIES``),
+  each through ``research run STUDY --out OUT --processed P``, two at a time.
+- ``test_found_bug_stays_fixed[seed]`` (slow): the seeds that found a distinct bug (``FOUND``), with
+  the soak's full check.
+- ``test_soak[seed]``: ``SOAK_SEEDS=500 pytest tests/test_generated_studies.py -k soak`` (``make
+  soak``): seeds from 100000, every facade, then every notebook's code executed in process (model
+  fits and figures included, no kernel; about 10 s a study); without ``SOAK_SEEDS`` no soak test is
+  collected, so ``make test`` skips none.
 
 Reproduce one study: ``python tests/studygen.py SEED /tmp/study`` (prints its features), then
 ``research run /tmp/study``; a CLI study needs its knobs from ``CLI_STUDIES``.
@@ -44,7 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from studygen import minimal_knobs, write_random_study  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The command line under test; ``RESEARCH_CMD="python -m research.cli"`` runs another checkout's toolkit.
+#: The command line under test; ``RESEARCH_CMD="python -m research.cli"`` runs another checkout's
+#: toolkit.
 RESEARCH_CMD = os.environ.get(
     "RESEARCH_CMD", str(Path(sys.executable).with_name("research"))
 ).split()
@@ -53,14 +56,15 @@ SOAK_SEEDS = range(100_000, 100_000 + int(os.environ.get("SOAK_SEEDS", "0")))
 WORKERS = int(os.environ.get("STUDY_WORKERS", "2"))
 
 
-# ---- one study through every analysis, in process ---------------------------------------------------------------
+# ---- one study through every analysis, in process ------------------------------------------------
 
 
 def run_every_analysis(folder: Path, processed: Path, plan, models: bool = True) -> None:
-    """What the notebooks compute, without the figures: read, save and reload the processed study (as the
-    notebooks see it), then every facade of ``research.analysis.survey``, ``.interviews``, ``.overview`` and
-    ``companies.company_summary`` (with the joint displays notebook 05 builds on it). ``models=False`` leaves out
-    the two slow model fits (``survey.ordinal_table``, ``survey.mixed_table``: two thirds of the time)."""
+    """What the notebooks compute, without the figures: read, save and reload the processed study
+    (as the notebooks see it), then every facade of ``research.analysis.survey``, ``.interviews``,
+    ``.overview`` and ``companies.company_summary`` (with the joint displays notebook 05 builds on
+    it). ``models=False`` leaves out the two slow model fits (``survey.ordinal_table``,
+    ``survey.mixed_table``: two thirds of the time)."""
     from research.analysis import (
         agreement,
         companies,
@@ -106,7 +110,8 @@ def run_every_analysis(folder: Path, processed: Path, plan, models: bool = True)
         survey.mixed_table(study)
     survey.thought_worlds_tables(study)
     survey.sensitivity_table(study)
-    # 02 and 03: the comparisons of like with like, checked on studies the statistics' tests never saw
+    # 02 and 03: the comparisons of like with like, checked on studies the statistics' tests never
+    # saw
     dif = survey.dif_table(study)
     assert (
         dif["p_holm"].dropna().between(0, 1).all()
@@ -145,8 +150,8 @@ def run_every_analysis(folder: Path, processed: Path, plan, models: bool = True)
 
 def run_notebooks_in_process(folder: Path, processed: Path, out: Path) -> None:
     """Execute the code cells of every ordered notebook in this process (no kernel, no HTML): what
-    ``research run`` computes and draws, at a fraction of its cost. Raises the first cell's error, with the
-    notebook and cell in its message."""
+    ``research run`` computes and draws, at a fraction of its cost. Raises the first cell's error,
+    with the notebook and cell in its message."""
     import json
 
     import matplotlib
@@ -164,7 +169,10 @@ def run_notebooks_in_process(folder: Path, processed: Path, out: Path) -> None:
         for number, cell in enumerate(cells):
             source = "".join(cell["source"])
             if "parameters" in cell.get("metadata", {}).get("tags", []):
-                source += f"\nstudy_dir = {str(folder)!r}\nprocessed_dir = {str(processed)!r}\nout_dir = {str(out)!r}\n"
+                source += (
+                    f"\nstudy_dir = {str(folder)!r}\nprocessed_dir = {str(processed)!r}"
+                    f"\nout_dir = {str(out)!r}\n"
+                )
             try:
                 with contextlib.redirect_stdout(
                     io.StringIO()
@@ -178,7 +186,8 @@ def run_notebooks_in_process(folder: Path, processed: Path, out: Path) -> None:
 
 
 def where(exc: BaseException) -> str:
-    """The innermost frame inside the toolkit (``src/research``), else the innermost frame: ``file:line``."""
+    """The innermost frame inside the toolkit (``src/research``), else the innermost frame:
+    ``file:line``."""
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if "/src/research/" in f.filename] or frames
     f = ours[-1]
@@ -189,8 +198,8 @@ def where(exc: BaseException) -> str:
 def outcome(
     seed: int, knobs: dict | None = None, models: bool = True, notebooks: bool = False
 ) -> dict:
-    """Generate the study for ``seed`` and run every analysis on it (and, with ``notebooks``, every notebook's
-    code in process); never raises."""
+    """Generate the study for ``seed`` and run every analysis on it (and, with ``notebooks``, every
+    notebook's code in process); never raises."""
     from research.errors import StudyError
 
     with tempfile.TemporaryDirectory(prefix=f"gen{seed}-") as tmp:
@@ -232,9 +241,9 @@ def outcome(
 
 def failure_message(result: dict) -> str:
     return (
-        f"generated study seed={result['seed']} failed\n  {result['error']}\n  at {result['where']}\n"
-        f"features:\n{result['plan']}\n"
-        f"reproduce: python tests/studygen.py {result['seed']} /tmp/study && research run /tmp/study"
+        f"generated study seed={result['seed']} failed\n  {result['error']}\n  at "
+        f"{result['where']}\nfeatures:\n{result['plan']}\nreproduce: python tests/studygen.py "
+        f"{result['seed']} /tmp/study && research run /tmp/study"
     )
 
 
@@ -256,12 +265,14 @@ def _selected_params(request, test_name: str) -> list:
 
 
 def fast_outcome(seed: int) -> dict:
-    """The suite's check: every facade, the two slow model fits (3-4 s a study) on every twentieth seed only."""
+    """The suite's check: every facade, the two slow model fits (3-4 s a study) on every twentieth
+    seed only."""
     return outcome(seed, models=seed % 20 == 0)
 
 
 def soak_outcome(seed: int) -> dict:
-    """The soak's check: every facade, then every notebook's code in process (which fits the models too)."""
+    """The soak's check: every facade, then every notebook's code in process (which fits the models
+    too)."""
     return outcome(seed, models=False, notebooks=True)
 
 
@@ -301,15 +312,20 @@ def test_generated_study(seed, generated):
     assert result["ok"], failure_message(result)
 
 
-#: Seeds that found a distinct bug (toolkit at e9047f6 and 5927f01), run with the soak's full check so that each bug keeps
-#: the suite red until it is fixed. The reproduction without the generator is in the test's report.
+#: Seeds that found a distinct bug (toolkit at e9047f6 and 5927f01), run with the soak's full check
+#: so that each bug keeps the suite red until it is fixed. The reproduction without the generator is
+#: in the test's report.
 FOUND = {
-    1: "company_summary: no decision rule fires for any company -> ArrowInvalid (companies.py recommendations)",
-    5: "company_summary: every rule assessable for every company -> ArrowInvalid (companies.py not_assessable)",
+    1: "company_summary: no decision rule fires for any company -> ArrowInvalid "
+    "(companies.py recommendations)",
+    5: "company_summary: every rule assessable for every company -> ArrowInvalid "
+    "(companies.py not_assessable)",
     106: "stage_agreement: a total below every band on one side only -> crosstab shapes differ",
     86: "ordinal_logit: an instrument without a single answer -> KeyError 'item' (notebook 03)",
-    83: "notebook 05: banded instruments listed out of alphabetical order -> empty themes-by-stage heatmap",
-    100029: "spearman_brown: a two-item scale whose items correlate -1 -> ZeroDivisionError (reliability.py)",
+    83: "notebook 05: banded instruments listed out of alphabetical order -> "
+    "empty themes-by-stage heatmap",
+    100029: "spearman_brown: a two-item scale whose items correlate -1 -> ZeroDivisionError "
+    "(reliability.py)",
 }
 
 
@@ -333,14 +349,15 @@ if SOAK_SEEDS:  # defined only when asked for: an empty parameter list would sho
         assert result["ok"], failure_message(result)
 
 
-# ---- a dozen studies through the real command line ---------------------------------------------------------------
+# ---- a dozen studies through the real command line -----------------------------------------------
 
 #: name -> (seed, knobs). Together they cover every feature of the generator at least once.
 CLI_STUDIES = {
     # the plainest study: one instrument, pairs of heads, CSV, numbers
     "plain": (1001, minimal_knobs()),
-    # a complete 12-company pilot on the built-in SMR with every attribute filled (the decision table fires)
-    # and an outcome column (SPEC §1 ``outcomes``: congruence needs 10 companies with both functions)
+    # a complete 12-company pilot on the built-in SMR with every attribute filled (the decision
+    # table fires) and an outcome column (SPEC §1 ``outcomes``: congruence needs 10 companies with
+    # both functions)
     "pilot-12-all-attributes": (
         1002,
         {
@@ -391,7 +408,8 @@ CLI_STUDIES = {
             "survey_ids": "exact",
         },
     ),
-    # a Qualtrics export answered in response labels (any case), unfinished rows, custom codebook, three coders
+    # a Qualtrics export answered in response labels (any case), unfinished rows, custom codebook,
+    # three coders
     "qualtrics-labels-3-coders": (
         1007,
         {
@@ -433,7 +451,8 @@ CLI_STUDIES = {
             "survey_ids": "exact",
         },
     ),
-    # ids differing only in case or holding spaces; survey in the respondents file; blank attributes; 3 instruments
+    # ids differing only in case or holding spaces; survey in the respondents file; blank
+    # attributes; 3 instruments
     "case-space-same-file": (
         1010,
         {
@@ -490,15 +509,18 @@ def visible_text(html: str) -> str:
 
 
 def says_function_missing(text: str, role: str) -> re.Match | None:
-    """Where ``text`` says that the ``role`` function has no respondents ("no marketing respondents",
-    "no respondents from sales", "marketing: none answered", "only sales answered"), whatever the wording."""
+    """Where ``text`` says that the ``role`` function has no respondents ("no marketing
+    respondents", "no respondents from sales", "marketing: none answered", "only sales answered"),
+    whatever the wording."""
     other = "sales" if role == "marketing" else "marketing"
     w = r"(?:[\w-]+\W+)"
     patterns = [
         rf"\bno\W+{w}{{0,2}}{role}\W+{w}{{0,2}}(respondents?|answers?|managers?|vps?|heads?|data|one|function)\b",
         rf"\bno\W+(respondents?|answers?|one|data)\W+{w}{{0,3}}{role}\b",
-        rf"\b{role}\b\W+{w}{{0,6}}(no respondents?|none|nobody|no one|not answer|did not answer|is missing|missing|absent|silent)\b",
-        rf"\bonly\W+{w}{{0,2}}{other}\b\W+{w}{{0,4}}(answered|responded|respondents?|took part|function)",
+        rf"\b{role}\b\W+{w}{{0,6}}(no respondents?|none|nobody|no one|not answer|did not answer"
+        r"|is missing|missing|absent|silent)\b",
+        rf"\bonly\W+{w}{{0,2}}{other}\b\W+{w}{{0,4}}"
+        r"(answered|responded|respondents?|took part|function)",
     ]
     for pattern in patterns:
         hit = re.search(pattern, text, re.I)
@@ -566,7 +588,10 @@ def test_cli_run(name, cli_runs):
 
     run = cli_runs[name]
     plan = run["plan"]
-    context = f"study {name!r} (seed {plan.seed}), written in {run['out'].parent}\nfeatures:\n{plan.describe()}"
+    context = (
+        f"study {name!r} (seed {plan.seed}), written in {run['out'].parent}\n"
+        f"features:\n{plan.describe()}"
+    )
     err_lines = [line for line in run["stderr"].splitlines() if line.strip()]
     if (
         run["rc"] == 2
@@ -587,17 +612,20 @@ def test_cli_run(name, cli_runs):
         text = visible_text(html)
         for pattern in PAGE_ERROR:
             hit = pattern.search(html if "mime" in pattern.pattern else text)
+            window = slice(max(0, hit.start() - 300), hit.end() + 300) if hit else slice(0)
             assert not hit, (
                 f"{page.name} shows error output ({hit.group(0)!r}): "
-                f"...{(html if 'mime' in pattern.pattern else text)[max(0, hit.start() - 300) : hit.end() + 300]}...\n{context}"
+                f"...{(html if 'mime' in pattern.pattern else text)[window]}...\n{context}"
             )
     if plan.silent_role:
         terminal = run["stdout"] + run["stderr"]
         assert says_function_missing(terminal, plan.silent_role), (
-            f"SPEC §4: the terminal must say that {plan.silent_role} has no respondents; it said:\n{terminal}\n{context}"
+            f"SPEC §4: the terminal must say that {plan.silent_role} has no respondents; it "
+            f"said:\n{terminal}\n{context}"
         )
         for page in pages:
             top = visible_text(page.read_text("utf-8"))[:3000]
             assert says_function_missing(top, plan.silent_role), (
-                f"SPEC §4: the top of {page.name} must say that {plan.silent_role} has no respondents:\n{top[:1500]}\n{context}"
+                f"SPEC §4: the top of {page.name} must say that {plan.silent_role} has no "
+                f"respondents:\n{top[:1500]}\n{context}"
             )

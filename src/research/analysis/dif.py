@@ -224,8 +224,8 @@ def _screen_item(y: np.ndarray, match: np.ndarray, focal: np.ndarray) -> dict:
 
 
 def _collinear(match: np.ndarray, focal: np.ndarray) -> bool:
-    """Whether a constant, the matching score, the role and their product are linearly dependent: then
-    the proportional-odds models (whose thresholds play the constant) are not identified."""
+    """Whether a constant, the matching score, the role and their product are linearly dependent:
+    then the proportional-odds models (whose thresholds play the constant) are not identified."""
     design = np.column_stack([np.ones_like(match), match, focal, match * focal])
     return np.linalg.matrix_rank(design) < design.shape[1]
 

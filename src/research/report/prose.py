@@ -188,9 +188,7 @@ def scale_label(scale: str, instrument) -> str:
     """The label of a subscale or total from the instrument YAML (its id when it has none)."""
     labels = {s["id"]: s["label"] for s in instrument.subscales}
     if instrument.total:
-        labels[instrument.total["id"]] = instrument.total.get(
-            "label", instrument.total["id"]
-        )
+        labels[instrument.total["id"]] = instrument.total.get("label", instrument.total["id"])
     return labels.get(scale, scale)
 
 
@@ -283,9 +281,7 @@ def sample_sentence(sample: pd.DataFrame) -> str:
     return "The study holds " + " and ".join(parts) + "."
 
 
-def coverage_sentence(
-    n_matched: int, n_companies: int, n_one_side: int, scale_name: str
-) -> str:
+def coverage_sentence(n_matched: int, n_companies: int, n_one_side: int, scale_name: str) -> str:
     """How many companies are matched (a score from both functions on the main scale) and how many
     are not.
 
@@ -395,11 +391,7 @@ def reliability_sentences(table: pd.DataFrame, instrument) -> str:
         .map(lambda s: scale_label(s, instrument))
         .tolist()
     )
-    missing = (
-        allr[allr["alpha"].isna()]["scale"]
-        .map(lambda s: scale_label(s, instrument))
-        .tolist()
-    )
+    missing = allr[allr["alpha"].isna()]["scale"].map(lambda s: scale_label(s, instrument)).tolist()
     if computed.empty:
         verdict_text = "No alpha could be computed."
     elif not weak:
@@ -409,13 +401,10 @@ def reliability_sentences(table: pd.DataFrame, instrument) -> str:
             else "Every scale reaches the usual .70 threshold for group comparisons."
         )
     else:
-        verdict_text = (
-            f"Below .70, read with care: {', '.join(escape(w) for w in weak)}."
-        )
+        verdict_text = f"Below .70, read with care: {', '.join(escape(w) for w in weak)}."
     if missing:
         verdict_text += (
-            " Not computed (see the table's note): "
-            f"{', '.join(escape(m) for m in missing)}."
+            f" Not computed (see the table's note): {', '.join(escape(m) for m in missing)}."
         )
     if "spearman_brown" in allr and allr["spearman_brown"].notna().any():
         verdict_text += (
@@ -437,8 +426,7 @@ def weak_items_sentence(items: pd.DataFrame, threshold: float = 0.3) -> str:
     if weak.empty:
         return f"No item has an item-rest correlation below {bounded(threshold)}."
     listed = ", ".join(
-        f"{escape(i)} ({escape(s)})"
-        for i, s in zip(weak["item"], weak["scale"], strict=True)
+        f"{escape(i)} ({escape(s)})" for i, s in zip(weak["item"], weak["scale"], strict=True)
     )
     return (
         f"{plural(len(weak), 'item')} {verb(len(weak), 'has', 'have')} an item-rest correlation "
@@ -470,9 +458,7 @@ def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str
             continue
         side = higher_side(row["mean_marketing"] - row["mean_sales"])
         who = (
-            f"{side.capitalize()} rates it higher"
-            if side
-            else "Both functions have the same mean"
+            f"{side.capitalize()} rates it higher" if side else "Both functions have the same mean"
         )
         lines.append(
             f"- **{name}**: {who} ({_mean_phrase(row)}), a "
@@ -500,11 +486,7 @@ def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> 
     if is_tie(top["effect_size"]):
         return head + " No item shows any difference in the ranks of the answers."
     item_id = str(top["item"])
-    name = (
-        escape(item_label(item_id, instrument))
-        if instrument is not None
-        else escape(item_id)
-    )
+    name = escape(item_label(item_id, instrument)) if instrument is not None else escape(item_id)
     reverse = instrument is not None and any(
         it.id == item_id and it.reverse for it in instrument.items
     )
@@ -597,9 +579,7 @@ def bland_altman_sentence(limits: dict) -> str:
     low_ci = high_ci = ""
     if not pd.isna(limits.get("loa_low_ci_low", float("nan"))):
         low_ci = f" [{limits['loa_low_ci_low']:.1f}, {limits['loa_low_ci_high']:.1f}]"
-        high_ci = (
-            f" [{limits['loa_high_ci_low']:.1f}, {limits['loa_high_ci_high']:.1f}]"
-        )
+        high_ci = f" [{limits['loa_high_ci_low']:.1f}, {limits['loa_high_ci_high']:.1f}]"
     return (
         f"Across {plural(n, 'matched company', 'matched companies')}, {mean_text}{ci}; the limits "
         f"of agreement run from {limits['loa_low']:.1f}{low_ci} to "
@@ -621,9 +601,7 @@ def kappa_sentence(result: dict) -> str:
     )
 
 
-def disagreement_sentence(
-    rows: pd.DataFrame, what: str, model: str, n_failed: int = 0
-) -> str:
+def disagreement_sentence(rows: pd.DataFrame, what: str, model: str, n_failed: int = 0) -> str:
     if (
         "status" in rows
     ):  # rows the model could not be compared on are counted by n_failed, not listed
@@ -639,8 +617,7 @@ def disagreement_sentence(
             f"direction, same verdict at the chosen level.{failed}"
         )
     listed = "; ".join(
-        f"{escape(r[rows.columns[0]])}: {r['disagreement']}"
-        for r in rows.to_dict("records")
+        f"{escape(r[rows.columns[0]])}: {r['disagreement']}" for r in rows.to_dict("records")
     )
     return (
         f"The {model} and the default tests disagree on {plural(len(rows), what)}: {listed}. "
@@ -665,17 +642,13 @@ def sensitivity_sentence(table: pd.DataFrame) -> str:
     )
 
 
-def gap_sentences(
-    gaps: pd.DataFrame, alpha: float = 0.05, labels: dict | None = None
-) -> str:
+def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05, labels: dict | None = None) -> str:
     labels = labels or {}
     lines = []
     for row in gaps.to_dict("records"):
         if not significant(row["p_holm"], alpha) or is_tie(row["gap"]):
             continue
-        dim = escape(
-            labels.get(row["dimension"], str(row["dimension"]).replace("_", " "))
-        )
+        dim = escape(labels.get(row["dimension"], str(row["dimension"]).replace("_", " ")))
         own = row["rated_function"]
         other = "sales" if own == "marketing" else "marketing"
         direction = "higher" if row["gap"] > 0 else "lower"
@@ -717,9 +690,7 @@ def assumption_words(row: dict, alpha: float = 0.05) -> str:
             f"the two functions' spreads differ (Levene p = {bounded(lev, 3)}); Welch's test does "
             "not assume equal spreads"
         )
-    n_out = int(row.get("outliers_marketing", 0) or 0) + int(
-        row.get("outliers_sales", 0) or 0
-    )
+    n_out = int(row.get("outliers_marketing", 0) or 0) + int(row.get("outliers_sales", 0) or 0)
     if n_out:
         notes.append(
             f"{plural(n_out, 'score')} {verb(n_out, 'lies', 'lie')} more than 3 SD from their "
@@ -737,9 +708,7 @@ def assumption_words(row: dict, alpha: float = 0.05) -> str:
 # ---- 04 interviews -------------------------------------------------------------------------------
 
 
-def theme_sentences(
-    table: pd.DataFrame, unit: str = "interviews", alpha: float = 0.05
-) -> str:
+def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float = 0.05) -> str:
     """The themes whose prevalence differs by role at ``alpha`` after Holm, in words; then the
     unadjusted ones."""
     tested = table[table["p"].notna()]
@@ -780,9 +749,7 @@ def theme_sentences(
     return head + ("\n" + "\n".join(lines) if lines else "") + tail
 
 
-def coder_sentence(
-    pairs: pd.DataFrame, kripp: pd.DataFrame, labels: dict | None = None
-) -> str:
+def coder_sentence(pairs: pd.DataFrame, kripp: pd.DataFrame, labels: dict | None = None) -> str:
     if pairs.empty:
         return (
             "The study has no manual codes from two or more coders, so agreement between human "
@@ -792,10 +759,7 @@ def coder_sentence(
     if k.empty:
         return "No theme varied enough among the shared segments for Cohen's κ to be computed."
     assessed = pairs.dropna(subset=["kappa"])
-    low = [
-        (labels or {}).get(t, t)
-        for t in assessed[assessed["kappa"] < 0.6]["theme"].unique()
-    ]
+    low = [(labels or {}).get(t, t) for t in assessed[assessed["kappa"] < 0.6]["theme"].unique()]
     n_missing = pairs["kappa"].isna().sum()
     alpha_text = (
         f"; Krippendorff's α across all coders has median {bounded(kripp['alpha'].median())}"
@@ -842,10 +806,7 @@ def company_overview(summary: pd.DataFrame, instrument) -> str:
         + "."
     )
     if both == 0:
-        return (
-            text
-            + " No company has scores from both functions, so no gap can be computed."
-        )
+        return text + " No company has scores from both functions, so no gap can be computed."
     up, down = int((gaps > 0).sum()), int((gaps < 0).sum())
     return (
         text
@@ -942,8 +903,7 @@ def _difference_words(p, alpha: float) -> str:
             "number of comparisons)"
         )
     return (
-        "not clear enough to rule out chance; more companies would be needed to be sure either "
-        "way"
+        "not clear enough to rule out chance; more companies would be needed to be sure either way"
     )
 
 
@@ -974,9 +934,7 @@ def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     return title, text
 
 
-def headline_plain(
-    row, alpha: float, scale_name: str, n_matched: int
-) -> tuple[str, str]:
+def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[str, str]:
     """Title and plain sentence for the design-respecting comparison of the main scale (no statistic
     names)."""
     side = higher_side(row["estimate"])
@@ -1075,11 +1033,7 @@ def advice_plain(evaluation: pd.DataFrame, summary: pd.DataFrame) -> tuple[str, 
         "to first (a large gap between the two heads, or only one side answered)."
     )
     for action, words in (("move", "a move"), ("stay", "staying")):
-        held = (
-            fired.loc[fired["action"] == action, "held"]
-            if "held" in fired
-            else pd.Series()
-        )
+        held = fired.loc[fired["action"] == action, "held"] if "held" in fired else pd.Series()
         if len(held):
             top = held.value_counts()
             text += (
@@ -1147,8 +1101,7 @@ def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
     )
     if flagged.empty:
         return (
-            head
-            + "; that is no proof that every item works alike, only that the screen found no "
+            head + "; that is no proof that every item works alike, only that the screen found no "
             "difference it could tell from chance." + tail
         )
     listed = []
@@ -1220,8 +1173,7 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
             else "the model could not be fitted"
         )
         return (
-            f"**{escape(instrument.title)}.** The invariance models could not be fitted: "
-            f"{reason}."
+            f"**{escape(instrument.title)}.** The invariance models could not be fitted: {reason}."
         )
     text = (
         f"**{escape(instrument.title)}.** The same factor structure in both functions (configural) "
@@ -1336,9 +1288,7 @@ def measurement_caveat(
 ) -> str:
     """What the DIF screen and the invariance models (report 02) mean for comparing this
     instrument's means."""
-    flagged = dif[(dif["instrument"] == instrument.id) & (dif["p_holm"] < alpha)][
-        "item"
-    ].tolist()
+    flagged = dif[(dif["instrument"] == instrument.id) & (dif["p_holm"] < alpha)]["item"].tolist()
     level = invariance_levels(invariance).get(instrument.id, "not assessed")
     parts = []
     if flagged:
@@ -1375,22 +1325,14 @@ def measurement_caveat(
     )
 
 
-def company_advice_lines(
-    summary: pd.DataFrame, evaluation: pd.DataFrame, instrument
-) -> list[str]:
+def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) -> list[str]:
     """One sentence for every company: its stage, then each rule that fires with the conditions that
     held, in the rule's own action words; a company for which no rule fires, or only unassessable
     ones, says so."""
     lines = []
-    ev = (
-        evaluation[evaluation["instrument"] == instrument.id]
-        if len(evaluation)
-        else evaluation
-    )
+    ev = evaluation[evaluation["instrument"] == instrument.id] if len(evaluation) else evaluation
     for row in (
-        summary[summary["instrument"] == instrument.id]
-        .sort_values("company_id")
-        .to_dict("records")
+        summary[summary["instrument"] == instrument.id].sort_values("company_id").to_dict("records")
     ):
         name = escape(row["company_id"])
         stage = (
@@ -1410,11 +1352,14 @@ def company_advice_lines(
             text = f"**{name}** {stage}: " + "; ".join(parts) + "."
         else:
             text = f"**{name}** {stage}: no rule of the decision table applies."
+        fields = (
+            set("; ".join(unknown["not_assessable"]).split("; ")) - {""} if len(unknown) else set()
+        )
+        lacking = "; ".join(sorted(fields))
         if len(unknown):
             text += (
                 f" Not assessable: {', '.join('`' + escape(r) + '`' for r in unknown['rule'])} "
-                "(the study lacks "
-                f"{escape('; '.join(sorted(set('; '.join(unknown['not_assessable']).split('; ')) - {''})) or 'a field')})."
+                f"(the study lacks {escape(lacking or 'a field')})."
             )
         lines.append(text)
     return lines
@@ -1427,9 +1372,7 @@ def anova_type_sentence(
     it."""
     if type2.empty:
         return ""
-    merged = type2.merge(
-        type3, on=["instrument", "dimension", "source"], suffixes=("_2", "_3")
-    )
+    merged = type2.merge(type3, on=["instrument", "dimension", "source"], suffixes=("_2", "_3"))
     differs = merged[
         (merged["F_2"] - merged["F_3"]).abs() > 1e-6 * merged["F_2"].abs().clip(lower=1)
     ]
@@ -1446,6 +1389,5 @@ def anova_type_sentence(
         for r in differs.to_dict("records")
     )
     return (
-        text
-        + f" They differ (unequal group sizes) for {plural(len(differs), 'term')}: {listed}."
+        text + f" They differ (unequal group sizes) for {plural(len(differs), 'term')}: {listed}."
     )
