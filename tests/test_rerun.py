@@ -1,15 +1,17 @@
 """Re-runs redo only what changed (``research.run.fingerprint``, ``research.run.pipeline``).
 
-- ``test_declared_reads_cover_what_notebooks_read``: every notebook's code runs in process on a ``Study`` that
-  records each field and each ``study.yaml`` key it touches; all of it must be declared in ``fingerprint.READS``.
-- ``test_each_kind_of_input_reruns_exactly_its_readers``: one kind of input changed at a time (respondents,
-  survey answer, open answer, an unknown survey row, transcript, manual codes, codebook, decision table,
-  instrument, study.yaml keys, parameters, toolkit version, a notebook file): exactly the expected
-  notebooks get a new fingerprint.
-- ``test_footer_filled_in_as_exported``: a kept page with this run's footer is the page exported with it.
-- ``test_rerun_sequence`` (slow): a full run; an unchanged re-run reuses every page without starting a kernel
-  or reading the study, and its report is byte-identical but for the run's time; a codebook edit runs
-  exactly the codebook's readers; ``force`` runs all.
+- ``test_declared_reads_cover_what_notebooks_read``: every notebook's code runs in process on a
+  ``Study`` that records each field and each ``study.yaml`` key it touches; all of it must be
+  declared in ``fingerprint.READS``.
+- ``test_each_kind_of_input_reruns_exactly_its_readers``: one kind of input changed at a time
+  (respondents, survey answer, open answer, an unknown survey row, transcript, manual codes,
+  codebook, decision table, instrument, study.yaml keys, parameters, toolkit version, a notebook
+  file): exactly the expected notebooks get a new fingerprint.
+- ``test_footer_filled_in_as_exported``: a kept page with this run's footer is the page exported
+  with it.
+- ``test_rerun_sequence`` (slow): a full run; an unchanged re-run reuses every page without starting
+  a kernel or reading the study, and its report is byte-identical but for the run's time; a codebook
+  edit runs exactly the codebook's readers; ``force`` runs all.
 """
 
 from __future__ import annotations
@@ -40,12 +42,15 @@ PARAMS = {"alpha": 0.05, "seed": 2026}
 
 
 def local_study(tmp_path: Path) -> Path:
-    """The demo study copied, with its codebook, decision table and SMR instrument as files of its own."""
+    """The demo study copied, with its codebook, decision table and SMR instrument as files of its
+    own."""
     root = tmp_path / "study"
     shutil.copytree(demo_study(), root)
     builtin = resources.files("research.builtin")
     (root / "codebook.yaml").write_bytes(builtin.joinpath("codebooks", "default.yaml").read_bytes())
-    (root / "decisions.yaml").write_bytes(builtin.joinpath("decisions", "default.yaml").read_bytes())
+    (root / "decisions.yaml").write_bytes(
+        builtin.joinpath("decisions", "default.yaml").read_bytes()
+    )
     (root / "smr.yaml").write_bytes(builtin.joinpath("instruments", "smr.yaml").read_bytes())
     edit(root / "study.yaml", "codebook: builtin:default", "codebook: codebook.yaml")
     edit(root / "study.yaml", "decision_table: builtin:default", "decision_table: decisions.yaml")
@@ -66,15 +71,19 @@ def edit_yaml(path: Path, change) -> None:
 
 
 def fingerprints(root: Path, processed: Path, notebooks=None, params=PARAMS) -> dict[str, str]:
-    """Each notebook's fingerprint as ``research run`` computes it, after reading and saving the study."""
+    """Each notebook's fingerprint as ``research run`` computes it, after reading and saving the
+    study."""
     study = read_study(root)
     study.save(processed)
     inputs = fp.gather_inputs(processed, root, study.config, study.slug)
-    plan = pipeline._plan(notebooks or list_notebooks(), inputs, params, fp.PageCache(processed), force=False)
+    plan = pipeline._plan(
+        notebooks or list_notebooks(), inputs, params, fp.PageCache(processed), force=False
+    )
     return {p.stem: entry["fingerprint"] for p, entry in plan.items()}
 
 
-# ---- the declarations ------------------------------------------------------------------------------------
+# ---- the declarations ----------------------------------------------------------------------------
+
 
 class _RecordingConfig(dict):
     def __init__(self, data, seen):
@@ -117,7 +126,8 @@ FIELDS = {f.name for f in dataclasses.fields(Study)}
 
 
 def recording_study(study: Study, seen: set) -> Study:
-    """``study`` as a Study that adds the name of every field read to ``seen`` (``config.KEY`` for keys)."""
+    """``study`` as a Study that adds the name of every field read to ``seen`` (``config.KEY`` for
+    keys)."""
 
     class Recording(Study):
         def __getattribute__(self, name):
@@ -131,10 +141,22 @@ def recording_study(study: Study, seen: set) -> Study:
 
 
 def declared(reads: fp.Reads) -> set[str]:
-    names = {"quality" if t == "data_quality" else t for t in reads.tables} | set(reads.specs) | {"slug", "config"}
+    names = (
+        {"quality" if t == "data_quality" else t for t in reads.tables}
+        | set(reads.specs)
+        | {"slug", "config"}
+    )
     if reads.config is None:
-        return names | {"config.*", "name"} | {f"config.{k}" for k in study_module.read_config(demo_study())}
-    return names | {f"config.{k}" for k in reads.config} | ({"name"} if "name" in reads.config else set())
+        return (
+            names
+            | {"config.*", "name"}
+            | {f"config.{k}" for k in study_module.read_config(demo_study())}
+        )
+    return (
+        names
+        | {f"config.{k}" for k in reads.config}
+        | ({"name"} if "name" in reads.config else set())
+    )
 
 
 @pytest.mark.slow
@@ -149,7 +171,9 @@ def test_declared_reads_cover_what_notebooks_read(tmp_path, monkeypatch):
     read_study(root).save(processed)
     for notebook in list_notebooks():
         seen: set[str] = set()
-        monkeypatch.setattr(study_module, "open_study", lambda *a, **k: recording_study(Study.load(processed), seen))
+        monkeypatch.setattr(
+            study_module, "open_study", lambda *a, **k: recording_study(Study.load(processed), seen)
+        )
         out = tmp_path / notebook.stem
         scope: dict = {}
         for cell in json.loads(notebook.read_text("utf-8"))["cells"]:
@@ -157,16 +181,22 @@ def test_declared_reads_cover_what_notebooks_read(tmp_path, monkeypatch):
                 continue
             source = "".join(cell["source"])
             if "parameters" in cell.get("metadata", {}).get("tags", []):
-                source += f"\nstudy_dir = {str(root)!r}\nprocessed_dir = {str(processed)!r}\nout_dir = {str(out)!r}\n"
+                source += (
+                    f"\nstudy_dir = {str(root)!r}\nprocessed_dir = {str(processed)!r}"
+                    f"\nout_dir = {str(out)!r}\n"
+                )
             with contextlib.redirect_stdout(io.StringIO()):
                 exec(compile(source, notebook.name, "exec"), scope)  # noqa: S102
             plt.close("all")
         assert not seen & {"root", "checksums"}, f"{notebook.name} reads the raw folder itself"
         undeclared = seen - declared(fp.reads_of(notebook))
-        assert not undeclared, f"{notebook.name} reads {sorted(undeclared)}, not declared in fingerprint.READS"
+        assert not undeclared, (
+            f"{notebook.name} reads {sorted(undeclared)}, not declared in fingerprint.READS"
+        )
 
 
-# ---- which notebooks each kind of input invalidates ------------------------------------------------------
+# ---- which notebooks each kind of input invalidates ----------------------------------------------
+
 
 def _respondents(root):  # a company outcome of one respondent
     import openpyxl
@@ -186,7 +216,7 @@ def _open_answer(root):
     lines = (root / "survey.csv").read_text("utf-8").splitlines(keepends=True)
     row = next(i for i, line in enumerate(lines) if ",R0001," in line)
     line = lines[row].rstrip("\r\n")
-    ending = lines[row][len(line):]
+    ending = lines[row][len(line) :]
     lines[row] = (line[:-1] + " Really." + '"' if line.endswith('"') else line + "Really.") + ending
     (root / "survey.csv").write_text("".join(lines), "utf-8")
 
@@ -194,11 +224,17 @@ def _open_answer(root):
 def _unknown_survey_row(root):  # only the data-quality log changes (unknown_respondent)
     text = (root / "survey.csv").read_text("utf-8")
     line = next(line for line in text.splitlines() if ",R0001," in line)
-    (root / "survey.csv").write_text(text.rstrip("\r\n") + "\n" + line.replace(",R0001,", ",R9999,") + "\n", "utf-8")
+    (root / "survey.csv").write_text(
+        text.rstrip("\r\n") + "\n" + line.replace(",R0001,", ",R9999,") + "\n", "utf-8"
+    )
 
 
 def _transcript(root):
-    edit(root / "transcripts" / "I004_C-002_sales.txt", "It depends on the week", "It really depends on the week")
+    edit(
+        root / "transcripts" / "I004_C-002_sales.txt",
+        "It depends on the week",
+        "It really depends on the week",
+    )
 
 
 def _manual_code(root):
@@ -210,11 +246,16 @@ def _codebook(root):
 
 
 def _decision_table(root):
-    edit_yaml(root / "decisions.yaml", lambda d: d["rules"][0].update(circumstance=d["rules"][0]["circumstance"] + "."))
+    edit_yaml(
+        root / "decisions.yaml",
+        lambda d: d["rules"][0].update(circumstance=d["rules"][0]["circumstance"] + "."),
+    )
 
 
 def _instrument(root):
-    edit_yaml(root / "smr.yaml", lambda d: d["items"][0].update(text=d["items"][0]["text"] + " (edited)"))
+    edit_yaml(
+        root / "smr.yaml", lambda d: d["items"][0].update(text=d["items"][0]["text"] + " (edited)")
+    )
 
 
 def _description(root):
@@ -256,7 +297,9 @@ def test_parameters_toolkit_and_notebook_files_invalidate(tmp_path, monkeypatch)
     shutil.copytree(list_notebooks()[0].parent, notebooks)
     ours = pipeline.list_notebooks(notebooks)
     before = fingerprints(root, tmp_path / "p", ours)
-    assert fingerprints(root, tmp_path / "p", ours) == before  # the same inputs, the same fingerprints
+    assert (
+        fingerprints(root, tmp_path / "p", ours) == before
+    )  # the same inputs, the same fingerprints
     changed = fingerprints(root, tmp_path / "p", ours, {"alpha": 0.01, "seed": 2026})
     assert {k for k in before if before[k] != changed[k]} == ALL
     changed = fingerprints(root, tmp_path / "p", ours, {"alpha": 0.05, "seed": 7})
@@ -276,11 +319,13 @@ def test_footer_filled_in_as_exported():
     from research.report.pages import provenance_footer
 
     exporter = pipeline._html_exporter()
-    footer = provenance_footer("A & B <x> \"q\" 's", {"a.csv": "00"}, "2026-01-01 10:00 UTC")
+    footer = provenance_footer('A & B <x> "q" \'s', {"a.csv": "00"}, "2026-01-01 10:00 UTC")
 
     def page(text):
         nb = nbformat.v4.new_notebook()
-        nb.cells.append(nbformat.v4.new_markdown_cell("# Title\n\n**The question:** what?", id="title"))
+        nb.cells.append(
+            nbformat.v4.new_markdown_cell("# Title\n\n**The question:** what?", id="title")
+        )
         return pipeline._page_html(exporter, nb, text)[0]
 
     kept = page(fp.FOOTER_PLACEHOLDER)
@@ -288,15 +333,18 @@ def test_footer_filled_in_as_exported():
     assert filled == page(footer)
 
 
-# ---- whole runs ------------------------------------------------------------------------------------------
+# ---- whole runs ----------------------------------------------------------------------------------
 
 WHEN = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
 
 
 def report_files(folder: Path) -> dict[str, bytes]:
     """Every file of a report, the run's time blanked out."""
-    return {p.relative_to(folder).as_posix(): WHEN.sub(b"<time>", p.read_bytes())
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): WHEN.sub(b"<time>", p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def started(lines: list[str]) -> set[str]:
@@ -304,7 +352,11 @@ def started(lines: list[str]) -> set[str]:
 
 
 def reused(lines: list[str]) -> list[str]:
-    return [m.group(1) for line in lines if (m := re.match(r"\[\d+/\d+\] (\S+) reused \(inputs unchanged\)$", line))]
+    return [
+        m.group(1)
+        for line in lines
+        if (m := re.match(r"\[\d+/\d+\] (\S+) reused \(inputs unchanged\)$", line))
+    ]
 
 
 @pytest.mark.slow
@@ -316,10 +368,13 @@ def test_rerun_sequence(tmp_path, monkeypatch):
     lines: list[str] = []
     first = pipeline.run(root, out=tmp_path / "r1", processed=processed, progress=lines.append)
     assert started(lines) == ALL and not reused(lines)
-    assert {p.name for p in (processed / "pages").iterdir() if p.is_dir()} == ALL  # the cache: processed/pages
+    assert {
+        p.name for p in (processed / "pages").iterdir() if p.is_dir()
+    } == ALL  # the cache: processed/pages
     assert checksum_folder(root) == raw  # nothing written inside the study
 
-    # unchanged: no kernel, the study not read again, every page reused, the same report but for the time
+    # unchanged: no kernel, the study not read again, every page reused, the same report but for the
+    # time
     class NoKernels:
         def __init__(self, *args, **kwargs):
             raise AssertionError("a kernel pool was started for a re-run with nothing to execute")

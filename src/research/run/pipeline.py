@@ -1,22 +1,24 @@
-"""Run a study end to end: read it, execute the ordered notebooks in a pool of warm kernels, export HTML.
+"""Run a study end to end: read it, execute the ordered notebooks in a pool of warm kernels, export
+HTML.
 
 The report is written to a temporary folder beside the target and swapped into place only when every
 notebook ran and every page was exported, so a failure leaves the previous report as it was.
 Notebooks run in a pool of kernels that imported the stack once (``research.run.kernels``), longest
-first (the times of the last run, ``notebook_seconds.json``); each page is exported to HTML as soon as its
-notebook has run. A notebook marked ``"research": {"stage": 2}`` in its metadata runs after every
-notebook of stage 1 (it may read their tables); when all are stage 1 they all run at once.
+first (the times of the last run, ``notebook_seconds.json``); each page is exported to HTML as soon
+as its notebook has run. A notebook marked ``"research": {"stage": 2}`` in its metadata runs after
+every notebook of stage 1 (it may read their tables); when all are stage 1 they all run at once.
 
 Re-runs redo only what changed: each notebook writes into a staging folder of its own under
 ``<processed>/pages/`` and its page and files are kept there with the fingerprint of what it read
 (:mod:`research.run.fingerprint`); a notebook whose fingerprint is unchanged is reused (``[2/7]
 02-measurement reused (inputs unchanged)``), ``force`` executes every one. No kernel is started when
-nothing needs executing, and the study is not read again when the processed data was written from the same
-raw files, ``study.yaml``, spec files and toolkit. The raw folder is checksummed before and after every run
-either way, and every page gets this run's provenance footer.
+nothing needs executing, and the study is not read again when the processed data was written from
+the same raw files, ``study.yaml``, spec files and toolkit. The raw folder is checksummed before and
+after every run either way, and every page gets this run's provenance footer.
 
 Paths (SPEC §3): the study is the folder or its ``study.yaml``; every path handed to a notebook is
-absolute; the process's working directory is never changed; nothing is written inside the study folder.
+absolute; the process's working directory is never changed; nothing is written inside the study
+folder.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def _question(nb) -> str:
             continue
         for paragraph in cell.source.split("\n\n"):
             if paragraph.startswith("**The question:**"):
-                text = " ".join(paragraph[len("**The question:**"):].split())
+                text = " ".join(paragraph[len("**The question:**") :].split())
                 return text.replace("**", "").replace("`", "")
     return ""
 
@@ -95,21 +97,25 @@ def _provenance(study_name: str, checksums: dict, when: str) -> str:
 
 
 def _html_exporter():
-    """nbconvert's lab template with the code hidden, cells tagged ``remove_cell`` removed and nothing fetched
-    from another host (``research.report.pages``)."""
+    """nbconvert's lab template with the code hidden, cells tagged ``remove_cell`` removed and
+    nothing fetched from another host (``research.report.pages``)."""
     return pages_html.html_exporter()
 
 
 def _page_html(exporter, nb, footer: str) -> tuple[str, dict]:
     """One executed notebook as an HTML page: stderr streams dropped, the provenance footer added.
 
-    Random ids (pandas' Styler tables) are numbered instead, so that a page is the same from run to run.
-    Returns the page and its title and question (for the index).
+    Random ids (pandas' Styler tables) are numbered instead, so that a page is the same from run to
+    run. Returns the page and its title and question (for the index).
     """
     styler_ids: dict[str, str] = {}
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
         for output in cell.get("outputs", []):  # pandas' Styler names its tables with random ids
             html = output.get("data", {}).get("text/html")
             if isinstance(html, str) and 'id="T_' in html:
@@ -128,7 +134,8 @@ def _export_page(exporter, nb, stem: str, out_dir: Path, footer: str) -> dict:
 
 
 def _stable_styler_ids(html: str, ids: dict[str, str]) -> str:
-    """Replace the random ``T_xxxxx`` ids of pandas' Styler tables by ``T_p0001``, ``T_p0002`` ... (per page).
+    """Replace the random ``T_xxxxx`` ids of pandas' Styler tables by ``T_p0001``, ``T_p0002`` ...
+    (per page).
 
     Examples
     --------
@@ -145,18 +152,29 @@ def _index(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) 
     return pages_html.index_page(pages, out_dir, study, checksums, when)
 
 
-def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int = 2026, alpha: float = 0.05,
-        progress=print, notebooks: list[Path] | None = None, reuse_kernels: bool = True, force: bool = False) -> Path:
-    """Read ``study``, write processed data, execute the notebooks whose inputs changed and write the HTML report.
+def run(
+    study=None,
+    out=None,
+    processed=None,
+    jobs: int | None = None,
+    seed: int = 2026,
+    alpha: float = 0.05,
+    progress=print,
+    notebooks: list[Path] | None = None,
+    reuse_kernels: bool = True,
+    force: bool = False,
+) -> Path:
+    """Read ``study``, write processed data, execute the notebooks whose inputs changed and write
+    the HTML report.
 
     Parameters
     ----------
     study : path-like, optional
         The study folder or its ``study.yaml``, absolute or relative (default: the bundled demo).
-    out, processed : path-like, optional
-        Report and processed-data folders (defaults: ``reports/<slug>``, ``data/processed/<slug>`` under the
-        current folder, or under the study's parent when the current folder lies inside the study).
-        Either inside the study folder raises :class:`research.paths.InsideStudyError`.
+    out, processed : path-like, optional Report and processed-data folders (defaults:
+        ``reports/<slug>``, ``data/processed/<slug>`` under the current folder, or under the study's
+        parent when the current folder lies inside the study). Either inside the study folder raises
+        :class:`research.paths.InsideStudyError`.
     jobs : int, optional
         Kernels in the pool, i.e. notebooks executed at once (default: number of cores, at least 2).
     seed, alpha : passed to every notebook's ``parameters`` cell.
@@ -166,14 +184,14 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
         The notebooks to run (default: :func:`list_notebooks`).
     reuse_kernels : bool
         False gives every notebook a new kernel of its own (the slower way, kept for comparison).
-    force : bool
-        Execute every notebook, even those whose page and files are kept with an unchanged fingerprint.
+    force : bool Execute every notebook, even those whose page and files are kept with an unchanged
+        fingerprint.
 
-    Each notebook's page and files are kept in ``<processed>/pages/`` with the fingerprint of what it read
-    (:mod:`research.run.fingerprint`); a notebook whose fingerprint is unchanged is not executed again, its
-    kept page gets this run's provenance footer. When nothing needs executing no kernel is started, and when
-    the raw files' checksums, ``study.yaml``, the spec files and the toolkit equal those the processed data
-    was written from, the study is not read again.
+    Each notebook's page and files are kept in ``<processed>/pages/`` with the fingerprint of what
+    it read (:mod:`research.run.fingerprint`); a notebook whose fingerprint is unchanged is not
+    executed again, its kept page gets this run's provenance footer. When nothing needs executing no
+    kernel is started, and when the raw files' checksums, ``study.yaml``, the spec files and the
+    toolkit equal those the processed data was written from, the study is not read again.
 
     Returns
     -------
@@ -189,16 +207,24 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
     if not notebooks:
         raise RuntimeError(f"no notebooks found in {notebooks_folder()}")
     jobs = max(1, jobs or default_jobs())
-    config = read_config(root)  # a fatal problem of study.yaml raises StudyError here, before anything is written
+    config = read_config(
+        root
+    )  # a fatal problem of study.yaml raises StudyError here, before anything is written
     slug = slugify(config["name"])
     base = output_base(root)
     out = out or default_reports(slug, base)
     processed = processed or default_processed(slug, base)
     checksums = checksum_folder(root)
     cache = fp.PageCache(processed)
-    state = {"checksums": checksums, "config": _plain(config), "specs": fp.spec_digests(config, root),
-             "toolkit": fp.toolkit_fingerprint()}
-    work = Path(tempfile.mkdtemp(prefix="research-run-"))  # the kernels' working folder and their log
+    state = {
+        "checksums": checksums,
+        "config": _plain(config),
+        "specs": fp.spec_digests(config, root),
+        "toolkit": fp.toolkit_fingerprint(),
+    }
+    work = Path(
+        tempfile.mkdtemp(prefix="research-run-")
+    )  # the kernels' working folder and their log
     tmp = None
     pool = None
     try:
@@ -208,36 +234,60 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
             def start_pool() -> KernelPool:
                 nonlocal pool
                 if pool is None:
-                    pool = stack.enter_context(KernelPool(min(jobs, len(notebooks)), cwd=work, reuse=reuse_kernels,
-                                                          seed=seed, stderr=log))
+                    pool = stack.enter_context(
+                        KernelPool(
+                            min(jobs, len(notebooks)),
+                            cwd=work,
+                            reuse=reuse_kernels,
+                            seed=seed,
+                            stderr=log,
+                        )
+                    )
                 return pool
 
-            timings = processed / "notebook_seconds.json"  # read before the processed folder is replaced
+            timings = (
+                processed / "notebook_seconds.json"
+            )  # read before the processed folder is replaced
             history = json.loads(timings.read_text("utf-8")) if timings.is_file() else {}
             summary = _up_to_date(processed, cache, state)
             if summary is None:
                 start_pool()  # the kernels start and import the stack while the study is read
-                summary = read_study(root)  # fatal problems raise StudyError here, before anything is written
+                summary = read_study(
+                    root
+                )  # fatal problems raise StudyError here, before anything is written
                 if summary.checksums != checksums:
-                    raise RuntimeError(f"the raw study folder {root} changed while it was read; report not written")
-                say(f"read {summary.name}: {len(summary.respondents)} respondents, {len(summary.interviews)} "
-                    f"interviews, {len(summary.quality.rows)} data-quality notes "
-                    f"({time.perf_counter() - started:.1f} s)")
+                    raise RuntimeError(
+                        f"the raw study folder {root} changed while it was read; report not written"
+                    )
+                say(
+                    f"read {summary.name}: {len(summary.respondents)} respondents, "
+                    f"{len(summary.interviews)} interviews, {len(summary.quality.rows)} "
+                    f"data-quality notes ({time.perf_counter() - started:.1f} s)"
+                )
                 _save_keeping_pages(summary, processed)
                 cache.write_state(state)
             else:
-                say(f"read {summary.name}: {len(summary.respondents)} respondents, {len(summary.interviews)} "
-                    f"interviews, {summary.notes} data-quality notes (processed data up to date, "
-                    f"{time.perf_counter() - started:.1f} s)")
+                say(
+                    f"read {summary.name}: {len(summary.respondents)} respondents, "
+                    f"{len(summary.interviews)} interviews, {summary.notes} data-quality notes "
+                    f"(processed data up to date, {time.perf_counter() - started:.1f} s)"
+                )
             warning = prose.one_side_terminal(missing_functions(summary))
             if warning:
                 print(f"research: {warning}", file=sys.stderr)
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
             _readable(tmp)  # mkdtemp makes it 0700; the report is read like every other output
-            params = {"study_dir": str(root), "processed_dir": str(processed.resolve()), "out_dir": None,
-                      "seed": seed, "alpha": alpha}
-            plan = _plan(notebooks, fp.gather_inputs(processed, root, config, slug), params, cache, force)
+            params = {
+                "study_dir": str(root),
+                "processed_dir": str(processed.resolve()),
+                "out_dir": None,
+                "seed": seed,
+                "alpha": alpha,
+            }
+            plan = _plan(
+                notebooks, fp.gather_inputs(processed, root, config, slug), params, cache, force
+            )
             total = len(notebooks)
             number = {p: i for i, p in enumerate(notebooks, start=1)}
             todo = [p for p in notebooks if plan[p]["reuse"] is None]
@@ -248,9 +298,16 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
             exporter = _html_exporter()
             footer = _rendered_footer(exporter, _provenance(summary.name, checksums, when))
             if todo:
-                _execute_stages(start_pool(), todo, say, history, number=number, total=total,
-                                prepare=lambda p: _prepare(p, plan, cache, notebooks, params),
-                                export=lambda p, nb: _keep_page(exporter, p, nb, plan, cache, history))
+                _execute_stages(
+                    start_pool(),
+                    todo,
+                    say,
+                    history,
+                    number=number,
+                    total=total,
+                    prepare=lambda p: _prepare(p, plan, cache, notebooks, params),
+                    export=lambda p, nb: _keep_page(exporter, p, nb, plan, cache, history),
+                )
         if pool is not None:  # no kernel was started when every page was reused
             timings.write_text(json.dumps(history, indent=1), "utf-8")
             shutil.copy(work / "kernels.log", processed / "kernels.log")
@@ -258,7 +315,9 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
         cache.clean(keep={p.stem for p in notebooks})
         after = checksum_folder(root)
         if after != checksums:
-            raise RuntimeError(f"the raw study folder {root} changed during the run; report not written")
+            raise RuntimeError(
+                f"the raw study folder {root} changed during the run; report not written"
+            )
         _index(pages, tmp, summary, after, when)
         swap_into_place(tmp, out)
     finally:
@@ -266,19 +325,23 @@ def run(study=None, out=None, processed=None, jobs: int | None = None, seed: int
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     ran = len(todo)
-    say(f"wrote {out / 'index.html'} ({len(pages)} reports: {ran} run, {len(pages) - ran} reused; "
-        f"{time.perf_counter() - started:.1f} s)")
+    say(
+        f"wrote {out / 'index.html'} ({len(pages)} reports: {ran} run, {len(pages) - ran} reused; "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
     return out
 
 
 def _plain(value):
-    """``value`` as it reads back from JSON (the processed manifest keeps ``study.yaml`` that way)."""
+    """``value`` as it reads back from JSON (the processed manifest keeps ``study.yaml`` that
+    way)."""
     return json.loads(json.dumps(value, default=str))
 
 
 @dataclass
 class _Summary:
-    """What the run needs of a study whose processed data is up to date (instead of reading it again)."""
+    """What the run needs of a study whose processed data is up to date (instead of reading it
+    again)."""
 
     name: str
     respondents: pd.DataFrame
@@ -293,12 +356,17 @@ def _up_to_date(processed: Path, cache: fp.PageCache, state: dict) -> _Summary |
         manifest = json.loads((processed / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    if cache.state() != _plain(state) or manifest.get("checksums") != state["checksums"] \
-            or manifest.get("config") != state["config"] or manifest.get("toolkit_version") != __version__:
+    if (
+        cache.state() != _plain(state)
+        or manifest.get("checksums") != state["checksums"]
+        or manifest.get("config") != state["config"]
+        or manifest.get("toolkit_version") != __version__
+    ):
         return None
     try:
-        respondents = pd.read_parquet(processed / "respondents.parquet", columns=["respondent_id", "company_id",
-                                                                                  "role"])
+        respondents = pd.read_parquet(
+            processed / "respondents.parquet", columns=["respondent_id", "company_id", "role"]
+        )
         interviews = pd.read_parquet(processed / "interviews.parquet", columns=["interview_id"])
         notes = pq.ParquetFile(processed / "data_quality.parquet").metadata.num_rows
     except (OSError, ValueError, KeyError):
@@ -324,22 +392,32 @@ def _save_keeping_pages(study, processed: Path) -> None:
                 shutil.rmtree(kept, ignore_errors=True)
 
 
-def _plan(notebooks: list[Path], inputs: fp.Inputs, params: dict, cache: fp.PageCache, force: bool) -> dict:
-    """Each notebook's fingerprint and, when its kept entry has that fingerprint (and not ``force``), the entry."""
+def _plan(
+    notebooks: list[Path], inputs: fp.Inputs, params: dict, cache: fp.PageCache, force: bool
+) -> dict:
+    """Each notebook's fingerprint and, when its kept entry has that fingerprint (and not
+    ``force``), the entry."""
     plan, earlier = {}, []
     for stage in sorted({_stage(p) for p in notebooks}):
         batch = [p for p in notebooks if _stage(p) == stage]
         for p in batch:
             fingerprint, parts = fp.notebook_fingerprint(p, inputs, params, earlier)
-            plan[p] = {"fingerprint": fingerprint, "parts": parts, "stage": stage,
-                       "reuse": None if force else cache.lookup(p.stem, fingerprint)}
+            plan[p] = {
+                "fingerprint": fingerprint,
+                "parts": parts,
+                "stage": stage,
+                "reuse": None if force else cache.lookup(p.stem, fingerprint),
+            }
         earlier = earlier + [plan[p]["fingerprint"] for p in batch]
     return plan
 
 
-def _prepare(path: Path, plan: dict, cache: fp.PageCache, notebooks: list[Path], params: dict) -> dict:
-    """A staging folder for ``path`` (its ``files/`` is the notebook's ``out_dir``), holding the files of the
-    notebooks of earlier stages (a later stage may read their tables); returns its parameters."""
+def _prepare(
+    path: Path, plan: dict, cache: fp.PageCache, notebooks: list[Path], params: dict
+) -> dict:
+    """A staging folder for ``path`` (its ``files/`` is the notebook's ``out_dir``), holding the
+    files of the notebooks of earlier stages (a later stage may read their tables); returns its
+    parameters."""
     staging = cache.staging(path.stem)
     files = staging / "files"
     seeded = {}
@@ -352,15 +430,21 @@ def _prepare(path: Path, plan: dict, cache: fp.PageCache, notebooks: list[Path],
 
 
 def _keep_page(exporter, path: Path, nb, plan: dict, cache: fp.PageCache, history: dict) -> None:
-    """Export the executed ``nb`` (footer to be filled in) and keep it with the files it wrote and its fingerprint."""
+    """Export the executed ``nb`` (footer to be filled in) and keep it with the files it wrote and
+    its fingerprint."""
     entry = plan[path]
     files = entry["staging"] / "files"
     for rel, digest_ in entry["seeded"].items():  # what the notebook found there is not its output
         if (files / rel).is_file() and fp.sha256_file(files / rel) == digest_:
             (files / rel).unlink()
     body, meta = _page_html(exporter, nb, fp.FOOTER_PLACEHOLDER)
-    meta = {**meta, "file": path.stem + ".html", "fingerprint": entry["fingerprint"], "parts": entry["parts"],
-            "seconds": history.get(path.name)}
+    meta = {
+        **meta,
+        "file": path.stem + ".html",
+        "fingerprint": entry["fingerprint"],
+        "parts": entry["parts"],
+        "seconds": history.get(path.name),
+    }
     cache.commit(path.stem, entry["staging"], body, meta)
 
 
@@ -370,7 +454,8 @@ _PLACEHOLDER = re.compile(r"<footer\b[^>]*\bprovenance\b[^>]*>research-provenanc
 
 
 def _rendered_footer(exporter, footer: str) -> str:
-    """``footer`` exactly as it appears in an exported page (exported once per run, on an empty notebook)."""
+    """``footer`` exactly as it appears in an exported page (exported once per run, on an empty
+    notebook)."""
     body, _ = _page_html(exporter, nbformat.v4.new_notebook(), footer)
     return _FOOTER.search(body).group(0)
 
@@ -387,7 +472,8 @@ def _use_page(path: Path, cache: fp.PageCache, report: Path, footer: str) -> dic
 
 
 def _readable(folder: Path) -> None:
-    """Give ``folder`` the mode a folder made by ``mkdir`` would have (0777 less the umask, 0755 by default)."""
+    """Give ``folder`` the mode a folder made by ``mkdir`` would have (0777 less the umask, 0755 by
+    default)."""
     mask = os.umask(0)
     os.umask(mask)
     folder.chmod(0o777 & ~mask)
@@ -403,33 +489,51 @@ def default_jobs() -> int:
 
 
 def _expected_seconds(path: Path, history: dict) -> float:
-    """How long a notebook is expected to take: its last run's time, else its number of code cells."""
+    """How long a notebook is expected to take: its last run's time, else its number of code
+    cells."""
     if path.name in history:
         return float(history[path.name])
     cells = json.loads(path.read_text("utf-8")).get("cells", [])
     return float(sum(1 for c in cells if c.get("cell_type") == "code"))
 
 
-def _execute_stages(pool: KernelPool, notebooks: list[Path], say, history: dict, export, prepare=None,
-                    number: dict | None = None, total: int | None = None, params: dict | None = None) -> dict:
-    """Stage by stage, each stage's notebooks in the pool, longest first; each page exported when its notebook ran.
+def _execute_stages(
+    pool: KernelPool,
+    notebooks: list[Path],
+    say,
+    history: dict,
+    export,
+    prepare=None,
+    number: dict | None = None,
+    total: int | None = None,
+    params: dict | None = None,
+) -> dict:
+    """Stage by stage, each stage's notebooks in the pool, longest first; each page exported when
+    its notebook ran.
 
-    ``prepare(path)`` gives a notebook's parameters (else ``params``); ``export(path, nb)`` is called with
-    each executed notebook and its result kept. Progress lines count in the order of the report
-    (``[3/7] 03-comparisons started`` / ``done (2.1 s)``; ``number`` and ``total`` when only some notebooks
-    run), whatever the order of execution. ``history`` receives each notebook's time. Returns the exports.
+    ``prepare(path)`` gives a notebook's parameters (else ``params``); ``export(path, nb)`` is
+    called with each executed notebook and its result kept. Progress lines count in the order of the
+    report (``[3/7] 03-comparisons started`` / ``done (2.1 s)``; ``number`` and ``total`` when only
+    some notebooks run), whatever the order of execution. ``history`` receives each notebook's time.
+    Returns the exports.
     """
     total = total or len(notebooks)
     number = number or {p: i for i, p in enumerate(notebooks, start=1)}
     pages = {}
     events: queue.Queue = queue.Queue()  # filled by the pool's thread, read here
     for stage in sorted({_stage(p) for p in notebooks}):
-        batch = sorted((p for p in notebooks if _stage(p) == stage), key=lambda p: -_expected_seconds(p, history))
+        batch = sorted(
+            (p for p in notebooks if _stage(p) == stage),
+            key=lambda p: -_expected_seconds(p, history),
+        )
         futures = {}
         for p in batch:
-            futures[p] = pool.submit(parameterize(p, prepare(p) if prepare else params), p.name,
-                                     on_start=lambda p=p: events.put(("started", p)),
-                                     on_end=lambda p=p: events.put(("done", p)))
+            futures[p] = pool.submit(
+                parameterize(p, prepare(p) if prepare else params),
+                p.name,
+                on_start=lambda p=p: events.put(("started", p)),
+                on_end=lambda p=p: events.put(("done", p)),
+            )
         left = len(batch)
         while left:
             kind, p = events.get()
@@ -452,10 +556,11 @@ def _execute_stages(pool: KernelPool, notebooks: list[Path], say, history: dict,
 
 @contextlib.contextmanager
 def kernel_stderr_to(log: Path):
-    """Send what kernel processes print to stderr (transport warnings, shutdown notices) to a log file.
+    """Send what kernel processes print to stderr (transport warnings, shutdown notices) to a log
+    file.
 
-    Processes started inside inherit the stderr file descriptor, so it is redirected at the descriptor
-    level. (``run`` hands its kernels the log file directly; the benchmark uses this.)
+    Processes started inside inherit the stderr file descriptor, so it is redirected at the
+    descriptor level. (``run`` hands its kernels the log file directly; the benchmark uses this.)
     """
     sys.stderr.flush()
     saved = os.dup(2)
