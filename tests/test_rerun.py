@@ -172,7 +172,9 @@ def test_declared_reads_cover_what_notebooks_read(tmp_path, monkeypatch):
     for notebook in list_notebooks():
         seen: set[str] = set()
         monkeypatch.setattr(
-            study_module, "open_study", lambda *a, **k: recording_study(Study.load(processed), seen)
+            study_module,
+            "open_study",
+            lambda *a, seen=seen, **k: recording_study(Study.load(processed), seen),
         )
         out = tmp_path / notebook.stem
         scope: dict = {}
