@@ -200,136 +200,186 @@ def run(
     """
     say = progress or (lambda *_: None)
     started = time.perf_counter()
-    root = study_folder(study)
-    out = check_outside(root, out, "--out") if out else None
-    processed = check_outside(root, processed, "--processed") if processed else None
-    notebooks = [Path(p).resolve() for p in (notebooks or list_notebooks())]
-    if not notebooks:
-        raise RuntimeError(f"no notebooks found in {notebooks_folder()}")
-    jobs = max(1, jobs or default_jobs())
-    config = read_config(
-        root
-    )  # a fatal problem of study.yaml raises StudyError here, before anything is written
-    slug = slugify(config["name"])
-    base = output_base(root)
-    out = out or default_reports(slug, base)
-    processed = processed or default_processed(slug, base)
-    checksums = checksum_folder(root)
-    cache = fp.PageCache(processed)
-    state = {
-        "checksums": checksums,
-        "config": _plain(config),
-        "specs": fp.spec_digests(config, root),
-        "toolkit": fp.toolkit_fingerprint(),
-    }
-    work = Path(
-        tempfile.mkdtemp(prefix="research-run-")
-    )  # the kernels' working folder and their log
+    target = _target(study, out, processed, notebooks, jobs)
+    work = Path(tempfile.mkdtemp(prefix="research-run-"))  # the kernels' working folder and log
     tmp = None
-    pool = None
     try:
         with contextlib.ExitStack() as stack:
-            log = stack.enter_context(open(work / "kernels.log", "wb"))
-
-            def start_pool() -> KernelPool:
-                nonlocal pool
-                if pool is None:
-                    pool = stack.enter_context(
-                        KernelPool(
-                            min(jobs, len(notebooks)),
-                            cwd=work,
-                            reuse=reuse_kernels,
-                            seed=seed,
-                            stderr=log,
-                        )
-                    )
-                return pool
-
-            timings = (
-                processed / "notebook_seconds.json"
-            )  # read before the processed folder is replaced
-            history = json.loads(timings.read_text("utf-8")) if timings.is_file() else {}
-            summary = _up_to_date(processed, cache, state)
-            if summary is None:
-                start_pool()  # the kernels start and import the stack while the study is read
-                summary = read_study(
-                    root
-                )  # fatal problems raise StudyError here, before anything is written
-                if summary.checksums != checksums:
-                    raise RuntimeError(
-                        f"the raw study folder {root} changed while it was read; report not written"
-                    )
-                say(
-                    f"read {summary.name}: {len(summary.respondents)} respondents, "
-                    f"{len(summary.interviews)} interviews, {len(summary.quality.rows)} "
-                    f"data-quality notes ({time.perf_counter() - started:.1f} s)"
-                )
-                _save_keeping_pages(summary, processed)
-                cache.write_state(state)
-            else:
-                say(
-                    f"read {summary.name}: {len(summary.respondents)} respondents, "
-                    f"{len(summary.interviews)} interviews, {summary.notes} data-quality notes "
-                    f"(processed data up to date, {time.perf_counter() - started:.1f} s)"
-                )
-            warning = prose.one_side_terminal(missing_functions(summary))
-            if warning:
-                print(f"research: {warning}", file=sys.stderr)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+            kernels = _LazyPool(stack, target, work, reuse_kernels, seed)
+            summary = _study_summary(target, kernels, say, started)
+            target.out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.out.name}.tmp-", dir=target.out.parent))
             _readable(tmp)  # mkdtemp makes it 0700; the report is read like every other output
             params = {
-                "study_dir": str(root),
-                "processed_dir": str(processed.resolve()),
+                "study_dir": str(target.root),
+                "processed_dir": str(target.processed.resolve()),
                 "out_dir": None,
                 "seed": seed,
                 "alpha": alpha,
             }
-            plan = _plan(
-                notebooks, fp.gather_inputs(processed, root, config, slug), params, cache, force
-            )
-            total = len(notebooks)
-            number = {p: i for i, p in enumerate(notebooks, start=1)}
-            todo = [p for p in notebooks if plan[p]["reuse"] is None]
-            for p in notebooks:
-                if plan[p]["reuse"] is not None:
-                    say(f"[{number[p]}/{total}] {p.stem} reused (inputs unchanged)")
+            inputs = fp.gather_inputs(target.processed, target.root, target.config, target.slug)
+            plan = _plan(target.notebooks, inputs, params, target.cache, force)
+            todo = _say_reused(target.notebooks, plan, say)
             when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
             exporter = _html_exporter()
-            footer = _rendered_footer(exporter, _provenance(summary.name, checksums, when))
+            footer = _rendered_footer(exporter, _provenance(summary.name, target.checksums, when))
             if todo:
                 _execute_stages(
-                    start_pool(),
+                    kernels.start(),
                     todo,
                     say,
-                    history,
-                    number=number,
-                    total=total,
-                    prepare=lambda p: _prepare(p, plan, cache, notebooks, params),
-                    export=lambda p, nb: _keep_page(exporter, p, nb, plan, cache, history),
+                    kernels.history,
+                    number={p: i for i, p in enumerate(target.notebooks, start=1)},
+                    total=len(target.notebooks),
+                    prepare=lambda p: _prepare(p, plan, target.cache, target.notebooks, params),
+                    export=lambda p, nb: _keep_page(
+                        exporter, p, nb, plan, target.cache, kernels.history
+                    ),
                 )
-        if pool is not None:  # no kernel was started when every page was reused
-            timings.write_text(json.dumps(history, indent=1), "utf-8")
-            shutil.copy(work / "kernels.log", processed / "kernels.log")
-        pages = [_use_page(p, cache, tmp, footer) for p in notebooks]
-        cache.clean(keep={p.stem for p in notebooks})
-        after = checksum_folder(root)
-        if after != checksums:
-            raise RuntimeError(
-                f"the raw study folder {root} changed during the run; report not written"
-            )
-        _index(pages, tmp, summary, after, when)
-        swap_into_place(tmp, out)
+        kernels.keep_log(target.processed)
+        pages = _assemble(target, tmp, summary, footer, when)
+        swap_into_place(tmp, target.out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     ran = len(todo)
     say(
-        f"wrote {out / 'index.html'} ({len(pages)} reports: {ran} run, {len(pages) - ran} reused; "
-        f"{time.perf_counter() - started:.1f} s)"
+        f"wrote {target.out / 'index.html'} ({len(pages)} reports: {ran} run, "
+        f"{len(pages) - ran} reused; {time.perf_counter() - started:.1f} s)"
     )
-    return out
+    return target.out
+
+
+@dataclass
+class _Target:
+    """Where a run reads and writes, and the state of the study it is about to report."""
+
+    root: Path
+    out: Path
+    processed: Path
+    notebooks: list[Path]
+    jobs: int
+    config: dict
+    slug: str
+    checksums: dict
+    cache: fp.PageCache
+    state: dict
+
+
+def _target(study, out, processed, notebooks, jobs) -> _Target:
+    """Resolve the study and the output folders (refusing any inside the study), read study.yaml
+    (a fatal problem raises StudyError here, before anything is written) and take the checksums."""
+    root = study_folder(study)
+    out = check_outside(root, out, "--out") if out else None
+    processed = check_outside(root, processed, "--processed") if processed else None
+    notebooks = [Path(p).resolve() for p in (notebooks or list_notebooks())]
+    if not notebooks:
+        raise RuntimeError(f"no notebooks found in {notebooks_folder()}")
+    config = read_config(root)
+    slug = slugify(config["name"])
+    base = output_base(root)
+    processed = processed or default_processed(slug, base)
+    checksums = checksum_folder(root)
+    state = {
+        "checksums": checksums,
+        "config": _plain(config),
+        "specs": fp.spec_digests(config, root),
+        "toolkit": fp.toolkit_fingerprint(),
+    }
+    return _Target(
+        root,
+        out or default_reports(slug, base),
+        processed,
+        notebooks,
+        max(1, jobs or default_jobs()),
+        config,
+        slug,
+        checksums,
+        fp.PageCache(processed),
+        state,
+    )
+
+
+class _LazyPool:
+    """The kernel pool, started on first need: no kernel at all when every page is reused. Keeps
+    the notebooks' timing history (read before the processed folder is replaced) and the kernels'
+    log."""
+
+    def __init__(self, stack, target: _Target, work: Path, reuse: bool, seed: int):
+        self.stack, self.target, self.work, self.reuse, self.seed = stack, target, work, reuse, seed
+        self.log = stack.enter_context(open(work / "kernels.log", "wb"))
+        self.timings = target.processed / "notebook_seconds.json"
+        self.history = json.loads(self.timings.read_text("utf-8")) if self.timings.is_file() else {}
+        self.pool = None
+
+    def start(self) -> KernelPool:
+        if self.pool is None:
+            size = min(self.target.jobs, len(self.target.notebooks))
+            self.pool = self.stack.enter_context(
+                KernelPool(size, cwd=self.work, reuse=self.reuse, seed=self.seed, stderr=self.log)
+            )
+        return self.pool
+
+    def keep_log(self, processed: Path) -> None:
+        """Write the timing history and the kernels' log beside the processed data (when kernels
+        ran)."""
+        if self.pool is not None:
+            self.timings.write_text(json.dumps(self.history, indent=1), "utf-8")
+            shutil.copy(self.work / "kernels.log", processed / "kernels.log")
+
+
+def _study_summary(target: _Target, kernels: _LazyPool, say, started: float):
+    """The study as the run needs it: the processed data's summary when it is up to date, else the
+    study read again (while the kernels start) and saved; says so, and warns on the terminal when a
+    function has no respondents."""
+    summary = _up_to_date(target.processed, target.cache, target.state)
+    if summary is None:
+        kernels.start()  # the kernels start and import the stack while the study is read
+        summary = read_study(target.root)  # fatal problems raise StudyError, nothing written yet
+        if summary.checksums != target.checksums:
+            raise RuntimeError(
+                f"the raw study folder {target.root} changed while it was read; report not written"
+            )
+        say(
+            f"read {summary.name}: {len(summary.respondents)} respondents, "
+            f"{len(summary.interviews)} interviews, {len(summary.quality.rows)} "
+            f"data-quality notes ({time.perf_counter() - started:.1f} s)"
+        )
+        _save_keeping_pages(summary, target.processed)
+        target.cache.write_state(target.state)
+    else:
+        say(
+            f"read {summary.name}: {len(summary.respondents)} respondents, "
+            f"{len(summary.interviews)} interviews, {summary.notes} data-quality notes "
+            f"(processed data up to date, {time.perf_counter() - started:.1f} s)"
+        )
+    warning = prose.one_side_terminal(missing_functions(summary))
+    if warning:
+        print(f"research: {warning}", file=sys.stderr)
+    return summary
+
+
+def _say_reused(notebooks: list[Path], plan: dict, say) -> list[Path]:
+    """Say which notebooks are reused, in report order; return those to execute."""
+    for number, p in enumerate(notebooks, start=1):
+        if plan[p]["reuse"] is not None:
+            say(f"[{number}/{len(notebooks)}] {p.stem} reused (inputs unchanged)")
+    return [p for p in notebooks if plan[p]["reuse"] is None]
+
+
+def _assemble(target: _Target, tmp: Path, summary, footer: str, when: str) -> list[dict]:
+    """Write every page (executed or kept) and its files into ``tmp``, check that the raw folder did
+    not change during the run, and write the index page."""
+    pages = [_use_page(p, target.cache, tmp, footer) for p in target.notebooks]
+    target.cache.clean(keep={p.stem for p in target.notebooks})
+    after = checksum_folder(target.root)
+    if after != target.checksums:
+        raise RuntimeError(
+            f"the raw study folder {target.root} changed during the run; report not written"
+        )
+    _index(pages, tmp, summary, after, when)
+    return pages
 
 
 def _plain(value):
