@@ -176,7 +176,7 @@ def _validate(args) -> int:
     out = (
         check_outside(root, args.out, "--out", replaced=False) if args.out else None
     )  # only tables/ is written
-    from research.analysis.survey import missing_functions
+    from research.inputs.study import missing_functions
     from research.report import prose
 
     study = read_study(root)

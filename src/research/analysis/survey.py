@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from research.analysis import agreement, assumptions, compare, models, reliability, thoughtworlds
+from research.inputs.study import missing_functions  # noqa: F401  (the façades' vocabulary)
 
 
 def _concat(frames) -> pd.DataFrame:
@@ -103,13 +104,6 @@ def both_functions_present(study) -> bool:
     """Whether the study has respondents of both functions: without both, nothing compares them
     (SPEC §4)."""
     return set(study.respondents["role"].dropna().unique()) >= {"marketing", "sales"}
-
-
-def missing_functions(study) -> list[str]:
-    """The functions with no respondent at all (empty when both answered)."""
-    roles = study.respondents["role"] if "role" in study.respondents else pd.Series(dtype=object)
-    present = set(roles.dropna().unique())
-    return [role for role in ("marketing", "sales") if role not in present]
 
 
 def matched_pairs(study, instrument=None, scale: str | None = None) -> pd.DataFrame:

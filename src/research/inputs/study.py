@@ -654,3 +654,17 @@ def open_study(study=None, processed=None, refresh: bool = False) -> Study:
     fresh = read_study(root)
     fresh.save(processed)
     return fresh
+
+
+def missing_functions(study) -> list[str]:
+    """The functions with no respondent at all (empty when both answered): SPEC §4's one-sided case.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> missing_functions(SimpleNamespace(respondents=pd.DataFrame({"role": ["marketing"]})))
+    ['sales']
+    """
+    roles = study.respondents["role"] if "role" in study.respondents else pd.Series(dtype=object)
+    present = set(roles.dropna().unique())
+    return [role for role in ("marketing", "sales") if role not in present]

@@ -325,7 +325,7 @@ def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: s
     """Write ``out_dir/index.html``: the reports in order, the figures, the Word tables and the
     REFI-QDA project when present, every CSV table, how to cite the toolkit (BibTeX) and the
     provenance (every raw file's SHA-256). Returns the path."""
-    from research.analysis.survey import missing_functions
+    from research.inputs.study import missing_functions
     from research.report.methods import how_to_cite
     from research.report.prose import one_side_terminal
 

@@ -41,10 +41,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from research import __version__
-from research.analysis.survey import missing_functions
 from research.files import checksum_folder, swap_into_place
 from research.inputs.config import read_config
-from research.inputs.study import read_study, slugify
+from research.inputs.study import missing_functions, read_study, slugify
 from research.paths import (
     check_outside,
     default_processed,
