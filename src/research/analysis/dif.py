@@ -230,6 +230,50 @@ def _collinear(match: np.ndarray, focal: np.ndarray) -> bool:
     return np.linalg.matrix_rank(design) < design.shape[1]
 
 
+def _matching_score(values: np.ndarray) -> np.ndarray:
+    """The mean of each respondent's answered matching items; missing when none is answered."""
+    answered = np.isfinite(values).sum(axis=1)
+    return np.divide(
+        np.nansum(values, axis=1), answered, out=np.full(len(values), np.nan), where=answered > 0
+    )
+
+
+def _screen_complete(
+    wide: pd.DataFrame,
+    item: str,
+    others: list[str],
+    in_groups,
+    is_focal,
+    focal: str,
+    reference: str,
+) -> dict:
+    """One item's row when the item and its matching items are in the data: the complete cases, the
+    reasons the models cannot be fitted, else the three models (:func:`_screen_item`)."""
+    y_all = wide[item].to_numpy(dtype=float)
+    match_all = _matching_score(wide[others].to_numpy(dtype=float))
+    keep = in_groups & np.isfinite(y_all) & np.isfinite(match_all)
+    y, match, foc = y_all[keep], match_all[keep], is_focal[keep]
+    n_focal, n_ref = int(foc.sum()), int((1 - foc).sum())
+    levels = np.unique(y)
+    row = {"n": int(keep.sum()), "n_focal": n_focal, "n_reference": n_ref, "n_levels": len(levels)}
+    if n_focal == 0 or n_ref == 0:
+        row["note"] = f"no {focal if n_focal == 0 else reference} respondents with the item"
+        if n_focal == 0 and n_ref == 0:
+            row["note"] = "no respondents with the item and its matching score"
+    elif len(levels) < 2:
+        row["note"] = "the item was answered at a single level"
+    elif np.ptp(match) == 0:
+        row["note"] = "the matching score is constant"
+    elif _collinear(match, foc):
+        row["note"] = (
+            "the matching score, the role and their product are collinear "
+            "(too few respondents): the models cannot be told apart"
+        )
+    else:
+        row.update(_screen_item(y, match, foc))
+    return row
+
+
 def dif_screen(
     wide: pd.DataFrame,
     items: dict[str, str | None],
@@ -361,35 +405,7 @@ def dif_screen(
         elif missing_cols:
             row.update(n=0, note="matching items not in the data: " + ", ".join(missing_cols))
         else:
-            y_all = wide[item].to_numpy(dtype=float)
-            other_vals = wide[others].to_numpy(dtype=float)
-            answered = np.isfinite(other_vals).sum(axis=1)
-            match_all = np.divide(
-                np.nansum(other_vals, axis=1),
-                answered,
-                out=np.full(len(wide), np.nan),
-                where=answered > 0,
-            )  # no other item answered: no matching score
-            keep = in_groups & np.isfinite(y_all) & np.isfinite(match_all)
-            y, match, foc = y_all[keep], match_all[keep], is_focal[keep]
-            n_focal, n_ref = int(foc.sum()), int((1 - foc).sum())
-            levels = np.unique(y)
-            row.update(n=int(keep.sum()), n_focal=n_focal, n_reference=n_ref, n_levels=len(levels))
-            if n_focal == 0 or n_ref == 0:
-                row["note"] = f"no {focal if n_focal == 0 else reference} respondents with the item"
-                if n_focal == 0 and n_ref == 0:
-                    row["note"] = "no respondents with the item and its matching score"
-            elif len(levels) < 2:
-                row["note"] = "the item was answered at a single level"
-            elif np.ptp(match) == 0:
-                row["note"] = "the matching score is constant"
-            elif _collinear(match, foc):
-                row["note"] = (
-                    "the matching score, the role and their product are collinear "
-                    "(too few respondents): the models cannot be told apart"
-                )
-            else:
-                row.update(_screen_item(y, match, foc))
+            row.update(_screen_complete(wide, item, others, in_groups, is_focal, focal, reference))
         rows.append(row)
     out = pd.DataFrame(rows).reindex(columns=columns)
     out["note"] = ["" if pd.isna(v) else str(v) for v in out["note"]]

@@ -75,6 +75,46 @@ def _separation(y: np.ndarray, marketing: np.ndarray) -> str:
     return ""
 
 
+def _fit_counted(model_class, y: pd.Series, marketing: np.ndarray, row: dict):
+    """Fit one item's proportional-odds model on its role × answer table; fill ``row`` when the fit
+    passes every check. Returns (the reasons it is not used, the warnings caught)."""
+    failures = []
+    separated = _separation(y.to_numpy(), marketing)
+    if separated:
+        failures.append(separated)
+    levels = sorted(y.unique())
+    table = pd.DataFrame({"y": y.to_numpy(), "marketing": marketing}).value_counts().reset_index()
+    endog = pd.Series(pd.Categorical(table["y"], categories=levels, ordered=True))
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = model_class(endog, table[["marketing"]], table["count"], distr="logit")
+            fit = model.fit(method="bfgs", disp=False, maxiter=1000)
+            hessian = model.hessian(fit.params)
+        coef, se = float(fit.params["marketing"]), float(fit.bse["marketing"])
+        if not fit.mle_retvals.get("converged", True):
+            failures.append("the optimiser did not converge")
+        eig = np.linalg.eigvalsh(-(hessian + hessian.T) / 2)
+        if not np.all(np.isfinite(eig)) or eig.min() <= 0:
+            failures.append("the Hessian is not negative definite (no standard error)")
+        if not np.isfinite(coef) or abs(coef) > ORDINAL_MAX_ABS_COEF:
+            failures.append(f"|coef| = {abs(coef):.4g} exceeds {ORDINAL_MAX_ABS_COEF:g}")
+        if not np.isfinite(se) or se > ORDINAL_MAX_SE:
+            failures.append(f"SE = {se:.4g} exceeds {ORDINAL_MAX_SE:g}")
+        if not failures:
+            row.update(
+                coef=coef,
+                se=se,
+                p=float(fit.pvalues["marketing"]),
+                odds_ratio=float(np.exp(coef)),
+                fitted=True,
+            )
+    except (np.linalg.LinAlgError, ValueError) as err:
+        failures.append(f"fit failed ({type(err).__name__}: {err})")
+    return failures, caught
+
+
 def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     """Proportional-odds logit per item: answer ~ marketing (vs sales), statsmodels
     ``OrderedModel``.
@@ -137,44 +177,7 @@ def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
             row["note"] = f"not fitted: {why}"
             rows.append(row)
             continue
-        failures = []
-        separated = _separation(y.to_numpy(), x["marketing"].to_numpy())
-        if separated:
-            failures.append(separated)
-        levels = sorted(y.unique())
-        table = (
-            pd.DataFrame({"y": y.to_numpy(), "marketing": x["marketing"].to_numpy()})
-            .value_counts()
-            .reset_index()
-        )
-        endog = pd.Series(pd.Categorical(table["y"], categories=levels, ordered=True))
-        caught = []
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                model = model_class(endog, table[["marketing"]], table["count"], distr="logit")
-                fit = model.fit(method="bfgs", disp=False, maxiter=1000)
-                hessian = model.hessian(fit.params)
-            coef, se = float(fit.params["marketing"]), float(fit.bse["marketing"])
-            if not fit.mle_retvals.get("converged", True):
-                failures.append("the optimiser did not converge")
-            eig = np.linalg.eigvalsh(-(hessian + hessian.T) / 2)
-            if not np.all(np.isfinite(eig)) or eig.min() <= 0:
-                failures.append("the Hessian is not negative definite (no standard error)")
-            if not np.isfinite(coef) or abs(coef) > ORDINAL_MAX_ABS_COEF:
-                failures.append(f"|coef| = {abs(coef):.4g} exceeds {ORDINAL_MAX_ABS_COEF:g}")
-            if not np.isfinite(se) or se > ORDINAL_MAX_SE:
-                failures.append(f"SE = {se:.4g} exceeds {ORDINAL_MAX_SE:g}")
-            if not failures:
-                row.update(
-                    coef=coef,
-                    se=se,
-                    p=float(fit.pvalues["marketing"]),
-                    odds_ratio=float(np.exp(coef)),
-                    fitted=True,
-                )
-        except (np.linalg.LinAlgError, ValueError) as err:
-            failures.append(f"fit failed ({type(err).__name__}: {err})")
+        failures, caught = _fit_counted(model_class, y, x["marketing"].to_numpy(), row)
         notes = ([f"not used: {'; '.join(failures)}"] if failures else []) + _messages(caught)
         row["note"] = "; ".join(notes)
         rows.append(row)
