@@ -8,7 +8,9 @@ import zipfile
 import pandas as pd
 import pytest
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
+from docx.shared import Pt
 
 from research.analysis import companies, survey
 from research.report import apa
@@ -162,3 +164,47 @@ def test_sources_are_optional(tmp_path):
         for p in Document(str(write_tables_docx([t], tmp_path / "b.docx", sources=True))).paragraphs
     )
     assert "Source:" not in plain and "Source: tables/scale_comparison.csv" in with_src
+
+
+def test_every_table_reads_back_cell_by_cell_with_its_rules_widths_and_face(tmp_path):
+    """A long table (each cell text unique) read back row by row: every cell in its place, left
+    then centred, its column's width, each run in the table face, rules only at the top, under the
+    header and at the bottom, and the header repeated on each page."""
+    frame = pd.DataFrame(
+        {
+            "Item": [f"item {i}" for i in range(40)],
+            "M (SD)": [f"{i}.00 ({i % 3}.10)" for i in range(40)],
+            "p_Holm": [f".{i:03d}" for i in range(40)],
+            "Welch test": [f"t(12.3) = {i}.00" for i in range(40)],
+        }
+    )
+    path = write_tables_docx([ApaTable("Long", frame, note="N.")], tmp_path / "long.docx")
+    grid = Document(str(path)).tables[0]
+    assert len(grid.rows) == len(frame) + 1
+    assert [c.text for c in grid.rows[0].cells] == ["Item", "M (SD)", "pHolm", "Welch test"]
+    assert [[c.text for c in row.cells] for row in grid.rows[1:]] == frame.values.tolist()
+    assert grid.rows[0]._tr.trPr.find(qn("w:tblHeader")).get(qn("w:val")) == "true"
+    assert all(row._tr.trPr is None for row in grid.rows[1:])  # only the header repeats
+    widths = [c.width for c in grid.rows[0].cells]
+    assert abs(sum(widths) / 914400 - 6.5) < 0.01
+    for i, row in enumerate(grid.rows):
+        expected = (
+            {"top": "single", "bottom": "single"}
+            if i == 0
+            else {"bottom": "single"}
+            if i == len(grid.rows) - 1
+            else {}
+        )
+        assert [c.width for c in row.cells] == widths
+        for j, cell in enumerate(row.cells):
+            assert _borders(cell) == expected
+            para = cell.paragraphs[0]
+            assert para.alignment == (
+                WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
+            )
+            for run in para.runs:
+                assert run.font.size == Pt(10) and run.font.name == "Times New Roman"
+    # the statistic of a test cell is italic in every row, the rest of its text upright
+    for row in grid.rows[1:]:
+        runs = row.cells[3].paragraphs[0].runs
+        assert runs[0].text == "t" and runs[0].italic and not runs[1].italic

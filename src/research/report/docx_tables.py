@@ -9,6 +9,8 @@ starts on a new page.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 
 from docx import Document
@@ -16,7 +18,9 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.font import CT_RPr
 from docx.shared import Inches, Pt
+from docx.text.run import Run
 
 from research.report.apa import ApaTable, _is_test_cell, symbol_runs
 
@@ -68,12 +72,23 @@ def _repeat_header(row) -> None:
     tr_pr.append(el)
 
 
+@functools.cache
+def _run_properties(size) -> CT_RPr:
+    """A run's properties in the table face at ``size`` (``w:rPr``), made once through python-docx
+    and copied into each run: setting the font on every run anew cost as much as the rest of the
+    table."""
+    run = Run(OxmlElement("w:r"), None)
+    run.font.size = size
+    run.font.name = FONT
+    return run._r.rPr
+
+
 def _write_runs(paragraph, text: str, symbols: bool, size=TABLE_SIZE) -> None:
     parts = symbol_runs(text) if symbols else [(text, "")]
+    properties = _run_properties(size)
     for part, style in parts:
         run = paragraph.add_run(part)
-        run.font.size = size
-        run.font.name = FONT
+        run._r.insert(0, copy.deepcopy(properties))
         if style == "italic":
             run.italic = True
         elif style == "sub":
@@ -105,28 +120,32 @@ def _add_table(doc, table: ApaTable, label: str, source: bool) -> None:
     grid = doc.add_table(rows=n_rows, cols=n_cols)
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     grid.autofit = True
+    # each row's cells once: Table.cell and _Column.cells rebuild the whole table's cell list per
+    # call, which made a table of n cells cost n² (a row's own cells are read from that row alone)
+    rows = [row.cells for row in grid.rows]
     for j, col in enumerate(frame.columns):
-        cell = grid.cell(0, j)
+        cell = rows[0][j]
         para = cell.paragraphs[0]
         para.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
         _write_runs(para, str(col), symbols=True)
         _cell_rules(cell, top=True, bottom=True)
     _repeat_header(grid.rows[0])
-    for j, width in enumerate(_column_widths(frame)):
-        for cell in grid.columns[j].cells:
+    widths = _column_widths(frame)
+    for cells in rows:
+        for cell, width in zip(cells, widths, strict=True):
             cell.width = width
     for i, row in enumerate(frame.itertuples(index=False), start=1):
         for j, value in enumerate(row):
             text = "" if value is None else str(value)
-            cell = grid.cell(i, j)
+            cell = rows[i][j]
             para = cell.paragraphs[0]
             para.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
             _write_runs(para, text, symbols=_is_test_cell(text))
             if i == n_rows - 1:
                 _cell_rules(cell, bottom=True)
     if len(frame) == 0:  # a header alone still closes with a rule
-        for j in range(n_cols):
-            _cell_rules(grid.cell(0, j), top=True, bottom=True)
+        for cell in rows[0]:
+            _cell_rules(cell, top=True, bottom=True)
 
     if table.note:
         note = doc.add_paragraph()
