@@ -484,7 +484,45 @@ def _check_p(p: str, table: pd.DataFrame) -> None:
         raise ValueError(f"the table has no {p!r} column")
 
 
+def _checked_part(table: pd.DataFrame, instrument, p: str, columns, source: str) -> pd.DataFrame:
+    """The instrument's rows of a comparison table, its columns and p column checked first."""
+    _require(table, columns, source)
+    _check_p(p, table)
+    return _part(table, instrument)
+
+
+def _n_by_function(r: dict) -> str:
+    """``12/10``: the row's marketing and sales n."""
+    return f"{int(r['n_marketing'])}/{int(r['n_sales'])}"
+
+
+def _p_values(p: str, part: pd.DataFrame, unit: str) -> str:
+    """The note's phrase for the p shown: ``p values are Holm-adjusted over the 5 scales ...``."""
+    _, p_words = _p_header(p)
+    k = int(part["p"].notna().sum())
+    return (
+        f"p values are {p_words}"
+        + (f" over the {plural(k, unit)} of the instrument" if p != "p" else "")
+        + _p_cite(p)
+    )
+
+
 # ---- the builders --------------------------------------------------------------------------------
+
+
+#: The columns of ``item_comparison.csv`` that :func:`item_table` formats.
+_ITEM_COLUMNS = (
+    "item",
+    "n_marketing",
+    "n_sales",
+    "mean_marketing",
+    "mean_sales",
+    "median_marketing",
+    "median_sales",
+    "statistic",
+    "p",
+    "effect_size",
+)
 
 
 def item_table(
@@ -502,28 +540,41 @@ def item_table(
     width : item wording longer than this is shortened with "…"; the full wording goes to
         ``full_text`` and tooltips.
     """
-    _require(
-        items,
-        [
-            "item",
-            "n_marketing",
-            "n_sales",
-            "mean_marketing",
-            "mean_sales",
-            "median_marketing",
-            "median_sales",
-            "statistic",
-            "p",
-            "effect_size",
-        ],
-        "item_comparison.csv",
-    )
-    _check_p(p, items)
-    part = _part(items, instrument)
+    part = _checked_part(items, instrument, p, _ITEM_COLUMNS, "item_comparison.csv")
     with_ci = "ci_low" in items.columns and "ci_high" in items.columns
     es_head = "r_rb [95% CI]" if with_ci else "r_rb"
+    p_head, _ = _p_header(p)
+    rows, full, tips = _item_rows(part, instrument, p, es_head, width)
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "Item",
+            "n (mkt/sales)",
+            "Marketing M (Mdn)",
+            "Sales M (Mdn)",
+            "U",
+            p_head,
+            es_head,
+        ],
+    )
+    note = _item_note(part, instrument, p, with_ci, shortened=bool(full))
+    note += _dash_note(frame) + _not_computed(part, "item")
+    return ApaTable(
+        f"{instrument.title}: Items Compared Between Marketing and Sales",
+        frame,
+        note,
+        "tables/item_comparison.csv",
+        full,
+        tips,
+    )
+
+
+def _item_rows(
+    part: pd.DataFrame, instrument, p: str, es_head: str, width: int
+) -> tuple[list[dict], list[str], dict]:
+    """The item table's rows, and the full wording of each shortened item (list, tooltips)."""
     by_id = {it.id: it for it in instrument.items}
-    p_head, p_words = _p_header(p)
+    p_head, _ = _p_header(p)
     rows, full, tips = [], [], {}
     for i, r in enumerate(part.to_dict("records")):
         item = by_id.get(r["item"])
@@ -537,7 +588,7 @@ def item_table(
         rows.append(
             {
                 "Item": cell,
-                "n (mkt/sales)": f"{int(r['n_marketing'])}/{int(r['n_sales'])}",
+                "n (mkt/sales)": _n_by_function(r),
                 "Marketing M (Mdn)": _m_mdn(r["mean_marketing"], r["median_marketing"]),
                 "Sales M (Mdn)": _m_mdn(r["mean_sales"], r["median_sales"]),
                 "U": fmt_count(r["statistic"]),
@@ -547,26 +598,16 @@ def item_table(
                 ),
             }
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "Item",
-            "n (mkt/sales)",
-            "Marketing M (Mdn)",
-            "Sales M (Mdn)",
-            "U",
-            p_head,
-            es_head,
-        ],
-    )
-    k = int(part["p"].notna().sum())
-    reverse = any(it.reverse for it in instrument.items)
+    return rows, full, tips
+
+
+def _item_note(part: pd.DataFrame, instrument, p: str, with_ci: bool, shortened: bool) -> str:
+    """The item table's note before its dashes: test, p, effect size, reverse keys, shortening."""
     note = (
         f"Answers from {instrument.scale_min:g} to {instrument.scale_max:g}. Mann–Whitney U tests "
         f"{cite('mann1947')}, two-sided, of marketing against sales on each item; U is the "
-        f"marketing group's. p values are {p_words}"
-        + (f" over the {plural(k, 'item')} of the instrument" if p != "p" else "")
-        + f"{_p_cite(p)}. r_rb is the rank-biserial correlation 2U/(n_mkt × n_sales) − 1"
+        f"marketing group's. {_p_values(p, part, 'item')}. r_rb is the rank-biserial correlation "
+        "2U/(n_mkt × n_sales) − 1"
         + (
             ", with a 95% percentile bootstrap interval (resampled within each function)"
             if with_ci
@@ -575,19 +616,11 @@ def item_table(
         + "; positive: marketing higher. "
         "M = mean; Mdn = median."
     )
-    if reverse:
+    if any(it.reverse for it in instrument.items):
         note += " Items marked (R) are reverse-keyed and are shown keyed (min + max − answer)."
-    if full:
+    if shortened:
         note += " Item wording is shortened (…); the full wording follows the table."
-    note += _dash_note(frame) + _not_computed(part, "item")
-    return ApaTable(
-        f"{instrument.title}: Items Compared Between Marketing and Sales",
-        frame,
-        note,
-        "tables/item_comparison.csv",
-        full,
-        tips,
-    )
+    return note
 
 
 def _m_mdn(m, mdn) -> str:
@@ -601,6 +634,22 @@ def _dash_note(frame: pd.DataFrame) -> str:
     return f" {DASH}: not computed." if has_dash else ""
 
 
+#: The columns of ``scale_comparison.csv`` that :func:`scale_table` formats.
+_SCALE_COLUMNS = (
+    "scale",
+    "n_marketing",
+    "n_sales",
+    "mean_marketing",
+    "sd_marketing",
+    "mean_sales",
+    "sd_sales",
+    "statistic",
+    "df",
+    "p",
+    "effect_size",
+)
+
+
 def scale_table(scales: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
     """Subscales and total compared by function: n, M (SD) per function, Welch's t(df), p, Hedges' g
     [95% CI].
@@ -611,31 +660,13 @@ def scale_table(scales: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable
     instrument : the instrument (scale labels).
     p : which p column to show (``p_holm``, ``p_bh`` or ``p``).
     """
-    _require(
-        scales,
-        [
-            "scale",
-            "n_marketing",
-            "n_sales",
-            "mean_marketing",
-            "sd_marketing",
-            "mean_sales",
-            "sd_sales",
-            "statistic",
-            "df",
-            "p",
-            "effect_size",
-        ],
-        "scale_comparison.csv",
-    )
-    _check_p(p, scales)
-    part = _part(scales, instrument)
+    part = _checked_part(scales, instrument, p, _SCALE_COLUMNS, "scale_comparison.csv")
     labels = scale_labels(instrument)
-    p_head, p_words = _p_header(p)
+    p_head, _ = _p_header(p)
     rows = [
         {
             "Scale": labels.get(r["scale"], r["scale"]),
-            "n (mkt/sales)": f"{int(r['n_marketing'])}/{int(r['n_sales'])}",
+            "n (mkt/sales)": _n_by_function(r),
             "Marketing M (SD)": fmt_m_sd(r["mean_marketing"], r["sd_marketing"]),
             "Sales M (SD)": fmt_m_sd(r["mean_sales"], r["sd_sales"]),
             "Welch test": fmt_test("t", r["statistic"], r["df"]),
@@ -656,13 +687,11 @@ def scale_table(scales: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable
             "g [95% CI]",
         ],
     )
-    k = int(part["p"].notna().sum())
     note = (
         f"Welch's t-tests {cite('welch1947')} on respondents' scale scores, marketing minus sales. "
-        f"p values are {p_words}"
-        + (f" over the {plural(k, 'scale')} of the instrument" if p != "p" else "")
-        + f"{_p_cite(p)}. g is Hedges' g {cite('hedges1981')}, the mean difference over the pooled "
-        "SD with the small-sample correction, with a 95% interval; positive: marketing higher."
+        f"{_p_values(p, part, 'scale')}. g is Hedges' g {cite('hedges1981')}, the mean difference "
+        "over the pooled SD with the small-sample correction, with a 95% interval; positive: "
+        "marketing higher."
     )
     note += _score_note(instrument) + _dash_note(frame) + _not_computed(part, "scale", labels)
     return ApaTable(
@@ -693,6 +722,20 @@ def _score_note(instrument) -> str:
     return text + "."
 
 
+#: The columns of ``dyad_comparison.csv`` that :func:`dyad_table` formats.
+_DYAD_COLUMNS = (
+    "scale",
+    "n_pairs",
+    "mean_diff",
+    "statistic",
+    "df",
+    "p",
+    "wilcoxon_statistic",
+    "wilcoxon_p",
+    "effect_size",
+)
+
+
 def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
     """Matched companies: pairs, mean difference (SD), paired t(df), p, d_z [95% CI] and the
     Wilcoxon test.
@@ -703,47 +746,11 @@ def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
     instrument : the instrument (scale labels).
     p : which p column of the paired t-test to show (``p_holm``, ``p_bh`` or ``p``).
     """
-    _require(
-        dyads,
-        [
-            "scale",
-            "n_pairs",
-            "mean_diff",
-            "statistic",
-            "df",
-            "p",
-            "wilcoxon_statistic",
-            "wilcoxon_p",
-            "effect_size",
-        ],
-        "dyad_comparison.csv",
-    )
-    _check_p(p, dyads)
-    part = _part(dyads, instrument)
+    part = _checked_part(dyads, instrument, p, _DYAD_COLUMNS, "dyad_comparison.csv")
     diff_head = "M_diff (SD)" if "sd_diff" in dyads.columns else "M_diff"
     labels = scale_labels(instrument)
-    p_head, p_words = _p_header(p)
-    rows = []
-    for r in part.to_dict("records"):
-        sd = r.get("sd_diff")
-        w = (
-            DASH
-            if _missing(r["wilcoxon_statistic"])
-            else f"{fmt_count(r['wilcoxon_statistic'])} ({fmt_p(r['wilcoxon_p'])})"
-        )
-        rows.append(
-            {
-                "Scale": labels.get(r["scale"], r["scale"]),
-                "Pairs": str(int(r["n_pairs"])),
-                diff_head: fmt_m_sd(r["mean_diff"], sd)
-                if sd is not None
-                else fmt_stat(r["mean_diff"]),
-                "Paired test": fmt_test("t", r["statistic"], r["df"]),
-                p_head: fmt_p(r[p]),
-                "d_z [95% CI]": fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high")),
-                "Wilcoxon W (p)": w,
-            }
-        )
+    p_head, _ = _p_header(p)
+    rows = [_dyad_row(r, labels, p, diff_head) for r in part.to_dict("records")]
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -756,17 +763,14 @@ def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
             "Wilcoxon W (p)",
         ],
     )
-    k = int(part["p"].notna().sum())
     note = (
         "Companies with a score from both functions; several respondents of one function in a "
         "company are averaged first, and pairs are formed by company, never by row order. "
-        "Differences are marketing minus sales (positive: marketing higher). Paired t-tests; p "
-        f"values are {p_words}"
-        + (f" over the {plural(k, 'scale')} of the instrument" if p != "p" else "")
-        + f"{_p_cite(p)}. d_z is the mean difference over the SD of the differences, with an exact "
-        "95% interval from the noncentral t distribution. Wilcoxon signed-rank test "
-        f"{cite('wilcoxon1945')}: W is the smaller of the two signed-rank sums, with its "
-        "unadjusted two-sided p."
+        "Differences are marketing minus sales (positive: marketing higher). Paired t-tests; "
+        f"{_p_values(p, part, 'scale')}. d_z is the mean difference over the SD of the "
+        "differences, with an exact 95% interval from the noncentral t distribution. Wilcoxon "
+        f"signed-rank test {cite('wilcoxon1945')}: W is the smaller of the two signed-rank sums, "
+        "with its unadjusted two-sided p."
     )
     note += _dash_note(frame) + _not_computed(part, "scale", labels)
     return ApaTable(
@@ -775,6 +779,26 @@ def dyad_table(dyads: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable:
         note,
         "tables/dyad_comparison.csv",
     )
+
+
+def _dyad_row(r: dict, labels: dict, p: str, diff_head: str) -> dict:
+    """One scale's row of the dyad table."""
+    p_head, _ = _p_header(p)
+    sd = r.get("sd_diff")
+    w = (
+        DASH
+        if _missing(r["wilcoxon_statistic"])
+        else f"{fmt_count(r['wilcoxon_statistic'])} ({fmt_p(r['wilcoxon_p'])})"
+    )
+    return {
+        "Scale": labels.get(r["scale"], r["scale"]),
+        "Pairs": str(int(r["n_pairs"])),
+        diff_head: fmt_m_sd(r["mean_diff"], sd) if sd is not None else fmt_stat(r["mean_diff"]),
+        "Paired test": fmt_test("t", r["statistic"], r["df"]),
+        p_head: fmt_p(r[p]),
+        "d_z [95% CI]": fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high")),
+        "Wilcoxon W (p)": w,
+    }
 
 
 def reliability_table(rel: pd.DataFrame, instrument) -> ApaTable:
@@ -862,16 +886,9 @@ def theme_table(themes: pd.DataFrame, codebook=None, p: str = "p_holm") -> ApaTa
         "theme_by_role.csv",
     )
     _check_p(p, themes)
-    unit = next(
-        (
-            c.split("_")[0]
-            for c in themes.columns
-            if c.endswith("_marketing") and c.split("_")[0] in ("interviews", "answers", "segments")
-        ),
-        "interviews",
-    )
+    unit = _theme_unit(themes)
     labels = codebook.labels() if codebook is not None else {}
-    p_head, p_words = _p_header(p)
+    p_head, _ = _p_header(p)
     rows = []
     for r in themes.to_dict("records"):
         label = r.get("label") or labels.get(r["theme"], r["theme"])
@@ -891,16 +908,8 @@ def theme_table(themes: pd.DataFrame, codebook=None, p: str = "p_holm") -> ApaTa
         + ["h"]
     )
     frame = pd.DataFrame(rows, columns=list(dict.fromkeys(cols)))
-    k = int(themes["p"].notna().sum())
-    note = (
-        f"k/n: {unit} of each function that raise the theme, of all its {unit}. Fisher's exact "
-        f"test {cite('fisher1922')}, two-sided, on {unit} with and without the theme by function"
-        + (f"; {p_head}: {p_words} over the {plural(k, 'theme')}{_p_cite(p)}" if p != "p" else "")
-        + ". h is Cohen's h, 2 arcsin √share_mkt − 2 arcsin √share_sales; positive: marketing "
-        "raises the theme more often; .2, .5 and .8 are small, medium and large "
-        f"{cite('cohen1988')}. Themes are coded by the codebook's patterns."
-    )
-    note += _dash_note(frame) + _not_computed(
+    note = _theme_note(themes, unit, p) + _dash_note(frame)
+    note += _not_computed(
         themes,
         "theme",
         {r["theme"]: r.get("label") or r["theme"] for r in themes.to_dict("records")},
@@ -917,6 +926,32 @@ def theme_table(themes: pd.DataFrame, codebook=None, p: str = "p_holm") -> ApaTa
         frame,
         note,
         "tables/theme_by_role.csv" if unit == "interviews" else "tables/open_ended_by_role.csv",
+    )
+
+
+def _theme_unit(themes: pd.DataFrame) -> str:
+    """What the theme table counts (``interviews``, ``answers``, ``segments``), by its columns."""
+    return next(
+        (
+            c.split("_")[0]
+            for c in themes.columns
+            if c.endswith("_marketing") and c.split("_")[0] in ("interviews", "answers", "segments")
+        ),
+        "interviews",
+    )
+
+
+def _theme_note(themes: pd.DataFrame, unit: str, p: str) -> str:
+    """The theme table's note before its dashes: shares, Fisher's test, adjusted p, Cohen's h."""
+    p_head, p_words = _p_header(p)
+    k = int(themes["p"].notna().sum())
+    return (
+        f"k/n: {unit} of each function that raise the theme, of all its {unit}. Fisher's exact "
+        f"test {cite('fisher1922')}, two-sided, on {unit} with and without the theme by function"
+        + (f"; {p_head}: {p_words} over the {plural(k, 'theme')}{_p_cite(p)}" if p != "p" else "")
+        + ". h is Cohen's h, 2 arcsin √share_mkt − 2 arcsin √share_sales; positive: marketing "
+        "raises the theme more often; .2, .5 and .8 are small, medium and large "
+        f"{cite('cohen1988')}. Themes are coded by the codebook's patterns."
     )
 
 
@@ -1033,6 +1068,21 @@ def intercoder_table(
     )
 
 
+#: The columns of ``company_summary.csv`` that :func:`company_table` formats.
+_COMPANY_COLUMNS = (
+    "company_id",
+    "n_marketing",
+    "n_sales",
+    "total_marketing",
+    "total_sales",
+    "total",
+    "gap",
+    "band_marketing",
+    "band_sales",
+    "band",
+)
+
+
 def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> ApaTable:
     """Companies: n per function, each function's total and stage, the company's, the gap, and the
     rules that fire.
@@ -1044,47 +1094,13 @@ def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> Apa
     decision_table : the study's decision table, to explain in the note each rule that fires
         (optional).
     """
-    _require(
-        summary,
-        [
-            "company_id",
-            "n_marketing",
-            "n_sales",
-            "total_marketing",
-            "total_sales",
-            "total",
-            "gap",
-            "band_marketing",
-            "band_sales",
-            "band",
-        ],
-        "company_summary.csv",
-    )
+    _require(summary, _COMPANY_COLUMNS, "company_summary.csv")
     part = _part(summary, instrument)
-    total_label = (
-        instrument.total.get("label", instrument.total["id"]) if instrument.total else "total"
-    )
-
-    def with_band(x, band):
-        if _missing(x):
-            return DASH
-        return f"{fmt_stat(x, 1)} ({band})" if isinstance(band, str) and band else fmt_stat(x, 1)
-
     rows, fired = [], []
     for r in part.to_dict("records"):
         rec = [x for x in str(r.get("recommendations") or "").split(";") if x and x != "nan"]
         fired += rec
-        rows.append(
-            {
-                "Company": str(r["company_id"]),
-                "n (mkt/sales)": f"{int(r['n_marketing'])}/{int(r['n_sales'])}",
-                "Marketing (stage)": with_band(r["total_marketing"], r["band_marketing"]),
-                "Sales (stage)": with_band(r["total_sales"], r["band_sales"]),
-                "Overall (stage)": with_band(r["total"], r["band"]),
-                "Gap": fmt_stat(r["gap"], 1),
-                "Advice (rules)": ", ".join(rec) if rec else DASH,
-            }
-        )
+        rows.append(_company_row(r, rec))
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -1097,17 +1113,7 @@ def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> Apa
             "Advice (rules)",
         ],
     )
-    note = (
-        f"{total_label}: each function's mean over its respondents in the company; the overall "
-        "total is the mean of the available function means (each function counts once). Gap: "
-        "marketing minus sales (positive: marketing rates the relationship higher). Stages "
-        f"{cite('kotler2006')}: {band_ranges(instrument)}. Advice: the decision-table rules that "
-        "fire for the company."
-    )
-    if decision_table is not None and fired:
-        rules = {rule.id: rule for rule in decision_table.rules}
-        used = [rid for rid in dict.fromkeys(fired) if rid in rules]
-        note += " " + " ".join(f"{rid}: {rules[rid].circumstance.rstrip('.')}." for rid in used)
+    note = _company_note(instrument, decision_table, fired)
     note += (
         f" {DASH}: no respondent of that function, or no rule fires."
         if (frame == DASH).to_numpy().any()
@@ -1119,3 +1125,42 @@ def company_table(summary: pd.DataFrame, instrument, decision_table=None) -> Apa
         note,
         "tables/company_summary.csv",
     )
+
+
+def _with_band(x, band) -> str:
+    """A total to one decimal with its stage in parentheses (``61.5 (Defined)``)."""
+    if _missing(x):
+        return DASH
+    return f"{fmt_stat(x, 1)} ({band})" if isinstance(band, str) and band else fmt_stat(x, 1)
+
+
+def _company_row(r: dict, rules: list[str]) -> dict:
+    """One company's row of the company table, given the rules that fire for it."""
+    return {
+        "Company": str(r["company_id"]),
+        "n (mkt/sales)": _n_by_function(r),
+        "Marketing (stage)": _with_band(r["total_marketing"], r["band_marketing"]),
+        "Sales (stage)": _with_band(r["total_sales"], r["band_sales"]),
+        "Overall (stage)": _with_band(r["total"], r["band"]),
+        "Gap": fmt_stat(r["gap"], 1),
+        "Advice (rules)": ", ".join(rules) if rules else DASH,
+    }
+
+
+def _company_note(instrument, decision_table, fired: list[str]) -> str:
+    """The company table's note before its dashes: totals, gap, stages, each rule that fires."""
+    total_label = (
+        instrument.total.get("label", instrument.total["id"]) if instrument.total else "total"
+    )
+    note = (
+        f"{total_label}: each function's mean over its respondents in the company; the overall "
+        "total is the mean of the available function means (each function counts once). Gap: "
+        "marketing minus sales (positive: marketing rates the relationship higher). Stages "
+        f"{cite('kotler2006')}: {band_ranges(instrument)}. Advice: the decision-table rules that "
+        "fire for the company."
+    )
+    if decision_table is not None and fired:
+        rules = {rule.id: rule for rule in decision_table.rules}
+        used = [rid for rid in dict.fromkeys(fired) if rid in rules]
+        note += " " + " ".join(f"{rid}: {rules[rid].circumstance.rstrip('.')}." for rid in used)
+    return note
