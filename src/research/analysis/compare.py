@@ -309,57 +309,11 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
     for scale in instrument.scales:
         p = pairs[pairs["scale"] == scale]
         d = p["diff"].to_numpy(float)
-        row = {
-            "instrument": instrument.id,
-            "scale": scale,
-            "kind": _kind(scale, instrument),
-            "n_pairs": len(p),
-            "mean_marketing": _mean(p["marketing"]),
-            "mean_sales": _mean(p["sales"]),
-            "mean_diff": _mean(d),
-            "test": "paired-t",
-            "statistic": np.nan,
-            "df": np.nan,
-            "p": np.nan,
-            "wilcoxon_statistic": np.nan,
-            "wilcoxon_p": np.nan,
-            "effect": "cohen-dz",
-            "effect_size": np.nan,
-            "sd_diff": _sd(d),
-            "ci_low": np.nan,
-            "ci_high": np.nan,
-            "ci_method": "",
-            "note": ""
-            if len(d) > 1
-            else f"{len(d)} compan{'y' if len(d) == 1 else 'ies'} with scores from both functions; "
-            "2 needed",
-        }
+        row = _dyad_row(p, d, scale, instrument)
         if not row["note"] and np.std(d) == 0:
             row["note"] = "no variance: every company's difference is the same"
         if not row["note"]:
-            res = stats.ttest_rel(p["marketing"], p["sales"])
-            row.update(
-                statistic=float(res.statistic),
-                df=float(len(d) - 1),
-                p=float(res.pvalue),
-                effect_size=float(np.mean(d) / np.std(d, ddof=1)),
-            )
-            row["ci_low"], row["ci_high"], row["ci_method"] = dz_interval(
-                float(res.statistic), len(d), confidence, return_method=True
-            )
-            notes = [] if row["ci_method"] == DZ_EXACT else [f"d_z interval: {row['ci_method']}"]
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                w = stats.wilcoxon(d)
-            notes += [
-                f"Wilcoxon: {m}"
-                for m in dict.fromkeys(" ".join(str(c.message).split()) for c in caught)
-            ]
-            row.update(
-                wilcoxon_statistic=float(w.statistic),
-                wilcoxon_p=float(w.pvalue),
-                note="; ".join(notes),
-            )
+            row.update(_paired_tests(p, d, confidence))
         rows.append(row)
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["p"], "holm")
@@ -367,6 +321,60 @@ def dyad_comparison(scores: pd.DataFrame, instrument, confidence: float = 0.95) 
     return table[
         DYAD_COLUMNS + ["p_bh", "sd_diff", "ci_low", "ci_high", "ci_method", "kind", "note"]
     ]
+
+
+def _dyad_row(p: pd.DataFrame, d: np.ndarray, scale: str, instrument) -> dict:
+    """One scale's dyad row before its tests: the pairs' means, and a note when too few pairs."""
+    return {
+        "instrument": instrument.id,
+        "scale": scale,
+        "kind": _kind(scale, instrument),
+        "n_pairs": len(p),
+        "mean_marketing": _mean(p["marketing"]),
+        "mean_sales": _mean(p["sales"]),
+        "mean_diff": _mean(d),
+        "test": "paired-t",
+        "statistic": np.nan,
+        "df": np.nan,
+        "p": np.nan,
+        "wilcoxon_statistic": np.nan,
+        "wilcoxon_p": np.nan,
+        "effect": "cohen-dz",
+        "effect_size": np.nan,
+        "sd_diff": _sd(d),
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "ci_method": "",
+        "note": ""
+        if len(d) > 1
+        else f"{len(d)} compan{'y' if len(d) == 1 else 'ies'} with scores from both functions; "
+        "2 needed",
+    }
+
+
+def _paired_tests(p: pd.DataFrame, d: np.ndarray, confidence: float) -> dict:
+    """The paired t-test, d_z with its interval and the Wilcoxon test of one scale's pairs."""
+    res = stats.ttest_rel(p["marketing"], p["sales"])
+    out = {
+        "statistic": float(res.statistic),
+        "df": float(len(d) - 1),
+        "p": float(res.pvalue),
+        "effect_size": float(np.mean(d) / np.std(d, ddof=1)),
+    }
+    out["ci_low"], out["ci_high"], out["ci_method"] = dz_interval(
+        float(res.statistic), len(d), confidence, return_method=True
+    )
+    notes = [] if out["ci_method"] == DZ_EXACT else [f"d_z interval: {out['ci_method']}"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        w = stats.wilcoxon(d)
+    notes += [
+        f"Wilcoxon: {m}" for m in dict.fromkeys(" ".join(str(c.message).split()) for c in caught)
+    ]
+    out.update(
+        wilcoxon_statistic=float(w.statistic), wilcoxon_p=float(w.pvalue), note="; ".join(notes)
+    )
+    return out
 
 
 def sensitivity(
