@@ -325,40 +325,18 @@ def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: s
     """Write ``out_dir/index.html``: the reports in order, the figures, the Word tables and the
     REFI-QDA project when present, every CSV table, how to cite the toolkit (BibTeX) and the
     provenance (every raw file's SHA-256). Returns the path."""
-    from research.inputs.study import missing_functions
     from research.report.methods import how_to_cite
-    from research.report.prose import one_side_terminal
 
     out_dir = Path(out_dir)
-    missing = missing_functions(study)
-    warning = (
-        "<p class='warning'><strong>Warning:</strong> "
-        f"{escape(one_side_terminal(missing).removeprefix('warning: '))}</p>"
-        if missing
-        else ""
-    )
+    warning = _one_side_warning(study)
     items = "\n".join(
         f"<li><a href='{escape(p['file'])}'>{escape(p['title'])}</a><br>"
         f"<span class='q'>{escape(p['question'])}</span></li>"
         for p in pages
     )
-    downloads = []
-    if (out_dir / "tables.docx").is_file():
-        downloads.append(
-            "<li><a href='tables.docx'>tables.docx</a>: every APA table of the reports in one Word "
-            "file (report 07)</li>"
-        )
-    if (out_dir / "coded_study.qdpx").is_file():
-        downloads.append(
-            "<li><a href='coded_study.qdpx'>coded_study.qdpx</a>: the coded, pseudonymised "
-            "interviews as a REFI-QDA project for NVivo, MAXQDA or ATLAS.ti (report 04)</li>"
-        )
+    downloads = _downloads(out_dir)
     figures = sorted((out_dir / "figures").glob("*.png"))
-    figure_items = "\n".join(
-        f"<li><a href='figures/{escape(p.name)}'><img src='figures/{escape(p.name)}' "
-        f"alt='{escape(_figure_alt(p))}'></a>{escape(p.stem)}: {escape(figure_caption(p))}</li>"
-        for p in figures
-    )
+    figure_items = _figure_items(figures)
     tables = "\n".join(
         f"<li><a href='tables/{escape(p.name)}'>{escape(p.name)}</a></li>"
         for p in sorted((out_dir / "tables").glob("*.csv"))
@@ -392,3 +370,42 @@ after the run.</p>
     path = out_dir / "index.html"
     path.write_text(page, "utf-8")
     return path
+
+
+def _one_side_warning(study) -> str:
+    """The index page's warning when a function has no respondent at all; empty otherwise."""
+    from research.inputs.study import missing_functions
+    from research.report.prose import one_side_terminal
+
+    missing = missing_functions(study)
+    return (
+        "<p class='warning'><strong>Warning:</strong> "
+        f"{escape(one_side_terminal(missing).removeprefix('warning: '))}</p>"
+        if missing
+        else ""
+    )
+
+
+def _downloads(out_dir: Path) -> list[str]:
+    """List items linking the Word tables and the REFI-QDA project, those of them the run wrote."""
+    downloads = []
+    if (out_dir / "tables.docx").is_file():
+        downloads.append(
+            "<li><a href='tables.docx'>tables.docx</a>: every APA table of the reports in one Word "
+            "file (report 07)</li>"
+        )
+    if (out_dir / "coded_study.qdpx").is_file():
+        downloads.append(
+            "<li><a href='coded_study.qdpx'>coded_study.qdpx</a>: the coded, pseudonymised "
+            "interviews as a REFI-QDA project for NVivo, MAXQDA or ATLAS.ti (report 04)</li>"
+        )
+    return downloads
+
+
+def _figure_items(figures: list[Path]) -> str:
+    """One list item per figure: its thumbnail linked to the PNG, its name and its caption."""
+    return "\n".join(
+        f"<li><a href='figures/{escape(p.name)}'><img src='figures/{escape(p.name)}' "
+        f"alt='{escape(_figure_alt(p))}'></a>{escape(p.stem)}: {escape(figure_caption(p))}</li>"
+        for p in figures
+    )
