@@ -1175,6 +1175,13 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
         return (
             f"**{escape(instrument.title)}.** The invariance models could not be fitted: {reason}."
         )
+    text = _configural_fit(conf, instrument) + _equality_steps(part)
+    level = invariance_levels(table).get(instrument.id)
+    return text + " " + _invariance_meaning(level)
+
+
+def _configural_fit(conf: pd.Series, instrument) -> str:
+    """The configural model's fit in words, with its caution when it has one."""
     text = (
         f"**{escape(instrument.title)}.** The same factor structure in both functions (configural) "
         f"fits with CFI = {bounded(conf['cfi'], 3)}, RMSEA = {bounded(conf['rmsea'], 3)}, SRMR = "
@@ -1184,10 +1191,16 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
     )
     if str(conf["note"]).startswith("caution"):
         text += f" Caution: {escape(str(conf['note']).removeprefix('caution: '))}."
+    return text
+
+
+def _equality_steps(part: pd.DataFrame) -> str:
+    """The metric and scalar steps in words, up to the first that is not assessed or fails."""
     names = {
         "metric": "equal loadings (metric)",
         "scalar": "equal loadings and intercepts (scalar)",
     }
+    text = ""
     for level in ("metric", "scalar"):
         if level not in part.index:
             continue
@@ -1206,7 +1219,11 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
         )
         if not ok:
             break
-    level = invariance_levels(table).get(instrument.id)
+    return text
+
+
+def _invariance_meaning(level: str | None) -> str:
+    """What the invariance level reached allows to compare between the functions."""
     meaning = {
         "scalar": "Scale means can be compared between the functions.",
         "metric": (
@@ -1224,7 +1241,7 @@ def invariance_sentence(table: pd.DataFrame, instrument) -> str:
             "known."
         ),
     }
-    return text + " " + meaning.get(level, "")
+    return meaning.get(level, "")
 
 
 def congruence_sentence(row: dict, alpha: float, instrument) -> str:
