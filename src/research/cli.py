@@ -29,6 +29,7 @@ OUTSIDE = (
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The ``research`` command line: the version option and one sub-command per task."""
     parser = argparse.ArgumentParser(
         prog="research",
         description="Compare how marketing and sales see their relationship: "
@@ -37,6 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"research {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    _add_validate(sub)
+    _add_new(sub)
+    return parser
+
+
+def _add_run(sub) -> None:
+    """The ``run`` sub-command and its options."""
     run = sub.add_parser(
         "run",
         help="read a study, execute every notebook on it and write the HTML reports",
@@ -79,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
         "are unchanged since their page was made (by default their kept pages are reused)",
     )
     run.add_argument("--quiet", action="store_true", help="print only errors")
+
+
+def _add_validate(sub) -> None:
+    """The ``validate`` sub-command and its options."""
     val = sub.add_parser(
         "validate",
         help="only read and check a study; write data_quality.csv",
@@ -93,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
         help="folder to write tables/data_quality.csv into (default: the scratch folder "
         "reports/_scratch/<slug> under the current folder; " + OUTSIDE,
     )
+
+
+def _add_new(sub) -> None:
+    """The ``new`` sub-command and its options."""
     new = sub.add_parser(
         "new",
         help="write a new, empty study folder to fill in",
@@ -112,7 +129,6 @@ def _parser() -> argparse.ArgumentParser:
         "(copied into the folder); default: builtin:smr builtin:perceptions",
     )
     new.add_argument("--name", help="the study's name (default: the folder's name)")
-    return parser
 
 
 def main(argv=None) -> int:
