@@ -293,9 +293,9 @@ def _clock(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def _study_yaml(name: str, refs: list[str]) -> str:
-    quoted = yaml.safe_dump(name, default_style='"').strip()
-    return f"""\
+#: ``study.yaml`` of a new study: ``{name}`` (quoted YAML) and ``{instruments}`` (the refs as JSON
+#: strings) are filled in by :func:`_study_yaml`.
+_STUDY_YAML = """\
 # study.yaml: the settings of one study, written by `research new`. Every path is relative to this \
 folder.
 # Fill in the files first (README.md says how), then check the study with:  research validate \
@@ -304,7 +304,7 @@ folder.
 
 # The study's name; a slug of it names the output folders (reports/<slug>/ and \
 data/processed/<slug>/).
-name: {quoted}
+name: {name}
 
 # Respondents: one row per person with respondent_id, company_id and role, plus any attributes \
 (company_size ...).
@@ -328,7 +328,7 @@ Qualtrics.
 # The questionnaires: built-in names (builtin:smr, builtin:perceptions) or paths to instrument \
 YAML files.
 # The survey templates have exactly these instruments' item ids as columns.
-instruments: [{", ".join(json.dumps(r) for r in refs)}]
+instruments: [{instruments}]
 
 # Raw role labels, as the respondents file's role column spells them, for the two functions \
 compared.
@@ -365,16 +365,17 @@ path.
 """
 
 
-def _readme(name: str, chosen, attributes: dict[str, list[str]]) -> str:
-    instruments = "\n".join(
-        f"- `{ref}`: {inst.title} ({len(inst.items)} items, answers {inst.scale_min:g} to "
-        f"{inst.scale_max:g}): {', '.join(inst.item_ids)}"
-        for ref, inst, _ in chosen
+def _study_yaml(name: str, refs: list[str]) -> str:
+    """The commented ``study.yaml`` of a new study named ``name`` with the instruments ``refs``."""
+    return _STUDY_YAML.format(
+        name=yaml.safe_dump(name, default_style='"').strip(),
+        instruments=", ".join(json.dumps(r) for r in refs),
     )
-    attrs = "\n".join(
-        f"- `{a}`: the rules test whether it {' / '.join(tests)}" for a, tests in attributes.items()
-    )
-    return f"""\
+
+
+#: ``README.md`` of a new study: ``{name}``, ``{attrs}`` (the company attributes the rules test)
+#: and ``{instruments}`` (each instrument's items) are filled in by :func:`_readme`.
+_README = """\
 # {name}
 
 A new study folder written by `research new`. Fill in the files below, then check and run the \
@@ -438,3 +439,16 @@ tags;
 with your
 transcripts. Then remove the `#` of `interviews`, `transcripts` and `codebook` in `study.yaml`.
 """
+
+
+def _readme(name: str, chosen, attributes: dict[str, list[str]]) -> str:
+    """The ``README.md`` of a new study: what to fill in, file by file."""
+    instruments = "\n".join(
+        f"- `{ref}`: {inst.title} ({len(inst.items)} items, answers {inst.scale_min:g} to "
+        f"{inst.scale_max:g}): {', '.join(inst.item_ids)}"
+        for ref, inst, _ in chosen
+    )
+    attrs = "\n".join(
+        f"- `{a}`: the rules test whether it {' / '.join(tests)}" for a, tests in attributes.items()
+    )
+    return _README.format(name=name, attrs=attrs, instruments=instruments)
