@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.analysis.dif import DIF_COLUMNS, DIF_EXTRA_COLUMNS, dif_screen
+from research.analysis.dif import (
+    DIF_COLUMNS,
+    DIF_EXTRA_COLUMNS,
+    dif_screen,
+    fit_cumulative_logit,
+)
 
 R_DIR = Path(__file__).resolve().parent / "r"
 NUMBERS = [
@@ -228,3 +233,59 @@ def test_empty_items_dict():
     wide, _ = _toy()
     out = dif_screen(wide, {}, "x")
     assert out.empty and list(out.columns) == DIF_COLUMNS + DIF_EXTRA_COLUMNS
+
+
+def _item_design(item="A2", others=("A1", "A3", "A4")):
+    """The R reference data of one item: answers and the M3 design (matching score, role, their
+    product), complete cases."""
+    data = pd.read_csv(R_DIR / "dif_data.csv")
+    data = data[data["role"].isin(["marketing", "sales"])]
+    match = data[list(others)].mean(axis=1).to_numpy()
+    focal = (data["role"] == "marketing").to_numpy(float)
+    y = data[item].to_numpy(float)
+    keep = np.isfinite(y) & np.isfinite(match)
+    y, match, focal = y[keep], match[keep], focal[keep]
+    return y, np.column_stack([match, focal, match * focal])
+
+
+def test_frequency_weights_equal_repeated_rows():
+    y, exog = _item_design()
+    rows = fit_cumulative_logit(y, exog)
+    # the distinct rows and how often each occurs
+    distinct, counts = np.unique(np.column_stack([y, exog]), axis=0, return_counts=True)
+    assert len(distinct) < len(y)  # some rows repeat, so the weights matter
+    table = fit_cumulative_logit(distinct[:, 0], distinct[:, 1:], weights=counts)
+    assert table.mle_retvals["converged"]
+    assert table.llf == pytest.approx(rows.llf, abs=1e-9)
+    np.testing.assert_allclose(table.params, rows.params, atol=1e-8)
+    np.testing.assert_allclose(table.bse, rows.bse, rtol=1e-8)
+    np.testing.assert_allclose(
+        table.model.hessian(table.params), rows.model.hessian(rows.params), rtol=1e-8, atol=1e-8
+    )
+    # and the same start: the thresholds of the answers' frequencies
+    np.testing.assert_allclose(table.model.start_params, rows.model.start_params, atol=1e-12)
+
+
+def test_weighted_score_and_hessian_equal_numerical_derivatives():
+    from statsmodels.tools.numdiff import approx_fprime, approx_hess3
+
+    y, exog = _item_design("B1", ("B2", "B3"))
+    weights = np.random.default_rng(4).uniform(0.5, 3.0, size=len(y))
+    model = fit_cumulative_logit(y, exog, weights=weights).model
+    params = model.start_params + 0.1  # away from the optimum, where the score is not zero
+    np.testing.assert_allclose(
+        model.score(params), approx_fprime(params, model.loglike, centered=True), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        model.hessian(params), approx_hess3(params, model.loglike), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_weights_of_one_change_nothing_and_bad_weights_are_refused():
+    y, exog = _item_design()
+    plain, ones = fit_cumulative_logit(y, exog), fit_cumulative_logit(y, exog, np.ones(len(y)))
+    np.testing.assert_array_equal(plain.params, ones.params)
+    assert plain.llf == ones.llf
+    for bad in (np.zeros(len(y)), np.full(len(y), np.nan), np.ones(len(y) - 1)):
+        with pytest.raises(ValueError, match="weights"):
+            fit_cumulative_logit(y, exog, weights=bad)
