@@ -29,6 +29,32 @@ def test_ordinal_logit_on_the_collapsed_table_equals_the_fit_on_individual_answe
         assert table.loc[item, "n"] == len(part)
 
 
+def test_weighted_fit_on_the_role_answer_table_equals_the_fit_on_individual_answers(demo_study):
+    from research.analysis.dif import fit_cumulative_logit
+
+    for inst in demo_study.instruments:
+        table = models.ordinal_logit(demo_study.responses, inst).set_index("item")
+        for item, row in table.iterrows():
+            part = demo_study.responses[
+                (demo_study.responses["item"] == item)
+                & demo_study.responses["keyed"].notna()
+                & demo_study.responses["role"].isin(["marketing", "sales"])
+            ]
+            y = part["keyed"].to_numpy()
+            x = (part["role"] == "marketing").to_numpy(float)[:, None]
+            answers = fit_cumulative_logit(y, x)  # one row per answer, no weights
+            assert row["fitted"] and row["n"] == len(y)
+            assert row["coef"] == pytest.approx(answers.params[0], abs=1e-8)
+            assert row["se"] == pytest.approx(answers.bse[0], rel=1e-8)
+            assert row["p"] == pytest.approx(answers.pvalues[0], rel=1e-6, abs=1e-12)
+            # the table's log-likelihood is the answers': weights are frequencies
+            answer, role, counts = models._role_answer_table(y.astype(int), x[:, 0])
+            weighted = fit_cumulative_logit(answer, role[:, None], weights=counts)
+            assert counts.sum() == len(y) and len(counts) <= 2 * len(np.unique(y))
+            assert weighted.llf == pytest.approx(answers.llf, abs=1e-9)
+            np.testing.assert_allclose(weighted.params, answers.params, atol=1e-8)
+
+
 def _clustered(n_groups, seed):
     rng = np.random.default_rng(seed)
     rows = []
@@ -73,8 +99,47 @@ def test_mixed_model_switches_engine_above_the_limit(monkeypatch):
     small = models.mixed_model(scores, inst).iloc[0]
     monkeypatch.setattr(models, "MIXEDLM_MAX_GROUPS", 10)
     large = models.mixed_model(scores, inst).iloc[0]
-    assert small["engine"] == "statsmodels MixedLM" and large["engine"] == "vectorised REML"
-    assert large["coef"] == pytest.approx(small["coef"], abs=1e-4)
+    assert small["engine"] == "vectorised REML, MixedLM standard error"
+    assert large["engine"] == "vectorised REML"
+    assert large["coef"] == small["coef"] and large["company_variance"] == small["company_variance"]
+    # above the limit the GLS standard error, the Satterthwaite step's
+    assert large["se"] == large["se_satterthwaite"] and large["se"] != small["se"]
+    assert large["se"] == pytest.approx(small["se"], rel=1e-2)
+
+
+def _mixedlm(d, **fit_kwargs):
+    import statsmodels.api as sm
+
+    y = d["score"].to_numpy(float)
+    x = (d["role"] == "marketing").to_numpy(float) if "role" in d else d["marketing"].to_numpy()
+    model = sm.MixedLM(y, np.column_stack([np.ones_like(y), x]), d["company_id"].to_numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model, model.fit(reml=True, **fit_kwargs)
+
+
+@pytest.mark.parametrize("name", ["balanced", "unbalanced", "boundary", "clustered"])
+def test_mixedlm_standard_error_from_group_sums_equals_statsmodels_hessian(name):
+    from statsmodels.regression.mixed_linear_model import MixedLMParams
+
+    d = _clustered(40, 5) if name == "clustered" else pd.read_csv(R / f"lmer_{name}.csv")
+    model, ref = _mixedlm(d)
+    sums = models._group_sums(model.endog, model.exog[:, 1], d["company_id"].to_numpy())
+    # at statsmodels' own estimate: the same Hessian, so the same standard error
+    psi, beta = float(np.asarray(ref.cov_re_unscaled)[0, 0]), np.asarray(ref.fe_params)
+    hess, _ = model.hessian(MixedLMParams.from_components(beta, cov_re=np.array([[psi]])))
+    se = np.sqrt(np.linalg.inv(-hess)[1, 1])
+    assert models._mixedlm_se(sums, beta, psi) == pytest.approx(se, rel=1e-10)
+    assert se == pytest.approx(ref.bse[1], rel=1e-8)
+    # and the table (at the exact REML estimate) against MixedLM's fit, to its optimiser's tolerance
+    scores = d.assign(role=np.where(model.exog[:, 1] == 1, "marketing", "sales"))
+    row = models.mixed_model(_scores_from(scores), INST_A).iloc[0]
+    assert row["fitted"] and row["engine"] == "vectorised REML, MixedLM standard error"
+    assert row["coef"] == pytest.approx(ref.params[1], abs=1e-5)
+    assert row["se"] == pytest.approx(ref.bse[1], rel=1e-4)
+    assert row["p"] == pytest.approx(ref.pvalues[1], rel=1e-3) and row["p_z"] == row["p"]
+    ref_variance = float(np.asarray(ref.cov_re)[0, 0])
+    assert row["company_variance"] == pytest.approx(ref_variance, rel=1e-4, abs=1e-5)
 
 
 def test_vectorised_rwg_by_company_equals_the_formula_per_company(demo_study):
@@ -171,6 +236,9 @@ def test_mixed_model_reports_satterthwaite_beside_z_and_records_warnings():
     ref = pd.read_csv(R / "lmer_satterthwaite_reference.csv").set_index("dataset").loc["unbalanced"]
     row = models.mixed_model(_scores_from(d), INST_A).iloc[0]
     assert row["fitted"] and row["p_z"] == row["p"]
+    assert row["coef"] == pytest.approx(ref["estimate"], rel=1e-4)
+    assert row["company_variance"] == pytest.approx(ref["company_variance"], rel=1e-4)
+    assert row["se_satterthwaite"] == pytest.approx(ref["se"], rel=1e-4)
     assert row["df_satterthwaite"] == pytest.approx(ref["df"], rel=1e-4)
     assert row["t"] == pytest.approx(ref["t"], rel=1e-4) and row[
         "p_satterthwaite"
@@ -182,17 +250,16 @@ def test_mixed_model_reports_satterthwaite_beside_z_and_records_warnings():
 
 
 def test_mixed_model_not_converged_is_not_used(monkeypatch):
-    import statsmodels.regression.mixed_linear_model as mlm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    real_fit = mlm.MixedLM.fit
+    real_estimate = models._reml_estimate
 
-    def failing_fit(self, *args, **kwargs):
-        res = real_fit(self, *args, **kwargs)
-        warnings.warn("Gradient optimization failed", mlm.ConvergenceWarning, stacklevel=2)
-        res.converged = False
-        return res
+    def failing_estimate(d):
+        rho, beta, sigma2, _ = real_estimate(d)
+        warnings.warn("Gradient optimization failed", ConvergenceWarning, stacklevel=2)
+        return rho, beta, sigma2, False
 
-    monkeypatch.setattr(mlm.MixedLM, "fit", failing_fit)
+    monkeypatch.setattr(models, "_reml_estimate", failing_estimate)
     row = models.mixed_model(_scores_from(pd.read_csv(R / "lmer_unbalanced.csv")), INST_A).iloc[0]
     assert not row["fitted"] and np.isnan(row["coef"]) and np.isnan(row["p_satterthwaite"])
     assert row["note"].startswith("not used: the REML optimiser did not converge")

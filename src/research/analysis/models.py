@@ -14,29 +14,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-
-def _counted_ordered_model():
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
-
-    class CountedOrderedModel(OrderedModel):
-        """OrderedModel on a collapsed table: row ``i`` stands for ``counts[i]`` identical
-        observations.
-
-        With one binary predictor the data are a 2 x K table, so the fit runs on at most 2K rows
-        whatever the sample size; the log-likelihood (and so the estimates and their Hessian-based
-        SEs) are those of the full data.
-        """
-
-        def __init__(self, endog, exog, counts, **kwargs):
-            super().__init__(endog, exog, **kwargs)
-            self.counts = np.asarray(counts, float)
-
-        def loglikeobs(self, params):
-            return super().loglikeobs(params) * self.counts
-
-    return CountedOrderedModel
-
-
 #: An ordinal-logit coefficient (log odds ratio) beyond this in absolute value, or a standard error
 #: beyond :data:`ORDINAL_MAX_SE`, is taken as the sign of (quasi-)complete separation: an odds ratio
 #: above e^10 (about 22,000) for one binary predictor is the optimiser drifting towards an infinite
@@ -75,24 +52,33 @@ def _separation(y: np.ndarray, marketing: np.ndarray) -> str:
     return ""
 
 
-def _fit_counted(model_class, y: pd.Series, marketing: np.ndarray, row: dict):
-    """Fit one item's proportional-odds model on its role × answer table; fill ``row`` when the fit
-    passes every check. Returns (the reasons it is not used, the warnings caught)."""
+def _role_answer_table(y: np.ndarray, marketing: np.ndarray):
+    """The distinct (answer, role) pairs of one item and how often each occurs: the answers, the
+    0/1 marketing column and the counts, answers ascending."""
+    levels, code = np.unique(y, return_inverse=True)
+    cells = np.bincount(2 * code + marketing.astype(np.intp), minlength=2 * len(levels))
+    nonzero = np.flatnonzero(cells)
+    return levels[nonzero // 2], (nonzero % 2).astype(float), cells[nonzero].astype(float)
+
+
+def _fit_counted(y: np.ndarray, marketing: np.ndarray, row: dict):
+    """Fit one item's proportional-odds model on its role × answer table (frequency weights); fill
+    ``row`` when the fit passes every check. Returns (the reasons it is not used, the warnings
+    caught)."""
+    from research.analysis.dif import fit_cumulative_logit
+
     failures = []
-    separated = _separation(y.to_numpy(), marketing)
+    separated = _separation(y, marketing)
     if separated:
         failures.append(separated)
-    levels = sorted(y.unique())
-    table = pd.DataFrame({"y": y.to_numpy(), "marketing": marketing}).value_counts().reset_index()
-    endog = pd.Series(pd.Categorical(table["y"], categories=levels, ordered=True))
+    answers, role, counts = _role_answer_table(y, marketing)
     caught = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = model_class(endog, table[["marketing"]], table["count"], distr="logit")
-            fit = model.fit(method="bfgs", disp=False, maxiter=1000)
-            hessian = model.hessian(fit.params)
-        coef, se = float(fit.params["marketing"]), float(fit.bse["marketing"])
+            fit = fit_cumulative_logit(answers, role[:, None], weights=counts)
+            hessian = fit.model.hessian(fit.params)
+            coef, se, p = float(fit.params[0]), float(fit.bse[0]), float(fit.pvalues[0])
         if not fit.mle_retvals.get("converged", True):
             failures.append("the optimiser did not converge")
         eig = np.linalg.eigvalsh(-(hessian + hessian.T) / 2)
@@ -103,25 +89,22 @@ def _fit_counted(model_class, y: pd.Series, marketing: np.ndarray, row: dict):
         if not np.isfinite(se) or se > ORDINAL_MAX_SE:
             failures.append(f"SE = {se:.4g} exceeds {ORDINAL_MAX_SE:g}")
         if not failures:
-            row.update(
-                coef=coef,
-                se=se,
-                p=float(fit.pvalues["marketing"]),
-                odds_ratio=float(np.exp(coef)),
-                fitted=True,
-            )
-    except (np.linalg.LinAlgError, ValueError) as err:
+            row.update(coef=coef, se=se, p=p, odds_ratio=float(np.exp(coef)), fitted=True)
+    except (np.linalg.LinAlgError, ValueError, OverflowError, FloatingPointError) as err:
         failures.append(f"fit failed ({type(err).__name__}: {err})")
     return failures, caught
 
 
 def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
-    """Proportional-odds logit per item: answer ~ marketing (vs sales), statsmodels
-    ``OrderedModel``.
+    """Proportional-odds logit per item: answer ~ marketing (vs sales), by maximum likelihood
+    (:func:`research.analysis.dif.fit_cumulative_logit`, Newton's method on statsmodels'
+    ``OrderedModel`` with the analytic score and Hessian).
 
-    ``coef`` > 0 means marketing answers higher; ``odds_ratio`` = exp(coef). Fitted on the item's
-    role × answer table (see ``CountedOrderedModel``), which gives the same likelihood as the
-    individual answers.
+    ``coef`` > 0 means marketing answers higher; ``odds_ratio`` = exp(coef); ``se`` from the
+    Hessian of the log-likelihood and ``p`` the two-sided Wald z p-value. Fitted on the item's
+    role × answer table with each cell's count as frequency weight (at most twice as many rows as
+    answer levels, whatever the sample size), which gives the log-likelihood, estimates and standard
+    errors of the individual answers.
 
     A fit is *not used* (``fitted`` False; ``coef``, ``se``, ``p``, ``odds_ratio`` empty; the reason
     in ``note``) when the data are separated (see :func:`_separation`), the optimiser did not
@@ -142,8 +125,6 @@ def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     Agresti, A. (2010). *Analysis of ordinal categorical data* (2nd ed.). Wiley.
     doi:10.1002/9780470594001
     """
-    model_class = _counted_ordered_model()
-
     part = responses[
         (responses["instrument"] == instrument.id)
         & responses["keyed"].notna()
@@ -164,29 +145,31 @@ def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
             "fitted": False,
             "note": "",
         }
-        y = grp["keyed"].astype(int)
-        x = (grp["role"] == "marketing").astype(float).to_frame("marketing")
-        if y.nunique() < 2 or x["marketing"].nunique() < 2:
+        y = grp["keyed"].to_numpy().astype(int)
+        marketing = (grp["role"] == "marketing").to_numpy(float)
+        n_levels, n_roles = len(np.unique(y)), len(np.unique(marketing))
+        if n_levels < 2 or n_roles < 2:
             why = (
                 "no answers"
-                if y.empty
+                if len(y) == 0
                 else "fewer than two answered levels"
-                if y.nunique() < 2
+                if n_levels < 2
                 else "one role only"
             )
             row["note"] = f"not fitted: {why}"
             rows.append(row)
             continue
-        failures, caught = _fit_counted(model_class, y, x["marketing"].to_numpy(), row)
+        failures, caught = _fit_counted(y, marketing, row)
         notes = ([f"not used: {'; '.join(failures)}"] if failures else []) + _messages(caught)
         row["note"] = "; ".join(notes)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-#: Above this many companies the random-intercept model is fitted by :func:`random_intercept_reml`,
-#: which gives MixedLM's REML estimates in linear time; statsmodels' MixedLM loops over groups in
-#: Python (about 3 s per fit at 4,000 companies).
+#: Up to this many companies :func:`mixed_model` reports the standard error statsmodels' ``MixedLM``
+#: gives (:func:`_mixedlm_se`); above, the GLS standard error of :func:`random_intercept_reml`. The
+#: threshold dates from when the small studies were fitted by ``MixedLM`` itself, which loops over
+#: groups in Python (about 3 s per fit at 4,000 companies); both are now computed from group sums.
 MIXEDLM_MAX_GROUPS = 300
 
 
@@ -196,53 +179,28 @@ def random_intercept_reml(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> d
 
     Each group's covariance ``V_i = sigma2 I + tau2 J`` has the closed-form inverse ``(I - w_i J) /
     sigma2`` with ``w_i = tau2 / (sigma2 + n_i tau2)`` and log-determinant ``(n_i - 1) log sigma2 +
-    log(sigma2 + n_i tau2)``, so the restricted log-likelihood needs only group sums. The variance
-    components are found with L-BFGS on their logarithms; the coefficient's standard error is
-    ``sqrt((X' V^-1 X)^-1)`` and its p-value two-sided normal, as statsmodels' MixedLM reports them.
+    log(sigma2 + n_i tau2)``, so the restricted log-likelihood needs only group sums. ``sigma2`` is
+    profiled out and ``tau2 / sigma2`` found by a bounded one-dimensional search (the estimate of
+    :func:`random_intercept_satterthwaite`); the coefficient's standard error is ``sqrt((X' V^-1
+    X)^-1)`` and its p-value two-sided normal.
 
     Returns a dict with ``coef``, ``se``, ``p`` (of ``x``), ``intercept``, ``group_variance``,
-    ``residual_variance``.
+    ``residual_variance``, ``converged`` (the search succeeded), ``n`` and ``k`` (2, the fixed
+    effects).
     """
-    from scipy import optimize, stats
-
-    codes, _ = pd.factorize(groups)
-    n_i = np.bincount(codes).astype(float)
-    X = np.column_stack([np.ones_like(y), x])
-    sx = np.column_stack([np.bincount(codes, X[:, j]) for j in range(2)])  # per-group column sums
-    sy = np.bincount(codes, y)
-    xtx, xty, yty = X.T @ X, X.T @ y, y @ y
-    n, p = len(y), X.shape[1]
-
-    def pieces(log_params):
-        sigma2, tau2 = np.exp(log_params)
-        w = tau2 / (sigma2 + n_i * tau2)
-        a = (xtx - (sx * w[:, None]).T @ sx) / sigma2  # X' V^-1 X
-        b = (xty - (sx * (w * sy)[:, None]).sum(axis=0)) / sigma2  # X' V^-1 y
-        c = (yty - (w * sy**2).sum()) / sigma2  # y' V^-1 y
-        beta = np.linalg.solve(a, b)
-        quad = c - b @ beta  # r' V^-1 r at the GLS estimate
-        logdet = ((n_i - 1) * np.log(sigma2) + np.log(sigma2 + n_i * tau2)).sum()
-        return 0.5 * (logdet + np.linalg.slogdet(a)[1] + quad), beta, a
-
-    scale = max(float(np.var(y)), 1e-12)
-    start = np.log([scale / 2, scale / 2])
-    # Bounds relative to the outcome's variance keep X' V^-1 X well conditioned (a huge tau2 would
-    # absorb the intercept).
-    bounds = [(np.log(scale) - 20, np.log(scale) + 3)] * 2
-    best = optimize.minimize(lambda v: pieces(v)[0], start, method="L-BFGS-B", bounds=bounds)
-    _, beta, a = pieces(best.x)
-    se = float(np.sqrt(np.linalg.inv(a)[1, 1]))
-    sigma2, tau2 = np.exp(best.x)
+    d = _group_sums(y, x, groups)
+    rho, beta, sigma2, success = _reml_estimate(d)
+    fit = _satterthwaite(d, rho, beta, sigma2, success)
     return {
-        "coef": float(beta[1]),
-        "se": se,
-        "p": float(2 * stats.norm.sf(abs(beta[1] / se))),
-        "intercept": float(beta[0]),
-        "group_variance": float(tau2),
-        "residual_variance": float(sigma2),
-        "converged": bool(best.success),
-        "n": n,
-        "k": p,
+        "coef": fit["coef"],
+        "se": fit["se"],
+        "p": fit["p_z"],
+        "intercept": fit["intercept"],
+        "group_variance": fit["group_variance"],
+        "residual_variance": fit["residual_variance"],
+        "converged": success,
+        "n": len(d.y),
+        "k": d.X.shape[1],
     }
 
 
@@ -462,10 +420,22 @@ def random_intercept_satterthwaite(
     >>> fit["coef"] > 0 and 1 < fit["df"] < 8
     True
     """
+    d = _group_sums(y, x, groups)
+    return _satterthwaite(d, *_reml_estimate(d), confidence)
+
+
+def _satterthwaite(
+    d: _GroupSums,
+    rho: float,
+    beta: np.ndarray,
+    sigma2: float,
+    success: bool,
+    confidence: float = 0.95,
+) -> dict:
+    """The dict of :func:`random_intercept_satterthwaite` from the group sums and the REML
+    estimate (:func:`_reml_estimate`)."""
     from scipy import stats
 
-    d = _group_sums(y, x, groups)
-    rho, beta, sigma2, success = _reml_estimate(d)
     tau2 = rho * sigma2
     s_, theta = np.sqrt(sigma2), np.sqrt(rho)
     C, q, score, hess = _reml_pieces(d, beta, sigma2, tau2)
@@ -517,53 +487,95 @@ def _mixed_row(instrument_id, scale, n: int, n_groups: int) -> dict:
     }
 
 
-def _random_intercept_fit(d: pd.DataFrame, n_groups: int) -> tuple[bool, dict]:
-    """REML fit of ``score ~ marketing`` with a random intercept per company: whether it
-    converged, and the engine, ``coef``, ``se``, ``p`` and ``company_variance``.
+def _mixedlm_se(d: _GroupSums, beta: np.ndarray, rho: float) -> float:
+    """The standard error of ``b1`` that statsmodels' ``MixedLM.fit(reml=True)`` reports, at the
+    REML estimate, from group sums; NaN when the information matrix is not positive definite.
 
-    statsmodels' ``MixedLM`` up to :data:`MIXEDLM_MAX_GROUPS` companies,
-    :func:`random_intercept_reml` above.
+    ``MixedLM`` inverts the negative Hessian of its restricted log-likelihood (``sigma^2`` profiled
+    out) in the fixed effects ``beta`` and ``psi = tau^2 / sigma^2`` (``MixedLM.hessian``). That
+    observed information keeps the cross terms between ``beta`` and ``psi``, so its standard error
+    differs slightly (well under 1% in practice) from the GLS one, ``sqrt([(X' V^-1 X)^-1]_11)``,
+    of lme4 and :func:`random_intercept_satterthwaite`. For a random intercept ``H_g = V_g /
+    sigma^2 = I + psi J`` and ``1' H_g^-1 = 1' / (1 + n_g psi)``, so every term of
+    ``MixedLM.hessian`` is a sum over groups of products of ``s_g = 1' H_g^-1 1``, ``a_g = 1' H_g^-1
+    X_g`` and ``b_g = 1' H_g^-1 r_g`` (``r = y - X beta``); with ``f = n - p``, ``R = r' H^-1 r``
+    and ``M = X' H^-1 X``:
+
+    * ``d2l / d beta2 = -f M / R``;
+    * ``d2l / d beta d psi = -f sum_g a_g b_g / R``;
+    * ``d2l / d psi2 = sum_g s_g^2 / 2 - f (sum_g 2 s_g b_g^2 / R - (sum_g b_g^2)^2 / R^2) / 2 +
+      (tr(Q Q) - tr(M^-1 sum_g 2 s_g a_g' a_g)) / 2`` with ``Q = M^-1 sum_g a_g' a_g``.
+
+    Equal to ``MixedLM.hessian`` to rounding (``tests/test_models.py``).
     """
-    if n_groups <= MIXEDLM_MAX_GROUPS:
-        import statsmodels.formula.api as smf
+    n, p = d.X.shape
+    f = n - p
+    psi = rho
+    shrink = 1 / (1 + d.n_i * psi)
+    w = psi * shrink  # H_g^-1 = I - w_g J
+    r = d.y - d.X @ beta
+    sr = np.bincount(d.codes, r, minlength=len(d.n_i))
+    s_g, a_g, b_g = d.n_i * shrink, d.sx * shrink[:, None], sr * shrink
+    m = d.xtx - (d.sx * w[:, None]).T @ d.sx
+    big_r = r @ r - (w * sr**2).sum()
+    q = np.linalg.solve(m, a_g.T @ a_g)
+    hess = np.empty((p + 1, p + 1))
+    hess[:p, :p] = -f * m / big_r
+    hess[:p, p] = hess[p, :p] = -f * (a_g * b_g[:, None]).sum(axis=0) / big_r
+    hess[p, p] = (
+        (s_g**2).sum() / 2
+        - f * (2 * (s_g * b_g**2).sum() / big_r - (b_g**2).sum() ** 2 / big_r**2) / 2
+        + (np.trace(q @ q) - np.trace(np.linalg.solve(m, 2 * (a_g * s_g[:, None]).T @ a_g))) / 2
+    )
+    info = -hess
+    if not np.all(np.isfinite(info)) or np.linalg.eigvalsh(info).min() <= 0:
+        return np.nan
+    return float(np.sqrt(np.linalg.inv(info)[1, 1]))
 
-        fit = smf.mixedlm("score ~ marketing", d, groups=d["company_id"]).fit(reml=True)
-        return bool(fit.converged), dict(
-            engine="statsmodels MixedLM",
-            coef=float(fit.params["marketing"]),
-            se=float(fit.bse["marketing"]),
-            p=float(fit.pvalues["marketing"]),
-            company_variance=float(fit.cov_re.iloc[0, 0]),
-        )
-    fit = random_intercept_reml(
-        d["score"].to_numpy(float), d["marketing"].to_numpy(float), d["company_id"].to_numpy()
+
+def _random_intercept_fit(
+    y: np.ndarray, x: np.ndarray, groups: np.ndarray
+) -> tuple[bool, dict, dict]:
+    """One REML fit of ``y ~ x + (1 | group)`` from group sums and both inferences of
+    :func:`mixed_model` from it: whether the search converged, the z columns (``engine``, ``coef``,
+    ``se``, ``p``, ``company_variance``) and the dict of :func:`random_intercept_satterthwaite`."""
+    from scipy import stats
+
+    d = _group_sums(y, x, groups)
+    rho, beta, sigma2, success = _reml_estimate(d)
+    satt = _satterthwaite(d, rho, beta, sigma2, success)
+    if len(d.n_i) <= MIXEDLM_MAX_GROUPS:
+        engine, se = "vectorised REML, MixedLM standard error", _mixedlm_se(d, beta, rho)
+    else:
+        engine, se = "vectorised REML", satt["se"]
+    z = dict(
+        engine=engine,
+        coef=satt["coef"],
+        se=se,
+        p=float(2 * stats.norm.sf(abs(satt["coef"] / se))) if np.isfinite(se) else np.nan,
+        company_variance=satt["group_variance"],
     )
-    return fit["converged"], dict(
-        engine="vectorised REML",
-        coef=fit["coef"],
-        se=fit["se"],
-        p=fit["p"],
-        company_variance=fit["group_variance"],
-    )
+    return success, z, satt
 
 
 def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     """Linear mixed model per scale: score ~ marketing + (1 | company), REML.
 
-    statsmodels' ``MixedLM`` up to :data:`MIXEDLM_MAX_GROUPS` companies,
-    :func:`random_intercept_reml` (the same estimates, in linear time) above; ``engine`` says which.
-    Fitted only when some company has several respondents (else the random intercept is not
-    identified apart from the residual). ``coef`` is marketing minus sales; ``p`` (= ``p_z``) is the
-    engine's two-sided normal (z) p-value.
+    One REML fit per scale from group sums (the estimate of :func:`random_intercept_satterthwaite`,
+    as lme4 and statsmodels' ``MixedLM`` find it), fitted only when some company has several
+    respondents (else the random intercept is not identified apart from the residual). ``coef`` is
+    marketing minus sales; ``p`` (= ``p_z``) its two-sided normal (z) p-value with ``se`` the
+    standard error ``MixedLM`` reports (:func:`_mixedlm_se`) up to :data:`MIXEDLM_MAX_GROUPS`
+    companies, the GLS standard error (:func:`random_intercept_reml`) above; ``engine`` says which.
 
-    Beside it, the small-sample t reference of lmerTest (:func:`random_intercept_satterthwaite`):
-    ``t`` (coefficient over its GLS standard error ``se_satterthwaite``), ``df_satterthwaite`` and
-    ``p_satterthwaite``.
+    Beside it, from the same fit, the small-sample t reference of lmerTest
+    (:func:`random_intercept_satterthwaite`): ``t`` (coefficient over its GLS standard error
+    ``se_satterthwaite``), ``df_satterthwaite`` and ``p_satterthwaite``.
 
-    ``fitted`` is True only for a fit that converged and is used. Every warning raised by the fit
-    (e.g. statsmodels' ConvergenceWarning "The MLE may be on the boundary of the parameter space",
-    "Random effects covariance is singular") is kept in ``note``; a non-converged fit leaves
-    ``coef``, ``se``, ``p`` and the Satterthwaite columns empty and ``note`` starts with "not used".
+    ``fitted`` is True only for a fit that converged and is used. Every warning raised by the fit is
+    kept in ``note``, and so is a boundary fit (company variance estimated as zero); a fit whose
+    search did not converge, or without a standard error, leaves ``coef``, ``se``, ``p`` and the
+    Satterthwaite columns empty and ``note`` starts with "not used".
 
     References
     ----------
@@ -598,13 +610,14 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                converged, est = _random_intercept_fit(d, n_groups)
-                satt = random_intercept_satterthwaite(y, x, g)
+                converged, est, satt = _random_intercept_fit(y, x, g)
             row["engine"] = est["engine"]
             if not converged:
                 notes.append("not used: the REML optimiser did not converge")
             elif not np.isfinite(est["se"]):
-                notes.append("not used: no standard error (singular information matrix)")
+                notes.append(
+                    "not used: no standard error (the information matrix is not positive definite)"
+                )
             else:
                 row.update(
                     est,
@@ -624,18 +637,17 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _role_counts(d: pd.DataFrame) -> pd.DataFrame:
-    """Respondents per company (rows) and function (``marketing``, ``sales``; 0 when none)."""
+def _role_counts(companies: pd.Series, marketing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Respondents per company (in order of first appearance) of marketing and of sales (0 when
+    none)."""
+    codes, uniques = pd.factorize(companies)
     return (
-        d.groupby(["company_id", "role"])
-        .size()
-        .unstack("role")
-        .reindex(columns=["marketing", "sales"])
-        .fillna(0)
+        np.bincount(codes[marketing], minlength=len(uniques)),
+        np.bincount(codes[~marketing], minlength=len(uniques)),
     )
 
 
-def _headline_row(instrument_id, scale, confidence, counts, d, paired) -> dict:
+def _headline_row(instrument_id, scale, confidence, n_companies, d, paired) -> dict:
     """The row of :func:`dyad_headline` before any design is chosen: counts, empty numbers."""
     return {
         "instrument": instrument_id,
@@ -650,7 +662,7 @@ def _headline_row(instrument_id, scale, confidence, counts, d, paired) -> dict:
         "ci_low": np.nan,
         "ci_high": np.nan,
         "confidence": confidence,
-        "n_companies": len(counts),
+        "n_companies": n_companies,
         "n_respondents": len(d),
         "n_paired_companies": paired,
         "company_variance": np.nan,
@@ -805,13 +817,14 @@ def dyad_headline(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.D
     rows = []
     for scale in instrument.scales:
         d = part[["company_id", "role", scale]].dropna().rename(columns={scale: "score"})
-        counts = _role_counts(d)
-        several = int((counts > 1).any(axis=1).sum())
-        one_side = int((counts == 0).any(axis=1).sum())
-        paired = int((counts > 0).all(axis=1).sum())
-        row = _headline_row(instrument.id, scale, confidence, counts, d, paired)
         x = d["score"].to_numpy(float)
         m = (d["role"] == "marketing").to_numpy()
+        n_marketing, n_sales = _role_counts(d["company_id"], m)
+        several = int(((n_marketing > 1) | (n_sales > 1)).sum())
+        one_side = int(((n_marketing == 0) | (n_sales == 0)).sum())
+        paired = int(((n_marketing > 0) & (n_sales > 0)).sum())
+        n_companies = len(n_marketing)
+        row = _headline_row(instrument.id, scale, confidence, n_companies, d, paired)
         if d.empty:
             row["note"] = "not computed: no scores"
         else:
@@ -822,7 +835,7 @@ def dyad_headline(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.D
             elif design == "welch t":
                 _welch_row(x, m, row)
             else:
-                _model_row(d, x, m, len(counts), confidence, row)
+                _model_row(d, x, m, n_companies, confidence, row)
         _t_inference(row, alpha)
         rows.append(row)
     return pd.DataFrame(rows)
