@@ -199,12 +199,43 @@ def _require_columns(frame: pd.DataFrame, columns, name: str) -> None:
 
 
 def _read_respondents(root, config, log) -> pd.DataFrame:
+    """The respondents file: one row per kept respondent, roles mapped; problems logged."""
     name = config["respondents"]
     frame, _ = read_table(_file(root, config, "respondents"), name)
     _require_columns(frame, ["respondent_id", "company_id", "role"], name)
     if frame.empty:
         raise StudyError(name, "", "the file holds no respondents, only a header")
     frame["_row"] = np.arange(2, len(frame) + 2)
+    frame = _unique_respondents(frame, name, log)
+    frame = _known_roles(frame, config, name, log)
+    for _, row in frame[frame["company_id"].isna()].iterrows():
+        log.add(
+            name,
+            row["respondent_id"],
+            "company_id",
+            "",
+            "blank_id",
+            "kept; left out of company and dyad analyses",
+        )
+    if frame.empty:
+        raise StudyError(
+            name,
+            "column 'role'",
+            "no respondent with a known role: nothing to analyse "
+            f"(roles in study.yaml: {', '.join(config['roles'])})",
+        )
+    frame["role"] = frame["role"].astype("string")
+    _require_columns(frame, config.get("outcomes", []), name)
+    for col in config.get("outcomes", []):
+        frame[col] = _outcome_values(frame, col, name, log)
+    cols = ["respondent_id", "company_id", "role"] + [
+        c for c in frame.columns if c not in {"respondent_id", "company_id", "role", "_row"}
+    ]
+    return frame[cols].reset_index(drop=True)
+
+
+def _unique_respondents(frame: pd.DataFrame, name: str, log) -> pd.DataFrame:
+    """The rows with a respondent_id (a blank one logged and left out); a repeated id is fatal."""
     blank = frame["respondent_id"].isna()
     for row in frame.loc[blank, "_row"]:
         log.add(name, f"row {row}", "respondent_id", "", "blank_id")
@@ -217,6 +248,11 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
             f"row {first['_row']}, column 'respondent_id'",
             f"duplicate respondent_id {first['respondent_id']!r}; each respondent must appear once",
         )
+    return frame
+
+
+def _known_roles(frame: pd.DataFrame, config: dict, name: str, log) -> pd.DataFrame:
+    """Roles mapped to marketing or sales by study.yaml's labels; other labels logged, left out."""
     lookup = {
         str(label).strip().lower(): role
         for role, labels in config["roles"].items()
@@ -242,31 +278,7 @@ def _read_respondents(root, config, log) -> pd.DataFrame:
                 else ""
             ),
         )
-    frame = frame[frame["role"].notna()].copy()
-    for _, row in frame[frame["company_id"].isna()].iterrows():
-        log.add(
-            name,
-            row["respondent_id"],
-            "company_id",
-            "",
-            "blank_id",
-            "kept; left out of company and dyad analyses",
-        )
-    if frame.empty:
-        raise StudyError(
-            name,
-            "column 'role'",
-            "no respondent with a known role: nothing to analyse "
-            f"(roles in study.yaml: {', '.join(config['roles'])})",
-        )
-    frame["role"] = frame["role"].astype("string")
-    _require_columns(frame, config.get("outcomes", []), name)
-    for col in config.get("outcomes", []):
-        frame[col] = _outcome_values(frame, col, name, log)
-    cols = ["respondent_id", "company_id", "role"] + [
-        c for c in frame.columns if c not in {"respondent_id", "company_id", "role", "_row"}
-    ]
-    return frame[cols].reset_index(drop=True)
+    return frame[frame["role"].notna()].copy()
 
 
 def _outcome_values(frame: pd.DataFrame, column: str, name: str, log) -> pd.Series:
@@ -320,6 +332,7 @@ def _to_values(column: pd.Series, inst: Instrument) -> tuple[pd.Series, pd.Serie
 
 
 def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The survey file: every instrument's tidy answers and the open answers; problems logged."""
     name = config["survey"]
     id_col = config["survey_id_column"]
     frame, _ = read_table(_file(root, config, "survey"), name, apply_labels=False)
@@ -328,20 +341,52 @@ def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFr
     _require_columns(frame, item_ids + list(config["open_ended"]), name)
     frame = frame.rename(columns={id_col: "_sid"})
     frame = frame[frame["_sid"].notna()]
+    frame = _finished_rows(frame, config, name, log)
+    frame = _known_survey_rows(frame, respondents, id_col, name, log)
+
+    ids = frame[["_sid"]].rename(columns={"_sid": "respondent_id"})
+    ids = ids.merge(
+        respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left"
+    )
+    parts = [_instrument_responses(frame, ids, inst, name, log) for inst in instruments]
+    responses = pd.concat(parts, ignore_index=True)[
+        ["respondent_id", "company_id", "role", "instrument", "item", "subscale", "value", "keyed"]
+    ]
+    open_cols = list(config["open_ended"])
+    if open_cols:
+        opened = (
+            pd.concat([ids, frame[open_cols]], axis=1)
+            .melt(id_vars=list(ids.columns), var_name="column", value_name="text")
+            .dropna(subset=["text"])
+        )
+        opened["text"] = opened["text"].astype(str)
+    else:
+        opened = pd.DataFrame(columns=["respondent_id", "company_id", "role", "column", "text"])
+    return responses, opened.reset_index(drop=True)
+
+
+def _finished_rows(frame: pd.DataFrame, config: dict, name: str, log) -> pd.DataFrame:
+    """Unfinished Qualtrics responses logged, and left out unless ``include_unfinished``."""
     finished = next((c for c in frame.columns if c.lower() == "finished"), None)
-    if finished is not None:
-        unfinished = frame[finished].astype("string").str.strip().str.lower().isin(_FALSE_FINISHED)
-        for sid in frame.loc[unfinished, "_sid"]:
-            log.add(
-                name,
-                sid,
-                finished,
-                "0",
-                "unfinished_response",
-                "kept (include_unfinished: true)" if config["include_unfinished"] else "left out",
-            )
-        if not config["include_unfinished"]:
-            frame = frame[~unfinished]
+    if finished is None:
+        return frame
+    unfinished = frame[finished].astype("string").str.strip().str.lower().isin(_FALSE_FINISHED)
+    for sid in frame.loc[unfinished, "_sid"]:
+        log.add(
+            name,
+            sid,
+            finished,
+            "0",
+            "unfinished_response",
+            "kept (include_unfinished: true)" if config["include_unfinished"] else "left out",
+        )
+    return frame if config["include_unfinished"] else frame[~unfinished]
+
+
+def _known_survey_rows(
+    frame: pd.DataFrame, respondents: pd.DataFrame, id_col: str, name: str, log
+) -> pd.DataFrame:
+    """The first survey row of each known respondent; unknown and repeated ids logged, left out."""
     known = frame["_sid"].isin(respondents["respondent_id"])
     folded = _folded_ids(respondents["respondent_id"])
     for sid in frame.loc[~known, "_sid"]:
@@ -357,52 +402,31 @@ def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFr
     dup = frame["_sid"].duplicated(keep="first")
     for sid in frame.loc[dup, "_sid"]:
         log.add(name, sid, id_col, sid, "duplicate_response")
-    frame = frame[~dup].reset_index(drop=True)
+    return frame[~dup].reset_index(drop=True)
 
-    ids = frame[["_sid"]].rename(columns={"_sid": "respondent_id"})
-    ids = ids.merge(
-        respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left"
+
+def _instrument_responses(
+    frame: pd.DataFrame, ids: pd.DataFrame, inst: Instrument, name: str, log
+) -> pd.DataFrame:
+    """One instrument's answers, long and keyed; answers out of range or not numbers logged."""
+    values = pd.DataFrame(index=frame.index)
+    for item in inst.items:
+        val, oor, nan = _to_values(frame[item.id], inst)
+        for idx in np.flatnonzero(oor.to_numpy()):
+            log.add(name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "out_of_range")
+        for idx in np.flatnonzero(nan.to_numpy()):
+            log.add(name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "not_a_number")
+        values[item.id] = val
+    keyed_values = keyed(values, inst)
+    long = pd.concat([ids, values], axis=1).melt(
+        id_vars=list(ids.columns), var_name="item", value_name="value"
     )
-    parts = []
-    for inst in instruments:
-        values = pd.DataFrame(index=frame.index)
-        for item in inst.items:
-            val, oor, nan = _to_values(frame[item.id], inst)
-            for idx in np.flatnonzero(oor.to_numpy()):
-                log.add(
-                    name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "out_of_range"
-                )
-            for idx in np.flatnonzero(nan.to_numpy()):
-                log.add(
-                    name, frame["_sid"].iat[idx], item.id, frame[item.id].iat[idx], "not_a_number"
-                )
-            values[item.id] = val
-        keyed_values = keyed(values, inst)
-        long = pd.concat([ids, values], axis=1).melt(
-            id_vars=list(ids.columns), var_name="item", value_name="value"
-        )
-        long["keyed"] = (
-            pd.concat([ids, keyed_values], axis=1)
-            .melt(id_vars=list(ids.columns))["value"]
-            .to_numpy()
-        )
-        long["instrument"] = inst.id
-        long["subscale"] = long["item"].map({it.id: it.subscale for it in inst.items})
-        parts.append(long)
-    responses = pd.concat(parts, ignore_index=True)[
-        ["respondent_id", "company_id", "role", "instrument", "item", "subscale", "value", "keyed"]
-    ]
-    open_cols = list(config["open_ended"])
-    if open_cols:
-        opened = (
-            pd.concat([ids, frame[open_cols]], axis=1)
-            .melt(id_vars=list(ids.columns), var_name="column", value_name="text")
-            .dropna(subset=["text"])
-        )
-        opened["text"] = opened["text"].astype(str)
-    else:
-        opened = pd.DataFrame(columns=["respondent_id", "company_id", "role", "column", "text"])
-    return responses, opened.reset_index(drop=True)
+    long["keyed"] = (
+        pd.concat([ids, keyed_values], axis=1).melt(id_vars=list(ids.columns))["value"].to_numpy()
+    )
+    long["instrument"] = inst.id
+    long["subscale"] = long["item"].map({it.id: it.subscale for it in inst.items})
+    return long
 
 
 # ---- interviews ----------------------------------------------------------------------------------
@@ -421,6 +445,7 @@ _TURN_COLS = [
 
 
 def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The interviews kept and their transcripts' turns; problems logged."""
     empty = (
         pd.DataFrame(
             columns=["interview_id", "respondent_id", "file", "interviewer", "company_id", "role"]
@@ -430,20 +455,7 @@ def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.D
     if not config.get("interviews"):
         return empty
     name = config["interviews"]
-    frame, _ = read_table(_file(root, config, "interviews"), name)
-    _require_columns(frame, ["interview_id", "respondent_id", "file", "interviewer"], name)
-    folder = root / config["transcripts"]
-    if not folder.is_dir():
-        raise StudyError(
-            str(config["transcripts"]), "", "transcripts folder named by study.yaml not found"
-        )
-    dup = frame["interview_id"].duplicated()
-    if dup.any():
-        raise StudyError(
-            name,
-            f"row {int(np.flatnonzero(dup)[0]) + 2}, column 'interview_id'",
-            f"duplicate interview_id {frame.loc[dup, 'interview_id'].iloc[0]!r}",
-        )
+    frame, folder = _interview_list(root, config, name)
     frame = frame.merge(
         respondents[["respondent_id", "company_id", "role"]], on="respondent_id", how="left"
     )
@@ -466,37 +478,10 @@ def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.D
         if not rel or not path.is_relative_to(folder_resolved) or not path.is_file():
             log.add(name, row.interview_id, "file", rel, "missing_transcript")
             continue
-        try:
-            transcript = read_transcript(path, f"{config['transcripts'].rstrip('/')}/{rel}")
-        except TranscriptError as exc:
-            log.add(name, row.interview_id, "file", rel, exc.problem, f"interview left out: {exc}")
+        transcript = _transcript(path, rel, row.interview_id, config, name, log)
+        if transcript is None:
             continue
-        if transcript.warning:
-            log.add(
-                name,
-                row.interview_id,
-                "file",
-                rel,
-                "invalid_transcript",
-                f"kept: {transcript.warning}",
-            )
-        interviewer = "" if pd.isna(row.interviewer) else str(row.interviewer).strip().lower()
-        said = False
-        for rec in transcript.records:
-            is_interviewer = rec["speaker"].strip().lower() == interviewer
-            said |= is_interviewer
-            turns.append(
-                {
-                    "interview_id": row.interview_id,
-                    **rec,
-                    "respondent_id": row.respondent_id,
-                    "company_id": row.company_id,
-                    "role": row.role,
-                    "is_interviewer": is_interviewer,
-                }
-            )
-        if not said:
-            log.add(name, row.interview_id, "interviewer", row.interviewer, "no_interviewer_turns")
+        turns += _interview_turns(row, transcript, name, log)
         kept.append(row._asdict())
     interviews = pd.DataFrame(kept, columns=empty[0].columns)
     turns_frame = pd.DataFrame(turns, columns=_TURN_COLS) if turns else empty[1]
@@ -504,6 +489,62 @@ def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.D
         for col in ("interview_id", "speaker", "text", "respondent_id", "company_id", "role"):
             turns_frame[col] = turns_frame[col].astype("string")
     return interviews.astype({"interview_id": "string"}), turns_frame
+
+
+def _interview_list(root, config: dict, name: str) -> tuple[pd.DataFrame, Path]:
+    """``interviews.csv`` and the transcripts folder, checked: columns, folder, unique ids."""
+    frame, _ = read_table(_file(root, config, "interviews"), name)
+    _require_columns(frame, ["interview_id", "respondent_id", "file", "interviewer"], name)
+    folder = root / config["transcripts"]
+    if not folder.is_dir():
+        raise StudyError(
+            str(config["transcripts"]), "", "transcripts folder named by study.yaml not found"
+        )
+    dup = frame["interview_id"].duplicated()
+    if dup.any():
+        raise StudyError(
+            name,
+            f"row {int(np.flatnonzero(dup)[0]) + 2}, column 'interview_id'",
+            f"duplicate interview_id {frame.loc[dup, 'interview_id'].iloc[0]!r}",
+        )
+    return frame, folder
+
+
+def _transcript(path: Path, rel: str, interview_id, config: dict, name: str, log):
+    """One interview's transcript, its warning logged; None (logged) when it cannot be read."""
+    try:
+        transcript = read_transcript(path, f"{config['transcripts'].rstrip('/')}/{rel}")
+    except TranscriptError as exc:
+        log.add(name, interview_id, "file", rel, exc.problem, f"interview left out: {exc}")
+        return None
+    if transcript.warning:
+        log.add(
+            name, interview_id, "file", rel, "invalid_transcript", f"kept: {transcript.warning}"
+        )
+    return transcript
+
+
+def _interview_turns(row, transcript, name: str, log) -> list[dict]:
+    """One interview's turns, each marked interviewer or not; no interviewer turn is logged."""
+    interviewer = "" if pd.isna(row.interviewer) else str(row.interviewer).strip().lower()
+    said = False
+    turns = []
+    for rec in transcript.records:
+        is_interviewer = rec["speaker"].strip().lower() == interviewer
+        said |= is_interviewer
+        turns.append(
+            {
+                "interview_id": row.interview_id,
+                **rec,
+                "respondent_id": row.respondent_id,
+                "company_id": row.company_id,
+                "role": row.role,
+                "is_interviewer": is_interviewer,
+            }
+        )
+    if not said:
+        log.add(name, row.interview_id, "interviewer", row.interviewer, "no_interviewer_turns")
+    return turns
 
 
 def _read_manual_codes(root, config, turns, codebook, log) -> pd.DataFrame:
