@@ -386,7 +386,7 @@ def test_rerun_sequence(tmp_path, monkeypatch):
 
     with monkeypatch.context() as patch:
         patch.setattr(pipeline, "KernelPool", NoKernels)
-        patch.setattr(pipeline, "read_study", no_reading)
+        patch.setattr(study_module, "read_study", no_reading)  # the run imports it when needed
         lines = []
         second = pipeline.run(root, out=tmp_path / "r2", processed=processed, progress=lines.append)
     assert reused(lines) == sorted(ALL) and not started(lines)  # reused lines in report order

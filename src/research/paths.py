@@ -16,6 +16,7 @@ study folder or lies inside it; an explicit output folder inside the study is re
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -167,3 +168,15 @@ def output_folder(out_dir, slug: str) -> Path:
     ('/tmp/rep', ('reports', '_scratch', 'demo'))
     """
     return Path(out_dir) if out_dir else scratch_reports(slug, working_folder())
+
+
+def slugify(name: str) -> str:
+    """Folder-safe slug of a study name.
+
+    Examples
+    --------
+    >>> slugify("Demo"), slugify("  Pharma Study 2026! ")
+    ('demo', 'pharma-study-2026')
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
+    return slug or "study"

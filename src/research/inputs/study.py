@@ -25,23 +25,12 @@ from research.inputs.privacy import speaker_map
 from research.inputs.quality import QualityLog
 from research.inputs.tables import read_table
 from research.inputs.transcripts import TranscriptError, read_transcript
+from research.paths import slugify  # noqa: F401  (research.inputs.study.slugify, as before)
 from research.spec.codebook import Codebook, load_codebook
 from research.spec.decisions import DecisionTable, load_decision_table
 from research.spec.instruments import Instrument, keyed, load_instrument, score
 
 _FALSE_FINISHED = {"0", "false", "f", "no", "n", "0.0"}
-
-
-def slugify(name: str) -> str:
-    """Folder-safe slug of a study name.
-
-    Examples
-    --------
-    >>> slugify("Demo"), slugify("  Pharma Study 2026! ")
-    ('demo', 'pharma-study-2026')
-    """
-    slug = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
-    return slug or "study"
 
 
 @dataclass

@@ -35,28 +35,28 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
-import pandas as pd
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from research import __version__
 from research.files import checksum_folder, swap_into_place
 from research.inputs.config import read_config
-from research.inputs.study import missing_functions, read_study, slugify
 from research.paths import (
     check_outside,
     default_processed,
     default_reports,
     notebooks_folder,
     output_base,
+    slugify,
     study_folder,
 )
-from research.report import pages as pages_html
-from research.report import prose
-from research.report.pages import digest  # noqa: F401  (pipeline.digest, as before)
 from research.run import fingerprint as fp
 from research.run.kernels import KernelPool, NotebookFailed, parameterize
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas, nbformat and the report layer are imported where they are used, after the kernels have
+# started: the run's own imports then overlap the kernels' start instead of delaying it.
 
 
 def list_notebooks(folder: Path | None = None) -> list[Path]:
@@ -92,12 +92,16 @@ def _question(nb) -> str:
 
 
 def _provenance(study_name: str, checksums: dict, when: str) -> str:
+    from research.report import pages as pages_html
+
     return pages_html.provenance_footer(study_name, checksums, when)
 
 
 def _html_exporter():
     """nbconvert's lab template with the code hidden, cells tagged ``remove_cell`` removed and
     nothing fetched from another host (``research.report.pages``)."""
+    from research.report import pages as pages_html
+
     return pages_html.html_exporter()
 
 
@@ -119,6 +123,10 @@ def _page_html(exporter, nb, footer: str) -> tuple[str, dict]:
             html = output.get("data", {}).get("text/html")
             if isinstance(html, str) and 'id="T_' in html:
                 output["data"]["text/html"] = _stable_styler_ids(html, styler_ids)
+    import nbformat
+
+    from research.report import pages as pages_html
+
     nb.cells.append(nbformat.v4.new_markdown_cell(footer, id="provenance"))
     body, _ = exporter.from_notebook_node(nb, resources=pages_html.export_resources(_title(nb)))
     return body, {"title": _title(nb), "question": _question(nb)}
@@ -148,6 +156,8 @@ def _stable_styler_ids(html: str, ids: dict[str, str]) -> str:
 
 
 def _index(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) -> Path:
+    from research.report import pages as pages_html
+
     return pages_html.index_page(pages, out_dir, study, checksums, when)
 
 
@@ -222,8 +232,9 @@ def run(
             when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
             exporter = _html_exporter()
             footer = _rendered_footer(exporter, _provenance(summary.name, target.checksums, when))
+            written = {}  # each executed page, written into the report as soon as it is kept
             if todo:
-                _execute_stages(
+                written = _execute_stages(
                     kernels.start(),
                     todo,
                     say,
@@ -231,12 +242,12 @@ def run(
                     number={p: i for i, p in enumerate(target.notebooks, start=1)},
                     total=len(target.notebooks),
                     prepare=lambda p: _prepare(p, plan, target.cache, target.notebooks, params),
-                    export=lambda p, nb: _keep_page(
-                        exporter, p, nb, plan, target.cache, kernels.history
+                    export=lambda p, nb: _keep_and_use_page(
+                        exporter, p, nb, plan, target, kernels.history, tmp, footer
                     ),
                 )
         kernels.keep_log(target.processed)
-        pages = _assemble(target, tmp, summary, footer, when)
+        pages = _assemble(target, tmp, summary, footer, when, written)
         swap_into_place(tmp, target.out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -335,6 +346,8 @@ def _study_summary(target: _Target, kernels: _LazyPool, say, started: float):
     summary = _up_to_date(target.processed, target.cache, target.state)
     if summary is None:
         kernels.start()  # the kernels start and import the stack while the study is read
+        from research.inputs.study import read_study
+
         summary = read_study(target.root)  # fatal problems raise StudyError, nothing written yet
         if summary.checksums != target.checksums:
             raise RuntimeError(
@@ -353,6 +366,9 @@ def _study_summary(target: _Target, kernels: _LazyPool, say, started: float):
             f"{len(summary.interviews)} interviews, {summary.notes} data-quality notes "
             f"(processed data up to date, {time.perf_counter() - started:.1f} s)"
         )
+    from research.inputs.study import missing_functions
+    from research.report import prose
+
     warning = prose.one_side_terminal(missing_functions(summary))
     if warning:
         print(f"research: {warning}", file=sys.stderr)
@@ -367,10 +383,15 @@ def _say_reused(notebooks: list[Path], plan: dict, say) -> list[Path]:
     return [p for p in notebooks if plan[p]["reuse"] is None]
 
 
-def _assemble(target: _Target, tmp: Path, summary, footer: str, when: str) -> list[dict]:
-    """Write every page (executed or kept) and its files into ``tmp``, check that the raw folder did
-    not change during the run, and write the index page."""
-    pages = [_use_page(p, target.cache, tmp, footer) for p in target.notebooks]
+def _assemble(
+    target: _Target, tmp: Path, summary, footer: str, when: str, written: dict
+) -> list[dict]:
+    """Write every page not yet ``written`` (the kept ones) and its files into ``tmp``, check that
+    the raw folder did not change during the run, and write the index page."""
+    pages = [
+        written[p] if p in written else _use_page(p, target.cache, tmp, footer)
+        for p in target.notebooks
+    ]
     target.cache.clean(keep={p.stem for p in target.notebooks})
     after = checksum_folder(target.root)
     if after != target.checksums:
@@ -412,6 +433,9 @@ def _up_to_date(processed: Path, cache: fp.PageCache, state: dict) -> _Summary |
         or manifest.get("toolkit_version") != __version__
     ):
         return None
+    import pandas as pd
+    import pyarrow.parquet as pq
+
     try:
         respondents = pd.read_parquet(
             processed / "respondents.parquet", columns=["respondent_id", "company_id", "role"]
@@ -497,6 +521,15 @@ def _keep_page(exporter, path: Path, nb, plan: dict, cache: fp.PageCache, histor
     cache.commit(path.stem, entry["staging"], body, meta)
 
 
+def _keep_and_use_page(
+    exporter, path: Path, nb, plan: dict, target: _Target, history: dict, report: Path, footer: str
+) -> dict:
+    """Keep the executed page (:func:`_keep_page`) and write it into the report folder at once
+    (:func:`_use_page`), while the other notebooks run; returns its entry for the index."""
+    _keep_page(exporter, path, nb, plan, target.cache, history)
+    return _use_page(path, target.cache, report, footer)
+
+
 #: The provenance footer as the exporter renders it (it rewrites the markup: quotes, entities).
 _FOOTER = re.compile(r"<footer\b[^>]*\bprovenance\b[^>]*>.*?</footer>", re.S)
 _PLACEHOLDER = re.compile(r"<footer\b[^>]*\bprovenance\b[^>]*>research-provenance-footer</footer>")
@@ -505,6 +538,8 @@ _PLACEHOLDER = re.compile(r"<footer\b[^>]*\bprovenance\b[^>]*>research-provenanc
 def _rendered_footer(exporter, footer: str) -> str:
     """``footer`` exactly as it appears in an exported page (exported once per run, on an empty
     notebook)."""
+    import nbformat
+
     body, _ = _page_html(exporter, nbformat.v4.new_notebook(), footer)
     return _FOOTER.search(body).group(0)
 
