@@ -13,13 +13,14 @@ def study_tables(study, seed: int = 2026) -> apa.TableRegistry:
     dyads, agreement, themes, coders, companies); each keeps the CSV it comes from in ``source``."""
     registry = apa.TableRegistry()
     rel = survey.reliability_table(study)
-    items = survey.item_table(study, seed=seed)
-    scales = survey.scale_table(study)
-    dyads = survey.dyad_table(study)
-    both = survey.both_functions_present(study)
     for inst in study.instruments:
         registry.add(apa.reliability_table(rel[rel["instrument"] == inst.id], inst))
+    # the comparisons are computed only when both functions answered (they are shown only then)
+    both = survey.both_functions_present(study)
     if both:
+        items = survey.item_table(study, seed=seed)
+        scales = survey.scale_table(study)
+        dyads = survey.dyad_table(study)
         for inst in study.instruments:
             registry.add(apa.item_table(items[items["instrument"] == inst.id], inst))
             registry.add(apa.scale_table(scales[scales["instrument"] == inst.id], inst))
@@ -31,12 +32,14 @@ def study_tables(study, seed: int = 2026) -> apa.TableRegistry:
         pairs, kripp = interviews.agreement_tables(study)
         if len(pairs):
             registry.add(apa.intercoder_table(pairs, study.codebook, kripp))
-    summary, _ = company_summary(study)
-    for inst in study.instruments:
-        if inst.total and inst.total.get("bands") and (summary["instrument"] == inst.id).any():
-            registry.add(
-                apa.company_table(
-                    summary[summary["instrument"] == inst.id], inst, study.decision_table
+    banded = [inst for inst in study.instruments if inst.total and inst.total.get("bands")]
+    if banded:  # the company table needs the stages
+        summary, _ = company_summary(study)
+        for inst in banded:
+            if (summary["instrument"] == inst.id).any():
+                registry.add(
+                    apa.company_table(
+                        summary[summary["instrument"] == inst.id], inst, study.decision_table
+                    )
                 )
-            )
     return registry
