@@ -205,8 +205,14 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
     data = np.array(rows).reshape(-1, k)
     left = -(data[:, : int(np.floor(mid))].sum(axis=1) + (data[:, int(mid)] / 2 if k % 2 else 0))
     fig, ax = plt.subplots(figsize=(9.5, 0.72 * len(items) + 1.8))
-    for j in range(k):  # one call per response level, all bars at once
-        ax.barh(ys, data[:, j], left=left, height=0.38, color=colors[j], linewidth=0)
+    for j in range(k):  # one collection per response level, all bars at once
+        bars = [
+            matplotlib.patches.Rectangle((x0, y - 0.19), width, 0.38)
+            for x0, y, width in zip(left, ys, data[:, j], strict=True)
+        ]
+        ax.add_collection(
+            matplotlib.collections.PatchCollection(bars, facecolor=colors[j], linewidth=0)
+        )
         left = left + data[:, j]
     for y, role in zip(ys, roles, strict=True):
         ax.text(

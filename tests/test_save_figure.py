@@ -1,0 +1,93 @@
+"""Saving a figure: the PNG is cropped to what the figure shows exactly as ``bbox_inches="tight"``
+crops it, pixel for pixel, though measured without savefig's extra draw; figures with a layout
+engine of their own keep it; the caption and alt text travel in the file."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from research.report import figures  # noqa: E402
+from research.report.tables import FIGURE_DPI, save_figure  # noqa: E402
+
+
+def _tight_png(fig) -> Image.Image:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+    return Image.open(buf)
+
+
+def _pixels(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGBA"))
+
+
+def _overflowing():
+    """A title wider than the figure and a legend and text outside the axes, laid out by
+    tight_layout: what the report's figures do."""
+    fig, ax = plt.subplots(figsize=(4, 2.5))
+    ax.plot([0, 1, 2], [2, 0, 1], label="a line")
+    ax.set_title("A title far wider than the figure it belongs to, on purpose " * 2)
+    ax.text(1.05, 0.5, "beside", transform=ax.transAxes)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def _forest():
+    rows = pd.DataFrame(
+        {
+            "label": ["Joint planning", "Trust", "Shared metrics"],
+            "effect_size": [0.4, -0.1, 0.25],
+            "ci_low": [0.1, -0.5, -0.05],
+            "ci_high": [0.7, 0.3, 0.55],
+        }
+    )
+    return figures.forest(rows, "label", "Marketing minus sales, by subscale")
+
+
+@pytest.mark.parametrize("make", [_overflowing, _forest])
+def test_the_png_is_what_bbox_inches_tight_gives(make, tmp_path):
+    expected = _tight_png(make())
+    fig = make()
+    path = save_figure(fig, tmp_path, "f", caption="A caption.", alt="What it shows.")
+    saved = Image.open(path)
+    assert saved.size == expected.size
+    assert np.array_equal(_pixels(saved), _pixels(expected))
+    assert saved.info["Title"] == "A caption." and saved.info["Description"] == "What it shows."
+    assert round(saved.info["dpi"][0]) == FIGURE_DPI
+    # the figure keeps the placeholder tight_layout left, as after any savefig
+    assert fig.get_layout_engine() is not None
+    plt.close("all")
+
+
+def test_nothing_is_cut_off_the_overflowing_title(tmp_path):
+    fig = _overflowing()
+    width_inches = fig.get_size_inches()[0]
+    saved = Image.open(save_figure(fig, tmp_path, "wide"))
+    assert saved.size[0] > width_inches * FIGURE_DPI  # the crop grew to hold the title
+    plt.close(fig)
+
+
+def test_a_figure_with_its_own_layout_engine_is_laid_out_and_keeps_it(tmp_path):
+    def make():
+        fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel("x label")
+        fig.colorbar(ax.scatter([0, 1], [0, 1], c=[0, 1]), ax=ax)
+        return fig
+
+    expected = _tight_png(make())
+    fig = make()
+    saved = Image.open(save_figure(fig, tmp_path, "constrained"))
+    assert np.array_equal(_pixels(saved), _pixels(expected))
+    assert isinstance(fig.get_layout_engine(), matplotlib.layout_engine.ConstrainedLayoutEngine)
+    plt.close("all")
