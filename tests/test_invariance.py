@@ -408,3 +408,20 @@ def test_information_is_the_hessian_where_the_model_fits_exactly(level):
     assert abs(f) < 1e-12 and np.max(np.abs(grad)) < 1e-12
     info = exact.information(x)
     assert np.allclose(exact.hessian(x), info, rtol=1e-9, atol=1e-12 * np.max(np.abs(info)))
+
+
+def test_item_columns_of_other_types_give_the_same_table():
+    """Nullable integers (with pd.NA) and numbers stored as text are read as the same numbers, and
+    their missing answers dropped listwise, as float columns with NaN."""
+    items = [f"i{j}" for j in range(6)]
+    data = likert(60, 50, items)
+    data.loc[[0, 1, 70], "i2"] = np.nan
+    factors = {"A": items[:3], "B": items[3:]}
+    expected = measurement_invariance(data, factors, "x")
+    other = data.copy()
+    other["i2"] = other["i2"].astype("Int64")
+    other["i4"] = other["i4"].astype(int).astype(str)
+    other.loc[5, "i4"] = "not answered"
+    expected_without_5 = measurement_invariance(data.drop(index=5), factors, "x")
+    pd.testing.assert_frame_equal(measurement_invariance(other, factors, "x"), expected_without_5)
+    assert (expected["n_marketing"] == expected_without_5["n_marketing"] + 1).all()

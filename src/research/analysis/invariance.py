@@ -303,7 +303,8 @@ class _Discrepancy:
         K = P @ (self.covs + d[:, :, None] * d[:, None, :])  # P C
         W = P - K @ P
         local = 2.0 * M @ P @ M.transpose(0, 2, 1)
-        local[:, :n_cov, :n_cov] += 2.0 * self._trace_products(B, K) - self._trace_products(B)
+        # 2 tr(B_a K B_b) - tr(B_a B_b) in one product
+        local[:, :n_cov, :n_cov] += self._trace_products(B, 2.0 * K - np.eye(p))
         ZM = np.zeros_like(local)  # (P Sigma_a P d)' mu_b
         ZM[:, :n_cov] = (B @ Pd[:, None, :, None])[..., 0] @ M.transpose(0, 2, 1)
         local += 2.0 * (ZM + ZM.transpose(0, 2, 1))
