@@ -372,3 +372,26 @@ def test_ordinal_logit_numerical_checks_catch_separation_on_their_own(monkeypatc
     q1 = models.ordinal_logit(_separated_responses(), INST_O).set_index("item").loc["Q1"]
     assert not q1["fitted"] and np.isnan(q1["coef"])
     assert "exceeds 10" in q1["note"] and q1["note"].startswith("not used: ")
+
+
+def test_ordinal_logit_equals_r_clm():
+    # Reference: tests/r/ordinal_logit.R, ordinal::clm(y ~ marketing, link = "logit") per item on
+    # generated items of 3 to 7 levels (one with an unused level, one with a level only marketing
+    # uses).
+    data = pd.read_csv(R / "ordinal_data.csv").assign(instrument="r")
+    reference = pd.read_csv(R / "ordinal_reference.csv").set_index("item")
+    instrument = instrument_from_dict(
+        {
+            "id": "r",
+            "response_scale": {"min": 1, "max": 7},
+            "subscales": [{"id": "s"}],
+            "items": [{"id": item, "subscale": "s"} for item in reference.index],
+        }
+    )
+    table = models.ordinal_logit(data, instrument).set_index("item")
+    assert table["fitted"].all() and (table["note"] == "").all()
+    for column, tolerance in (("coef", 1e-6), ("se", 1e-6), ("p", 1e-6)):  # clm converges to ~1e-8
+        np.testing.assert_allclose(
+            table.loc[reference.index, column], reference[column], rtol=tolerance, err_msg=column
+        )
+    assert (table.loc[reference.index, "n"] == reference["n"]).all()
