@@ -21,8 +21,6 @@ STACK = [
     "scipy",
     "scipy.stats",
     "scipy.optimize",
-    "statsmodels.api",
-    "statsmodels.formula.api",
     "statsmodels.miscmodels.ordinal_model",
     "statsmodels.multivariate.factor",
     "statsmodels.stats.power",

@@ -25,6 +25,22 @@ import yaml
 
 from research.errors import StudyError
 
+#: libyaml's safe loader when PyYAML was built with it (its wheels are), about ten times faster than
+#: the pure-Python one; both are the YAML 1.1 safe schema and report errors with line and column.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str):
+    """``yaml.safe_load`` with libyaml's loader when there is one.
+
+    Examples
+    --------
+    >>> safe_load("id: smr\\nitems: [a, b]")
+    {'id': 'smr', 'items': ['a', 'b']}
+    """
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
 _BUILTIN_FOLDERS = {
     "instrument": "instruments",
     "codebook": "codebooks",
@@ -57,7 +73,7 @@ def yaml_error_message(exc: yaml.YAMLError) -> tuple[str, str]:
     Examples
     --------
     >>> try:
-    ...     yaml.safe_load("name: x\\nroles: [a, b\\n")
+    ...     safe_load("name: x\\nroles: [a, b\\n")
     ... except yaml.YAMLError as exc:
     ...     yaml_error_message(exc)[0]
     'line 3, column 1'
@@ -96,7 +112,7 @@ def load_yaml_file(path: Path, label: str | None = None):
     """
     label = label or str(path)
     try:
-        return yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
+        return safe_load(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise StudyError(label, "", "not UTF-8 text") from None
     except yaml.YAMLError as exc:
@@ -137,7 +153,7 @@ def read_yaml_ref(ref: str, base: Path | None, what: str) -> tuple[dict, str]:
             raise StudyError(
                 "study.yaml", f"{what} '{ref}'", f"no built-in {what} called {name!r}"
             ) from None
-        return yaml.safe_load(text), ref
+        return safe_load(text), ref
     path = Path(ref) if base is None or Path(ref).is_absolute() else Path(base) / ref
     if not path.is_file():
         raise StudyError(str(path), "", f"{what} file not found")
