@@ -1,6 +1,6 @@
-"""Saving a figure: the PNG is cropped to what the figure shows exactly as ``bbox_inches="tight"``
-crops it, pixel for pixel, though measured without savefig's extra draw; figures with a layout
-engine of their own keep it; the caption and alt text travel in the file."""
+"""Saving a figure: the PNG is cropped to what the figure shows as ``bbox_inches="tight"`` crops it
+(the same size, the same picture but for sub-pixel placement), though the figure is drawn once;
+figures with a layout engine of their own keep it; the caption and alt text travel in the file."""
 
 from __future__ import annotations
 
@@ -28,6 +28,22 @@ def _tight_png(fig) -> Image.Image:
 
 def _pixels(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGBA"))
+
+
+def _assert_same_picture(saved: Image.Image, expected: Image.Image) -> None:
+    """The size savefig's tight crop gives, and the same picture: cropped from one drawing rather
+    than drawn moved, the anti-aliased edges may differ by sub-pixel placement, nothing more (a
+    shift of a whole pixel or a part cut off would change far more pixels)."""
+    assert saved.size == expected.size
+    a, b = _pixels(saved).astype(int), _pixels(expected).astype(int)
+    assert np.abs(a - b).mean() < 3
+    assert (np.abs(a - b).max(axis=2) > 64).mean() < 0.02
+    # the same ink along each axis, nothing moved by more than a pixel or two, nothing cut off
+    ink_a, ink_b = (255 - a[..., :3]).sum(axis=2), (255 - b[..., :3]).sum(axis=2)
+    for axis in (0, 1):
+        profile_a, profile_b = ink_a.sum(axis=axis), ink_b.sum(axis=axis)
+        drift = np.abs(np.cumsum(profile_a) - np.cumsum(profile_b)).max()
+        assert drift <= 2 * profile_b.max() + 0.01 * profile_b.sum()
 
 
 def _overflowing():
@@ -60,8 +76,9 @@ def test_the_png_is_what_bbox_inches_tight_gives(make, tmp_path):
     fig = make()
     path = save_figure(fig, tmp_path, "f", caption="A caption.", alt="What it shows.")
     saved = Image.open(path)
-    assert saved.size == expected.size
-    assert np.array_equal(_pixels(saved), _pixels(expected))
+    saved.verify()  # a readable PNG
+    saved = Image.open(path)
+    _assert_same_picture(saved, expected)
     assert saved.info["Title"] == "A caption." and saved.info["Description"] == "What it shows."
     assert round(saved.info["dpi"][0]) == FIGURE_DPI
     # the figure keeps the placeholder tight_layout left, as after any savefig
@@ -88,6 +105,39 @@ def test_a_figure_with_its_own_layout_engine_is_laid_out_and_keeps_it(tmp_path):
     expected = _tight_png(make())
     fig = make()
     saved = Image.open(save_figure(fig, tmp_path, "constrained"))
-    assert np.array_equal(_pixels(saved), _pixels(expected))
+    _assert_same_picture(saved, expected)
     assert isinstance(fig.get_layout_engine(), matplotlib.layout_engine.ConstrainedLayoutEngine)
     plt.close("all")
+
+
+def test_one_drawing_saved_twice_carries_each_caption(tmp_path):
+    from research.report.tables import render_figure, show_figure
+
+    fig = _forest()
+    expected = _tight_png(fig)
+    drawn = render_figure(fig)
+    plt.close(fig)
+    first = show_figure(drawn, tmp_path, "one", caption="First.", alt="One.")
+    second = show_figure(drawn, tmp_path, "two", caption="Second.", alt="Two.")
+    a, b = (
+        Image.open(tmp_path / "figures" / "one.png"),
+        Image.open(tmp_path / "figures" / "two.png"),
+    )
+    assert np.array_equal(_pixels(a), _pixels(b))
+    _assert_same_picture(a, expected)
+    assert (a.info["Title"], b.info["Title"]) == ("First.", "Second.")
+    assert (first.alt, second.alt) == ("One.", "Two.")
+    assert round(b.info["dpi"][0]) == FIGURE_DPI
+
+
+def test_a_laid_out_figure_whose_legend_overflows_is_still_whole(tmp_path):
+    """Not a title: the overflow is found after the drawing, and savefig shows it all."""
+    fig, ax = plt.subplots(figsize=(4, 2.5))
+    ax.plot([0, 1], [0, 1], label="a line")
+    fig.tight_layout()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # placed after the layout
+    expected = _tight_png(fig)
+    saved = Image.open(save_figure(fig, tmp_path, "legend"))
+    assert saved.size == expected.size
+    assert saved.size[0] > 4 * FIGURE_DPI
+    plt.close(fig)

@@ -60,65 +60,185 @@ FIGURE_DPI = 144
 PNG_COMPRESSION = 3
 
 
-def _tight_box(fig, dpi: float):
-    """The box ``bbox_inches="tight"`` would crop ``fig`` to at ``dpi`` (inches, padded), measured
-    without the draw savefig makes first; ``"tight"`` itself when that draw may move something.
-
-    The draw only matters to a layout engine that lays the figure out when it is drawn; a figure
-    laid out when it was made (``fig.tight_layout()``) measures the same without it, one draw
-    fewer per saved figure.
-    """
+def _plain_savefig() -> bool:
+    """Whether savefig's settings (colours, transparency, padding) are those a plain draw gives."""
     import matplotlib
+
+    rc = matplotlib.rcParams
+    return (
+        str(rc["savefig.facecolor"]) == "auto"
+        and str(rc["savefig.edgecolor"]) == "auto"
+        and not rc["savefig.transparent"]
+        and rc["savefig.pad_inches"] not in (None, "layout")
+    )
+
+
+def _laid_out(fig) -> bool:
+    """Whether drawing ``fig`` leaves everything where it is (no layout engine that lays the
+    figure out when it is drawn, as ``fig.tight_layout()`` leaves it)."""
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
     engine = fig.get_layout_engine()
-    laid_out = engine is None or isinstance(engine, PlaceHolderLayoutEngine)
+    return engine is None or isinstance(engine, PlaceHolderLayoutEngine)
+
+
+def _inside(box, fig) -> bool:
+    """Whether ``box`` (inches) lies within the figure."""
+    width, height = fig.get_size_inches()
+    return box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height
+
+
+def _title_overflows(fig, renderer) -> bool:
+    """Whether an axes title is wider than the figure sideways (the usual reason a figure's
+    contents reach outside it), measured without drawing."""
+    width = fig.bbox.width
+    for ax in fig.axes:
+        if ax.title.get_text():
+            box = ax.title.get_window_extent(renderer)
+            if box.x0 < 0 or box.x1 > width:
+                return True
+    return False
+
+
+def _crop(pixels, box, dpi: float, face):
+    """The pixels of ``box`` (inches, padded) as savefig crops them: a canvas of the box's whole
+    pixels with its lower left corner at 0, 0; what lies outside the drawing is ``face``."""
+    import numpy as np
+    from PIL import Image
+
+    width, height = int(box.width * dpi), int(box.height * dpi)
+    left = round(box.x0 * dpi)
+    top = round(pixels.shape[0] - box.y0 * dpi - height)
+    out = np.empty((height, width, 4), np.uint8)
+    out[...] = face
+    rows = slice(max(top, 0), min(top + height, pixels.shape[0]))
+    cols = slice(max(left, 0), min(left + width, pixels.shape[1]))
+    out[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left] = pixels[
+        rows, cols
+    ]
+    return Image.fromarray(out, "RGBA")
+
+
+def _draw_cropped(fig, dpi: float):
+    """Draw ``fig`` once at ``dpi`` on an Agg canvas; (its pixels cropped to the padded box that
+    ``bbox_inches="tight"`` gives, that box in inches).
+
+    The pixels are ``None`` when what it shows reaches outside the figure (a title wider than the
+    figure): only savefig, which moves the figure's contents, can show what lies there (a laid-out
+    figure whose title is too wide is then measured without drawing, savefig drawing it once).
+    The figure keeps its canvas and resolution.
+    """
+    import matplotlib
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgba_array
+
+    pad = matplotlib.rcParams["savefig.pad_inches"]
+    shown_canvas, shown_dpi = fig.canvas, fig.dpi
+    canvas = FigureCanvasAgg(fig)
+    fig.set_dpi(dpi)  # text is measured at the resolution it is drawn at
+    try:
+        if _laid_out(fig) and _title_overflows(fig, canvas.get_renderer()):
+            # measured without drawing: savefig draws it once, moved to show what lies outside
+            return None, fig.get_tightbbox(canvas.get_renderer()).padded(pad, pad)
+        canvas.draw()  # lays the figure out first when it has a layout engine of its own
+        content = fig.get_tightbbox(canvas.get_renderer())
+        if not _inside(content, fig):
+            return None, content.padded(pad, pad)
+        face = (to_rgba_array(fig.patch.get_facecolor())[0] * 255).round()
+        image = _crop(np.asarray(canvas.buffer_rgba()), content.padded(pad, pad), dpi, face)
+    finally:
+        fig.set_dpi(shown_dpi)
+        fig.set_canvas(shown_canvas)
+    return image, content.padded(pad, pad)
+
+
+def _write_png(image, path, metadata: dict) -> None:
+    """Write a Pillow ``image`` as the report's PNG: 144 dpi, zlib level 3, the ``metadata`` as
+    text chunks."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for key, value in metadata.items():
+        if value:
+            info.add_text(key, value)
+    image.save(
+        path,
+        format="png",
+        pnginfo=info,
+        dpi=(FIGURE_DPI, FIGURE_DPI),
+        compress_level=PNG_COMPRESSION,
+    )
+
+
+def _savefig(fig, target, box, **options) -> None:
+    """``fig.savefig`` at 144 dpi cropped to ``box`` (inches, or ``"tight"``); a laid-out figure
+    with a measured box is not drawn twice (savefig draws first when the figure has an engine)."""
+    import matplotlib
+
+    engine = fig.get_layout_engine()
     # with either of these set, removing the placeholder (below) would give the figure an engine
     automatic = (
         matplotlib.rcParams["figure.autolayout"]
         or matplotlib.rcParams["figure.constrained_layout.use"]
     )
-    if not laid_out or automatic or not hasattr(fig.canvas, "get_renderer"):
-        return "tight"
-    shown_dpi = fig.dpi
-    fig.set_dpi(dpi)  # text is measured at the resolution it is drawn at
+    measured = not isinstance(box, str) and _laid_out(fig) and not automatic
+    if measured:
+        fig.set_layout_engine(None)
     try:
-        box = fig.get_tightbbox(fig.canvas.get_renderer())
+        fig.savefig(target, dpi=FIGURE_DPI, bbox_inches=box, **options)
     finally:
-        fig.set_dpi(shown_dpi)
-    pad = matplotlib.rcParams["savefig.pad_inches"]
-    return box.padded(pad, pad)
+        if measured and engine is not None:
+            fig.set_layout_engine(engine)
+
+
+def render_figure(fig):
+    """``fig`` drawn once at 144 dpi and cropped as ``bbox_inches="tight"`` crops it: a Pillow
+    image that :func:`save_figure` and :func:`show_figure` take in place of the figure, so one
+    drawing can be shown twice."""
+    import io
+
+    from PIL import Image
+
+    image, box = _draw_cropped(fig, FIGURE_DPI) if _plain_savefig() else (None, "tight")
+    if image is None:
+        buffer = io.BytesIO()
+        _savefig(fig, buffer, box, format="png")
+        image = Image.open(buffer)
+        image.load()
+    return image
 
 
 def save_figure(fig, out, name: str, caption: str = "", alt: str = "") -> Path:
-    """Write a matplotlib figure to ``OUT/figures/NAME.png`` at 144 dpi, cropped to what it shows
-    (as ``bbox_inches="tight"``); return the path.
+    """Write a matplotlib figure (or a figure drawn by :func:`render_figure`) to
+    ``OUT/figures/NAME.png`` at 144 dpi, cropped to what it shows (as ``bbox_inches="tight"``);
+    return the path.
 
-    The caption and the alt text travel inside the PNG (its ``Title`` and ``Description`` text
-    chunks), so the index page and any other reader of the file can say what it shows.
+    The figure is drawn once: the pixels are cropped from that drawing, and only a figure whose
+    contents reach outside it is saved by savefig (which draws it again, moved). The caption and
+    the alt text travel inside the PNG (its ``Title`` and ``Description`` text chunks), so the
+    index page and any other reader of the file can say what it shows.
     """
+    from PIL import Image
+
     folder = Path(out) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     metadata = {"Title": " ".join(caption.split()), "Description": " ".join(alt.split())}
-    box = _tight_box(fig, FIGURE_DPI)
-    engine = fig.get_layout_engine()
-    measured = not isinstance(box, str)
-    if measured:
-        # with no layout engine at all savefig skips its first draw (the placeholder that
-        # tight_layout leaves asks for it all the same); the figure gets its engine back below
-        fig.set_layout_engine(None)
-    try:
-        fig.savefig(
-            path,
-            dpi=FIGURE_DPI,
-            bbox_inches=box,
-            metadata={k: v for k, v in metadata.items() if v},
-            pil_kwargs={"compress_level": PNG_COMPRESSION},
-        )
-    finally:
-        if measured and engine is not None:
-            fig.set_layout_engine(engine)
+    if isinstance(fig, Image.Image):
+        _write_png(fig, path, metadata)
+        return path
+    image, box = _draw_cropped(fig, FIGURE_DPI) if _plain_savefig() else (None, "tight")
+    if image is not None:
+        _write_png(image, path, metadata)
+        return path
+    _savefig(
+        fig,
+        path,
+        box,
+        metadata={k: v for k, v in metadata.items() if v},
+        pil_kwargs={"compress_level": PNG_COMPRESSION},
+    )
     return path
 
 
@@ -171,7 +291,8 @@ def show_figure(
     if not (alt or caption):
         raise ValueError(f"figure {name!r}: give an alt text (what the figure shows) or a caption")
     path = save_figure(fig, out, name, caption, alt or caption)
-    plt.close(fig)
+    if isinstance(fig, plt.Figure):
+        plt.close(fig)
     number = page.next_figure() if page is not None else None
     return FigureHTML(path.read_bytes(), caption, alt or caption, number, name)
 
