@@ -87,6 +87,17 @@ def thought_worlds_tables(study, ss_type: int = 2) -> tuple[pd.DataFrame, pd.Dat
     return _concat(anovas), _concat(gaps)
 
 
+def perception_gaps_table(study) -> pd.DataFrame:
+    """The perception gaps of every thought-worlds instrument (the second table of
+    :func:`thought_worlds_tables`), without fitting the mixed ANOVA."""
+    return _concat(
+        thoughtworlds.perception_gaps(
+            thoughtworlds.perception_ratings(study.responses, inst)
+        ).assign(instrument=inst.id)
+        for inst in thought_world_instruments(study)
+    )
+
+
 def sensitivity_table(study, alpha: float = 0.05) -> pd.DataFrame:
     """Smallest detectable g and d_z for the main instrument's main scale at the study's n."""
     inst = main_instrument(study)

@@ -9,6 +9,7 @@ name.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from research.analysis import companies, interviews, survey
 from research.report import figures, prose
-from research.report.tables import escape
+from research.report.tables import escape, render_figure
 
 
 @dataclass
@@ -31,7 +32,23 @@ class Finding:
     caption: str = ""
 
 
-def _stages(summary: pd.DataFrame, instrument) -> Finding | None:
+def _drawn_once(draw: Callable) -> Callable:
+    """``draw`` as a function that draws on its first call (the figure rendered, then closed) and
+    returns that same drawing after, for a figure that shows two findings."""
+
+    @functools.cache
+    def drawn():
+        import matplotlib.pyplot as plt
+
+        fig = draw()
+        image = render_figure(fig)
+        plt.close(fig)
+        return image
+
+    return drawn
+
+
+def _stages(summary: pd.DataFrame, instrument, company_map: Callable) -> Finding | None:
     s = summary[summary["instrument"] == instrument.id].dropna(subset=["band"])
     if s.empty:
         return None
@@ -48,7 +65,7 @@ def _stages(summary: pd.DataFrame, instrument) -> Finding | None:
         title,
         text,
         "Stage = the band of the company total (each function's mean total, averaged)",
-        lambda: figures.company_map(summary, instrument),
+        company_map,
         "Each company's total against the gap between its two functions, over the stages.",
     )
 
@@ -121,7 +138,9 @@ def _themes(study, alpha: float) -> Finding | None:
     )
 
 
-def _advice(study, summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) -> Finding | None:
+def _advice(
+    summary: pd.DataFrame, evaluation: pd.DataFrame, instrument, company_map: Callable
+) -> Finding | None:
     if evaluation.empty:
         return None
     ev = evaluation[evaluation["instrument"] == instrument.id]
@@ -130,13 +149,13 @@ def _advice(study, summary: pd.DataFrame, evaluation: pd.DataFrame, instrument) 
         title,
         text,
         "Decision table: " + ", ".join(sorted(ev["rule"].unique())),
-        lambda: figures.company_map(summary, instrument),
+        company_map,
         "Companies by stage and gap; the advice for each is in report 05.",
     )
 
 
 def _thought_worlds(study, alpha: float) -> Finding | None:
-    _, gaps = survey.thought_worlds_tables(study)
+    gaps = survey.perception_gaps_table(study)
     if gaps.empty or gaps["effect_size"].dropna().empty:
         return None
     row = gaps.loc[gaps["effect_size"].abs().idxmax()]
@@ -166,17 +185,26 @@ def key_findings(study, alpha: float = 0.05, seed: int = 2026, n: int = 5) -> li
     main = survey.main_instrument(study)
     summary, evaluation = companies.company_summary(study)
     both = survey.both_functions_present(study)
-    candidates = []
+    # the stages and the advice show the same company map: drawn once, shown twice
+    company_map = _drawn_once(lambda: figures.company_map(summary, banded[0]))
+    candidates = []  # each computed only when the findings before it leave room
     if banded:
-        candidates.append(_stages(summary, banded[0]))
+        candidates.append(lambda: _stages(summary, banded[0], company_map))
     if both:
         candidates += [
-            _dyad_gap(study, main, alpha),
-            _largest_scale(study, main, alpha),
-            _themes(study, alpha),
+            lambda: _dyad_gap(study, main, alpha),
+            lambda: _largest_scale(study, main, alpha),
+            lambda: _themes(study, alpha),
         ]
     if banded:
-        candidates.append(_advice(study, summary, evaluation, banded[0]))
+        candidates.append(lambda: _advice(summary, evaluation, banded[0], company_map))
     if both:
-        candidates.append(_thought_worlds(study, alpha))
-    return [f for f in candidates if f is not None][:n]
+        candidates.append(lambda: _thought_worlds(study, alpha))
+    findings = []
+    for candidate in candidates:
+        if len(findings) == n:
+            break
+        finding = candidate()
+        if finding is not None:
+            findings.append(finding)
+    return findings
