@@ -179,22 +179,8 @@ def likert_shares(responses: pd.DataFrame, instrument, column: str = "keyed") ->
     return shares
 
 
-def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
-    """Diverging stacked bars: per item, marketing above sales, disagreement left of zero, agreement
-    right.
-
-    The middle level (odd scales) is split evenly across zero. Levels nobody chose take no room but
-    keep their colour, so bars of different items line up level by level.
-    """
-    shares = likert_shares(responses, instrument)
-    levels = list(shares.columns)
-    k = len(levels)
-    colors = sns.color_palette(
-        "BrBG", k
-    )  # diverging, colour-blind safe, apart from the role colours
-    mid = (k - 1) / 2
-    items = [i for i in instrument.item_ids if i in shares.index.get_level_values(0)]
-    reverse = {it.id for it in instrument.items if it.reverse}
+def _likert_rows(shares: pd.DataFrame, items: list) -> tuple[np.ndarray, list, list]:
+    """The Likert bars' rows: (shares per level, y position, role), marketing above sales."""
     rows, ys, roles = [], [], []
     for y, item in enumerate(items):
         for role, dy in (("marketing", -0.2), ("sales", 0.2)):
@@ -202,9 +188,14 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
                 rows.append(shares.loc[(item, role)].to_numpy(float))
                 ys.append(y + dy)
                 roles.append(role)
-    data = np.array(rows).reshape(-1, k)
+    return np.array(rows).reshape(-1, shares.shape[1]), ys, roles
+
+
+def _likert_stacks(ax, data: np.ndarray, ys: list, colors) -> None:
+    """Stack the levels left to right, disagreement left of zero (the middle split across it)."""
+    k = data.shape[1]
+    mid = (k - 1) / 2
     left = -(data[:, : int(np.floor(mid))].sum(axis=1) + (data[:, int(mid)] / 2 if k % 2 else 0))
-    fig, ax = plt.subplots(figsize=(9.5, 0.72 * len(items) + 1.8))
     for j in range(k):  # one collection per response level, all bars at once
         bars = [
             matplotlib.patches.Rectangle((x0, y - 0.19), width, 0.38)
@@ -214,6 +205,38 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
             matplotlib.collections.PatchCollection(bars, facecolor=colors[j], linewidth=0)
         )
         left = left + data[:, j]
+
+
+def _likert_legend(ax, labels: list, colors, n_items: int) -> None:
+    """The answer levels' legend under the axes."""
+    k = len(labels)
+    handles = [matplotlib.patches.Patch(color=colors[j], label=labels[j]) for j in range(k)]
+    ax.legend(
+        handles=handles,
+        ncol=min(k, 4),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.06 if n_items > 6 else -0.15),
+        fontsize=8,
+        frameon=False,
+    )
+
+
+def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
+    """Diverging stacked bars: per item, marketing above sales, disagreement left of zero, agreement
+    right.
+
+    The middle level (odd scales) is split evenly across zero. Levels nobody chose take no room but
+    keep their colour, so bars of different items line up level by level.
+    """
+    shares = likert_shares(responses, instrument)
+    levels = list(shares.columns)
+    # diverging, colour-blind safe, apart from the role colours
+    colors = sns.color_palette("BrBG", len(levels))
+    items = [i for i in instrument.item_ids if i in shares.index.get_level_values(0)]
+    reverse = {it.id for it in instrument.items if it.reverse}
+    data, ys, roles = _likert_rows(shares, items)
+    fig, ax = plt.subplots(figsize=(9.5, 0.72 * len(items) + 1.8))
+    _likert_stacks(ax, data, ys, colors)
     for y, role in zip(ys, roles, strict=True):
         ax.text(
             1.02,
@@ -237,16 +260,7 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
     ax.invert_yaxis()
     ax.set_xlim(-1, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
-    labels = list(instrument.labels) or [f"{v:g}" for v in levels]
-    handles = [matplotlib.patches.Patch(color=colors[j], label=labels[j]) for j in range(k)]
-    ax.legend(
-        handles=handles,
-        ncol=min(k, 4),
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.06 if len(items) > 6 else -0.15),
-        fontsize=8,
-        frameon=False,
-    )
+    _likert_legend(ax, list(instrument.labels) or [f"{v:g}" for v in levels], colors, len(items))
     ax.set_title(f"{instrument.title}: answers by item (M marketing, S sales)", fontsize=11)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
