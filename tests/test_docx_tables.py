@@ -168,8 +168,9 @@ def test_sources_are_optional(tmp_path):
 
 def test_every_table_reads_back_cell_by_cell_with_its_rules_widths_and_face(tmp_path):
     """A long table (each cell text unique) read back row by row: every cell in its place, left
-    then centred, its column's width, each run in the table face, rules only at the top, under the
-    header and at the bottom, and the header repeated on each page."""
+    then centred, its column's width (on the cells and in the grid), each run in the table face,
+    rules only at the top, under the header and at the bottom, and the header repeated on each
+    page."""
     frame = pd.DataFrame(
         {
             "Item": [f"item {i}" for i in range(40)],
@@ -187,6 +188,10 @@ def test_every_table_reads_back_cell_by_cell_with_its_rules_widths_and_face(tmp_
     assert all(row._tr.trPr is None for row in grid.rows[1:])  # only the header repeats
     widths = [c.width for c in grid.rows[0].cells]
     assert abs(sum(widths) / 914400 - 6.5) < 0.01
+    # the grid's own column widths (w:gridCol, in twips), which LibreOffice and Google Docs follow
+    grid_cols = [int(g.get(qn("w:w"))) for g in grid._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert grid_cols == [w.twips for w in widths]
+    assert len(set(grid_cols)) > 1  # proportional, not python-docx's even split
     for i, row in enumerate(grid.rows):
         expected = (
             {"top": "single", "bottom": "single"}

@@ -106,47 +106,57 @@ def _column_widths(frame) -> list:
     return [Inches(TEXT_WIDTH_INCHES * w / total) for w in weights]
 
 
-def _add_table(doc, table: ApaTable, label: str, source: bool) -> None:
+def _add_heading(doc, label: str, title: str) -> None:
+    """The table's number in bold, its title in italics on the next line."""
     number = doc.add_paragraph()
     run = number.add_run(label)
     run.bold = True
     number.paragraph_format.space_after = Pt(0)
-    title = doc.add_paragraph()
-    title.add_run(table.title).italic = True
-    title.paragraph_format.space_after = Pt(6)
+    heading = doc.add_paragraph()
+    heading.add_run(title).italic = True
+    heading.paragraph_format.space_after = Pt(6)
 
-    frame = table.frame
-    n_rows, n_cols = len(frame) + 1, frame.shape[1]
-    grid = doc.add_table(rows=n_rows, cols=n_cols)
-    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    grid.autofit = True
+
+def _set_widths(grid, rows: list, widths: list) -> None:
+    """Each column's width on its cells (Word) and in the grid's ``w:gridCol`` (LibreOffice, Google
+    Docs)."""
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = width
+    for cells in rows:
+        for cell, width in zip(cells, widths, strict=True):
+            cell.width = width
+
+
+def _write_cell(cell, text: str, first: bool, symbols: bool) -> None:
+    """A cell's text, the first column left-aligned and the others centred."""
+    para = cell.paragraphs[0]
+    para.alignment = WD_ALIGN_PARAGRAPH.LEFT if first else WD_ALIGN_PARAGRAPH.CENTER
+    _write_runs(para, text, symbols=symbols)
+
+
+def _fill_grid(grid, frame) -> None:
+    """The header row (repeated on every page) and the body, with the rules."""
     # each row's cells once: Table.cell and _Column.cells rebuild the whole table's cell list per
     # call, which made a table of n cells cost n² (a row's own cells are read from that row alone)
     rows = [row.cells for row in grid.rows]
     for j, col in enumerate(frame.columns):
-        cell = rows[0][j]
-        para = cell.paragraphs[0]
-        para.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
-        _write_runs(para, str(col), symbols=True)
-        _cell_rules(cell, top=True, bottom=True)
+        _write_cell(rows[0][j], str(col), j == 0, symbols=True)
+        _cell_rules(rows[0][j], top=True, bottom=True)
     _repeat_header(grid.rows[0])
-    widths = _column_widths(frame)
-    for cells in rows:
-        for cell, width in zip(cells, widths, strict=True):
-            cell.width = width
+    _set_widths(grid, rows, _column_widths(frame))
     for i, row in enumerate(frame.itertuples(index=False), start=1):
         for j, value in enumerate(row):
             text = "" if value is None else str(value)
-            cell = rows[i][j]
-            para = cell.paragraphs[0]
-            para.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
-            _write_runs(para, text, symbols=_is_test_cell(text))
-            if i == n_rows - 1:
-                _cell_rules(cell, bottom=True)
+            _write_cell(rows[i][j], text, j == 0, symbols=_is_test_cell(text))
+            if i == len(frame):
+                _cell_rules(rows[i][j], bottom=True)
     if len(frame) == 0:  # a header alone still closes with a rule
         for cell in rows[0]:
             _cell_rules(cell, top=True, bottom=True)
 
+
+def _add_notes(doc, table: ApaTable, source: bool) -> None:
+    """Below the table: the note ("*Note.*"), the items' full wording and the optional source."""
     if table.note:
         note = doc.add_paragraph()
         note.paragraph_format.space_before = Pt(6)
@@ -166,6 +176,16 @@ def _add_table(doc, table: ApaTable, label: str, source: bool) -> None:
         src = doc.add_paragraph()
         run = src.add_run(f"Source: {table.source}")
         run.font.size = Pt(8)
+
+
+def _add_table(doc, table: ApaTable, label: str, source: bool) -> None:
+    """One APA table: number and title, the grid, then what goes below it."""
+    _add_heading(doc, label, table.title)
+    grid = doc.add_table(rows=len(table.frame) + 1, cols=table.frame.shape[1])
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = True
+    _fill_grid(grid, table.frame)
+    _add_notes(doc, table, source)
 
 
 def write_tables_docx(
