@@ -289,3 +289,104 @@ def test_weights_of_one_change_nothing_and_bad_weights_are_refused():
     for bad in (np.zeros(len(y)), np.full(len(y), np.nan), np.ones(len(y) - 1)):
         with pytest.raises(ValueError, match="weights"):
             fit_cumulative_logit(y, exog, weights=bad)
+
+
+def test_log_likelihood_and_start_equal_statsmodels_ordered_model():
+    """The closed-form start values and the log-likelihood are statsmodels' OrderedModel's."""
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    y, exog = _item_design("B1", ("B2", "B3"))
+    fit = fit_cumulative_logit(y, exog)
+    reference = OrderedModel(y, exog, distr="logit")
+    np.testing.assert_allclose(fit.model.start_params, reference.start_params, rtol=0, atol=1e-12)
+    for params in (fit.params, fit.model.start_params + 0.1):
+        assert fit.model.loglike(params) == pytest.approx(reference.loglike(params), abs=1e-9)
+    np.testing.assert_allclose(
+        fit.thresholds, reference.transform_threshold_params(fit.params)[1:-1], rtol=1e-14
+    )
+
+
+def test_newton_agrees_with_statsmodels_newton_and_its_standard_errors():
+    """Same optimum, standard errors and p-values as OrderedModel's own Newton (numerical
+    derivatives), and the results' Hessian is the model's at the estimate."""
+    from scipy import stats
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    y, exog = _item_design()
+    fit = fit_cumulative_logit(y, exog)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = OrderedModel(y, exog, distr="logit").fit(method="bfgs", disp=False, maxiter=2000)
+    assert fit.mle_retvals["converged"] and fit.llf >= ref.llf - 1e-9
+    assert fit.llf == pytest.approx(ref.llf, abs=1e-6)
+    np.testing.assert_allclose(fit.params, ref.params, atol=1e-4)
+    np.testing.assert_allclose(fit.bse, ref.bse, rtol=1e-3)
+    np.testing.assert_array_equal(fit.hessian, fit.model.hessian(fit.params))
+    np.testing.assert_allclose(fit.cov_params(), np.linalg.inv(-fit.hessian), rtol=1e-10)
+    np.testing.assert_allclose(fit.bse, np.sqrt(np.diag(np.linalg.inv(-fit.hessian))), rtol=1e-10)
+    np.testing.assert_allclose(fit.pvalues, 2 * stats.norm.sf(np.abs(fit.params / fit.bse)))
+    assert np.abs(fit.model.score(fit.params)).max() < 1e-8
+
+
+def test_one_evaluation_of_the_derivatives_per_newton_iteration(monkeypatch):
+    from research.analysis import dif
+
+    calls = []
+    original = dif._CumulativeLogit.derivatives
+
+    def counted(self, params):
+        calls.append(np.array(params))
+        return original(self, params)
+
+    monkeypatch.setattr(dif._CumulativeLogit, "derivatives", counted)
+    y, exog = _item_design()
+    fit = fit_cumulative_logit(y, exog)
+    # one per iteration, and one at the estimate for the log-likelihood and standard errors
+    assert len(calls) == fit.mle_retvals["iterations"] + 1
+    np.testing.assert_array_equal(calls[-1], fit.params)
+
+
+def test_larger_models_start_from_the_smaller_models_estimates(monkeypatch):
+    from research.analysis import dif
+
+    starts = []
+    original = dif._newton
+
+    def recorded(model, start):
+        result = original(model, start)
+        starts.append((start, result.params))
+        return result
+
+    monkeypatch.setattr(dif, "_newton", recorded)
+    wide, _ = _toy()
+    out = dif_screen(wide[["a1", "a2", "role"]], {"a1": "A", "a2": "A"}, "x")
+    assert (out["note"] == "").all() and len(starts) == 6  # three models for each of two items
+    for (s1, p1), (s2, p2), (s3, _) in zip(starts[::3], starts[1::3], starts[2::3], strict=True):
+        assert s1 is None  # M1: zero slope and the thresholds of the answer shares
+        np.testing.assert_array_equal(s2, np.r_[p1[:1], 0.0, p1[1:]])
+        np.testing.assert_array_equal(s3, np.r_[p2[:2], 0.0, p2[2:]])
+
+
+def test_a_constant_predictor_is_refused_as_by_ordered_model():
+    y, exog = _item_design()
+    for bad in (np.column_stack([exog, np.ones(len(y))]), np.column_stack([exog, 1 - exog[:, 1]])):
+        with pytest.raises(ValueError, match="constant"):
+            fit_cumulative_logit(y, bad)
+    with pytest.raises(ValueError, match="NaN"):
+        fit_cumulative_logit(np.r_[y[:-1], np.nan], exog)
+
+
+def test_each_warning_is_noted_once(monkeypatch):
+    from research.analysis import dif
+
+    original = dif._CumulativeLogit.derivatives
+
+    def warns(self, params):  # a warning at every evaluation: several per fit
+        warnings.warn("something odd", RuntimeWarning, stacklevel=1)
+        return original(self, params)
+
+    monkeypatch.setattr(dif._CumulativeLogit, "derivatives", warns)
+    wide, _ = _toy()
+    out = dif_screen(wide, {"a1": "A", "a2": "A", "a3": "A"}, "x")
+    assert (out["note"] == "M1: RuntimeWarning: something odd").all()
+    assert out["p_holm"].isna().all()

@@ -20,13 +20,17 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.special import expit
-from statsmodels.miscmodels.ordinal_model import OrderedModel
+from scipy.special import chdtrc, expit, logit, ndtr
 
 from research.analysis.effects import adjust
 
-__all__ = ["DIF_COLUMNS", "DIF_EXTRA_COLUMNS", "dif_screen", "fit_cumulative_logit"]
+__all__ = [
+    "DIF_COLUMNS",
+    "DIF_EXTRA_COLUMNS",
+    "CumulativeLogitResults",
+    "dif_screen",
+    "fit_cumulative_logit",
+]
 
 DIF_COLUMNS = [
     "instrument",
@@ -58,24 +62,58 @@ DIF_EXTRA_COLUMNS = [
 
 _MAXITER = 100
 _TOL = 1e-10  # Newton stops when no parameter moves by more than this
+_RIDGE = 1e-10  # added to the diagonal of the Newton matrix (statsmodels' ridge_factor)
 _MAX_ABS_COEF = 25.0  # a logit coefficient or threshold beyond this signals (quasi-)separation
 _MAX_SE = 100.0  # a standard error beyond this signals a flat (unidentified) likelihood
 _LL_SLACK = 1e-6  # a larger model whose log-likelihood falls below the smaller one's by more failed
 
 
-class _CumulativeLogit(OrderedModel):
-    """statsmodels' ``OrderedModel`` (logit link) with frequency weights and the analytic score
-    and Hessian.
+class _CumulativeLogit:
+    """The cumulative logit's log-likelihood with its analytic score and Hessian, for fixed data
+    and frequency weights.
 
-    ``OrderedModel`` differentiates its log-likelihood numerically, which makes Newton's method
-    about a hundred times slower than it needs to be. The parameterisation is unchanged: the
-    coefficients first, then the lowest threshold and the logs of the increments between successive
-    thresholds. Row ``i`` counts ``weights[i]`` times in the log-likelihood, its score and Hessian
-    (and in the start values, the thresholds of the model without predictors).
+    The parameterisation is statsmodels' ``OrderedModel``'s: the ``k_vars`` coefficients first, then
+    the lowest threshold and the logs of the increments between successive thresholds (so any real
+    vector gives increasing thresholds). Row ``i`` counts ``weights[i]`` times in the
+    log-likelihood, its score and Hessian and in the start values.
+
+    Parameters
+    ----------
+    endog : array_like
+        The ordered answers, one per row; the answer levels are the distinct values, sorted.
+    exog : array_like
+        The predictors, shape (rows, k) (a 1-D array is one predictor), without a constant.
+    weights : array_like, optional
+        Frequency weights (finite, positive), one per row; default 1.
+    check_constant : bool
+        Refuse an ``exog`` with a constant column or a constant in its column space (the thresholds
+        play the constant), as ``OrderedModel`` does. Skip only when the caller has checked it.
+
+    Raises
+    ------
+    ValueError
+        For missing answers, non-finite predictors, a constant among the predictors, or bad
+        weights.
     """
 
-    def __init__(self, endog, exog, weights=None):
-        super().__init__(endog, exog, distr="logit")
+    def __init__(self, endog, exog, weights=None, check_constant: bool = True):
+        endog = np.asarray(endog)
+        exog = np.asarray(exog, dtype=float)
+        if exog.ndim == 1:
+            exog = exog[:, None]
+        if endog.ndim != 1 or exog.ndim != 2 or len(exog) != len(endog):
+            raise ValueError("endog must be 1-D and exog 2-D with one row per answer")
+        self.labels, codes = np.unique(endog, return_inverse=True)
+        if self.labels.dtype.kind in "fc" and np.isnan(self.labels).any():
+            raise ValueError(
+                "NaN in dependent variable detected. Missing values need to be removed."
+            )
+        if not np.all(np.isfinite(exog)):
+            raise ValueError("exog contains inf or nans")
+        if check_constant and _has_constant(exog):
+            raise ValueError("There should not be a constant in the model")
+        self.endog, self.exog = codes.astype(np.intp), exog  # answers coded 0 .. K-1
+        self.nobs, self.k_vars, self.k_levels = len(codes), exog.shape[1], len(self.labels)
         if weights is None:
             self.weights = np.ones(self.nobs)
         else:
@@ -84,83 +122,207 @@ class _CumulativeLogit(OrderedModel):
                 raise ValueError(f"weights must have one value per row ({self.nobs})")
             if not np.all(np.isfinite(self.weights)) or self.weights.min() <= 0:
                 raise ValueError("weights must be finite and positive")
+        # the rows sorted by answer, so that one np.add.reduceat sums every per-level quantity
+        order = np.argsort(self.endog, kind="stable")
+        self._y, self._X, self._w = self.endog[order], self.exog[order], self.weights[order]
+        self._XT = np.ascontiguousarray(self._X.T)
+        self._bound = np.stack((self._y + 1, self._y))  # indices into (-inf, thresholds, +inf)
+        self._starts = np.searchsorted(self._y, np.arange(self.k_levels))
+        k1, p = self.k_levels - 1, self.k_vars + self.k_levels - 1
+        self._tt_diag = np.arange(k1) * (k1 + 1)  # flat positions in a (k1, k1) matrix
+        self._tt_upper, self._tt_lower = self._tt_diag[:-1] + 1, self._tt_diag[:-1] + k1
+        self._log_increment_diag = (self.k_vars + np.arange(1, k1)) * (p + 1)  # in (p, p)
+        self._lower_tri = np.tri(self.k_levels - 1)
 
     @property
-    def start_params(self):
-        """Zero coefficients and the thresholds of the model without predictors (from the weighted
-        answer frequencies), as ``OrderedModel.start_params`` computes them without weights."""
+    def start_params(self) -> np.ndarray:
+        """Zero coefficients and the thresholds of the model without predictors: the logits of the
+        cumulative (weighted) answer shares, the closed-form maximum-likelihood estimate that
+        ``OrderedModel.start_params`` computes without weights."""
         freq = np.bincount(self.endog, weights=self.weights) / self.weights.sum()
-        start_ppf = self.distr.ppf(np.clip(freq.cumsum(), 0, 1))
-        return np.r_[np.zeros(self.k_vars), self.transform_reverse_threshold_params(start_ppf)]
-
-    def loglikeobs(self, params):
-        return super().loglikeobs(params) * self.weights
-
-    def _derivatives(self, params: np.ndarray, hessian: bool):
-        k, k1 = self.k_vars, self.k_levels - 1
-        X = self.exog
-        th = self.transform_threshold_params(params)  # -inf, theta_1 .. theta_{K-1}, +inf
-        y = np.asarray(self.endog, dtype=np.intp)  # categories coded 0 .. K-1
-        eta = X @ params[:k]
-        upper, lower = th[y + 1] - eta, th[y] - eta
-        f_up, f_lo = expit(upper), expit(lower)
-        d_up, d_lo = f_up * (1 - f_up), f_lo * (1 - f_lo)
-        prob = f_up - f_lo
-        w = self.weights
-        u, v = d_up / prob, -d_lo / prob  # d loglik / d upper, d loglik / d lower (one row)
-        uw, vw = w * u, w * v
-        has_up, has_lo = y < k1, y > 0
-        grad_theta = (
-            np.bincount(y[has_up], weights=uw[has_up], minlength=k1)[:k1]
-            + np.bincount(y[has_lo] - 1, weights=vw[has_lo], minlength=k1)[:k1]
+        cutoffs = logit(np.clip(freq.cumsum()[:-1], 0, 1))
+        return np.concatenate(
+            (np.zeros(self.k_vars), self.transform_reverse_threshold_params(cutoffs))
         )
-        inc = np.exp(params[k + 1 :])
-        jac = np.zeros((k1, k1))  # d theta_j / d (theta_1, log increments)
-        jac[:, 0] = 1.0
-        for m in range(1, k1):
-            jac[m:, m] = inc[m - 1]
-        score = np.r_[-(uw + vw) @ X, jac.T @ grad_theta]
-        if not hessian:
-            return score
-        h_uu = w * (d_up * (1 - 2 * f_up) / prob - u * u)
-        h_ll = w * (-d_lo * (1 - 2 * f_lo) / prob - v * v)
-        h_ul = w * (-u * v)
-        H = np.zeros((k + k1, k + k1))
-        H[:k, :k] = (X * (h_uu + 2 * h_ul + h_ll)[:, None]).T @ X
-        w_up, w_lo = -(h_uu + h_ul), -(h_ul + h_ll)
-        for j in range(k1):
-            as_up, as_lo = (
-                y == j,
-                y == j + 1,
-            )  # theta_j bounds category j from above, j + 1 from below
-            H[:k, k + j] = w_up[as_up] @ X[as_up] + w_lo[as_lo] @ X[as_lo]
-            H[k + j, k + j] = h_uu[as_up].sum() + h_ll[as_lo].sum()
-            if j + 1 < k1:
-                H[k + j, k + j + 1] = H[k + j + 1, k + j] = h_ul[as_lo].sum()
+
+    def transform_threshold_params(self, params) -> np.ndarray:
+        """The thresholds from ``params``, padded with -inf and +inf (``OrderedModel``'s helper)."""
+        th = np.asarray(params, dtype=float)[self.k_vars :]
+        return np.concatenate(
+            ([-np.inf], np.concatenate((th[:1], np.exp(th[1:]))).cumsum(), [np.inf])
+        )
+
+    @staticmethod
+    def transform_reverse_threshold_params(thresholds) -> np.ndarray:
+        """The lowest threshold and the logs of the increments from the (finite) thresholds."""
+        thresholds = np.asarray(thresholds, dtype=float)
+        return np.concatenate((thresholds[:1], np.log(np.diff(thresholds))))
+
+    def derivatives(self, params) -> tuple[float, np.ndarray, np.ndarray]:
+        """The log-likelihood, its score and its Hessian at ``params``, in one pass over the rows.
+
+        With ``F`` the logistic distribution function, a row answering level ``j`` contributes
+        ``w log(F(theta_j - x'beta) - F(theta_{j-1} - x'beta))`` (``theta_{-1} = -inf``,
+        ``theta_{K-1} = +inf``). Its first and second derivatives with respect to the two bounds
+        are summed by answer level (one ``np.add.reduceat`` over the rows sorted by answer) and
+        carried by the chain rule to the coefficients and the thresholds, then to the (lowest
+        threshold, log increments) parameterisation: ``d theta_j / d a_m = c_m`` for ``m <= j``,
+        with ``c = (1, exp(a_1), ..., exp(a_{K-2}))``, whose second derivatives add the score of
+        ``a_m`` to the Hessian's diagonal (``m >= 1``).
+        """
+        params = np.asarray(params, dtype=float)
+        k, k1 = self.k_vars, self.k_levels - 1
+        X, w = self._X, self._w
+        c = params[k:].copy()  # the lowest threshold and the increments, as OrderedModel
+        np.exp(c[1:], out=c[1:])
+        th = np.empty(k1 + 2)  # -inf, the thresholds, +inf
+        th[0], th[-1] = -np.inf, np.inf
+        th[1:-1] = c.cumsum()
+        c[0] = 1.0  # now d theta_j / d (lowest threshold, log increment m) for m <= j
+        # row i's upper bound theta_{y_i} - x_i'beta (first row) and lower bound (second row)
+        F = expit(th[self._bound] - X @ params[:k])
+        prob = F[0] - F[1]
+        loglike = float(w @ np.log(np.maximum(prob, 0) + 1e-20))  # as OrderedModel.loglikeobs
+        G = F * (1 - F) / prob  # u, v: d loglik / d upper bound, d loglik / d lower bound
+        G[1] *= -1
+        # per row (weighted): u, v, the second derivatives by the bounds (upper-upper with
+        # F' = F(1 - F)(1 - 2F), lower-lower, upper-lower), then x times W
+        Z = np.empty((5 + 2 * k, len(w)))
+        WG = np.multiply(w, G, out=Z[:2])
+        np.multiply(WG, 1 - 2 * F - G, out=Z[2:4])
+        np.multiply(-WG[0], G[1], out=Z[4])
+        W = -(Z[2:4] + Z[4])  # d2 loglik / d eta d upper bound, d eta d lower bound (eta = x'beta)
+        np.multiply(self._XT, W[:, None, :], out=Z[5:].reshape(2, k, -1))
+        # level j is bounded by theta_j from above (j < K-1) and by theta_{j-1} from below (j > 0)
+        level = np.add.reduceat(Z, self._starts, axis=1)
+        grad_theta = level[0, :k1] + level[1, 1:]
+        score = np.empty(k + k1)
+        score[:k] = -self._XT @ (WG[0] + WG[1])
+        score[k:] = c * grad_theta[::-1].cumsum()[::-1]
+        J = self._lower_tri * c  # d theta / d (lowest threshold, log increments)
+        H_tt = np.zeros(k1 * k1)  # tridiagonal, flattened
+        H_tt[self._tt_diag] = level[2, :k1] + level[3, 1:]
+        H_tt[self._tt_upper] = H_tt[self._tt_lower] = level[4, 1:k1]
+        H = np.empty((k + k1, k + k1))
+        H[:k, :k] = -(self._XT * (W[0] + W[1])) @ X
+        H[:k, k:] = (level[5 : 5 + k, :k1] + level[5 + k :, 1:]) @ J
         H[k:, :k] = H[:k, k:].T
-        T = np.eye(k + k1)
-        T[k:, k:] = jac
-        H = T.T @ H @ T
-        tail = np.cumsum(grad_theta[::-1])[
-            ::-1
-        ]  # second derivative of theta through exp(increment)
-        H[k + np.arange(1, k1), k + np.arange(1, k1)] += inc * tail[1:]
-        return score, H
+        H[k:, k:] = J.T @ H_tt.reshape(k1, k1) @ J
+        H.reshape(-1)[self._log_increment_diag] += score[k + 1 :]  # exp's second derivative
+        return loglike, score, H
 
-    def score(self, params):
-        return self._derivatives(np.asarray(params, dtype=float), hessian=False)
+    def loglike(self, params) -> float:
+        """The (weighted) log-likelihood at ``params``."""
+        return self.derivatives(params)[0]
 
-    def hessian(self, params):
-        return self._derivatives(np.asarray(params, dtype=float), hessian=True)[1]
+    def score(self, params) -> np.ndarray:
+        """The score (gradient of the log-likelihood) at ``params``."""
+        return self.derivatives(params)[1]
+
+    def hessian(self, params) -> np.ndarray:
+        """The Hessian of the log-likelihood at ``params``."""
+        return self.derivatives(params)[2]
+
+
+def _has_constant(exog: np.ndarray) -> bool:
+    """Whether ``exog`` has a non-zero constant column or a constant in its column space
+    (statsmodels' test for a constant)."""
+    const = exog.max(axis=0) == exog.min(axis=0)
+    if np.any(const & (exog.mean(axis=0) != 0)):
+        return True
+    augmented = np.column_stack((np.ones(len(exog)), exog))
+    return bool(np.linalg.matrix_rank(augmented) == np.linalg.matrix_rank(exog))
+
+
+class CumulativeLogitResults:
+    """A cumulative logit fitted by :func:`fit_cumulative_logit`.
+
+    Attributes
+    ----------
+    model : _CumulativeLogit
+        The model: ``loglike``, ``score``, ``hessian`` and ``derivatives`` (all three) of a
+        parameter vector, ``start_params``, ``transform_threshold_params``, ``k_vars``,
+        ``k_levels``, ``nobs``, ``labels`` (the answer levels), ``weights``.
+    params : ndarray
+        The ``k`` coefficients, then the lowest threshold and the logs of the increments between
+        successive thresholds.
+    llf : float
+        The log-likelihood at ``params``.
+    hessian : ndarray
+        The Hessian of the log-likelihood at ``params``.
+    bse, pvalues : ndarray
+        Standard errors from the inverse of the negative Hessian and two-sided Wald z p-values.
+    mle_retvals : dict
+        ``converged``, ``iterations``, ``warnflag`` and statsmodels' per-row scaled ``fopt``,
+        ``score`` and ``Hessian`` (the negative log-likelihood and its derivatives divided by the
+        number of rows).
+    """
+
+    def __init__(self, model, params, llf, score, hessian, iterations):
+        self.model, self.params, self.llf, self.hessian = model, params, llf, hessian
+        converged = iterations < _MAXITER
+        n = model.nobs
+        self.mle_retvals = {
+            "fopt": -llf / n,
+            "iterations": iterations,
+            "score": -score / n,
+            "Hessian": -hessian / n,
+            "warnflag": int(not converged),
+            "converged": converged,
+        }
+        # as statsmodels' LikelihoodModel.fit with method="newton"
+        self._cov = np.linalg.inv(self.mle_retvals["Hessian"]) / n
+        if not converged:
+            from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+            warnings.warn(
+                "Maximum Likelihood optimization failed to converge. Check mle_retvals",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self.bse = np.sqrt(np.diag(self._cov))
+        self.pvalues = 2 * ndtr(-np.abs(params / self.bse))
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        """The ``K - 1`` thresholds."""
+        return self.model.transform_threshold_params(self.params)[1:-1]
+
+    def cov_params(self) -> np.ndarray:
+        """The covariance matrix of ``params``: the inverse of the negative Hessian."""
+        return self._cov
+
+
+def _newton(model: _CumulativeLogit, start) -> CumulativeLogitResults:
+    """Newton's method from ``start`` as statsmodels' ``_fit_newton`` runs it (the per-row scaled
+    negative log-likelihood, a ridge of 1e-10 on the diagonal, stop when no parameter moves by more
+    than 1e-10 or after 100 iterations), with one evaluation of the derivatives per iteration."""
+    n = model.nobs
+    params = np.array(model.start_params if start is None else start, dtype=float)
+    old = np.inf
+    iterations = 0
+    while iterations < _MAXITER and (np.abs(params - old) > _TOL).any():
+        _, score, hessian = model.derivatives(params)
+        step_matrix = -hessian / n
+        step_matrix.flat[:: len(params) + 1] += _RIDGE  # the diagonal
+        old = params
+        params = old - np.linalg.solve(step_matrix, -score / n)
+        iterations += 1
+    llf, score, hessian = model.derivatives(params)
+    return CumulativeLogitResults(model, params, llf, score, hessian, iterations)
 
 
 def fit_cumulative_logit(y, exog, weights=None, start=None):
     """Fit the cumulative (proportional-odds) logit ``logit P(Y <= j | x) = theta_j - x'beta`` by
     maximum likelihood.
 
-    Newton's method with the analytic score and Hessian, from ``start`` (default: zero coefficients
-    and the thresholds of the model without predictors), until no parameter moves by more than
-    1e-10, at most 100 iterations. The sign convention and the log-likelihood are those of R's
+    Newton's method with the analytic score and Hessian (computed together, once per iteration),
+    from ``start`` (default: zero coefficients and the thresholds of the model without predictors,
+    the logits of the cumulative answer shares), until no parameter moves by more than 1e-10, at
+    most 100 iterations; the steps, the stopping rule and the standard errors are those of
+    statsmodels' ``OrderedModel(distr="logit").fit(method="newton")`` (whose own score and Hessian
+    are numerical), and a ``ConvergenceWarning`` is raised when the iterations run out, as there.
+    The sign convention and the log-likelihood are those of R's
     ``ordinal::clm`` and ``MASS::polr`` (checked against ``clm`` to about 1e-12 in
     ``tests/test_dif.py``).
 
@@ -180,17 +342,19 @@ def fit_cumulative_logit(y, exog, weights=None, start=None):
 
     Returns
     -------
-    statsmodels ``OrderedResults``
+    CumulativeLogitResults
         ``params``: the ``k`` coefficients, then the lowest threshold and the logs of the increments
-        between successive thresholds (``model.transform_threshold_params`` gives the thresholds);
-        ``bse`` and ``pvalues`` (Wald z) from the inverse of the negative Hessian; ``llf``;
-        ``mle_retvals["converged"]``; ``model.hessian(params)`` the analytic Hessian.
+        between successive thresholds (``thresholds`` gives the thresholds); ``bse`` and
+        ``pvalues`` (Wald z) from the inverse of the negative Hessian; ``llf``; ``hessian`` the
+        analytic Hessian at ``params``; ``mle_retvals["converged"]``; ``model`` the
+        log-likelihood and its derivatives at any parameter vector.
 
     Raises
     ------
     numpy.linalg.LinAlgError, ValueError, OverflowError, FloatingPointError
-        When the data or the iterations break down (e.g. a singular Hessian under separation);
-        warnings are raised, not recorded: callers record them.
+        When the data or the iterations break down (e.g. a singular Hessian under separation), or
+        ``exog`` has a constant (``ValueError``, as ``OrderedModel``); warnings are raised, not
+        recorded: callers record them.
 
     References
     ----------
@@ -205,19 +369,19 @@ def fit_cumulative_logit(y, exog, weights=None, start=None):
     >>> bool(np.allclose(table.params, rows.params) and np.isclose(table.llf, rows.llf))
     True
     """
-    model = _CumulativeLogit(np.asarray(y), np.asarray(exog, dtype=float), weights)
-    return model.fit(start_params=start, method="newton", maxiter=_MAXITER, tol=_TOL, disp=False)
+    return _newton(_CumulativeLogit(y, exog, weights), start)
 
 
 def _fit(y: np.ndarray, exog: np.ndarray, start: np.ndarray | None):
-    """Fit one cumulative logit (:func:`fit_cumulative_logit`); return (results or None, list of
-    problems)."""
+    """Fit one cumulative logit (:func:`fit_cumulative_logit`, without its test for a constant among
+    the predictors, which :func:`_collinear` has done); return (results or None, list of problems,
+    each warning once)."""
     problems: list[str] = []
     res = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            res = fit_cumulative_logit(y, exog, start=start)
+            res = _newton(_CumulativeLogit(y, exog, check_constant=False), start)
         except (np.linalg.LinAlgError, ValueError, OverflowError, FloatingPointError) as err:
             problems.append(f"fit failed ({type(err).__name__}: {err})")
         if res is not None:
@@ -227,9 +391,9 @@ def _fit(y: np.ndarray, exog: np.ndarray, start: np.ndarray | None):
                 problems.append(f"no standard errors ({type(err).__name__}: {err})")
                 bse = np.full(len(res.params), np.nan)
     for w in caught:
-        text = str(w.message).split("\n")[0]
+        text = f"{w.category.__name__}: " + str(w.message).split("\n")[0]
         if text not in problems:
-            problems.append(f"{w.category.__name__}: {text}")
+            problems.append(text)
     if res is None:
         return None, problems
     params = np.asarray(res.params, dtype=float)
@@ -237,15 +401,14 @@ def _fit(y: np.ndarray, exog: np.ndarray, start: np.ndarray | None):
         problems.append(f"no convergence in {_MAXITER} Newton iterations")
     if not np.isfinite(res.llf) or not np.all(np.isfinite(params)):
         problems.append("non-finite log-likelihood or estimates")
-    hess = np.asarray(res.model.hessian(params))
+    hess = res.hessian
     eig = np.linalg.eigvalsh(-hess) if np.all(np.isfinite(hess)) else np.array([np.nan])
     if not np.all(np.isfinite(eig)) or eig.min() <= 1e-10 * max(eig.max(), 1.0):
         problems.append("singular Hessian")
-    thresholds = res.model.transform_threshold_params(params)[1:-1]
-    coefs = np.r_[params[: res.model.k_vars], thresholds]
-    if np.all(np.isfinite(coefs)) and np.abs(coefs).max() > _MAX_ABS_COEF:
+    coefs = np.concatenate((params[: res.model.k_vars], res.thresholds))
+    if np.isfinite(coefs).all() and np.abs(coefs).max() > _MAX_ABS_COEF:
         problems.append(f"a coefficient or threshold beyond +-{_MAX_ABS_COEF:g} (separation?)")
-    if np.any(~np.isfinite(bse)) or np.nanmax(bse) > _MAX_SE:
+    if not np.isfinite(bse).all() or bse.max() > _MAX_SE:
         problems.append(f"a standard error beyond {_MAX_SE:g} or missing (separation?)")
     return res, problems
 
@@ -264,7 +427,7 @@ def _screen_item(y: np.ndarray, match: np.ndarray, focal: np.ndarray) -> dict:
             k = exog.shape[1] - 1
             start = np.r_[start[:k], 0.0, start[k:]]
         res, problems = _fit(y, exog, start)
-        if problems and start is not None:  # a second try from statsmodels' own start values
+        if problems and start is not None:  # a second try from the default start values
             res2, problems2 = _fit(y, exog, None)
             if not problems2:
                 res, problems = res2, problems2
@@ -285,10 +448,10 @@ def _screen_item(y: np.ndarray, match: np.ndarray, focal: np.ndarray) -> dict:
     omni = 2 * (lls["M3"] - lls["M1"])
     return {
         "uniform_chi2": uni,
-        "uniform_p": float(stats.chi2.sf(uni, 1)),
+        "uniform_p": float(chdtrc(1, uni)),  # chi-squared upper tail (scipy's chi2.sf)
         "nonuniform_chi2": non,
-        "nonuniform_p": float(stats.chi2.sf(non, 1)),
-        "omnibus_p": float(stats.chi2.sf(omni, 2)),
+        "nonuniform_p": float(chdtrc(1, non)),
+        "omnibus_p": float(chdtrc(2, omni)),
         "uniform_coef": float(fits["M2"].params[1]),
         "uniform_se": float(fits["M2"].bse[1]),
         "nonuniform_coef": float(fits["M3"].params[2]),
@@ -315,18 +478,17 @@ def _matching_score(values: np.ndarray) -> np.ndarray:
 
 
 def _screen_complete(
-    wide: pd.DataFrame,
-    item: str,
-    others: list[str],
+    y_all: np.ndarray,
+    matching: np.ndarray,
     in_groups,
     is_focal,
     focal: str,
     reference: str,
 ) -> dict:
-    """One item's row when the item and its matching items are in the data: the complete cases, the
-    reasons the models cannot be fitted, else the three models (:func:`_screen_item`)."""
-    y_all = wide[item].to_numpy(dtype=float)
-    match_all = _matching_score(wide[others].to_numpy(dtype=float))
+    """One item's row when the item (``y_all``) and its matching items (the columns of
+    ``matching``) are in the data: the complete cases, the reasons the models cannot be fitted,
+    else the three models (:func:`_screen_item`)."""
+    match_all = _matching_score(matching)
     keep = in_groups & np.isfinite(y_all) & np.isfinite(match_all)
     y, match, foc = y_all[keep], match_all[keep], is_focal[keep]
     n_focal, n_ref = int(foc.sum()), int((1 - foc).sum())
@@ -401,11 +563,14 @@ def dif_screen(
     match on a different construct).
 
     The models are cumulative logits ``logit P(Y <= j) = theta_j - x'beta`` (the sign convention of
-    ``MASS::polr`` and ``ordinal::clm``), fitted by Newton's method with an analytic score and
-    Hessian on statsmodels' :class:`~statsmodels.miscmodels.ordinal_model.OrderedModel`. Thresholds
-    are estimated for the answer levels observed among the item's respondents. Each larger model
-    starts from the smaller model's estimates. A fit is rejected, and the row left empty with the
-    reason in ``note``, when any warning is raised (recorded verbatim), Newton's method does not
+    ``MASS::polr`` and ``ordinal::clm``), fitted by :func:`fit_cumulative_logit` (Newton's method
+    with the analytic score and Hessian, the steps and stopping rule of statsmodels'
+    :class:`~statsmodels.miscmodels.ordinal_model.OrderedModel` fitted by ``method="newton"``).
+    Thresholds are estimated for the answer levels observed among the item's respondents. M1 starts
+    from zero and the thresholds of the answer shares; each larger model starts from the smaller
+    model's estimates (0 for the new coefficient), and from the default start when that fit fails.
+    A fit is rejected, and the row left empty with the reason in ``note``, when any warning is
+    raised (each distinct warning recorded once, verbatim), Newton's method does not
     converge within 100 iterations, the Hessian is not negative definite (singular), a coefficient
     or threshold exceeds 25 in absolute value or a standard error exceeds 100 (complete or
     quasi-complete separation, where the estimates run off to infinity), or a larger model's
@@ -464,6 +629,13 @@ def dif_screen(
     in_groups = roles.isin([focal, reference]).to_numpy()
     is_focal = (roles == focal).to_numpy(dtype=float)
     subscale = {item: (s if isinstance(s, str) and s != "" else None) for item, s in items.items()}
+    values: dict[str, np.ndarray] = {}  # each item column as floats, converted once
+
+    def column(name: str) -> np.ndarray:
+        if name not in values:
+            values[name] = wide[name].to_numpy(dtype=float)
+        return values[name]
+
     rows = []
     for item, scale in subscale.items():
         row: dict = {"instrument": instrument_id, "item": item}
@@ -481,21 +653,20 @@ def dif_screen(
         elif missing_cols:
             row.update(n=0, note="matching items not in the data: " + ", ".join(missing_cols))
         else:
-            row.update(_screen_complete(wide, item, others, in_groups, is_focal, focal, reference))
+            matching = np.column_stack([column(o) for o in others])
+            row.update(
+                _screen_complete(column(item), matching, in_groups, is_focal, focal, reference)
+            )
         rows.append(row)
-    out = pd.DataFrame(rows).reindex(columns=columns)
-    out["note"] = ["" if pd.isna(v) else str(v) for v in out["note"]]
-    for col in ("n", "n_focal", "n_reference", "n_levels"):
-        out[col] = out[col].astype("Int64")
-    num = [
-        c
-        for c in columns
-        if c not in ("instrument", "item", "note", "dif", "n", "n_focal", "n_reference", "n_levels")
-    ]
-    out[num] = out[num].astype(float)
-    out["p_holm"] = adjust(out["omnibus_p"], "holm")
-    dif = pd.array([pd.NA] * len(out), dtype="boolean")
-    ok = out["p_holm"].notna().to_numpy()
-    dif[ok] = out["p_holm"].to_numpy()[ok] < alpha
-    out["dif"] = dif
-    return out[columns]
+    counts = ("n", "n_focal", "n_reference", "n_levels")
+    data: dict = {c: [row.get(c) for row in rows] for c in ("instrument", "item")}
+    data["note"] = ["" if pd.isna(v) else str(v) for v in (row.get("note") for row in rows)]
+    for c in counts:
+        data[c] = pd.array([row.get(c) for row in rows], dtype="Int64")
+    for c in columns:
+        if c not in data and c not in ("p_holm", "dif"):
+            data[c] = np.array([row.get(c, np.nan) for row in rows], dtype=float)
+    data["p_holm"] = adjust(pd.Series(data["omnibus_p"]), "holm").to_numpy()
+    data["dif"] = pd.arrays.BooleanArray(data["p_holm"] < alpha, np.isnan(data["p_holm"]))
+    out = pd.DataFrame(data, columns=columns)
+    return out
