@@ -97,8 +97,8 @@ def _fit_counted(y: np.ndarray, marketing: np.ndarray, row: dict):
 
 def ordinal_logit(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     """Proportional-odds logit per item: answer ~ marketing (vs sales), by maximum likelihood
-    (:func:`research.analysis.dif.fit_cumulative_logit`, Newton's method on statsmodels'
-    ``OrderedModel`` with the analytic score and Hessian).
+    (:func:`research.analysis.dif.fit_cumulative_logit`: the likelihood of statsmodels'
+    ``OrderedModel``, maximised by Newton's method with the analytic score and Hessian).
 
     ``coef`` > 0 means marketing answers higher; ``odds_ratio`` = exp(coef); ``se`` from the
     Hessian of the log-likelihood and ``p`` the two-sided Wald z p-value. Fitted on the item's
