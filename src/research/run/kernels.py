@@ -192,10 +192,14 @@ class KernelPool:
         the same moment in other processes can take one first; the kernel then dies before it
         answers.
         """
+        import zmq
+
         for attempt in range(1, attempts + 1):
             try:
                 return await self._start_one_kernel(warm)
-            except Exception:
+            except (RuntimeError, TimeoutError, OSError, zmq.ZMQError):
+                # jupyter_client: "Kernel died before replying to kernel_info" (RuntimeError), no
+                # reply in time (TimeoutError, RuntimeError), a port taken meanwhile (ZMQError)
                 if attempt == attempts:
                     raise
 
