@@ -390,3 +390,15 @@ def test_each_warning_is_noted_once(monkeypatch):
     out = dif_screen(wide, {"a1": "A", "a2": "A", "a3": "A"}, "x")
     assert (out["note"] == "M1: RuntimeWarning: something odd").all()
     assert out["p_holm"].isna().all()
+
+
+def test_a_fit_that_runs_off_to_nan_is_not_called_converged():
+    # Completely separated: every answer of the x = 1 rows is above every answer of the x = 0 rows,
+    # so the coefficient has no finite maximum and Newton's steps end in NaN.
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    from research.analysis.dif import fit_cumulative_logit
+
+    with pytest.warns(ConvergenceWarning):
+        fit = fit_cumulative_logit([1, 1, 2, 2, 3, 3], [[0], [0], [1], [1], [1], [1]])
+    assert not fit.mle_retvals["converged"] and fit.mle_retvals["warnflag"] == 1

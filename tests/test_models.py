@@ -395,3 +395,36 @@ def test_ordinal_logit_equals_r_clm():
             table.loc[reference.index, column], reference[column], rtol=tolerance, err_msg=column
         )
     assert (table.loc[reference.index, "n"] == reference["n"]).all()
+
+
+def _boundary_without_positive_information():
+    """Small studies with no company effect until one whose REML company variance is zero and
+    whose restricted information (with the variance ratio) is not positive definite."""
+    rng = np.random.default_rng(9)
+    for _ in range(300):
+        rows = []
+        for k in range(int(rng.integers(4, 15))):
+            for role in ("marketing", "sales"):
+                for _ in range(int(rng.integers(1, 4))):
+                    rows.append({"company_id": f"C{k}", "role": role, "score": rng.normal(4, 1)})
+        d = pd.DataFrame(rows)
+        y, x = d["score"].to_numpy(), (d["role"] == "marketing").to_numpy(float)
+        sums = models._group_sums(y, x, d["company_id"].to_numpy())
+        rho, beta, _, _ = models._reml_estimate(sums)
+        if rho == 0 and np.isnan(models._mixedlm_se(sums, beta, rho)):
+            return d
+    raise AssertionError("no such study among 300")
+
+
+def test_a_boundary_fit_keeps_its_estimate_with_the_fixed_effects_standard_error():
+    # At a company variance of zero the random-intercept model is ordinary least squares, so the
+    # fixed-effects standard error is the OLS one (statsmodels' OLS, computed independently).
+    d = _boundary_without_positive_information()
+    row = models.mixed_model(_scores_from(d), INST_A).iloc[0]
+    ols = smf.ols("score ~ marketing", d.assign(marketing=(d["role"] == "marketing") * 1.0)).fit()
+    assert row["fitted"] and row["company_variance"] == 0
+    assert row["coef"] == pytest.approx(ols.params["marketing"], rel=1e-8)
+    assert row["se"] == pytest.approx(ols.bse["marketing"], rel=1e-8)
+    assert row["se_satterthwaite"] == pytest.approx(ols.bse["marketing"], rel=1e-8)
+    assert row["engine"].endswith("fixed-effects standard error")
+    assert "se from the fixed effects alone" in row["note"] and "boundary" in row["note"]

@@ -138,3 +138,11 @@ def test_check_entry_keys_returns_the_researchers_own_keys():
         "note",
         "weight",
     ]
+
+
+def test_a_tab_in_the_indentation_is_named_with_its_line(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text("name: x\nroles:\n\tmarketing: Marketing\n", "utf-8")
+    with pytest.raises(StudyError) as caught:
+        load_yaml_file(path, "study.yaml")
+    assert "line 3, column 1" in str(caught.value) and "a tab" in str(caught.value)

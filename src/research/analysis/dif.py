@@ -260,7 +260,8 @@ class CumulativeLogitResults:
 
     def __init__(self, model, params, llf, score, hessian, iterations):
         self.model, self.params, self.llf, self.hessian = model, params, llf, hessian
-        converged = iterations < _MAXITER
+        # a step to NaN or infinity ends the iterations early; that is no convergence either
+        converged = iterations < _MAXITER and bool(np.isfinite(params).all() and np.isfinite(llf))
         n = model.nobs
         self.mle_retvals = {
             "fopt": -llf / n,
@@ -296,7 +297,8 @@ class CumulativeLogitResults:
 def _newton(model: _CumulativeLogit, start) -> CumulativeLogitResults:
     """Newton's method from ``start`` as statsmodels' ``_fit_newton`` runs it (the per-row scaled
     negative log-likelihood, a ridge of 1e-10 on the diagonal, stop when no parameter moves by more
-    than 1e-10 or after 100 iterations), with one evaluation of the derivatives per iteration."""
+    than 1e-10 or after 100 iterations), with one evaluation of the derivatives per iteration; a
+    step to a non-finite value stops it (reported as not converged)."""
     n = model.nobs
     params = np.array(model.start_params if start is None else start, dtype=float)
     old = np.inf
@@ -308,6 +310,8 @@ def _newton(model: _CumulativeLogit, start) -> CumulativeLogitResults:
         old = params
         params = old - np.linalg.solve(step_matrix, -score / n)
         iterations += 1
+        if not np.isfinite(params).all():
+            break
     llf, score, hessian = model.derivatives(params)
     return CumulativeLogitResults(model, params, llf, score, hessian, iterations)
 

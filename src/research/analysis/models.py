@@ -489,7 +489,8 @@ def _mixed_row(instrument_id, scale, n: int, n_groups: int) -> dict:
 
 def _mixedlm_se(d: _GroupSums, beta: np.ndarray, rho: float) -> float:
     """The standard error of ``b1`` that statsmodels' ``MixedLM.fit(reml=True)`` reports, at the
-    REML estimate, from group sums; NaN when the information matrix is not positive definite.
+    REML estimate, from group sums; NaN when the information matrix is not positive definite (see
+    :func:`_fixed_effects_se` for what :func:`mixed_model` reports then).
 
     ``MixedLM`` inverts the negative Hessian of its restricted log-likelihood (``sigma^2`` profiled
     out) in the fixed effects ``beta`` and ``psi = tau^2 / sigma^2`` (``MixedLM.hessian``). That
@@ -533,6 +534,25 @@ def _mixedlm_se(d: _GroupSums, beta: np.ndarray, rho: float) -> float:
     return float(np.sqrt(np.linalg.inv(info)[1, 1]))
 
 
+def _fixed_effects_se(d: _GroupSums, beta: np.ndarray, rho: float) -> float:
+    """The standard error of ``b1`` from the fixed-effects block of the restricted information
+    alone, ``sqrt(R / f [M^-1]_11)`` (the notation of :func:`_mixedlm_se`), at the REML estimate.
+
+    It treats ``psi = tau^2 / sigma^2`` as known, which is the GLS standard error of lme4 and
+    :func:`random_intercept_satterthwaite`. :func:`mixed_model` reports it when the full
+    information (with ``psi``) is not positive definite: typically a boundary fit (``psi = 0``),
+    where the curvature in ``psi`` says nothing about the fixed effects and ``MixedLM`` itself warns
+    that its Hessian is not positive definite.
+    """
+    n, p = d.X.shape
+    w = rho / (1 + d.n_i * rho)
+    r = d.y - d.X @ beta
+    sr = np.bincount(d.codes, r, minlength=len(d.n_i))
+    m = d.xtx - (d.sx * w[:, None]).T @ d.sx
+    big_r = r @ r - (w * sr**2).sum()
+    return float(np.sqrt(big_r / (n - p) * np.linalg.inv(m)[1, 1]))
+
+
 def _random_intercept_fit(
     y: np.ndarray, x: np.ndarray, groups: np.ndarray
 ) -> tuple[bool, dict, dict]:
@@ -546,6 +566,11 @@ def _random_intercept_fit(
     satt = _satterthwaite(d, rho, beta, sigma2, success)
     if len(d.n_i) <= MIXEDLM_MAX_GROUPS:
         engine, se = "vectorised REML, MixedLM standard error", _mixedlm_se(d, beta, rho)
+        if not np.isfinite(se):
+            engine, se = (
+                "vectorised REML, fixed-effects standard error",
+                _fixed_effects_se(d, beta, rho),
+            )
     else:
         engine, se = "vectorised REML", satt["se"]
     z = dict(
@@ -567,6 +592,9 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     marketing minus sales; ``p`` (= ``p_z``) its two-sided normal (z) p-value with ``se`` the
     standard error ``MixedLM`` reports (:func:`_mixedlm_se`) up to :data:`MIXEDLM_MAX_GROUPS`
     companies, the GLS standard error (:func:`random_intercept_reml`) above; ``engine`` says which.
+    Where ``MixedLM``'s information is not positive definite (a boundary fit, company variance
+    zero, as a rule) ``se`` is that of the fixed effects alone (:func:`_fixed_effects_se`), and
+    ``engine`` and ``note`` say so.
 
     Beside it, from the same fit, the small-sample t reference of lmerTest
     (:func:`random_intercept_satterthwaite`): ``t`` (coefficient over its GLS standard error
@@ -628,6 +656,11 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
                     df_satterthwaite=satt["df"],
                     p_satterthwaite=satt["p"],
                 )
+                if est["engine"].endswith("fixed-effects standard error"):
+                    notes.append(
+                        "se from the fixed effects alone: the restricted information with the "
+                        "company variance is not positive definite"
+                    )
                 if satt["note"]:
                     notes.append(f"Satterthwaite: {satt['note']}")
         except (np.linalg.LinAlgError, ValueError) as err:

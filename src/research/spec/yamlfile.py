@@ -67,8 +67,11 @@ def did_you_mean(word: str, choices, cutoff: float = 0.75) -> str:
     return f" (did you mean {original!r}?)"
 
 
-def yaml_error_message(exc: yaml.YAMLError) -> tuple[str, str]:
+def yaml_error_message(exc: yaml.YAMLError, text: str | None = None) -> tuple[str, str]:
     """(where, what) of a YAML error: ``line 3, column 5`` and the parser's problem.
+
+    A problem at a tab (YAML forbids tabs in indentation) says so; ``text`` is the document, which
+    libyaml's errors do not carry.
 
     Examples
     --------
@@ -81,8 +84,18 @@ def yaml_error_message(exc: yaml.YAMLError) -> tuple[str, str]:
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    buffer = getattr(mark, "buffer", None) or text  # libyaml's marks carry no copy of the text
+    if _at(mark, buffer) == "\t" and "tab" not in problem:
+        problem += " (a tab: indent with spaces)"
     context = getattr(exc, "context", None)
     return where, f"not valid YAML: {problem}" + (f" ({context})" if context else "")
+
+
+def _at(mark, text) -> str:
+    """The character ``mark`` points at in ``text`` ("" when either is missing)."""
+    if mark is None or not text or not 0 <= mark.index < len(text):
+        return ""
+    return text[mark.index]
 
 
 def load_yaml_file(path: Path, label: str | None = None):
@@ -112,11 +125,13 @@ def load_yaml_file(path: Path, label: str | None = None):
     """
     label = label or str(path)
     try:
-        return safe_load(path.read_bytes().decode("utf-8-sig"))
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise StudyError(label, "", "not UTF-8 text") from None
+    try:
+        return safe_load(text)
     except yaml.YAMLError as exc:
-        where, what = yaml_error_message(exc)
+        where, what = yaml_error_message(exc, text)
         raise StudyError(label, where, what) from None
 
 
