@@ -320,8 +320,11 @@ def test_demo_sentences_quote_their_tables(demo_study):
     smr = demo_study.instrument("smr")
     text = prose.dyad_sentences(dyads[dyads["instrument"] == "smr"], smr)
     for row in dyads[dyads["instrument"] == "smr"].to_dict("records"):
-        assert f"by {abs(row['mean_diff']):.2f} on average over {row['n_pairs']} companies" in text
-        assert f"d_z = {row['effect_size']:.2f}" in text
+        assert (
+            f"by {prose.fmt_num(abs(row['mean_diff']))} on average over {row['n_pairs']} companies"
+            in text
+        )
+        assert f"d_z = {prose.fmt_num(row['effect_size'])}" in text
     pairs = survey.matched_pairs(demo_study)
     total = dyads[(dyads["instrument"] == "smr") & (dyads["scale"] == "smr_total")].iloc[0]
     assert len(pairs) == total["n_pairs"]  # one definition of a matched company
@@ -440,3 +443,51 @@ def test_invariance_level_follows_chens_delta_cfi_after_an_acceptable_configural
     assert ("Scale means can be compared" in text) == (level == "scalar")
     if level == "metric":
         assert "beyond Chen's" in text and "may partly reflect how the items are read" in text
+
+
+# ---- the text prints numbers as the tables do ----------------------------------------------------
+
+
+def dyad_row(**kw):
+    row = {
+        "instrument": "x",
+        "scale": "open",
+        "n_pairs": 7,
+        "mean_diff": -0.8,
+        "sd_diff": 0.5,
+        "statistic": -2.98,
+        "df": 6.0,
+        "p": 0.0248,
+        "p_holm": 0.099,
+        "effect_size": -0.8,
+        "ci_low": -1.6,
+        "ci_high": -0.05,
+        "wilcoxon_statistic": 3.0,
+        "wilcoxon_p": 0.0625,
+    }
+    return row | kw
+
+
+def test_prose_p_values_and_minus_signs_equal_the_tables():
+    from research.report import apa
+
+    row = dyad_row()
+    text = prose.dyad_sentences(pd.DataFrame([row]), INSTRUMENT)
+    table = apa.dyad_table(pd.DataFrame([row]), INSTRUMENT).frame.iloc[0]
+    assert table["Wilcoxon W (p)"] == "3 (.063)"
+    assert "Wilcoxon W = 3.0, p = .063" in text and ".062" not in text
+    assert prose.fmt_p(0.3125) == "p = .313"
+    assert "t(6) = −2.98" in text and "d_z = −0.80 [−1.60, −0.05]" in text
+    assert not re.search(r"-[\d.]", text)  # no hyphen used as a minus
+    assert prose.bounded(-0.8) == apa.fmt_bounded(-0.8) == "−.80"
+
+
+def test_welch_df_is_printed_one_way_in_table_and_text():
+    from research.report import apa
+
+    rows = [scale_row(scale="open") | {"df": 11.993}, scale_row(scale="riv") | {"df": 12.0}]
+    cells = apa.scale_table(pd.DataFrame(rows), INSTRUMENT).frame["Welch test"].tolist()
+    assert [c.split(")")[0] for c in cells] == ["t(12.0", "t(12.0"]
+    text = prose.scale_sentences(pd.DataFrame(rows), INSTRUMENT)
+    assert text.count("t(12.0) = ") == 2 and "t(12) " not in text
+    assert prose.fmt_df(6.0) == apa.fmt_df(6.0) == "6"  # a paired t's whole df

@@ -124,18 +124,26 @@ def fmt_p(p, alpha: float = 0.05) -> str:
     return s[1:]
 
 
-def fmt_df(df) -> str:
+def fmt_df(df, fractional: bool = False) -> str:
     """Degrees of freedom: whole numbers without decimals (``27``), Welch's fractional df to one
     (``73.7``).
+
+    ``fractional`` says the df is an estimate (Welch–Satterthwaite), printed to one decimal even
+    when it comes out whole (``12.0``), so a column of Welch tests never mixes ``t(12)`` with
+    ``t(12.0)``.
 
     Examples
     --------
     >>> fmt_df(27), fmt_df(27.0), fmt_df(73.666), fmt_df(float("nan"))
     ('27', '27', '73.7', '–')
+    >>> fmt_df(12.0, fractional=True), fmt_df(11.993, fractional=True)
+    ('12.0', '12.0')
     """
     if _missing(df):
         return DASH
     df = float(df)
+    if fractional:
+        return _round(df, 1)
     return str(int(round(df))) if abs(df - round(df)) < 1e-9 else _round(df, 1)
 
 
@@ -182,12 +190,13 @@ def fmt_effect(es, low=None, high=None, bounded: bool = False, digits: int = 2) 
     return f(es, digits) if ci == DASH else f"{f(es, digits)} {ci}"
 
 
-def fmt_test(symbol: str, statistic, df=None, digits: int = 2) -> str:
-    """A test as APA writes it in a table cell: ``t(73.7) = 4.71``; ``–`` when not computed."""
+def fmt_test(symbol: str, statistic, df=None, digits: int = 2, fractional: bool = False) -> str:
+    """A test as APA writes it in a table cell: ``t(73.7) = 4.71``; ``–`` when not computed.
+    ``fractional``: the df is Welch's estimate, always to one decimal (:func:`fmt_df`)."""
     if _missing(statistic):
         return DASH
     return (
-        f"{symbol}({fmt_df(df)}) = {fmt_stat(statistic, digits)}"
+        f"{symbol}({fmt_df(df, fractional)}) = {fmt_stat(statistic, digits)}"
         if df is not None
         else f"{symbol} = {fmt_stat(statistic, digits)}"
     )
@@ -669,7 +678,7 @@ def scale_table(scales: pd.DataFrame, instrument, p: str = "p_holm") -> ApaTable
             "n (mkt/sales)": _n_by_function(r),
             "Marketing M (SD)": fmt_m_sd(r["mean_marketing"], r["sd_marketing"]),
             "Sales M (SD)": fmt_m_sd(r["mean_sales"], r["sd_sales"]),
-            "Welch test": fmt_test("t", r["statistic"], r["df"]),
+            "Welch test": fmt_test("t", r["statistic"], r["df"], fractional=True),
             p_head: fmt_p(r[p]),
             "g [95% CI]": fmt_effect(r["effect_size"], r.get("ci_low"), r.get("ci_high")),
         }

@@ -18,6 +18,7 @@ import math
 
 import pandas as pd
 
+from research.report import apa
 from research.report.tables import escape
 
 ROLES = ("marketing", "sales")
@@ -29,16 +30,20 @@ ROLES = ("marketing", "sales")
 def fmt_p(p, name: str = "p") -> str:
     """APA p-value: ``p = .032``, ``p < .001``; no leading zero; ``name`` says which p it is.
 
+    The number is :func:`research.report.apa.fmt_p`'s, so the text and the tables print the same p
+    (half-up rounding: ``.0625`` is ``.063`` in both).
+
     Examples
     --------
     >>> fmt_p(0.0321), fmt_p(0.00001), fmt_p(float("nan")), fmt_p(0.2, "Holm-adjusted p")
     ('p = .032', 'p < .001', 'p not computed', 'Holm-adjusted p = .200')
+    >>> fmt_p(0.0625), fmt_p(1.0)
+    ('p = .063', 'p > .999')
     """
     if p is None or pd.isna(p):
         return f"{name} not computed"
-    if p < 0.001:
-        return f"{name} < .001"
-    return f"{name} = {p:.3f}".replace("0.", ".", 1)
+    text = apa.fmt_p(p)
+    return f"{name} {text}" if text[0] in "<>" else f"{name} = {text}"
 
 
 def fmt_alpha(alpha: float) -> str:
@@ -56,24 +61,27 @@ def fmt_alpha(alpha: float) -> str:
 
 
 def fmt_num(x, digits: int = 2) -> str:
-    """A number for prose; ``–`` when missing."""
-    if x is None or pd.isna(x):
-        return "–"
-    return f"{x:.{digits}f}"
+    """A number for prose as the tables print it (:func:`research.report.apa.fmt_stat`: half-up
+    rounding, a true minus sign); ``–`` when missing.
+
+    Examples
+    --------
+    >>> fmt_num(-0.8), fmt_num(0.125), fmt_num(None), fmt_num(11.99, 1)
+    ('−0.80', '0.13', '–', '12.0')
+    """
+    return apa.fmt_stat(x, digits)
 
 
 def bounded(x, digits: int = 2) -> str:
-    """A statistic that cannot exceed 1 in APA style, without the leading zero: ``.83``, ``-.12``.
+    """A statistic that cannot exceed 1 in APA style, without the leading zero and with the tables'
+    minus sign (:func:`research.report.apa.fmt_bounded`): ``.83``, ``−.12``.
 
     Examples
     --------
     >>> bounded(0.834), bounded(-0.12), bounded(1.0), bounded(None)
-    ('.83', '-.12', '1.00', '–')
+    ('.83', '−.12', '1.00', '–')
     """
-    if x is None or pd.isna(x):
-        return "–"
-    text = f"{x:.{digits}f}"
-    return text.replace("0.", ".", 1) if abs(x) < 1 else text
+    return apa.fmt_bounded(x, digits)
 
 
 def share(x) -> str:
@@ -167,17 +175,26 @@ def verdict(p, alpha: float, name: str) -> str:
     return f"not significant at α = {fmt_alpha(alpha)}: it could be chance ({fmt_p(p, name)})"
 
 
-def fmt_df(df) -> str:
-    return f"{df:.0f}" if float(df).is_integer() else f"{df:.1f}"
+def fmt_df(df, fractional: bool = False) -> str:
+    """Degrees of freedom as the tables print them (:func:`research.report.apa.fmt_df`);
+    ``fractional`` for Welch's estimated df, always to one decimal.
+
+    Examples
+    --------
+    >>> fmt_df(12.0), fmt_df(12.0, fractional=True), fmt_df(7.45)
+    ('12', '12.0', '7.5')
+    """
+    return apa.fmt_df(df, fractional)
 
 
-def apa_t(row, effect_symbol: str = "g") -> str:
-    """``t(58.3) = -3.21, p = .002, g = -0.82`` from a comparison row (the unadjusted p)."""
+def apa_t(row, effect_symbol: str = "g", fractional: bool = False) -> str:
+    """``t(58.3) = −3.21, p = .002, g = −0.82`` from a comparison row (the unadjusted p);
+    ``fractional`` for Welch's df (always one decimal, as in the tables)."""
     if pd.isna(row.get("statistic")):
         return "not computed"
     return (
-        f"t({fmt_df(row['df'])}) = {row['statistic']:.2f}, {fmt_p(row['p'])}, "
-        f"{effect_symbol} = {row['effect_size']:.2f}"
+        f"t({fmt_df(row['df'], fractional)}) = {fmt_num(row['statistic'])}, {fmt_p(row['p'])}, "
+        f"{effect_symbol} = {fmt_num(row['effect_size'])}"
     )
 
 
@@ -463,7 +480,7 @@ def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str
         lines.append(
             f"- **{name}**: {who} ({_mean_phrase(row)}), a "
             f"{size_word('hedges-g', row['effect_size'])} difference, "
-            f"{verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; {apa_t(row)} "
+            f"{verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; {apa_t(row, fractional=True)} "
             f"[{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]."
         )
     return "\n".join(lines)
@@ -501,7 +518,7 @@ def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> 
         + f" The largest difference is on {name}{keyed_note}: {higher_side(top['effect_size'])}'s "
         f"{'keyed ' if reverse else ''}answers are higher, rank-biserial r = "
         f"{bounded(top['effect_size'])} [{bounded(top['ci_low'])}, {bounded(top['ci_high'])}], U = "
-        f"{top['statistic']:.1f}, {fmt_p(top['p'], 'unadjusted p')}, "
+        f"{fmt_num(top['statistic'], 1)}, {fmt_p(top['p'], 'unadjusted p')}, "
         f"{fmt_p(top['p_holm'], 'Holm-adjusted p')}."
     )
 
@@ -518,7 +535,8 @@ def dyad_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
             continue
         side = higher_side(row["mean_diff"])
         who = (
-            f"within the same company, {side} rates it higher by {abs(row['mean_diff']):.2f} on "
+            f"within the same company, {side} rates it higher by {fmt_num(abs(row['mean_diff']))} "
+            f"on "
             "average"
             if side
             else "within the same company, the two functions' mean scores are the same"
@@ -566,24 +584,29 @@ def bland_altman_sentence(limits: dict) -> str:
         return f"Only {plural(n, 'matched company', 'matched companies')}: no limits of agreement."
     side = higher_side(limits["bias"])
     mean_text = (
-        f"{side} rates the relationship {abs(limits['bias']):.1f} points higher on average"
+        f"{side} rates the relationship {fmt_num(abs(limits['bias']), 1)} points higher on average"
         if side
         else "the two functions rate the relationship the same on average"
     )
     ci = ""
     if "bias_ci_low" in limits:
         ci = (
-            f" (95% interval of the mean gap {limits['bias_ci_low']:.1f} to "
-            f"{limits['bias_ci_high']:.1f})"
+            f" (95% interval of the mean gap {fmt_num(limits['bias_ci_low'], 1)} to "
+            f"{fmt_num(limits['bias_ci_high'], 1)})"
         )
     low_ci = high_ci = ""
     if not pd.isna(limits.get("loa_low_ci_low", float("nan"))):
-        low_ci = f" [{limits['loa_low_ci_low']:.1f}, {limits['loa_low_ci_high']:.1f}]"
-        high_ci = f" [{limits['loa_high_ci_low']:.1f}, {limits['loa_high_ci_high']:.1f}]"
+        low_ci = (
+            f" [{fmt_num(limits['loa_low_ci_low'], 1)}, {fmt_num(limits['loa_low_ci_high'], 1)}]"
+        )
+        high_ci = (
+            f" [{fmt_num(limits['loa_high_ci_low'], 1)}, {fmt_num(limits['loa_high_ci_high'], 1)}]"
+        )
     return (
         f"Across {plural(n, 'matched company', 'matched companies')}, {mean_text}{ci}; the limits "
-        f"of agreement run from {limits['loa_low']:.1f}{low_ci} to "
-        f"{limits['loa_high']:.1f}{high_ci} (95% intervals of each limit in brackets, Bland & "
+        f"of agreement run from {fmt_num(limits['loa_low'], 1)}{low_ci} to "
+        f"{fmt_num(limits['loa_high'], 1)}{high_ci} (95% intervals of each limit in brackets, "
+        f"Bland & "
         "Altman, 1986), the range expected to hold 95% of companies' gaps if the gaps are roughly "
         "normal. A company outside them differs more than the usual spread."
     )
@@ -630,7 +653,7 @@ def sensitivity_sentence(table: pd.DataFrame) -> str:
         return "Too few respondents in one function to say what the study could detect."
     alpha, power = table["alpha"].iloc[0], table["power"].iloc[0]
     parts = [
-        f"{r['comparison']} ({r['n']}): {r['effect']} ≥ {r['min_detectable']:.2f}"
+        f"{r['comparison']} ({r['n']}): {r['effect']} ≥ {fmt_num(r['min_detectable'])}"
         for r in table.to_dict("records")
     ]
     return (
@@ -655,8 +678,8 @@ def gap_sentences(gaps: pd.DataFrame, alpha: float = 0.05, labels: dict | None =
         lines.append(
             f"- {own.capitalize()} rates itself {direction} than {other} rates it on *{dim}* "
             f"({fmt_num(row['self_view'])} against {fmt_num(row['other_view'])}; "
-            f"t({row['df']:.1f}) = {row['statistic']:.2f}, "
-            f"{fmt_p(row['p_holm'], 'Holm-adjusted p')}, g = {row['effect_size']:.2f})."
+            f"t({fmt_df(row['df'], fractional=True)}) = {fmt_num(row['statistic'])}, "
+            f"{fmt_p(row['p_holm'], 'Holm-adjusted p')}, g = {fmt_num(row['effect_size'])})."
         )
     if lines:
         return (
@@ -724,7 +747,7 @@ def theme_sentences(table: pd.DataFrame, unit: str = "interviews", alpha: float 
             f"({share(row['share_marketing'])} of {row[f'{unit}_marketing']} marketing and "
             f"{share(row['share_sales'])} of {row[f'{unit}_sales']} sales {unit}; Fisher's exact "
             f"{fmt_p(row['p'], 'unadjusted p')}, {fmt_p(row['p_holm'], 'Holm-adjusted p')}, h = "
-            f"{row['effect_size']:.2f})."
+            f"{fmt_num(row['effect_size'])})."
         )
     n = len(tested)
     if lines:
@@ -855,13 +878,14 @@ def explain_company(row: dict, evaluation: pd.DataFrame, action: str) -> str:
     for role in ROLES:
         total = row.get(f"total_{role}")
         if total is not None and not pd.isna(total):
-            sides.append(f"{role} {total:.0f} ({escape(row.get(f'band_{role}'))})")
+            sides.append(f"{role} {fmt_num(total, 0)} ({escape(row.get(f'band_{role}'))})")
     moves = "\n".join(f"  - {escape(m)}" for m in str(rule["moves"]).split(" | ") if m)
     held = rule.get("held", "")
     because = f" It holds because {escape(held)}." if held else ""
     circumstance = escape(rule["circumstance"][:1].lower() + rule["circumstance"][1:])
     return (
-        f"**{escape(row['company_id'])}** is **{escape(row['band'])}** (total {row['total']:.0f}: "
+        f"**{escape(row['company_id'])}** is **{escape(row['band'])}** (total "
+        f"{fmt_num(row['total'], 0)}: "
         f"{', '.join(sides)}). It {_ACTION_WORDS.get(action, action)}: rule "
         f"`{escape(rule['rule'])}` applies to this circumstance: {circumstance}{because}"
         + (f"\nRecommended:\n{moves}" if moves else "")
@@ -928,7 +952,8 @@ def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
     )
     text = (
         f"Over {plural(n, 'company', 'companies')} where both heads answered, {side} gives a "
-        f"{escape(scale_name)} score {abs(row['mean_diff']):.1f} points higher on average: a "
+        f"{escape(scale_name)} score {fmt_num(abs(row['mean_diff']), 1)} points higher on average: "
+        f"a "
         f"{size} difference, {_difference_words(row['p_holm'], alpha)}."
     )
     return title, text
@@ -954,14 +979,15 @@ def headline_plain(row, alpha: float, scale_name: str, n_matched: int) -> tuple[
         "Comparing the two functions within their companies "
         f"({plural(int(row['n_companies']), 'company', 'companies')}, "
         f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} "
-        f"score {abs(row['estimate']):.1f} points higher on average (95% interval "
-        f"{abs(row['ci_low']):.1f} to {abs(row['ci_high']):.1f} in that direction), "
+        f"score {fmt_num(abs(row['estimate']), 1)} points higher on average (95% interval "
+        f"{fmt_num(abs(row['ci_low']), 1)} to {fmt_num(abs(row['ci_high']), 1)} in that "
+        f"direction), "
         f"{_difference_words(row['p_holm'], alpha)}."
         if (row["ci_low"] > 0) == (row["ci_high"] > 0)
         else "Comparing the two functions within their companies "
         f"({plural(int(row['n_companies']), 'company', 'companies')}, "
         f"{plural(int(row['n_respondents']), 'respondent')}), {side} gives a {escape(scale_name)} "
-        f"score {abs(row['estimate']):.1f} points higher on average, "
+        f"score {fmt_num(abs(row['estimate']), 1)} points higher on average, "
         f"{_difference_words(row['p_holm'], alpha)}."
     )
     if n_matched:
@@ -1060,8 +1086,9 @@ def thought_world_plain(row, alpha: float, dimension: str) -> tuple[str, str]:
         "sees it" + ("" if sig else ", but this could be chance")
     )
     text = (
-        f"On {escape(dimension.lower())}, {own} rates itself {direction} ({row['self_view']:.1f}) "
-        f"than {other} rates it ({row['other_view']:.1f}): a "
+        f"On {escape(dimension.lower())}, {own} rates itself {direction} "
+        f"({fmt_num(row['self_view'], 1)}) "
+        f"than {other} rates it ({fmt_num(row['other_view'], 1)}): a "
         f"{size_word('hedges-g', row['effect_size'])} difference, "
         f"{_difference_words(row['p_holm'], alpha)}."
     )
@@ -1185,7 +1212,7 @@ def _configural_fit(conf: pd.Series, instrument) -> str:
     text = (
         f"**{escape(instrument.title)}.** The same factor structure in both functions (configural) "
         f"fits with CFI = {bounded(conf['cfi'], 3)}, RMSEA = {bounded(conf['rmsea'], 3)}, SRMR = "
-        f"{bounded(conf['srmr'], 3)} (χ²({fmt_df(conf['df'])}) = {conf['chi2']:.1f}; "
+        f"{bounded(conf['srmr'], 3)} (χ²({fmt_df(conf['df'])}) = {fmt_num(conf['chi2'], 1)}; "
         f"{int(conf['n_marketing'])} marketing and {int(conf['n_sales'])} sales respondents with "
         "every item answered)."
     )
@@ -1215,7 +1242,7 @@ def _equality_steps(part: pd.DataFrame) -> str:
         text += (
             f" {names[level].capitalize()}: ΔCFI = {bounded(row['delta_cfi'], 3)} "
             f"({'within' if ok else 'beyond'} Chen's −.01), Δχ²({fmt_df(row['delta_df'])}) = "
-            f"{row['delta_chi2']:.1f}, {fmt_p(row['delta_p'])}."
+            f"{fmt_num(row['delta_chi2'], 1)}, {fmt_p(row['delta_p'])}."
         )
         if not ok:
             break
@@ -1261,8 +1288,10 @@ def congruence_sentence(row: dict, alpha: float, instrument) -> str:
         f"**{outcome}** "
         f"({plural(int(row['n_companies']), 'matched company', 'matched companies')}, R² = "
         f"{bounded(row['r2'])}): along the line where the two heads disagree, the outcome {shape} "
-        f"(a4 = {row['a4']:.3f}, {fmt_p(row['p_a4'])}); along the line where they agree it changes "
-        f"by a1 = {row['a1']:.3f} per point ({fmt_p(row['p_a1'])}); a3 = {row['a3']:.3f} "
+        f"(a4 = {fmt_num(row['a4'], 3)}, {fmt_p(row['p_a4'])}); along the line where they agree it "
+        f"changes "
+        f"by a1 = {fmt_num(row['a1'], 3)} per point ({fmt_p(row['p_a1'])}); a3 = "
+        f"{fmt_num(row['a3'], 3)} "
         f"({fmt_p(row['p_a3'])}). By the checklist of Humberg, Nestler and Back (2019) at α = "
         f"{fmt_alpha(alpha)}, {verdict_text}."
     )
@@ -1287,14 +1316,15 @@ def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> 
             else (-row["ci_high"], -row["ci_low"])
         )
         what = (
-            f"{side} rates it higher by {abs(row['estimate']):.2f} (95% interval {low:.2f} to "
-            f"{high:.2f})"
+            f"{side} rates it higher by {fmt_num(abs(row['estimate']))} (95% interval "
+            f"{fmt_num(low)} to "
+            f"{fmt_num(high)})"
             if side
             else "the two functions' estimated means are the same"
         )
         lines.append(
             f"- **{name}**: {what}, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
-            f"t({fmt_df(row['df'])}) = {row['t']:.2f} ({escape(row['design'])}: "
+            f"t({fmt_df(row['df'])}) = {fmt_num(row['t'])} ({escape(row['design'])}: "
             f"{escape(row['design_reason'])})."
         )
     return "\n".join(lines)
@@ -1353,7 +1383,7 @@ def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instru
     ):
         name = escape(row["company_id"])
         stage = (
-            f"is at the **{escape(row['band'])}** stage (total {row['total']:.0f})"
+            f"is at the **{escape(row['band'])}** stage (total {fmt_num(row['total'], 0)})"
             if row.get("band") is not None and not pd.isna(row.get("band"))
             else "has no stage (no total score)"
         )
@@ -1401,8 +1431,8 @@ def anova_type_sentence(
         return text + " Here the two types give the same F for every term."
     listed = "; ".join(
         f"{escape((labels or {}).get(r['dimension'], r['dimension']))}, {escape(r['source'])}: "
-        f"F = {r['F_2']:.2f} (Type II) against "
-        f"{r['F_3']:.2f} (Type III)"
+        f"F = {fmt_num(r['F_2'])} (Type II) against "
+        f"{fmt_num(r['F_3'])} (Type III)"
         for r in differs.to_dict("records")
     )
     return (

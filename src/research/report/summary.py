@@ -88,7 +88,7 @@ def _dyad_gap(study, instrument, alpha: float) -> Finding | None:
     return Finding(
         title,
         text,
-        f"{row['design']}: t({prose.fmt_df(row['df'])}) = {row['t']:.2f}, "
+        f"{row['design']}: t({prose.fmt_df(row['df'])}) = {prose.fmt_num(row['t'])}, "
         f"{prose.fmt_p(row['p_holm'], 'Holm-adjusted p')}; {row['design_reason']}",
         lambda: figures.dumbbell(pairs, prose.scale_label(scale, instrument)),
         "Each matched company: the marketing and the sales score on one line.",
@@ -107,7 +107,7 @@ def _largest_scale(study, instrument, alpha: float) -> Finding | None:
     return Finding(
         title,
         text,
-        prose.apa_t(row) + f"; Holm-adjusted {prose.fmt_p(row['p_holm'])}",
+        prose.apa_t(row, fractional=True) + f"; Holm-adjusted {prose.fmt_p(row['p_holm'])}",
         lambda: figures.forest(
             sub.assign(label=[prose.scale_label(s, instrument) for s in sub["scale"]]),
             "label",
@@ -132,7 +132,7 @@ def _themes(study, alpha: float) -> Finding | None:
         title,
         text,
         f"Fisher's exact {prose.fmt_p(row['p'])}, Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
-        f"h = {row['effect_size']:.2f}",
+        f"h = {prose.fmt_num(row['effect_size'])}",
         lambda: figures.theme_prevalence(table[table["theme"] == row["theme"]]),
         "Share of each function's interviews that raise the theme, with 95% intervals.",
     )
@@ -166,8 +166,9 @@ def _thought_worlds(study, alpha: float) -> Finding | None:
     return Finding(
         title,
         text,
-        f"t({row['df']:.1f}) = {row['statistic']:.2f}, Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
-        f"g = {row['effect_size']:.2f}",
+        f"t({prose.fmt_df(row['df'], fractional=True)}) = {prose.fmt_num(row['statistic'])}, "
+        f"Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
+        f"g = {prose.fmt_num(row['effect_size'])}",
         lambda: figures.perception_plot(
             gaps.assign(dimension=gaps["dimension"].map(labels).fillna(gaps["dimension"]))
         ),
