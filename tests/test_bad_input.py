@@ -464,3 +464,80 @@ def test_spreadsheet_formulas_in_data_are_neutralised_in_csv_outputs(
     assert '\'=HYPERLINK("http://x.example","click")' in values
     assert "'@SUM(A1:A9)" in values and "'-2+3" in values
     assert not any(v.startswith(("=", "+", "@")) for v in values)
+
+
+def test_transcripts_without_speaker_labels_are_left_out_naming_the_file(small_study):
+    """No line or cue names a speaker: the interviewer's questions cannot be told from the answers,
+    so the interview is left out (invalid_transcript naming the file), whatever the format."""
+    folder = small_study(interviews="interviews.csv", transcripts="transcripts")
+    tr = folder / "transcripts"
+    tr.mkdir()
+    (tr / "plain.txt").write_text(
+        "How do marketing and sales work together?\nSales only cares about this quarter.\n"
+    )
+    (tr / "plain.vtt").write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nHow do you work together?\n\n"
+        "00:00:03.000 --> 00:00:06.000\nWe meet weekly.\n"
+    )
+    (tr / "plain.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:03,000\nHow do you work together?\n\n"
+        "2\n00:00:03,000 --> 00:00:06,000\nWe meet weekly.\n"
+    )
+    (tr / "plain.docx").write_bytes(_docx_bytes(["How do you work together?", "We meet weekly."]))
+    (tr / "good.vtt").write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Interviewer>How is it going?</v>\n\n"
+        "00:00:03.000 --> 00:00:06.000\n<v Tom>Marketing is out of touch.</v>\n"
+    )
+    files = ["plain.txt", "plain.vtt", "plain.srt", "plain.docx", "good.vtt"]
+    pd.DataFrame(
+        [[f"I{n}", "001", f, "Interviewer"] for n, f in enumerate(files, 1)],
+        columns=["interview_id", "respondent_id", "file", "interviewer"],
+    ).to_csv(folder / "interviews.csv", index=False)
+    study = read_study(folder)
+    q = study.quality.frame()
+    why = "interview left out: no speaker labels: write each turn as `Name: text`"
+    assert q[["record", "column", "value", "problem", "action"]].values.tolist() == [
+        ["I1", "file", "plain.txt", "invalid_transcript", why],
+        ["I2", "file", "plain.vtt", "invalid_transcript", why + " (or `<v Name>text</v>`)"],
+        ["I3", "file", "plain.srt", "invalid_transcript", why],
+        ["I4", "file", "plain.docx", "invalid_transcript", why],
+    ]  # and no no_interviewer_turns row: nothing of these interviews is coded
+    assert study.interviews["interview_id"].tolist() == ["I5"]
+    assert study.segments["text"].tolist() == ["Marketing is out of touch."]
+
+
+def test_labels_none_of_them_the_interviewer_keep_the_interview_and_name_file_and_speakers(
+    small_study,
+):
+    folder = small_study(interviews="interviews.csv", transcripts="transcripts")
+    (folder / "transcripts").mkdir()
+    (folder / "transcripts" / "acme.txt").write_text(
+        "Q: How do you work together?\nAna Ruiz: We meet weekly.\nQ: Anything else?\n"
+        "Ana Ruiz: No.\n"
+    )
+    pd.DataFrame(
+        [["I1", "001", "acme.txt", "Interviewer"], ["I2", "002", "acme.txt", ""]],
+        columns=["interview_id", "respondent_id", "file", "interviewer"],
+    ).to_csv(folder / "interviews.csv", index=False)
+    study = read_study(folder)
+    q = study.quality.frame()
+    assert q[["record", "column", "value", "problem", "action"]].values.tolist() == [
+        [
+            "I1",
+            "interviewer",
+            "Interviewer",
+            "no_interviewer_turns",
+            "kept; every turn coded: no speaker of transcripts/acme.txt is the interviewer "
+            "'Interviewer' (speakers: 'Q', 'Ana Ruiz')",
+        ],
+        [
+            "I2",
+            "interviewer",
+            "",
+            "no_interviewer_turns",
+            "kept; every turn coded: no speaker of transcripts/acme.txt is the interviewer "
+            "(no interviewer label given) (speakers: 'Q', 'Ana Ruiz')",
+        ],
+    ]
+    assert study.interviews["interview_id"].tolist() == ["I1", "I2"]
+    assert len(study.segments) == 8  # every turn of both is coded, as the row says

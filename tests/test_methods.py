@@ -92,7 +92,8 @@ def test_demo_sample_and_exclusions_come_from_the_quality_log(demo_text):
         in body
     )
     assert "1 unfinished survey response" in body
-    assert "2 survey rows whose respondent is not among the analysed respondents" in body
+    # the designer's test row; the unknown role's survey row went with its respondent
+    assert "1 survey row whose respondent is not among the analysed respondents" in body
     assert "2 interviews (1 without its transcript file and 1 with an empty transcript)" in body
     assert "2 answers (1 outside the response scale and 1 not a number) to missing" in body
     assert "1 manual code naming" in body
@@ -177,8 +178,8 @@ def test_tiny_study_mentions_only_what_exists(tiny):
     assert "First part (2 items) and Second part (2 items)" in body
     assert "In each of the 2 companies both functions answered the survey" in body
     assert "Within the 2 companies" in body  # two matched pairs: the paired tests ran
-    # the unknown-role respondent's survey row is left out too, and said so
-    assert "1 survey row whose respondent is not among the analysed respondents" in body
+    # the unknown-role respondent's survey row goes with it, not counted as a second exclusion
+    assert "survey row" not in body
     for absent in (
         "interview",
         "Interview",
@@ -388,3 +389,59 @@ def test_open_answers_without_interviews_get_their_own_heading(small_study):
     assert "*Open survey answers.*" in body and "3 non-blank open survey answers" in body
     assert "nterview" not in body
     assert "No respondent, survey row or answer had to be left out" in body
+
+
+def _interview_study(small_study, files: dict, rows: list):
+    folder = small_study(
+        instruments=[NO_TOTAL], interviews="interviews.csv", transcripts="transcripts"
+    )
+    (folder / "transcripts").mkdir(exist_ok=True)  # the factory writes one folder
+    for name, text in files.items():
+        (folder / "transcripts" / name).write_text(text, "utf-8")
+    pd.DataFrame(rows, columns=["interview_id", "respondent_id", "file", "interviewer"]).to_csv(
+        folder / "interviews.csv", index=False
+    )
+    return read_study(folder)
+
+
+def test_segments_are_said_to_be_the_interviewees_turns_only_when_they_are(small_study):
+    labelled = "Interviewer: How is it going?\nAna: Our leads are poor.\n"
+    study = _interview_study(
+        small_study,
+        {"a.txt": labelled, "b.txt": "Tom: Sales only cares about the quarter.\n"},
+        [["I1", "001", "a.txt", "Interviewer"], ["I2", "002", "a.txt", "Interviewer"]],
+    )
+    body, _ = _split(methods_text(study))
+    assert "the 2 turns of interviewees (not the interviewer) are the segments" in body
+    assert "no turn matched" not in body
+
+    # I2's transcript names only the respondent: every turn of it is coded, and the text says so
+    study = _interview_study(
+        small_study,
+        {"a.txt": labelled, "b.txt": "Q: How is it going?\nTom: Sales only cares.\n"},
+        [["I1", "001", "a.txt", "Interviewer"], ["I2", "002", "b.txt", "Interviewer"]],
+    )
+    assert study.quality.frame()["problem"].tolist() == ["no_interviewer_turns"]
+    body, _ = _split(methods_text(study))
+    assert "of interviewees (not the interviewer)" not in body
+    assert "the 3 turns not labelled as the interviewer's are the segments that are coded" in body
+    assert (
+        "In 1 interview no turn matched the interviewer's label, so all its turns are coded, the "
+        "interviewer's own words included (see the data-quality log)." in body
+    )
+    assert body.count("no turn matched") == 1
+    assert not BAD_SINGULAR.search(body) and not BAD_PLURAL.search(body)
+
+
+def test_a_transcript_without_speaker_labels_is_named_as_such(small_study):
+    study = _interview_study(
+        small_study,
+        {
+            "a.txt": "Interviewer: How is it going?\nAna: Our leads are poor.\n",
+            "plain.txt": "How is it going?\nOur leads are poor.\n",
+        },
+        [["I1", "001", "a.txt", "Interviewer"], ["I2", "002", "plain.txt", "Interviewer"]],
+    )
+    body, _ = _split(methods_text(study))
+    assert "1 interview (1 with a transcript without speaker labels)" in body
+    assert "unreadable" not in body

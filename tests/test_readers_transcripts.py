@@ -115,3 +115,43 @@ def test_broken_docx_is_an_invalid_transcript_not_a_crash(tmp_path):
     with pytest.raises(TranscriptError) as err:
         read_transcript(path)
     assert err.value.problem == "invalid_transcript"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("plain.txt", "How do you work with sales?\nHonestly, they only care about the quarter.\n"),
+        (
+            "plain.vtt",
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHow do you work with sales?\n\n"
+            "00:00:02.000 --> 00:00:04.000\nThey only care about the quarter.\n",
+        ),
+        (
+            "plain.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nHow do you work with sales?\n\n"
+            "2\n00:00:02,000 --> 00:00:04,000\nThey only care about the quarter.\n",
+        ),
+    ],
+)
+def test_a_transcript_without_any_speaker_label_is_read_but_not_accepted(tmp_path, name, text):
+    from research.inputs.transcripts import NO_SPEAKER_LABELS, require_speakers
+
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    t = read_transcript(path)  # the reader reads it: one turn of nobody
+    assert t.speakers == [] and t.turns["speaker"].tolist() == [""]
+    with pytest.raises(TranscriptError) as err:
+        require_speakers(t, name)
+    assert err.value.problem == "invalid_transcript"
+    assert str(err.value).startswith(NO_SPEAKER_LABELS)
+    assert ("<v Name>" in str(err.value)) == name.endswith(".vtt")
+
+
+def test_speakers_are_listed_once_in_order_and_one_label_is_enough(tmp_path):
+    from research.inputs.transcripts import require_speakers
+
+    path = tmp_path / "t.txt"
+    path.write_text("Ana: Hi.\nTom: Hello.\nAna: Again.\nunlabelled goes on Ana's turn\n", "utf-8")
+    t = read_transcript(path)
+    assert t.speakers == ["Ana", "Tom"]
+    assert require_speakers(t, "t.txt") is t

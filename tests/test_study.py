@@ -87,8 +87,46 @@ def test_unknown_role_leaves_the_respondent_out(small_study):
     ]
     assert "002" not in set(study.respondents["respondent_id"])
     assert "002" not in set(study.scores["respondent_id"])
-    # ...and its survey row is then a row of an unknown respondent
-    assert problems(study, "unknown_respondent")["record"].tolist() == ["002"]
+    # ...and its survey row goes with it: one fault, one row (it is not "not in the respondents
+    # file", as an unknown_respondent row would say)
+    assert problems(study, "unknown_respondent").empty
+    assert len(study.quality.frame()) == 1
+
+
+def test_interviews_of_a_respondent_left_out_for_its_role_go_with_it(small_study):
+    """An unknown role leaves the respondent out with its survey row and interviews: one row
+    (unknown_role); an interview of an id not in the respondents file stays unknown_respondent."""
+    respondents = pd.DataFrame(
+        {
+            "respondent_id": ["001", "002", "003", "004"],
+            "company_id": ["A", "A", "B", "B"],
+            "role": ["marketing", "CFO", "marketing", "sales"],
+        }
+    )
+    folder = small_study(
+        respondents=respondents, interviews="interviews.csv", transcripts="transcripts"
+    )
+    (folder / "transcripts").mkdir()
+    (folder / "transcripts" / "a.txt").write_text(
+        "Interviewer: How is it going?\nAna: Our leads are poor.\n", "utf-8"
+    )
+    pd.DataFrame(
+        [
+            ["I1", "001", "a.txt", "Interviewer"],
+            ["I2", "002", "a.txt", "Interviewer"],
+            ["I3", "002", "gone.txt", "Interviewer"],
+            ["I4", "777", "a.txt", "Interviewer"],
+        ],
+        columns=["interview_id", "respondent_id", "file", "interviewer"],
+    ).to_csv(folder / "interviews.csv", index=False)
+    study = read_study(folder)
+    q = study.quality.frame()
+    assert q[["record", "problem"]].values.tolist() == [
+        ["002", "unknown_role"],
+        ["I4", "unknown_respondent"],
+    ]  # no row for 002's survey row, I2 or I3 (not even missing_transcript: it is left out anyway)
+    assert study.interviews["interview_id"].tolist() == ["I1"]
+    assert "002" not in set(study.responses["respondent_id"])
 
 
 def test_unknown_respondent_in_the_survey_is_left_out(small_study):
@@ -309,9 +347,8 @@ def test_demo_study_has_every_planted_fault_once(demo_study):
         "unknown_segment",
     ):
         assert counts.get(word) == 1, word
-    assert (
-        counts.get("unknown_respondent") == 2
-    )  # the unknown role's survey row and a designer's test row
+    # a designer's test row; the unknown role's survey row goes with its respondent
+    assert counts.get("unknown_respondent") == 1
     assert demo_study.respondents["company_id"].nunique() >= 38
     assert len(demo_study.interviews) >= 20
     assert {p.suffix for p in (demo_study.root / "transcripts").iterdir()} >= {

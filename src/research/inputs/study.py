@@ -24,7 +24,7 @@ from research.inputs.config import did_you_mean, read_config
 from research.inputs.privacy import speaker_map
 from research.inputs.quality import QualityLog
 from research.inputs.tables import read_table
-from research.inputs.transcripts import TranscriptError, read_transcript
+from research.inputs.transcripts import TranscriptError, read_transcript, require_speakers
 from research.paths import slugify  # noqa: F401  (research.inputs.study.slugify, as before)
 from research.spec.codebook import Codebook, load_codebook
 from research.spec.decisions import DecisionTable, load_decision_table
@@ -320,8 +320,14 @@ def _to_values(column: pd.Series, inst: Instrument) -> tuple[pd.Series, pd.Serie
     return value.where(~oor), oor, nan
 
 
-def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The survey file: every instrument's tidy answers and the open answers; problems logged."""
+def _read_survey(
+    root, config, instruments, respondents, log, left_out=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The survey file: every instrument's tidy answers and the open answers; problems logged.
+
+    ``left_out`` holds the respondents already left out for their role (:func:`_left_out_for_role`):
+    their rows go with them, without a row of their own in the log.
+    """
     name = config["survey"]
     id_col = config["survey_id_column"]
     frame, _ = read_table(_file(root, config, "survey"), name, apply_labels=False)
@@ -331,7 +337,7 @@ def _read_survey(root, config, instruments, respondents, log) -> tuple[pd.DataFr
     frame = frame.rename(columns={id_col: "_sid"})
     frame = frame[frame["_sid"].notna()]
     frame = _finished_rows(frame, config, name, log)
-    frame = _known_survey_rows(frame, respondents, id_col, name, log)
+    frame = _known_survey_rows(frame, respondents, id_col, name, log, left_out)
 
     ids = frame[["_sid"]].rename(columns={"_sid": "respondent_id"})
     ids = ids.merge(
@@ -373,12 +379,18 @@ def _finished_rows(frame: pd.DataFrame, config: dict, name: str, log) -> pd.Data
 
 
 def _known_survey_rows(
-    frame: pd.DataFrame, respondents: pd.DataFrame, id_col: str, name: str, log
+    frame: pd.DataFrame, respondents: pd.DataFrame, id_col: str, name: str, log, left_out=None
 ) -> pd.DataFrame:
-    """The first survey row of each known respondent; unknown and repeated ids logged, left out."""
+    """The first survey row of each known respondent; unknown and repeated ids logged, left out.
+
+    The rows of a respondent left out for an unknown role go with the respondent: one fault, one row
+    of the log (the ``unknown_role`` row), not a second ``unknown_respondent`` row.
+    """
     known = frame["_sid"].isin(respondents["respondent_id"])
     folded = _folded_ids(respondents["respondent_id"])
     for sid in frame.loc[~known, "_sid"]:
+        if left_out and str(sid) in left_out:
+            continue
         log.add(
             name,
             sid,
@@ -433,8 +445,11 @@ _TURN_COLS = [
 ]
 
 
-def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The interviews kept and their transcripts' turns; problems logged."""
+def _read_interviews(
+    root, config, respondents, log, left_out=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The interviews kept and their transcripts' turns; problems logged. An interview of a
+    respondent in ``left_out`` (left out for their role) goes with them, not logged again."""
     empty = (
         pd.DataFrame(
             columns=["interview_id", "respondent_id", "file", "interviewer", "company_id", "role"]
@@ -453,6 +468,8 @@ def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.D
     folder_resolved = folder.resolve()
     for row in frame.itertuples(index=False):
         if pd.isna(row.role):
+            if left_out and str(row.respondent_id) in left_out:
+                continue
             log.add(
                 name,
                 row.interview_id,
@@ -470,7 +487,7 @@ def _read_interviews(root, config, respondents, log) -> tuple[pd.DataFrame, pd.D
         transcript = _transcript(path, rel, row.interview_id, config, name, log)
         if transcript is None:
             continue
-        turns += _interview_turns(row, transcript, name, log)
+        turns += _interview_turns(row, transcript, _shown(config, rel), name, log)
         kept.append(row._asdict())
     interviews = pd.DataFrame(kept, columns=empty[0].columns)
     turns_frame = pd.DataFrame(turns, columns=_TURN_COLS) if turns else empty[1]
@@ -499,10 +516,17 @@ def _interview_list(root, config: dict, name: str) -> tuple[pd.DataFrame, Path]:
     return frame, folder
 
 
+def _shown(config: dict, rel: str) -> str:
+    """A transcript's path as the study folder holds it (``transcripts/a.txt``)."""
+    return f"{str(config['transcripts']).rstrip('/')}/{rel}"
+
+
 def _transcript(path: Path, rel: str, interview_id, config: dict, name: str, log):
-    """One interview's transcript, its warning logged; None (logged) when it cannot be read."""
+    """One interview's transcript, its warning logged; None (logged) when it cannot be read or
+    names no speaker at all (then the interviewer's questions cannot be told from the answers)."""
     try:
-        transcript = read_transcript(path, f"{config['transcripts'].rstrip('/')}/{rel}")
+        shown = _shown(config, rel)
+        transcript = require_speakers(read_transcript(path, shown), shown)
     except TranscriptError as exc:
         log.add(name, interview_id, "file", rel, exc.problem, f"interview left out: {exc}")
         return None
@@ -513,8 +537,13 @@ def _transcript(path: Path, rel: str, interview_id, config: dict, name: str, log
     return transcript
 
 
-def _interview_turns(row, transcript, name: str, log) -> list[dict]:
-    """One interview's turns, each marked interviewer or not; no interviewer turn is logged."""
+_SPEAKERS_SHOWN = 8  # speaker labels a no_interviewer_turns row lists
+
+
+def _interview_turns(row, transcript, shown: str, name: str, log) -> list[dict]:
+    """One interview's turns, each marked interviewer or not. When no speaker is the interviewer,
+    every turn is kept and coded, logged ``no_interviewer_turns`` with the file (``shown``) and the
+    speakers found, so that a misspelt ``interviewer`` label can be fixed."""
     interviewer = "" if pd.isna(row.interviewer) else str(row.interviewer).strip().lower()
     said = False
     turns = []
@@ -532,8 +561,34 @@ def _interview_turns(row, transcript, name: str, log) -> list[dict]:
             }
         )
     if not said:
-        log.add(name, row.interview_id, "interviewer", row.interviewer, "no_interviewer_turns")
+        found = transcript.speakers
+        listed = ", ".join(repr(s) for s in found[:_SPEAKERS_SHOWN]) + (
+            ", …" if len(found) > _SPEAKERS_SHOWN else ""
+        )
+        label = "" if pd.isna(row.interviewer) else str(row.interviewer)
+        log.add(
+            name,
+            row.interview_id,
+            "interviewer",
+            label,
+            "no_interviewer_turns",
+            f"kept; every turn coded: no speaker of {shown} is the interviewer "
+            + (repr(label) if label else "(no interviewer label given)")
+            + f" (speakers: {listed})",
+        )
     return turns
+
+
+def _left_out_for_role(log: QualityLog, source: str) -> set[str]:
+    """The respondents ``source`` (the respondents file) left out for an unknown role. Their survey
+    rows and interviews go with them: the ``unknown_role`` row ("respondent left out") is the one
+    row of that fault, so they are not logged again as ``unknown_respondent``, which would say
+    they are not in the respondents file."""
+    return {
+        r["record"]
+        for r in log.rows
+        if r["problem"] == "unknown_role" and r["source"] == source and r["record"]
+    }
 
 
 def _read_manual_codes(root, config, turns, codebook, log) -> pd.DataFrame:
@@ -617,8 +672,9 @@ def read_study(path) -> Study:
     )
     log = QualityLog()
     respondents = _read_respondents(root, config, log)
-    responses, open_answers = _read_survey(root, config, instruments, respondents, log)
-    interviews, turns = _read_interviews(root, config, respondents, log)
+    left_out = _left_out_for_role(log, config["respondents"])
+    responses, open_answers = _read_survey(root, config, instruments, respondents, log, left_out)
+    interviews, turns = _read_interviews(root, config, respondents, log, left_out)
     manual = _read_manual_codes(root, config, turns, codebook, log)
     scores = score_all(responses, instruments)
     return Study(

@@ -23,6 +23,9 @@ _SPEAKER = re.compile(r"^\s*([^\W\d_][\w .'’()\-]{0,48}?)\s*:\s+(.*)$")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
 _TAG = re.compile(r"<[^>]*>")
 
+#: Why a transcript in which no line or cue names a speaker is left out.
+NO_SPEAKER_LABELS = "no speaker labels: write each turn as `Name: text`"
+
 
 class TranscriptError(Exception):
     """A transcript that cannot be read; ``problem`` is the data-quality word it earns."""
@@ -41,6 +44,32 @@ class Transcript:
     def turns(self) -> pd.DataFrame:
         """The turns as a DataFrame with ``turn``, ``speaker``, ``text`` and ``start``."""
         return pd.DataFrame(self.records, columns=TURN_COLUMNS)
+
+    @property
+    def speakers(self) -> list[str]:
+        """The speaker labels the file names, each once, in order of first turn (``[]`` when no
+        line or cue names a speaker)."""
+        return list(dict.fromkeys(rec["speaker"] for rec in self.records if rec["speaker"]))
+
+
+def require_speakers(transcript: Transcript, name: str) -> Transcript:
+    """``transcript`` when at least one line or cue names a speaker; else ``invalid_transcript``.
+
+    Without any speaker label the whole file is one turn of nobody, and the interviewer's questions
+    cannot be told from the answers: coding it would quote the interviewer as the respondent.
+
+    Examples
+    --------
+    >>> require_speakers(Transcript([{"turn": 1, "speaker": "", "text": "Hi.", "start": 0.0}]),
+    ...                  "a.txt")
+    Traceback (most recent call last):
+    ...
+    research.inputs.transcripts.TranscriptError: no speaker labels: write each turn as `Name: text`
+    """
+    if transcript.speakers:
+        return transcript
+    hint = " (or `<v Name>text</v>`)" if str(name).lower().endswith(".vtt") else ""
+    raise TranscriptError("invalid_transcript", NO_SPEAKER_LABELS + hint)
 
 
 def split_speaker(line: str) -> tuple[str | None, str]:
@@ -145,7 +174,8 @@ def read_transcript(path, name: str | None = None) -> Transcript:
     Transcript
         ``turns``: DataFrame with ``turn`` (from 1), ``speaker`` (``""`` when the file names none),
         ``text`` and ``start`` (seconds, where the format has times); ``warning`` for recoverable
-        oddities.
+        oddities. A file without any speaker label is read (one turn of nobody); a study rejects
+        it with :func:`require_speakers`.
 
     Raises
     ------

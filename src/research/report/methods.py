@@ -42,6 +42,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from research import __version__
+from research.inputs.transcripts import NO_SPEAKER_LABELS
 from research.report.apa import fmt_bounded, plural
 from research.report.references import (
     REFERENCES,
@@ -306,12 +307,14 @@ def _interviews_left_out(q: pd.DataFrame) -> str:
         if len(interviews)
         else ""
     ]
-    for word, label in (
-        ("missing_transcript", "without its transcript file"),
-        ("empty_transcript", "with an empty transcript"),
-        ("invalid_transcript", "with an unreadable transcript"),
+    unlabelled = lost["action"].astype(str).str.contains(NO_SPEAKER_LABELS, regex=False)
+    for word, label, rows in (
+        ("missing_transcript", "without its transcript file", lost),
+        ("empty_transcript", "with an empty transcript", lost),
+        ("invalid_transcript", "with an unreadable transcript", lost[~unlabelled]),
+        ("invalid_transcript", "with a transcript without speaker labels", lost[unlabelled]),
     ):
-        n = int((lost["problem"] == word).sum())
+        n = int((rows["problem"] == word).sum())
         parts.append(f"{n} {label}" if n else "")
     return f"{plural(len(interviews) + len(lost), 'interview')} ({_list(parts)})"
 
@@ -378,7 +381,7 @@ def _set_to_missing(q: pd.DataFrame, after_left_out: bool) -> list[str]:
 
 def _kept_anyway(q: pd.DataFrame) -> list[str]:
     """Sentences on what was flagged but kept: unfinished responses, respondents without a
-    company, malformed transcripts, interviews without interviewer turns."""
+    company, malformed transcripts (interviews without interviewer turns: :func:`_interviews`)."""
     problem, action = q["problem"], q["action"].astype(str)
     out = []
     kept = _unfinished_kept(q)
@@ -398,12 +401,6 @@ def _kept_anyway(q: pd.DataFrame) -> list[str]:
         out.append(
             f"With malformed parts, {plural(len(odd), 'transcript')} {_was(len(odd))} read and "
             "kept."
-        )
-    no_iv = q[problem == "no_interviewer_turns"]
-    if len(no_iv):
-        out.append(
-            f"In {plural(len(no_iv), 'interview')} no turn matched the interviewer's label, so "
-            "every turn of it is coded."
         )
     return out
 
@@ -433,14 +430,24 @@ def _interviews(study) -> list[str]:
         return []
     roles = _roles(iv)
     segs = study.segments
+    q = study.quality.frame()
+    no_iv = int((q["problem"] == "no_interviewer_turns").sum())
+    whose = (
+        "not labelled as the interviewer's" if no_iv else "of interviewees (not the interviewer)"
+    )
     out = [
         f"The study holds {plural(len(iv), 'interview')} ({roles['marketing']} marketing, "
         f"{roles['sales']} sales) from "
         f"{plural(iv['company_id'].dropna().nunique(), 'company', 'companies')}, read from their "
         "transcripts; consecutive text of one speaker forms one turn, and the "
-        f"{plural(len(segs), 'turn')} of interviewees (not the interviewer) are the segments that "
-        "are coded."
+        f"{plural(len(segs), 'turn')} {whose} are the segments that are coded."
     ]
+    if no_iv:
+        out.append(
+            f"In {plural(no_iv, 'interview')} no turn matched the interviewer's label, so "
+            f"{'all its' if no_iv == 1 else 'all their'} turns are coded, the interviewer's own "
+            "words included (see the data-quality log)."
+        )
     codes = study.manual_codes
     if len(codes):
         coders = codes["coder"].nunique()
