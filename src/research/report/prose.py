@@ -919,16 +919,16 @@ def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
 # ---- 06 the manager summary ----------------------------------------------------------------------
 
 
-def _difference_words(p, alpha: float) -> str:
+def _difference_words(p, alpha: float, more: str = "companies") -> str:
+    """Significance in plain words; ``more`` names what more of would settle a difference that
+    could be chance (``companies``, ``interviews``, ``respondents``)."""
     sig = significant(p, alpha)
     if sig:
         return (
             f"unlikely to be chance alone (at the {fmt_alpha(alpha)} level, allowing for the "
             "number of comparisons)"
         )
-    return (
-        "not clear enough to rule out chance; more companies would be needed to be sure either way"
-    )
+    return f"not clear enough to rule out chance; more {more} would be needed to be sure either way"
 
 
 def dyad_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
@@ -1006,22 +1006,84 @@ def largest_scale_plain(row, alpha: float, scale_name: str) -> tuple[str, str]:
             "Both functions give it the same mean.",
         )
     size = size_word("hedges-g", row["effect_size"])
-    title = f"The two sides differ most on {escape(scale_name)}"
+    title = f"The largest standardised difference between the sides is on {escape(scale_name)}"
     text = (
         f"{side.capitalize()} rates {escape(scale_name)} higher ({_mean_phrase(row)}, "
         f"{plural(int(row['n_marketing']), 'marketing respondent')} and "
         f"{plural(int(row['n_sales']), 'sales respondent')}): a {size} difference, "
-        f"{_difference_words(row['p_holm'], alpha)}. Of the subscales, this is the largest "
-        "difference."
+        f"{_difference_words(row['p_holm'], alpha, 'respondents')}. Of the subscales, this is the "
+        f"largest standardised difference (Hedges' g = {fmt_num(row['effect_size'])}: the gap "
+        "over the spread of the scores), not necessarily the largest gap in points."
     )
     return title, text
 
 
-def theme_plain(row, alpha: float) -> tuple[str, str]:
+def _theme_counts(row) -> str:
+    """``1 of 1 marketing interview raises short-term focus, against 0 of 1 sales interview``."""
     more = higher_side(row["share_marketing"] - row["share_sales"])
     less = "sales" if more == "marketing" else "marketing"
     k_more, n_more = int(row[f"with_theme_{more}"]), int(row[f"interviews_{more}"])
     k_less, n_less = int(row[f"with_theme_{less}"]), int(row[f"interviews_{less}"])
+    return (
+        f"{count_of(k_more, n_more, more + ' interview')} {verb(k_more, 'raises', 'raise')} "
+        f"{escape(str(row['label']).lower())}, against "
+        f"{count_of(k_less, n_less, less + ' interview')}"
+    )
+
+
+def _listed(names: list[str], most: int = 3) -> str:
+    """``A, B and C``; beyond ``most`` names, ``A, B, C and 8 more``."""
+    names = [escape(x) for x in names]
+    if len(names) > most:
+        return ", ".join(names[:most]) + f" and {len(names) - most} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def themes_tied_plain(rows: pd.DataFrame, alpha: float) -> tuple[str, str]:
+    """Title and plain sentence when several themes share the largest difference between the
+    sides: the tie is named, no theme is singled out.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"label": ["A", "B"], "share_marketing": [1.0, 0.0],
+    ...     "share_sales": [0.0, 1.0], "with_theme_marketing": [1, 0], "with_theme_sales": [0, 1],
+    ...     "interviews_marketing": [1, 1], "interviews_sales": [1, 1],
+    ...     "effect_size": [3.14, -3.14], "p_holm": [1.0, 1.0]})
+    >>> themes_tied_plain(rows, 0.05)[0]
+    '2 themes differ equally between the sides, but this could be chance'
+    """
+    n = len(rows)
+    sig = all(significant(p, alpha) for p in rows["p_holm"])
+    title = f"{n} themes differ equally between the sides" + (
+        "" if sig else ", but this could be chance"
+    )
+    sides = rows["share_marketing"] - rows["share_sales"]
+    n_mkt, n_sales = int((sides > 0).sum()), int((sides < 0).sum())
+    counts = rows[
+        ["with_theme_marketing", "with_theme_sales", "interviews_marketing", "interviews_sales"]
+    ]
+    if len(counts.drop_duplicates()) == 1:
+        r = rows.iloc[0].to_dict()
+        mkt = count_of(
+            int(r["with_theme_marketing"]), int(r["interviews_marketing"]), "marketing interview"
+        )
+        sales = count_of(int(r["with_theme_sales"]), int(r["interviews_sales"]), "sales interview")
+        each = f"each is raised in {mkt} against {sales}"
+    else:
+        each = f"marketing raises {n_mkt} of them more often, sales {n_sales}"
+    p_worst = rows["p_holm"].max()
+    text = (
+        f"{n} themes differ between the sides by the same, largest amount "
+        f"({_listed(rows['label'].astype(str).tolist())}): {each}; a "
+        f"{size_word('cohen-h', rows['effect_size'].iloc[0])} difference, "
+        f"{_difference_words(p_worst, alpha, 'interviews')}. No one of them stands out from the "
+        "others."
+    )
+    return escape(title), text
+
+
+def theme_plain(row, alpha: float) -> tuple[str, str]:
+    more = higher_side(row["share_marketing"] - row["share_sales"])
     sig = significant(row["p_holm"], alpha)
     title = (
         f"In interviews, {more} raises “{escape(row['label'])}” more often"
@@ -1030,12 +1092,9 @@ def theme_plain(row, alpha: float) -> tuple[str, str]:
         "be chance"
     )
     text = (
-        f"{count_of(k_more, n_more, more + ' interview')} raise "
-        f"{escape(str(row['label']).lower())}, against "
-        f"{count_of(k_less, n_less, less + ' interview')}: a "
-        f"{size_word('cohen-h', row['effect_size'])} difference, "
-        f"{_difference_words(row['p_holm'], alpha)}. Of the themes, this is the largest difference "
-        "between the sides."
+        f"{_theme_counts(row)}: a {size_word('cohen-h', row['effect_size'])} difference, "
+        f"{_difference_words(row['p_holm'], alpha, 'interviews')}. Of the themes, this is the "
+        "largest difference between the sides."
     )
     return title, text
 
@@ -1061,17 +1120,43 @@ def advice_plain(evaluation: pd.DataFrame, summary: pd.DataFrame) -> tuple[str, 
     for action, words in (("move", "a move"), ("stay", "staying")):
         held = fired.loc[fired["action"] == action, "held"] if "held" in fired else pd.Series()
         if len(held):
-            top = held.value_counts()
-            text += (
-                f" The most common reason for {words}: {escape(top.index[0])} "
-                f"({count_of(int(top.iloc[0]), int(held.size), 'case')})."
-            )
+            text += _reason_sentence(held, words)
     if none:
         text += (
             f" For {plural(none, 'company', 'companies')} no rule applies, or the study lacks what "
             "the rules need; report 05 lists each company with its reason."
         )
     return escape(title), text
+
+
+def _reason_sentence(held: pd.Series, words: str) -> str:
+    """The most common set of conditions behind one kind of advice; a tie is named as a tie.
+
+    Examples
+    --------
+    >>> _reason_sentence(pd.Series(["a", "b"]), "a move")
+    ' No reason for a move is more common than another: each of the 2 cases rests on its own.'
+    >>> _reason_sentence(pd.Series(["a", "a", "b", "b", "c"]), "staying")
+    ' 2 reasons for staying are equally common (2 of 5 cases each); report 05 lists them.'
+    >>> _reason_sentence(pd.Series(["a"]), "a move")
+    ' The reason for a move: a (1 of 1 case).'
+    """
+    counts = held.value_counts()
+    top = int(counts.iloc[0])
+    tied = int((counts == top).sum())
+    n = int(held.size)
+    if tied == 1:
+        lead = "The reason" if n == 1 else "The most common reason"
+        return f" {lead} for {words}: {escape(counts.index[0])} ({count_of(top, n, 'case')})."
+    if top == 1:
+        return (
+            f" No reason for {words} is more common than another: each of the {n} cases rests on "
+            "its own."
+        )
+    return (
+        f" {tied} reasons for {words} are equally common ({top} of {n} cases each); report 05 "
+        "lists them."
+    )
 
 
 def thought_world_plain(row, alpha: float, dimension: str) -> tuple[str, str]:
@@ -1090,7 +1175,7 @@ def thought_world_plain(row, alpha: float, dimension: str) -> tuple[str, str]:
         f"({fmt_num(row['self_view'], 1)}) "
         f"than {other} rates it ({fmt_num(row['other_view'], 1)}): a "
         f"{size_word('hedges-g', row['effect_size'])} difference, "
-        f"{_difference_words(row['p_holm'], alpha)}."
+        f"{_difference_words(row['p_holm'], alpha, 'respondents')}."
     )
     return title, text
 

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from research.analysis import companies, interviews, survey
@@ -56,17 +57,34 @@ def _stages(summary: pd.DataFrame, instrument, company_map: Callable) -> Finding
     counts = s["band"].value_counts().reindex(labels, fill_value=0)
     title, text = prose.stage_distribution(counts, len(s), "companies")
     top = labels[-1]
-    at_top = int(counts[top])
-    text += (
-        f" {prose.count_of(at_top, len(s), 'company', 'companies')} "
-        f"{'is' if at_top == 1 else 'are'} at the highest stage, {escape(top)}."
-    )
+    text += " " + _at_top(int(counts[top]), len(s), escape(top))
     return Finding(
         title,
         text,
         "Stage = the band of the company total (each function's mean total, averaged)",
         company_map,
         "Each company's total against the gap between its two functions, over the stages.",
+    )
+
+
+def _at_top(k: int, n: int, top: str) -> str:
+    """How many of the ``n`` companies are at the highest stage: ``None of the 7 companies is``,
+    ``All 7 companies are``, ``1 of 7 companies is``."""
+    if k == 0:
+        return (
+            f"None of the {n} companies is at the highest stage, {top}."
+            if n > 1
+            else f"The company is not at the highest stage, {top}."
+        )
+    if k == n:
+        return (
+            f"All {n} companies are at the highest stage, {top}."
+            if n > 1
+            else f"The company is at the highest stage, {top}."
+        )
+    return (
+        f"{prose.count_of(k, n, 'company', 'companies')} {'is' if k == 1 else 'are'} at the "
+        f"highest stage, {top}."
     )
 
 
@@ -124,18 +142,30 @@ def _themes(study, alpha: float) -> Finding | None:
     table = interviews.theme_table(study, coded).dropna(subset=["effect_size"])
     if table.empty:
         return None
-    row = table.loc[table["effect_size"].abs().idxmax()]
-    if row["effect_size"] == 0:
+    size = table["effect_size"].abs()
+    if size.max() == 0:
         return None
-    title, text = prose.theme_plain(row, alpha)
-    return Finding(
-        title,
-        text,
-        f"Fisher's exact {prose.fmt_p(row['p'])}, Holm-adjusted {prose.fmt_p(row['p_holm'])}, "
-        f"h = {prose.fmt_num(row['effect_size'])}",
-        lambda: figures.theme_prevalence(table[table["theme"] == row["theme"]]),
-        "Share of each function's interviews that raise the theme, with 95% intervals.",
-    )
+    tied = table[np.isclose(size, size.max(), rtol=0, atol=1e-9)]
+    if len(tied) > 1:  # no theme is singled out of a tie
+        title, text = prose.themes_tied_plain(tied, alpha)
+        evidence = (
+            f"{len(tied)} themes tie at |h| = {prose.fmt_num(size.max())}; Holm-adjusted "
+            f"{prose.fmt_p(tied['p_holm'].min())} at the smallest"
+        )
+        shown = table[table["theme"].isin(tied["theme"])]
+        caption = (
+            "Share of each function's interviews that raise the tied themes, with 95% intervals."
+        )
+    else:
+        row = tied.iloc[0]
+        title, text = prose.theme_plain(row, alpha)
+        evidence = (
+            f"Fisher's exact {prose.fmt_p(row['p'])}, Holm-adjusted "
+            f"{prose.fmt_p(row['p_holm'])}, h = {prose.fmt_num(row['effect_size'])}"
+        )
+        shown = table[table["theme"] == row["theme"]]
+        caption = "Share of each function's interviews that raise the theme, with 95% intervals."
+    return Finding(title, text, evidence, lambda: figures.theme_prevalence(shown), caption)
 
 
 def _advice(
