@@ -491,3 +491,77 @@ def test_welch_df_is_printed_one_way_in_table_and_text():
     text = prose.scale_sentences(pd.DataFrame(rows), INSTRUMENT)
     assert text.count("t(12.0) = ") == 2 and "t(12) " not in text
     assert prose.fmt_df(6.0) == apa.fmt_df(6.0) == "6"  # a paired t's whole df
+
+
+# ---- a small study's awkward sentences -----------------------------------------------------------
+
+PAIRED = (
+    "every company has exactly one respondent per function: paired t on the companies' differences"
+)
+
+
+def headline_row(scale, estimate, design="paired t", reason=PAIRED):
+    return {
+        "instrument": "x",
+        "scale": scale,
+        "estimate": estimate,
+        "ci_low": estimate - 0.5,
+        "ci_high": estimate + 0.5,
+        "p_holm": 0.6,
+        "df": 6.0,
+        "t": 1.49,
+        "design": design,
+        "design_reason": reason,
+    }
+
+
+def test_one_design_is_said_once_not_on_every_line():
+    table = pd.DataFrame([headline_row("open", 0.46), headline_row("riv", -0.07)])
+    text = prose.headline_sentences(table, INSTRUMENT)
+    reason = prose.escape(PAIRED)
+    assert text.count(reason) == 1
+    assert text.startswith("Every scale is compared the same way (paired t), because " + reason)
+    assert "t(6) = 1.49." in text
+    mixed = table.copy()
+    mixed.loc[1, ["design", "design_reason"]] = ["welch t", "one side only"]
+    text = prose.headline_sentences(mixed, INSTRUMENT)
+    assert "same way" not in text and text.count(f"(paired t: {reason})") == 1
+
+
+def test_possessive_of_sales_and_plain_size_words():
+    items = pd.DataFrame(
+        [
+            {
+                "item": "B1",
+                "p": 0.025,
+                "p_holm": 0.248,
+                "p_bh": 0.2,
+                "effect_size": -0.71,
+                "ci_low": -1.0,
+                "ci_high": -0.27,
+                "statistic": 7.0,
+            }
+        ]
+    )
+    text = prose.item_sentence(items, 0.05, INSTRUMENT)
+    assert "sales' answers are higher" in text and "sales's" not in text
+    assert "rank-biserial r = −.71 [−1.00, −.27]" in text
+    dyad = prose.dyad_sentences(pd.DataFrame([dyad_row(effect_size=0.56)]), INSTRUMENT)
+    assert "over 7 companies, a medium difference, not significant" in dyad
+    assert "size words" not in dyad
+
+
+def test_sensitivity_names_effects_in_words_not_ids():
+    table = pd.DataFrame(
+        {
+            "comparison": ["marketing vs sales (Welch/independent t)", "matched dyads (paired t)"],
+            "n": ["7 + 7", "7 pairs"],
+            "effect": ["hedges-g", "cohen-dz"],
+            "min_detectable": [1.6317, 1.2726],
+            "alpha": [0.05, 0.05],
+            "power": [0.8, 0.8],
+        }
+    )
+    text = prose.sensitivity_sentence(table)
+    assert "Hedges' g ≥ 1.63" in text and "d_z ≥ 1.27" in text
+    assert "hedges-g" not in text and "cohen-dz" not in text

@@ -486,6 +486,11 @@ def scale_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str
     return "\n".join(lines)
 
 
+def _possessive(side: str) -> str:
+    """``marketing's``, ``sales'`` (a noun ending in s takes the apostrophe alone)."""
+    return f"{side}'" if side.endswith("s") else f"{side}'s"
+
+
 def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> str:
     """How many items differ at ``alpha`` after Holm, and the largest difference (keyed values said
     as such)."""
@@ -514,8 +519,8 @@ def item_sentence(table: pd.DataFrame, alpha: float = 0.05, instrument=None) -> 
         else ""
     )
     return (
-        head
-        + f" The largest difference is on {name}{keyed_note}: {higher_side(top['effect_size'])}'s "
+        head + f" The largest difference is on {name}{keyed_note}: "
+        f"{_possessive(higher_side(top['effect_size']))} "
         f"{'keyed ' if reverse else ''}answers are higher, rank-biserial r = "
         f"{bounded(top['effect_size'])} [{bounded(top['ci_low'])}, {bounded(top['ci_high'])}], U = "
         f"{fmt_num(top['statistic'], 1)}, {fmt_p(top['p'], 'unadjusted p')}, "
@@ -542,8 +547,8 @@ def dyad_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
             else "within the same company, the two functions' mean scores are the same"
         )
         lines.append(
-            f"- **{name}**: {who} over {plural(int(row['n_pairs']), 'company', 'companies')} "
-            f"({size_word('cohen-dz', row['effect_size'])} by the size words for d_z), "
+            f"- **{name}**: {who} over {plural(int(row['n_pairs']), 'company', 'companies')}, "
+            f"a {size_word('cohen-dz', row['effect_size'])} difference, "
             f"{verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; {apa_t(row, 'd_z')} "
             f"[{fmt_num(row['ci_low'])}, {fmt_num(row['ci_high'])}]; Wilcoxon W = "
             f"{fmt_num(row['wilcoxon_statistic'], 1)}, {fmt_p(row['wilcoxon_p'])}."
@@ -648,12 +653,23 @@ def disagreement_sentence(rows: pd.DataFrame, what: str, model: str, n_failed: i
     )
 
 
+#: How a sentence names an effect size the tables carry by id.
+EFFECT_NAMES = {
+    "hedges-g": "Hedges' g",
+    "cohen-d": "Cohen's d",
+    "cohen-dz": "d_z",
+    "cohen-h": "Cohen's h",
+    "rank-biserial": "rank-biserial r",
+}
+
+
 def sensitivity_sentence(table: pd.DataFrame) -> str:
     if table.empty:
         return "Too few respondents in one function to say what the study could detect."
     alpha, power = table["alpha"].iloc[0], table["power"].iloc[0]
     parts = [
-        f"{r['comparison']} ({r['n']}): {r['effect']} ≥ {fmt_num(r['min_detectable'])}"
+        f"{r['comparison']} ({r['n']}): {EFFECT_NAMES.get(r['effect'], r['effect'])} ≥ "
+        f"{fmt_num(r['min_detectable'])}"
         for r in table.to_dict("records")
     ]
     return (
@@ -1384,9 +1400,20 @@ def congruence_sentence(row: dict, alpha: float, instrument) -> str:
 
 def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
     """The design-respecting comparison per scale: which comparison and why, then the estimate in
-    words."""
+    words. When every computed scale has the same design and reason, they are said once, before the
+    list, not repeated on every line."""
+    part = table[table["instrument"] == instrument.id]
+    computed = part[part["estimate"].notna()] if "estimate" in part else part.iloc[:0]
+    designs = computed[["design", "design_reason"]].drop_duplicates() if len(computed) else None
+    once = designs is not None and len(designs) == 1
+    lead = (
+        f"Every scale is compared the same way ({escape(designs.iloc[0]['design'])}), because "
+        f"{escape(designs.iloc[0]['design_reason'])}.\n\n"
+        if once
+        else ""
+    )
     lines = []
-    for row in table[table["instrument"] == instrument.id].to_dict("records"):
+    for row in part.to_dict("records"):
         name = escape(scale_label(row["scale"], instrument))
         if pd.isna(row.get("estimate")):
             lines.append(
@@ -1409,10 +1436,10 @@ def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> 
         )
         lines.append(
             f"- **{name}**: {what}, {verdict(row['p_holm'], alpha, 'Holm-adjusted p')}; "
-            f"t({fmt_df(row['df'])}) = {fmt_num(row['t'])} ({escape(row['design'])}: "
-            f"{escape(row['design_reason'])})."
+            f"t({fmt_df(row['df'])}) = {fmt_num(row['t'])}"
+            + ("." if once else f" ({escape(row['design'])}: {escape(row['design_reason'])}).")
         )
-    return "\n".join(lines)
+    return lead + "\n".join(lines)
 
 
 def measurement_caveat(
