@@ -565,3 +565,39 @@ def test_sensitivity_names_effects_in_words_not_ids():
     text = prose.sensitivity_sentence(table)
     assert "Hedges' g ≥ 1.63" in text and "d_z ≥ 1.27" in text
     assert "hedges-g" not in text and "cohen-dz" not in text
+
+
+def test_weak_items_are_counted_once_and_scales_named_by_label():
+    items = pd.DataFrame(
+        {
+            "instrument": ["x"] * 5,
+            "scale": ["open", "open", "riv", "tot", "tot"],
+            "item": ["A1", "A2", "B1", "A1", "B2"],
+            "item_rest_r": [0.1, 0.5, 0.2, 0.25, 0.4],
+        }
+    )
+    text = prose.weak_items_sentence(items, instruments=[INSTRUMENT])
+    assert text == (
+        "2 items have an item-rest correlation below .30: A1 (Openness; Climate total), "
+        "B1 (Rivalry)."
+    )
+    assert "tot" not in text.replace("total", "")
+
+
+def test_dif_sentence_gives_the_reason_a_model_was_not_fitted():
+    table = pd.DataFrame(
+        {
+            "instrument": ["x"] * 3,
+            "item": ["A1", "A2", "B1"],
+            "omnibus_p": [0.5, 0.3, np.nan],
+            "p_holm": [1.0, 0.9, np.nan],
+            "uniform_coef": [0.1, -0.2, np.nan],
+            "note": ["", "", "M3: a coefficient or threshold beyond +-25 (separation?)"],
+        }
+    )
+    text = prose.dif_sentence(table, INSTRUMENT)
+    assert text.endswith(
+        "The models could not be fitted for B1 (M3: a coefficient or threshold beyond ±25 "
+        "(separation?))."
+    )
+    assert "see the table's note" not in text and "0 of 2 items" in text

@@ -431,23 +431,35 @@ def reliability_sentences(table: pd.DataFrame, instrument) -> str:
     return f"**{escape(instrument.title)}.** " + "; ".join(parts) + ". " + verdict_text
 
 
-def weak_items_sentence(items: pd.DataFrame, threshold: float = 0.3) -> str:
+def weak_items_sentence(items: pd.DataFrame, threshold: float = 0.3, instruments=()) -> str:
     """The items whose item-rest correlation is below ``threshold``, or that none is.
+
+    An item belongs to its subscale and to the total, so it can be weak in both: it is counted once
+    and listed once, with every scale it is weak in, named by the scale's label when its instrument
+    is among ``instruments`` (the study's instruments), else by the scale's id.
 
     Examples
     --------
     >>> weak_items_sentence(pd.DataFrame({"item": ["A"], "scale": ["s"], "item_rest_r": [0.5]}))
     'No item has an item-rest correlation below .30.'
+    >>> weak_items_sentence(pd.DataFrame({"item": ["A", "A"], "scale": ["s", "t"],
+    ...                                   "item_rest_r": [0.1, 0.2]}))
+    '1 item has an item-rest correlation below .30: A (s; t).'
     """
     weak = items[items["item_rest_r"] < threshold]
     if weak.empty:
         return f"No item has an item-rest correlation below {bounded(threshold)}."
-    listed = ", ".join(
-        f"{escape(i)} ({escape(s)})" for i, s in zip(weak["item"], weak["scale"], strict=True)
-    )
+    by_id = {inst.id: inst for inst in instruments}
+    keys = ["instrument", "item"] if "instrument" in weak else ["item"]
+    listed = []
+    for key, rows in weak.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        inst = by_id.get(key[0]) if len(key) == 2 else None
+        names = [scale_label(sc, inst) if inst is not None else sc for sc in rows["scale"]]
+        listed.append(f"{escape(key[-1])} ({'; '.join(escape(x) for x in dict.fromkeys(names))})")
     return (
-        f"{plural(len(weak), 'item')} {verb(len(weak), 'has', 'have')} an item-rest correlation "
-        f"below {bounded(threshold)}: {listed}."
+        f"{plural(len(listed), 'item')} {verb(len(listed), 'has', 'have')} an item-rest "
+        f"correlation below {bounded(threshold)}: {', '.join(listed)}."
     )
 
 
@@ -1208,17 +1220,31 @@ def holm_note(alpha: float) -> str:
 # ---- issue-13 comparisons: DIF, invariance, congruence -------------------------------------------
 
 
+def _dif_not_fitted(rows: pd.DataFrame) -> str:
+    """The items the DIF models could not be fitted for, each with its reason (the ``note``).
+
+    Examples
+    --------
+    >>> _dif_not_fitted(pd.DataFrame({"item": ["S18"], "note": ["M3: a coefficient beyond +-25"]}))
+    ' The models could not be fitted for S18 (M3: a coefficient beyond ±25).'
+    """
+    if rows.empty:
+        return ""
+    notes = rows["note"] if "note" in rows else pd.Series([""] * len(rows), index=rows.index)
+    notes = notes.fillna("").astype(str).str.replace("+-", "±", regex=False)
+    parts = []
+    for note, group in rows.groupby(notes.to_numpy(), sort=False):
+        who = _listed(group["item"].astype(str).tolist())
+        parts.append(f"{who} ({escape(note)})" if note else f"{who} (no reason recorded)")
+    return f" The models could not be fitted for {'; '.join(parts)}."
+
+
 def dif_sentence(table: pd.DataFrame, instrument, alpha: float = 0.05) -> str:
     """The items flagged by the DIF screen at ``alpha`` after Holm, with the direction of the
     uniform part."""
     part = table[table["instrument"] == instrument.id]
     tested = part[part["omnibus_p"].notna()]
-    not_fitted = len(part) - len(tested)
-    tail = (
-        f" For {plural(not_fitted, 'item')} the models could not be fitted (see the table's note)."
-        if not_fitted
-        else ""
-    )
+    tail = _dif_not_fitted(part[part["omnibus_p"].isna()])
     if tested.empty:
         return f"**{escape(instrument.title)}.** No item could be screened.{tail}"
     flagged = tested[tested["p_holm"] < alpha]
