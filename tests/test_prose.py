@@ -601,3 +601,25 @@ def test_dif_sentence_gives_the_reason_a_model_was_not_fitted():
         "(separation?))."
     )
     assert "see the table's note" not in text and "0 of 2 items" in text
+
+
+def test_a_negative_two_item_correlation_is_not_presented_as_a_reliability():
+    def rel(scale, sb, alpha):
+        return {
+            "scale": scale,
+            "group": "all",
+            "n": 14,
+            "alpha": alpha,
+            "ci_low": -4.61,
+            "ci_high": 0.42,
+            "omega": np.nan,
+            "spearman_brown": sb,
+        }
+
+    text = prose.reliability_sentences(pd.DataFrame([rel("open", -0.81, -0.80)]), INSTRUMENT)
+    assert "Spearman–Brown ρ" not in text and "recommended reliability" not in text
+    assert "Openness: the two items correlate negatively (r = −.29, n = 14)" in text
+    assert "reverse-keyed" in text
+    both = pd.DataFrame([rel("open", -0.81, -0.80), rel("riv", 0.32, 0.31)])
+    text = prose.reliability_sentences(both, INSTRUMENT)
+    assert "Rivalry: Spearman–Brown ρ = .32" in text and "recommended reliability" in text

@@ -392,9 +392,20 @@ def reliability_sentences(table: pd.DataFrame, instrument) -> str:
     computed."""
     allr = table[table["group"] == "all"]
     parts = []
+    meaningful_brown = False
     for row in allr.to_dict("records"):
         brown = row.get("spearman_brown")
         two_items = brown is not None and not pd.isna(brown)
+        if two_items and brown < 0:
+            # ρ = 2r / (1 + r) is negative only when the two items correlate negatively
+            parts.append(
+                f"{escape(scale_label(row['scale'], instrument))}: the two items correlate "
+                f"negatively (r = {bounded(brown / (2 - brown))}, n = {row['n']}), so no "
+                "reliability coefficient is meaningful; check whether one of them should be "
+                "reverse-keyed"
+            )
+            continue
+        meaningful_brown = meaningful_brown or two_items
         parts.append(
             f"{escape(scale_label(row['scale'], instrument))}: "
             + (f"Spearman–Brown ρ = {bounded(brown)} (two items; " if two_items else "")
@@ -423,7 +434,7 @@ def reliability_sentences(table: pd.DataFrame, instrument) -> str:
         verdict_text += (
             f" Not computed (see the table's note): {', '.join(escape(m) for m in missing)}."
         )
-    if "spearman_brown" in allr and allr["spearman_brown"].notna().any():
+    if meaningful_brown:
         verdict_text += (
             " For a two-item scale the Spearman–Brown coefficient, not alpha, is the recommended "
             "reliability (Eisinga, Te Grotenhuis & Pelzer, 2013)."
