@@ -520,7 +520,11 @@ def test_one_design_is_said_once_not_on_every_line():
     text = prose.headline_sentences(table, INSTRUMENT)
     reason = prose.escape(PAIRED)
     assert text.count(reason) == 1
-    assert text.startswith("Every scale is compared the same way (paired t), because " + reason)
+    assert text.startswith("Every scale is compared the same way, because " + reason)
+    other = table.assign(design="welch t", design_reason="one respondent per company")
+    assert prose.headline_sentences(other, INSTRUMENT).startswith(
+        "Every scale is compared the same way (welch t), because one respondent per company."
+    )
     assert "t(6) = 1.49." in text
     mixed = table.copy()
     mixed.loc[1, ["design", "design_reason"]] = ["welch t", "one side only"]

@@ -1443,12 +1443,11 @@ def headline_sentences(table: pd.DataFrame, instrument, alpha: float = 0.05) -> 
     computed = part[part["estimate"].notna()] if "estimate" in part else part.iloc[:0]
     designs = computed[["design", "design_reason"]].drop_duplicates() if len(computed) else None
     once = designs is not None and len(designs) == 1
-    lead = (
-        f"Every scale is compared the same way ({escape(designs.iloc[0]['design'])}), because "
-        f"{escape(designs.iloc[0]['design_reason'])}.\n\n"
-        if once
-        else ""
-    )
+    lead = ""
+    if once:
+        design, reason = (str(x) for x in designs.iloc[0])
+        named = "" if design.lower() in reason.lower() else f" ({escape(design)})"
+        lead = f"Every scale is compared the same way{named}, because {escape(reason)}.\n\n"
     lines = []
     for row in part.to_dict("records"):
         name = escape(scale_label(row["scale"], instrument))
