@@ -17,7 +17,7 @@ PROBLEM_WORDS = {
     "empty_transcript": "an interview whose transcript holds no text",
     "unknown_segment": "a manual code for a segment (or theme) that does not exist",
     "duplicate_response": "a second survey row for the same respondent",
-    "invalid_transcript": "a transcript that could not be parsed cleanly",
+    "invalid_transcript": "a transcript that could not be read, or that names no speaker",
     "no_interviewer_turns": "a transcript in which the interviewer never speaks",
     "blank_id": "a row with a blank identifier",
 }

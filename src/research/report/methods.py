@@ -712,7 +712,9 @@ def _measurement(study, ran: Ran, cite, facts: _Facts):
             "two-group confirmatory factor models, one factor per subscale with the keyed items as "
             "continuous indicators, fitted by maximum likelihood as lavaan does by default "
             f"{cite('rosseel2012')}: configural, then equal loadings (metric), then equal "
-            "intercepts (scalar), each compared with the one before it."
+            "intercepts (scalar), each compared with the one before it; a level that cannot be "
+            "fitted (too few complete respondents, no convergence or an improper solution) is "
+            "reported with its reason instead of a test (report 02)."
         )
     return ("Measurement across functions", measurement) if measurement else None
 
