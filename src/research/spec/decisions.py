@@ -146,6 +146,18 @@ class Rule:
         return "fires", []
 
 
+def _as_sentence(text: str) -> str:
+    """``text`` ending in a full stop (or its own ``!``/``?``), so moves read as sentences in a row.
+
+    Examples
+    --------
+    >>> _as_sentence("Agree on shared terms"), _as_sentence("Meet monthly.")
+    ('Agree on shared terms.', 'Meet monthly.')
+    """
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 @dataclass(frozen=True)
 class DecisionTable:
     id: str
@@ -162,7 +174,7 @@ class DecisionTable:
                     "stage": r.stage,
                     "target": r.target,
                     "circumstance": r.circumstance,
-                    "moves": "; ".join(r.moves),
+                    "moves": " ".join(_as_sentence(m) for m in r.moves),
                 }
                 for r in self.rules
             ]
