@@ -14,6 +14,7 @@ import pandas as pd
 
 from research.analysis.themes import interviews_with_themes, themed_sentences
 from research.inputs.privacy import personal_columns
+from research.spec.decisions import SUMMARY_FIELDS
 
 SUMMARY_COLUMNS = [
     "company_id",
@@ -118,20 +119,7 @@ def company_scores(scores: pd.DataFrame, instrument) -> pd.DataFrame:
 def company_facts(summary_row: dict, attributes: dict) -> dict:
     """The facts a decision rule may test: summary fields, ``abs_gap``, and ``attr:NAME`` for each
     attribute."""
-    facts = {
-        k: summary_row.get(k)
-        for k in (
-            "band",
-            "band_marketing",
-            "band_sales",
-            "total",
-            "total_marketing",
-            "total_sales",
-            "gap",
-            "n_marketing",
-            "n_sales",
-        )
-    }
+    facts = {k: summary_row.get(k) for k in SUMMARY_FIELDS if k != "abs_gap"}
     facts["abs_gap"] = (
         abs(summary_row["gap"])
         if summary_row.get("gap") is not None and not pd.isna(summary_row["gap"])

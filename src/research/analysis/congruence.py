@@ -34,6 +34,15 @@ CONGRUENCE_COLUMNS = (
     + ["x0", "y0", "note"]
 )
 _AXES = ["p10", "p11", "p20", "p21"]
+#: The six conditions of the checklist (Humberg et al., 2019), in the order they are tested.
+_CONDITIONS = [
+    "cond_axis_intercept_ci_has_0",
+    "cond_axis_slope_ci_has_1",
+    "cond_a3_ns",
+    "cond_a4_sig",
+    "cond_a1_ns",
+    "cond_a2_ns",
+]
 #: Columns returned after the contract's.
 CONGRUENCE_EXTRA_COLUMNS = (
     ["b0"]
@@ -42,16 +51,9 @@ CONGRUENCE_EXTRA_COLUMNS = (
     + [f"se_a{i}" for i in range(1, 6)]
     + _AXES
     + [f"{p}_{end}" for p in _AXES for end in ("low", "high")]
+    + ["n_boot", "n_boot_failed", "direction"]
+    + _CONDITIONS
     + [
-        "n_boot",
-        "n_boot_failed",
-        "direction",
-        "cond_axis_intercept_ci_has_0",
-        "cond_axis_slope_ci_has_1",
-        "cond_a3_ns",
-        "cond_a4_sig",
-        "cond_a1_ns",
-        "cond_a2_ns",
         "congruence",
         "congruence_strict",
     ]
@@ -291,15 +293,7 @@ def _checklist(row: dict, n_boot: int, alpha: float, direction: str) -> list[str
     c_a1 = row["p_a1"] >= alpha if _known(row["p_a1"]) else None
     c_a2 = row["p_a2"] >= alpha if _known(row["p_a2"]) else None
     conds = [None if c is None else bool(c) for c in [c_p10, c_p11, c_a3, c_a4, c_a1, c_a2]]
-    names = [
-        "cond_axis_intercept_ci_has_0",
-        "cond_axis_slope_ci_has_1",
-        "cond_a3_ns",
-        "cond_a4_sig",
-        "cond_a1_ns",
-        "cond_a2_ns",
-    ]
-    row.update({k: pd.NA if v is None else v for k, v in zip(names, conds, strict=True)})
+    row.update({k: pd.NA if v is None else v for k, v in zip(_CONDITIONS, conds, strict=True)})
     row["congruence"] = _verdict(conds[:4])
     row["congruence_strict"] = _verdict(conds)
     row["direction"] = (

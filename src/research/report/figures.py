@@ -123,31 +123,18 @@ def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
                 color="#4a5568",
             )
     order = [r for r in ("marketing", "sales") if r in set(part["role"])]
-    sns.boxplot(
-        data=part,
-        x="role",
-        y=scale,
-        order=order,
-        hue="role",
-        palette=ROLE_COLORS,
-        width=0.45,
-        fliersize=0,
-        ax=ax,
-        legend=False,
-        boxprops={"alpha": 0.55},
-    )
-    sns.stripplot(
-        data=part,
-        x="role",
-        y=scale,
-        order=order,
-        hue="role",
-        palette=ROLE_COLORS,
-        size=4,
-        jitter=0.18,
-        ax=ax,
-        legend=False,
-    )
+    by_role = {
+        "data": part,
+        "x": "role",
+        "y": scale,
+        "order": order,
+        "hue": "role",
+        "palette": ROLE_COLORS,
+        "ax": ax,
+        "legend": False,
+    }
+    sns.boxplot(**by_role, width=0.45, fliersize=0, boxprops={"alpha": 0.55})
+    sns.stripplot(**by_role, size=4, jitter=0.18)
     ax.set_xlim(-0.6, 1.9)
     ax.set_xlabel("")
     ax.set_ylabel(_labels(instrument).get(scale, scale))
