@@ -182,3 +182,33 @@ def test_the_most_common_reason_is_never_one_of_a_tie(held, expected):
     assert expected in text
     if "No reason" in expected or "equally" in expected:
         assert "most common" not in text
+
+
+@pytest.mark.parametrize(
+    ("actions", "title", "absent"),
+    [
+        (["attend", "attend", None], "No company is advised to move or to stay; 2 of 3 companies "
+         "have a point to attend to first", ["0 of", "for 0"]),
+        ([None, None, None], "No company is advised to move or to stay",
+         ["0 of", "for 0", "attend"]),
+        (["move", None, None], "1 of 3 companies should move closer", ["stay where", "for 0"]),
+        (["stay", "stay", None], "2 of 3 companies can stay where they are",
+         ["move closer", "for 0"]),
+        (["move", "stay", "stay"], "1 of 3 companies should move closer; 2 can stay where they are",
+         ["for 0"]),
+    ],
+)  # fmt: skip
+def test_advice_counts_never_print_a_zero_as_advice(actions, title, absent):
+    evaluation = pd.DataFrame(
+        {
+            "company_id": [f"c{i}" for i, a in enumerate(actions) if a],
+            "status": "fires",
+            "action": [a for a in actions if a],
+            "held": "x",
+            "rule": "r",
+        }
+    )
+    summ = pd.DataFrame({"company_id": [f"c{i}" for i in range(len(actions))]})
+    got_title, text = prose.advice_plain(evaluation, summ)
+    assert got_title == title
+    assert not any(word in got_title + text for word in absent)

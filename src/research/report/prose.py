@@ -1146,16 +1146,7 @@ def advice_plain(evaluation: pd.DataFrame, summary: pd.DataFrame) -> tuple[str, 
     stay = fired[fired["action"] == "stay"]["company_id"].nunique()
     attend = fired[fired["action"] == "attend"]["company_id"].nunique()
     none = n - fired["company_id"].nunique()
-    title = (
-        f"{count_of(move, n, 'company', 'companies')} should move closer; {stay} can stay where "
-        f"{'it is' if stay == 1 else 'they are'}"
-    )
-    text = (
-        "The decision table advises a move to a closer stage for "
-        f"{plural(move, 'company', 'companies')} and staying at the present stage for {stay}; "
-        f"{plural(attend, 'company', 'companies')} {verb(attend, 'has', 'have')} a point to attend "
-        "to first (a large gap between the two heads, or only one side answered)."
-    )
+    title, text = _advice_counts(move, stay, attend, n)
     for action, words in (("move", "a move"), ("stay", "staying")):
         held = fired.loc[fired["action"] == action, "held"] if "held" in fired else pd.Series()
         if len(held):
@@ -1166,6 +1157,50 @@ def advice_plain(evaluation: pd.DataFrame, summary: pd.DataFrame) -> tuple[str, 
             "the rules need; report 05 lists each company with its reason."
         )
     return escape(title), text
+
+
+def _advice_counts(move: int, stay: int, attend: int, n: int) -> tuple[str, str]:
+    """The advice finding's title and first sentence; a kind of advice no company gets is left out.
+
+    Examples
+    --------
+    >>> _advice_counts(2, 5, 2, 7)[0]
+    '2 of 7 companies should move closer; 5 can stay where they are'
+    >>> _advice_counts(0, 0, 2, 12)[0]
+    'No company is advised to move or to stay; 2 of 12 companies have a point to attend to first'
+    """
+    attend_words = (
+        f"{plural(attend, 'company', 'companies')} {verb(attend, 'has', 'have')} a point to attend "
+        "to first (a large gap between the two heads, or only one side answered)"
+    )
+    if not (move or stay):
+        title = "No company is advised to move or to stay" + (
+            f"; {count_of(attend, n, 'company', 'companies')} {verb(attend, 'has', 'have')} a "
+            "point to attend to first"
+            if attend
+            else ""
+        )
+        text = "The decision table advises neither a move nor staying for any company" + (
+            f"; {attend_words}." if attend else "."
+        )
+        return title, text
+    parts = [f"{count_of(move, n, 'company', 'companies')} should move closer"] if move else []
+    if stay:
+        where = "it is" if stay == 1 else "they are"
+        parts.append(
+            f"{stay} can stay where {where}"
+            if move
+            else f"{count_of(stay, n, 'company', 'companies')} can stay where {where}"
+        )
+    advised = (
+        [f"a move to a closer stage for {plural(move, 'company', 'companies')}"] if move else []
+    )
+    if stay:
+        advised.append(f"staying at the present stage for {plural(stay, 'company', 'companies')}")
+    text = f"The decision table advises {' and '.join(advised)}" + (
+        f"; {attend_words}." if attend else "."
+    )
+    return "; ".join(parts), text
 
 
 def _reason_sentence(held: pd.Series, words: str) -> str:
