@@ -3,6 +3,7 @@ numbering."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -447,3 +448,14 @@ def test_every_citation_in_a_note_is_a_known_reference(built):
         ):
             cited.update(group.split("; "))
     assert cited and cited <= known
+
+
+def test_only_the_published_stages_are_cited_as_kotler(demo_study, demo_tables):
+    smr = demo_study.instrument("smr")
+    assert "Stages (Kotler et al., 2006):" in apa.company_table(demo_tables["companies"], smr).note
+    own = dataclasses.replace(
+        smr,
+        total={**smr.total, "bands": [{"label": "Low", "min": 20}, {"label": "High", "min": 60}]},
+    )
+    note = apa.company_table(demo_tables["companies"], own).note
+    assert "Kotler" not in note and "Stages: Low 20 to < 60; High 60 to 100." in note

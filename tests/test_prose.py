@@ -627,3 +627,27 @@ def test_a_negative_two_item_correlation_is_not_presented_as_a_reliability():
     both = pd.DataFrame([rel("open", -0.81, -0.80), rel("riv", 0.32, 0.31)])
     text = prose.reliability_sentences(both, INSTRUMENT)
     assert "Rivalry: Spearman–Brown ρ = .32" in text and "recommended reliability" in text
+
+
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        (["attend", "attend", None], "2 of 3 companies get a point to attend to first."),
+        ([None, None, None], "No company gets a recommendation."),
+        (["move", "stay", "stay"], "1 of 3 companies gets a *move* recommendation; 2 a *stay* "
+         "recommendation."),
+    ],
+)  # fmt: skip
+def test_rule_counts_list_only_the_kinds_some_company_gets(actions, expected):
+    ev = pd.DataFrame(
+        [
+            {
+                "company_id": f"K{i}",
+                "rule": "r",
+                "action": action or "move",
+                "status": "fires" if action else "does not fire",
+            }
+            for i, action in enumerate(actions)
+        ]
+    )
+    assert prose.rule_counts_sentence(ev) == expected

@@ -434,6 +434,17 @@ def scale_labels(instrument) -> dict[str, str]:
     return labels
 
 
+#: The band labels of the four relationship stages of Kotler, Rackham and Krishnaswamy (2006).
+KOTLER_STAGES = frozenset({"Undefined", "Defined", "Aligned", "Integrated"})
+
+
+def kotler_stages(instrument) -> bool:
+    """Whether the instrument's total is banded into the four published relationship stages (a
+    citation of Kotler et al. is due only then; a study's own bands are its own)."""
+    bands = (instrument.total or {}).get("bands") or []
+    return {b["label"] for b in bands} == KOTLER_STAGES
+
+
 def band_ranges(instrument) -> str:
     """``Undefined 20–39.99, Defined 40–59.99, ...``: each band from its minimum to below the next
     band's."""
@@ -1164,8 +1175,9 @@ def _company_note(instrument, decision_table, fired: list[str]) -> str:
     note = (
         f"{total_label}: each function's mean over its respondents in the company; the overall "
         "total is the mean of the available function means (each function counts once). Gap: "
-        "marketing minus sales (positive: marketing rates the relationship higher). Stages "
-        f"{cite('kotler2006')}: {band_ranges(instrument)}. Advice: the decision-table rules that "
+        "marketing minus sales (positive: marketing rates the relationship higher). Stages"
+        f"{' ' + cite('kotler2006') if kotler_stages(instrument) else ''}: "
+        f"{band_ranges(instrument)}. Advice: the decision-table rules that "
         "fire for the company."
     )
     if decision_table is not None and fired:

@@ -43,7 +43,7 @@ import pandas as pd
 
 from research import __version__
 from research.inputs.transcripts import NO_SPEAKER_LABELS
-from research.report.apa import fmt_bounded, plural
+from research.report.apa import KOTLER_STAGES, fmt_bounded, plural
 from research.report.references import (
     REFERENCES,
     TOOLKIT_AUTHORS,
@@ -502,12 +502,7 @@ def _instrument_text(inst, cite) -> str:
                 + (f"below {_num(bands[i + 1]['min'])})" if i + 1 < len(bands) else f"{_num(top)})")
                 for i, b in enumerate(bands)
             ]
-            kotler = {b["label"] for b in bands} == {
-                "Undefined",
-                "Defined",
-                "Aligned",
-                "Integrated",
-            }
+            kotler = {b["label"] for b in bands} == KOTLER_STAGES
             text += (
                 f" Its {plural(len(bands), 'band')} "
                 + (f"are the relationship stages {cite('kotler2006')}: " if kotler else "are ")

@@ -938,13 +938,21 @@ def rule_counts_sentence(evaluation: pd.DataFrame) -> str:
     by_action = fired.groupby("action")["company_id"].nunique()
     n = evaluation["company_id"].nunique()
     unknown = evaluation[evaluation["status"] == "not assessable"]
-    parts = [
-        f"{count_of(int(by_action.get('move', 0)), n, 'company', 'companies')} get a *move* "
-        "recommendation",
-        f"{int(by_action.get('stay', 0))} a *stay* recommendation",
-        f"{int(by_action.get('attend', 0))} a point to attend to first",
+    kinds = [
+        (int(by_action.get(action, 0)), words)
+        for action, words in (
+            ("move", "a *move* recommendation"),
+            ("stay", "a *stay* recommendation"),
+            ("attend", "a point to attend to first"),
+        )
     ]
-    text = "; ".join(parts) + "."
+    kinds = [(k, words) for k, words in kinds if k]  # a kind no company gets is not listed
+    if not kinds:
+        text = "No company gets a recommendation."
+    else:
+        (k, words), rest = kinds[0], kinds[1:]
+        parts = [f"{count_of(k, n, 'company', 'companies')} {verb(k, 'gets', 'get')} {words}"]
+        text = "; ".join(parts + [f"{k} {words}" for k, words in rest]) + "."
     if len(unknown):
         k = unknown["company_id"].nunique()
         text += (
