@@ -651,3 +651,23 @@ def test_rule_counts_list_only_the_kinds_some_company_gets(actions, expected):
         ]
     )
     assert prose.rule_counts_sentence(ev) == expected
+
+
+def test_a_rule_not_assessable_for_a_company_names_the_field_in_words():
+    summary = pd.DataFrame([{"company_id": "K", "instrument": "x", "band": "Low", "total": 30.0}])
+    ev = pd.DataFrame(
+        [
+            {
+                "company_id": "K",
+                "instrument": "x",
+                "rule": "gap",
+                "action": "attend",
+                "status": "not assessable",
+                "not_assessable": "abs_gap",
+                "held": "",
+            }
+        ]
+    )
+    (line,) = prose.company_advice_lines(summary, ev, INSTRUMENT)
+    assert "(not known for this company: the gap between the two functions (either way) " in line
+    assert "study lacks" not in line

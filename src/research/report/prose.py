@@ -20,6 +20,7 @@ import pandas as pd
 
 from research.report import apa
 from research.report.tables import escape
+from research.spec.decisions import field_words
 
 ROLES = ("marketing", "sales")
 
@@ -1593,11 +1594,11 @@ def company_advice_lines(summary: pd.DataFrame, evaluation: pd.DataFrame, instru
         fields = (
             set("; ".join(unknown["not_assessable"]).split("; ")) - {""} if len(unknown) else set()
         )
-        lacking = "; ".join(sorted(fields))
+        lacking = "; ".join(f"{field_words(f)} ({f})" for f in sorted(fields))
         if len(unknown):
             text += (
                 f" Not assessable: {', '.join('`' + escape(r) + '`' for r in unknown['rule'])} "
-                f"(the study lacks {escape(lacking or 'a field')})."
+                f"(not known for this company: {escape(lacking or 'a field the rule needs')})."
             )
         lines.append(text)
     return lines

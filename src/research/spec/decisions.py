@@ -51,6 +51,20 @@ _FIELD_WORDS = {
     "n_marketing": "the number of marketing respondents",
     "n_sales": "the number of sales respondents",
 }
+
+
+def field_words(field: str) -> str:
+    """A rule field in words (``abs_gap``: the gap between the two functions (either way); an
+    attribute ``attr:sales_cycle``: sales cycle).
+
+    Examples
+    --------
+    >>> field_words("n_sales"), field_words("attr:sales_cycle")
+    ('the number of sales respondents', 'sales cycle')
+    """
+    return _FIELD_WORDS.get(field, field.removeprefix("attr:").replace("_", " "))
+
+
 _OP_WORDS = {
     "eq": "is",
     "ne": "is not",
@@ -79,7 +93,7 @@ class Condition:
         >>> print(Condition("attr:sales_cycle", "in", ["short", "mid"]).words())
         sales cycle is one of short or mid
         """
-        name = _FIELD_WORDS.get(self.field, self.field.removeprefix("attr:").replace("_", " "))
+        name = field_words(self.field)
         values = self.value if isinstance(self.value, list) else [self.value]
         shown = " or ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
         return f"{name} {_OP_WORDS[self.op]} {shown}"
