@@ -428,3 +428,18 @@ def test_a_boundary_fit_keeps_its_estimate_with_the_fixed_effects_standard_error
     assert row["se_satterthwaite"] == pytest.approx(ols.bse["marketing"], rel=1e-8)
     assert row["engine"].endswith("fixed-effects standard error")
     assert "se from the fixed effects alone" in row["note"] and "boundary" in row["note"]
+
+
+def test_matched_companies_beside_one_sided_ones_are_not_called_single_respondents():
+    # 6 companies with one respondent per function and 2 with marketing only: the matched companies
+    # carry within-company contrasts, so the headline is the random-intercept model (lmerTest's
+    # estimate; checked against it elsewhere), never Welch "every company has a single respondent".
+    rows = []
+    for k in range(6):
+        rows += [(f"c{k}", "marketing", 4.0 + 0.3 * k), (f"c{k}", "sales", 3.2 + 0.35 * k)]
+    rows += [("c6", "marketing", 4.4), ("c7", "marketing", 3.9)]
+    scores = pd.DataFrame(rows, columns=["company_id", "role", "a"]).assign(instrument="t")
+    row = models.dyad_headline(scores, INST_A).iloc[0]
+    assert row["design"] == "random-intercept model"
+    assert row["design_reason"].startswith("2 companies have one function only")
+    assert "single respondent" not in row["design_reason"]

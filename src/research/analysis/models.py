@@ -704,16 +704,16 @@ def _headline_row(instrument_id, scale, confidence, n_companies, d, paired) -> d
     }
 
 
-def _choose_design(several: int, one_side: int) -> tuple[str, str]:
-    """The design and why, from the companies with several respondents for a function and those
-    with one function only."""
+def _choose_design(several: int, one_side: int, paired: int) -> tuple[str, str]:
+    """The design and why, from the companies with several respondents for a function, those with
+    one function only and those with both functions."""
     if several == 0 and one_side == 0:
         return (
             "paired t",
             "every company has exactly one respondent per function: "
             "paired t on the companies' differences",
         )
-    if several == 0:
+    if several == 0 and paired == 0:  # no company contributes a within-company contrast
         return (
             "welch t",
             "every company has a single respondent: no within-company "
@@ -861,7 +861,7 @@ def dyad_headline(scores: pd.DataFrame, instrument, alpha: float = 0.05) -> pd.D
         if d.empty:
             row["note"] = "not computed: no scores"
         else:
-            design, reason = _choose_design(several, one_side)
+            design, reason = _choose_design(several, one_side, paired)
             row.update(design=design, design_reason=reason)
             if design == "paired t":
                 _paired_row(d, row)
