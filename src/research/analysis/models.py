@@ -583,6 +583,48 @@ def _random_intercept_fit(
     return success, z, satt
 
 
+def _fit_mixed_row(d: pd.DataFrame, row: dict) -> None:
+    """One scale's random-intercept fit (:func:`_random_intercept_fit`) into ``row``: the estimate
+    when it converged and has a standard error, else the reason; every warning in ``note``."""
+    notes, caught, converged = [], [], False
+    y, x, g = (
+        d["score"].to_numpy(float),
+        d["marketing"].to_numpy(float),
+        d["company_id"].to_numpy(),
+    )
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            converged, est, satt = _random_intercept_fit(y, x, g)
+        row["engine"] = est["engine"]
+        if not converged:
+            notes.append("not used: the REML optimiser did not converge")
+        elif not np.isfinite(est["se"]):
+            notes.append(
+                "not used: no standard error (the information matrix is not positive definite)"
+            )
+        else:
+            row.update(
+                est,
+                fitted=True,
+                p_z=est["p"],
+                se_satterthwaite=satt["se"],
+                t=satt["t"],
+                df_satterthwaite=satt["df"],
+                p_satterthwaite=satt["p"],
+            )
+            if est["engine"].endswith("fixed-effects standard error"):
+                notes.append(
+                    "se from the fixed effects alone: the restricted information with the "
+                    "company variance is not positive definite"
+                )
+            if satt["note"]:
+                notes.append(f"Satterthwaite: {satt['note']}")
+    except (np.linalg.LinAlgError, ValueError) as err:
+        notes.append(f"not used: fit failed ({type(err).__name__}: {err})")
+    row["note"] = "; ".join(notes + _messages(caught))
+
+
 def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     """Linear mixed model per scale: score ~ marketing + (1 | company), REML.
 
@@ -629,43 +671,7 @@ def mixed_model(scores: pd.DataFrame, instrument) -> pd.DataFrame:
             )
             rows.append(row)
             continue
-        notes, caught, converged = [], [], False
-        y, x, g = (
-            d["score"].to_numpy(float),
-            d["marketing"].to_numpy(float),
-            d["company_id"].to_numpy(),
-        )
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                converged, est, satt = _random_intercept_fit(y, x, g)
-            row["engine"] = est["engine"]
-            if not converged:
-                notes.append("not used: the REML optimiser did not converge")
-            elif not np.isfinite(est["se"]):
-                notes.append(
-                    "not used: no standard error (the information matrix is not positive definite)"
-                )
-            else:
-                row.update(
-                    est,
-                    fitted=True,
-                    p_z=est["p"],
-                    se_satterthwaite=satt["se"],
-                    t=satt["t"],
-                    df_satterthwaite=satt["df"],
-                    p_satterthwaite=satt["p"],
-                )
-                if est["engine"].endswith("fixed-effects standard error"):
-                    notes.append(
-                        "se from the fixed effects alone: the restricted information with the "
-                        "company variance is not positive definite"
-                    )
-                if satt["note"]:
-                    notes.append(f"Satterthwaite: {satt['note']}")
-        except (np.linalg.LinAlgError, ValueError) as err:
-            notes.append(f"not used: fit failed ({type(err).__name__}: {err})")
-        row["note"] = "; ".join(notes + _messages(caught))
+        _fit_mixed_row(d, row)
         rows.append(row)
     return pd.DataFrame(rows)
 
