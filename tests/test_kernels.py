@@ -191,3 +191,12 @@ def test_keyboard_interrupt_stops_every_kernel_and_keeps_the_previous_report(tmp
     )
     assert leftover == []
     assert not list(runtime.glob("kernel-*.json"))  # connection files cleaned up too
+
+
+def test_the_pool_sets_its_environment_variables_in_every_kernel(tmp_path):
+    path = notebook(tmp_path, "01-env", "import os\nprint(os.environ.get('RESEARCH_TEST_ENV'))")
+    with KernelPool(2, tmp_path, env={"RESEARCH_TEST_ENV": "set by the pool"}) as pool:
+        futures = [pool.submit(parameterize(path, {}), path.name) for _ in range(2)]
+        printed = [outputs(f.result(120)[0]) for f in futures]
+    assert printed == [["set by the pool"], ["set by the pool"]]
+    assert "RESEARCH_TEST_ENV" not in os.environ  # this process's own environment is untouched

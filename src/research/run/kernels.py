@@ -86,6 +86,8 @@ class KernelPool:
     stderr : file, optional
         Where the kernel processes' own stderr goes (transport warnings, shutdown notices); a
         notebook's errors reach the caller through :class:`NotebookFailed`.
+    env : dict, optional
+        Environment variables set in every kernel, beside this process's own.
 
     Use as a context manager: kernels start (in the background) on entry and are shut down on exit,
     whatever happened.
@@ -101,6 +103,7 @@ class KernelPool:
         warm_up: str = WARM_UP,
         seed: int | None = None,
         stderr=None,
+        env: dict[str, str] | None = None,
     ):
         self.size, self.cwd, self.reuse, self.kernel_name = (
             max(1, int(size)),
@@ -114,6 +117,7 @@ class KernelPool:
             seed,
             stderr,
         )
+        self.env = dict(env or {})
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="research-kernels", daemon=True
@@ -210,9 +214,12 @@ class KernelPool:
         kernel = _Kernel(km, None)
         self._kernels.append(kernel)
         try:
-            await km.start_kernel(
-                cwd=self.cwd, **({"stderr": self.stderr} if self.stderr is not None else {})
-            )
+            options = {"stderr": self.stderr} if self.stderr is not None else {}
+            if self.env:
+                import os
+
+                options["env"] = {**os.environ, **self.env}
+            await km.start_kernel(cwd=self.cwd, **options)
             kernel.kc = km.client()
             kernel.kc.start_channels()
             await kernel.kc.wait_for_ready(timeout=self.startup_timeout)
