@@ -1,7 +1,9 @@
 """Study-level interview analyses: coded, pseudonymised segments and every table of notebook 04.
 
 Everything returned here is safe for reports: speakers are pseudonyms ("Sales VP, C-014") and known
-names and e-mail addresses in the text are redacted.
+names and e-mail addresses in the text are redacted. The functions several notebooks call
+(:func:`coded_segments`, :func:`theme_table`, :func:`agreement_tables`) are
+:func:`~research.analysis.memo.memoised` within one ``research run``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from research.analysis import intercoder, themes
+from research.analysis.memo import memoised
 from research.analysis.themes import SEGMENT_COLUMNS
 from research.inputs.privacy import Redactor, known_names, speaker_map
 
@@ -17,6 +20,7 @@ def redactor(study) -> Redactor:
     return Redactor(known_names(study.turns, study.respondents))
 
 
+@memoised
 def coded_segments(study) -> pd.DataFrame:
     """Respondent segments coded with the study's codebook, speakers pseudonymised and names
     redacted.
@@ -37,11 +41,13 @@ def coded_segments(study) -> pd.DataFrame:
     return coded[SEGMENT_COLUMNS + ["company_id"] + study.codebook.theme_ids]
 
 
+@memoised
 def theme_table(study, coded: pd.DataFrame) -> pd.DataFrame:
     """``theme_by_role.csv``."""
     return themes.theme_by_role(coded, study.interviews, study.codebook)
 
 
+@memoised
 def agreement_tables(study) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(``intercoder_agreement.csv``, Krippendorff's alpha per theme); empty without manual
     codes."""

@@ -1,11 +1,24 @@
 """Study-level survey analyses: each function runs one analysis over every instrument of a study and
-returns one tidy table (the notebooks' one call per section)."""
+returns one tidy table (the notebooks' one call per section).
+
+The tables that several notebooks compute are :func:`~research.analysis.memo.memoised`: within one
+``research run`` the first notebook to ask computes a table and the others read it back.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from research.analysis import agreement, assumptions, compare, models, reliability, thoughtworlds
+from research.analysis import (
+    agreement,
+    assumptions,
+    companies,
+    compare,
+    models,
+    reliability,
+    thoughtworlds,
+)
+from research.analysis.memo import memoised
 from research.inputs.study import missing_functions  # noqa: F401  (the façades' vocabulary)
 
 
@@ -24,6 +37,7 @@ def main_scale(instrument) -> str:
     return instrument.total["id"] if instrument.total else instrument.subscale_ids[0]
 
 
+@memoised
 def reliability_table(study) -> pd.DataFrame:
     """``reliability.csv`` over every instrument."""
     return _concat(reliability.reliability(study.responses, inst) for inst in study.instruments)
@@ -33,6 +47,7 @@ def item_statistics_table(study) -> pd.DataFrame:
     return _concat(reliability.item_statistics(study.responses, inst) for inst in study.instruments)
 
 
+@memoised
 def item_table(study, seed: int = 2026) -> pd.DataFrame:
     """``item_comparison.csv`` over every instrument (Holm within each instrument)."""
     return _concat(
@@ -40,11 +55,13 @@ def item_table(study, seed: int = 2026) -> pd.DataFrame:
     )
 
 
+@memoised
 def scale_table(study) -> pd.DataFrame:
     """``scale_comparison.csv`` over every instrument (Holm within each instrument)."""
     return _concat(compare.scale_comparison(study.scores, inst) for inst in study.instruments)
 
 
+@memoised
 def dyad_table(study) -> pd.DataFrame:
     """``dyad_comparison.csv`` over every instrument (Holm within each instrument)."""
     return _concat(compare.dyad_comparison(study.scores, inst) for inst in study.instruments)
@@ -152,6 +169,7 @@ def failed_fits(table: pd.DataFrame) -> int:
     return int(table["coef"].isna().sum()) if "coef" in table else 0
 
 
+@memoised
 def dif_table(study, alpha: float = 0.05) -> pd.DataFrame:
     """``dif.csv``: the ordinal-logit DIF screen of every item of every instrument (Holm within an
     instrument)."""
@@ -169,6 +187,7 @@ def dif_table(study, alpha: float = 0.05) -> pd.DataFrame:
     return _concat(frames) if any(len(f) for f in frames) else pd.DataFrame(columns=DIF_COLUMNS)
 
 
+@memoised
 def invariance_table(study) -> pd.DataFrame:
     """``invariance.csv``: configural, metric and scalar invariance of every instrument with
     subscales."""
@@ -217,6 +236,7 @@ def congruence_table(study, seed: int = 2026, alpha: float = 0.05) -> pd.DataFra
     return _concat(frames) if frames else pd.DataFrame(columns=CONGRUENCE_COLUMNS)
 
 
+@memoised
 def headline_table(study, alpha: float = 0.05) -> pd.DataFrame:
     """The comparison of marketing with sales that respects the design, per scale of every
     instrument (:func:`research.analysis.models.dyad_headline`), with Holm's adjustment over the
@@ -229,3 +249,8 @@ def headline_table(study, alpha: float = 0.05) -> pd.DataFrame:
         table["p_holm"] = adjust(table["p"], "holm")
         frames.append(table)
     return _concat(frames)
+
+
+#: ``companies.company_summary``, memoised for the report pages that repeat it (06's key findings,
+#: 07's appendix); notebook 05 calls it directly.
+company_summary = memoised(companies.company_summary)

@@ -1,10 +1,10 @@
 """The manuscript appendix: every APA table of a study, numbered, from the analysis façades in
-memory."""
+memory (memoised: within one ``research run`` the tables reports 02 to 06 computed are read
+back)."""
 
 from __future__ import annotations
 
 from research.analysis import interviews, survey
-from research.analysis.companies import company_summary
 from research.report import apa
 
 
@@ -34,7 +34,7 @@ def study_tables(study, seed: int = 2026) -> apa.TableRegistry:
             registry.add(apa.intercoder_table(pairs, study.codebook, kripp))
     banded = [inst for inst in study.instruments if inst.total and inst.total.get("bands")]
     if banded:  # the company table needs the stages
-        summary, _ = company_summary(study)
+        summary, _ = survey.company_summary(study)
         for inst in banded:
             if (summary["instrument"] == inst.id).any():
                 registry.add(

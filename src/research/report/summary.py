@@ -2,9 +2,10 @@
 figure.
 
 Every finding is computed here from the study in memory (through the analysis façades), never read
-back from files another notebook wrote, so the summary runs beside the other notebooks. A finding's
-figure is drawn by the function that shows that finding (``Finding.draw``), not found by a file
-name.
+back from files another notebook wrote, so the summary runs beside the other notebooks (within one
+``research run`` the memoised façades hand it the tables another notebook already computed). A
+finding's figure is drawn by the function that shows that finding (``Finding.draw``), not found by
+a file name.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research.analysis import companies, interviews, survey
+from research.analysis import interviews, survey
 from research.report import figures, prose
 from research.report.tables import escape, render_figure
 
@@ -214,7 +215,7 @@ def key_findings(study, alpha: float = 0.05, seed: int = 2026, n: int = 5) -> li
     """
     banded = [inst for inst in study.instruments if inst.total and inst.total.get("bands")]
     main = survey.main_instrument(study)
-    summary, evaluation = companies.company_summary(study)
+    summary, evaluation = survey.company_summary(study)  # memoised: 07 needs it too
     both = survey.both_functions_present(study)
     # the stages and the advice show the same company map: drawn once, shown twice
     company_map = _drawn_once(lambda: figures.company_map(summary, banded[0]))
