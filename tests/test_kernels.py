@@ -96,16 +96,23 @@ def test_a_name_defined_in_one_notebook_is_not_visible_in_the_next_in_the_same_k
 
 
 def _kernel_children() -> list[int]:
-    """Kernel processes started by this process and still running."""
-    found = []
+    """Kernel processes (and kernel templates) descended from this process and still running."""
+    parents, names = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == os.getpid() and b"ipykernel" in cmdline and fields[0] != "Z":
-            found.append(int(stat.parent.name))
+        if fields[0] != "Z":
+            parents[int(stat.parent.name)], names[int(stat.parent.name)] = int(fields[1]), cmdline
+    found = []
+    for pid, cmdline in names.items():
+        ancestor = parents.get(pid)
+        while ancestor not in (None, 0, 1, os.getpid()):
+            ancestor = parents.get(ancestor)
+        if ancestor == os.getpid() and (b"ipykernel" in cmdline or b"forkserver" in cmdline):
+            found.append(pid)
     return found
 
 
@@ -184,13 +191,20 @@ def test_keyboard_interrupt_stops_every_kernel_and_keeps_the_previous_report(tmp
     assert "interrupted" in err
     assert (report / "index.html").read_text() == "the previous report"
     time.sleep(0.5)
-    leftover = (
-        [p for p in Path("/proc").glob("[0-9]*/cmdline") if str(runtime).encode() in p.read_bytes()]
-        if runtime.exists()
-        else []
-    )
+    leftover = [  # kernels started (cmdline) or forked (environment) for this run
+        p
+        for p in Path("/proc").glob("[0-9]*")
+        if str(runtime).encode() in _read(p / "cmdline") + _read(p / "environ")
+    ]
     assert leftover == []
     assert not list(runtime.glob("kernel-*.json"))  # connection files cleaned up too
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:  # gone meanwhile, or another user's
+        return b""
 
 
 def test_the_pool_sets_its_environment_variables_in_every_kernel(tmp_path):
@@ -200,3 +214,99 @@ def test_the_pool_sets_its_environment_variables_in_every_kernel(tmp_path):
         printed = [outputs(f.result(120)[0]) for f in futures]
     assert printed == [["set by the pool"], ["set by the pool"]]
     assert "RESEARCH_TEST_ENV" not in os.environ  # this process's own environment is untouched
+
+
+STATE = """\
+import json, os, sys
+import matplotlib
+from IPython import get_ipython
+from research.run import warm
+shell = get_ipython()
+print(json.dumps({
+    "rc": {k: repr(v) for k, v in matplotlib.rcParams.items()},
+    "style": {k: repr(v) for k, v in (warm._style or {}).items()},
+    "events": {k: [getattr(f, "__qualname__", repr(f)) for f in v]
+               for k, v in shell.events.callbacks.items()},
+    "png": sorted(map(repr, shell.display_formatter.formatters["image/png"].type_printers)),
+    "modules": sorted(m for m in sys.modules if m.startswith(("matplotlib", "ipykernel"))),
+    "cwd": os.getcwd(),
+}))
+print(os.getpid(), os.getppid())
+"""
+
+
+def _state(tmp_path: Path, fork: bool) -> tuple[dict, int, int]:
+    import json
+
+    path = notebook(tmp_path, "01-state", STATE)
+    with KernelPool(1, tmp_path, fork=fork) as pool:
+        printed = outputs(pool.submit(parameterize(path, {}), path.name).result(120)[0])
+        forked = pool._template is not None
+    assert forked == fork
+    pid, parent = map(int, printed[1].split())
+    return json.loads(printed[0]), pid, parent
+
+
+def test_a_forked_kernel_is_set_up_as_a_started_one_and_ends_with_the_pool(tmp_path):
+    forked, pid, parent = _state(tmp_path, fork=True)
+    assert _kernel_children() == []  # the kernel and its template are gone with the pool
+    started, _, started_parent = _state(tmp_path, fork=False)
+    assert started_parent == os.getpid() and parent not in (os.getpid(), pid)  # from a template
+    assert forked["cwd"] == started["cwd"] == str(tmp_path)
+    for part in ("rc", "style", "events", "png"):
+        assert forked[part] == started[part], part
+    # the template imports more of ipykernel ahead, and nothing of matplotlib's backends
+    assert set(started["modules"]) <= set(forked["modules"])
+    assert not [m for m in forked["modules"] if m.startswith("matplotlib.backends.backend_")]
+
+
+def test_a_pool_whose_template_cannot_start_starts_its_kernels_itself(tmp_path, monkeypatch):
+    from research.run import forkserver
+
+    monkeypatch.setattr(
+        forkserver, "template_command", lambda address: [sys.executable, "-c", "exit(3)"]
+    )
+    path = notebook(tmp_path, "01-pid", "import os\nprint(os.getppid())")
+    with KernelPool(2, tmp_path, fork=True) as pool:
+        parents = [outputs(pool.submit(parameterize(path, {}), "x").result(120)[0]) for _ in "ab"]
+        assert pool._template is None
+    assert parents == [[str(os.getpid())]] * 2
+    assert _kernel_children() == []
+
+
+def test_forked_kernels_end_when_their_template_is_killed(tmp_path):
+    path = notebook(tmp_path, "01-pid", "import os\nprint(os.getpid())")
+    with KernelPool(1, tmp_path, fork=True) as pool:
+        kernel = int(outputs(pool.submit(parameterize(path, {}), "x").result(120)[0])[0])
+        os.kill(pool._template.pid, signal.SIGKILL)
+        for _ in range(100):  # ipykernel's parent poller looks once a second
+            if not Path(f"/proc/{kernel}").exists() or _zombie(kernel):
+                break
+            time.sleep(0.1)
+        assert not Path(f"/proc/{kernel}").exists() or _zombie(kernel)
+    assert _kernel_children() == []
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_a_forked_process_is_polled_signalled_and_waited_for_by_its_id():
+    from research.run.forkserver import ForkedProcess
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        watched = ForkedProcess(child.pid)
+        assert watched.poll() is None
+        with pytest.raises(subprocess.TimeoutExpired):
+            watched.wait(timeout=0.1)
+        watched.terminate()
+        child.wait(10)  # the real parent reaps it, as the template reaps its kernels
+        assert watched.wait(timeout=10) == 0 and watched.poll() == 0
+        watched.kill()  # an ended process is never signalled (its id may be another's by now)
+    finally:
+        child.kill()
+        child.wait()

@@ -1,10 +1,11 @@
 """A pool of warm kernels that execute notebooks in turn (instead of one new kernel per notebook).
 
 Starting a kernel and importing the scientific stack in it costs more than most notebooks' analysis,
-so ``research run`` starts a few kernels once, imports the stack in each
-(:func:`research.run.warm.warm_up`) and executes the notebooks in them one after the other; before
+so ``research run`` starts a few kernels once, with the stack imported
+(:func:`research.run.warm.warm_up`), and executes the notebooks in them one after the other; before
 each notebook the kernel is made fresh (:func:`research.run.warm.fresh`: an empty namespace, no
-figure, the package's matplotlib style).
+figure, the package's matplotlib style). Where it can, the pool imports the stack only once: its
+kernels are forked from one process that did (:mod:`research.run.forkserver`).
 
 Notebooks are parameterised exactly as papermill does (its ``parameterize_notebook``: an
 ``injected-parameters`` cell after the ``parameters`` cell) and executed by nbclient's
@@ -88,6 +89,11 @@ class KernelPool:
         notebook's errors reach the caller through :class:`NotebookFailed`.
     env : dict, optional
         Environment variables set in every kernel, beside this process's own.
+    fork : bool, optional
+        Fork the pool's kernels from one process that imported the stack once
+        (:mod:`research.run.forkserver`) instead of starting each as a process of its own; the
+        default does so where it can (POSIX, the ipykernel kernel spec, ``reuse``) and falls back
+        to separate processes when the forking process does not start.
 
     Use as a context manager: kernels start (in the background) on entry and are shut down on exit,
     whatever happened.
@@ -104,6 +110,7 @@ class KernelPool:
         seed: int | None = None,
         stderr=None,
         env: dict[str, str] | None = None,
+        fork: bool | None = None,
     ):
         self.size, self.cwd, self.reuse, self.kernel_name = (
             max(1, int(size)),
@@ -118,6 +125,9 @@ class KernelPool:
             stderr,
         )
         self.env = dict(env or {})
+        self.fork = reuse and (fork if fork is not None else True)
+        self._template = None  # the forking process, once started (research.run.forkserver)
+        self._template_address: Path | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="research-kernels", daemon=True
@@ -181,6 +191,14 @@ class KernelPool:
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait(5)
+        if self._template is not None and self._template.returncode is None:
+            import os
+            import signal
+
+            try:
+                os.kill(self._template.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if not self._thread.is_alive():
             self._loop.close()
 
@@ -211,6 +229,13 @@ class KernelPool:
         from jupyter_client.manager import AsyncKernelManager
 
         km = AsyncKernelManager(kernel_name=self.kernel_name)
+        if self._template_address is not None and _forkable(km.kernel_spec):
+            import uuid
+
+            from research.run import forkserver
+
+            km.kernel_id = str(uuid.uuid4())
+            km.provisioner = forkserver.provisioner(km, self._template_address)
         kernel = _Kernel(km, None)
         self._kernels.append(kernel)
         try:
@@ -233,6 +258,8 @@ class KernelPool:
 
     async def _start_pool(self) -> None:
         self._idle = asyncio.Queue()
+        if self.fork:
+            await self._start_template()
 
         async def one():
             try:
@@ -243,6 +270,52 @@ class KernelPool:
             self._idle.put_nowait(kernel)
 
         await asyncio.gather(*(one() for _ in range(self.size)), return_exceptions=True)
+
+    async def _start_template(self) -> None:
+        """Start the process the kernels are forked from; on any failure the pool starts its
+        kernels as processes of their own."""
+        import os
+        import tempfile
+
+        from research.run import forkserver
+
+        if not forkserver.available():
+            return
+        folder = Path(tempfile.mkdtemp(prefix="research-kernels-"))  # short: a socket's path
+        try:
+            self._template = await asyncio.create_subprocess_exec(
+                *forkserver.template_command(folder / "template.sock"),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=self.stderr,
+                cwd=self.cwd,
+                env={**os.environ, **self.env},
+                start_new_session=True,  # as jupyter_client starts kernels: no terminal's Ctrl-C
+            )
+            line = await asyncio.wait_for(self._template.stdout.readline(), self.startup_timeout)
+        except (OSError, TimeoutError):
+            line = b""
+        self._template_folder = folder
+        if line.strip() == forkserver.READY.encode():
+            self._template_address = folder / "template.sock"
+        else:
+            await self._stop_template()
+
+    async def _stop_template(self) -> None:
+        """End the forking process (it kills the kernels it forked) and remove its socket."""
+        import shutil
+
+        process, self._template, self._template_address = self._template, None, None
+        if process is not None and process.returncode is None:
+            process.stdin.close()  # its signal to end
+            try:
+                await asyncio.wait_for(process.wait(), 5)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        folder = getattr(self, "_template_folder", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     async def _run_code(self, kernel: _Kernel, code: str) -> None:
         """Run ``code`` silently (no output, no history, no execution count); raise on an error."""
@@ -329,11 +402,24 @@ class KernelPool:
         await asyncio.gather(
             *(self._stop_kernel(k.km, k.kc) for k in self._kernels), return_exceptions=True
         )
+        await self._stop_template()
         if tasks:  # a notebook cut short by its kernel's end: its error is no news
             done, _ = await asyncio.wait(tasks, timeout=5)
             for task in done:
                 if not task.cancelled():
                     task.exception()
+
+
+def _forkable(spec) -> bool:
+    """Whether a kernel spec starts ipykernel with this Python (what a forked template is)."""
+    import sys
+
+    argv = list(getattr(spec, "argv", []) or [])
+    return (
+        len(argv) > 2
+        and argv[0] in ("python", "python3", sys.executable)
+        and argv[1:3] == ["-m", "ipykernel_launcher"]
+    )
 
 
 def _failing_cell(nb) -> int | None:

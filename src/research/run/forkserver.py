@@ -1,0 +1,229 @@
+"""Kernels forked from one process that has already imported the stack.
+
+Starting a Python kernel and importing the scientific stack in it costs about 2 CPU-seconds, and a
+pool of one kernel per core pays that once per kernel. Here one *template* process (this module run
+as a script) imports ipykernel and the stack once (:func:`research.run.warm.warm_up`) and then
+waits; each kernel of the pool is ``os.fork()`` of it, so the second kernel is ready about 0.1 s
+after the first instead of competing with it for the cores.
+
+A forked child is an ordinary ipykernel (``IPKernelApp`` with the connection file that
+jupyter_client wrote): jupyter_client drives it through :class:`ForkProvisioner`, a
+``LocalProvisioner`` that asks the template for a kernel instead of starting a process, and
+signals, polls and kills the child by its process id. Each child starts a session of its own (so
+an interrupt reaches its process group only) and takes the environment jupyter_client gives a
+kernel.
+
+The template listens on a Unix socket inside a folder only this user can enter (``mkdtemp``).
+
+Lifetimes: the template exits when the process that started it closes its standard input (or
+dies), and kills its kernels then; a kernel exits when the template is gone (ipykernel's parent
+poller, through ``JPY_PARENT_PID``).
+
+Linux and macOS only (``os.fork``); elsewhere, and whenever the template cannot start, the pool
+starts its kernels as separate processes as before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+READY = "ready"
+
+
+def available() -> bool:
+    """Whether kernels can be forked here (POSIX ``fork`` and Unix sockets)."""
+    return hasattr(os, "fork") and hasattr(socket, "AF_UNIX")
+
+
+def template_command(address: Path) -> list[str]:
+    """The command that starts a template listening at ``address`` (a Unix socket's path)."""
+    return [sys.executable, "-m", "research.run.forkserver", str(address)]
+
+
+def _prepare() -> None:
+    """Import ipykernel and the stack, with matplotlib's backend chosen as ipykernel chooses it."""
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    import ipykernel.ipkernel  # noqa: F401  (what a kernel imports when it starts)
+    import ipykernel.kernelapp  # noqa: F401
+
+    from research.run import warm
+
+    warm.warm_up()
+
+
+def _become_kernel(request: dict) -> None:
+    """In the forked child: the environment, folder and session of a new kernel, then the kernel."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.setsid()
+    os.environ.clear()
+    os.environ.update(request["env"])
+    parent = os.getppid()  # the template: the kernel ends when it is gone (ipykernel's poller)
+    os.environ["JPY_PARENT_PID"] = str(parent)
+    os.chdir(request["cwd"])
+    from ipykernel.kernelapp import IPKernelApp
+
+    # parent_handle's default was read from the environment when the template imported ipykernel
+    argv = ["-f", request["connection_file"], f"--IPKernelApp.parent_handle={parent}"]
+    IPKernelApp.launch_instance(argv=argv)
+
+
+def _fork_kernel(connection: socket.socket, listener: socket.socket, children: set) -> None:
+    """Read one request, fork a kernel for it and answer with the kernel's process id."""
+    with connection, connection.makefile("rwb") as stream:
+        request = json.loads(stream.readline())
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                listener.close()
+                _become_kernel(request)
+            except BaseException:  # noqa: BLE001 - a child must never return into the server loop
+                code = 1
+            finally:
+                os._exit(code)
+        children.add(pid)
+        stream.write(json.dumps({"pid": pid}).encode() + b"\n")
+        stream.flush()
+
+
+def _reap(children: set) -> None:
+    """Collect the kernels that ended (a zombie's process id would still look alive to a poll)."""
+    for pid in list(children):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            children.discard(pid)
+
+
+def serve(address: Path) -> None:
+    """Prepare, listen at ``address``, say ``ready`` on stdout, fork a kernel per request; end when
+    stdin closes, killing the kernels."""
+    import selectors
+
+    _prepare()
+    children: set[int] = set()
+    signal.signal(signal.SIGCHLD, lambda *_: _reap(children))
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(address))
+    listener.listen()
+    print(READY, flush=True)
+    os.dup2(2, 1)  # the kernels' own stdout goes where their stderr goes, not into the pool's pipe
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    selector.register(sys.stdin, selectors.EVENT_READ)
+    try:
+        while True:
+            for key, _ in selector.select(timeout=1.0):
+                if key.fileobj is listener:
+                    _fork_kernel(listener.accept()[0], listener, children)
+                elif not sys.stdin.buffer.read1(1024):  # the pool closed our stdin: its end
+                    return
+    finally:
+        for pid in children:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        listener.close()
+
+
+class ForkedProcess:
+    """A forked kernel as jupyter_client's provisioner handles a ``Popen``: poll, wait, signal.
+
+    The kernel is the template's child, not ours, so it is watched through a pidfd where Linux has
+    one (no process id reused by another process is ever signalled), else by ``kill(pid, 0)``.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # not Linux, or a kernel already gone
+            self._pidfd = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not self._alive():
+            self.returncode = 0  # the template, its parent, knows the status; no caller needs it
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
+        return self.returncode
+
+    def _alive(self) -> bool:
+        if self._pidfd is not None:
+            import select
+
+            return not select.select([self._pidfd], [], [], 0)[0]  # readable once it has ended
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def wait(self, timeout: float | None = None) -> int:
+        import subprocess
+        import time
+
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def provisioner(km, address: Path):
+    """A jupyter_client provisioner for ``km`` that forks its kernel from the template at
+    ``address``."""
+    from jupyter_client.provisioning import LocalProvisioner
+
+    class ForkProvisioner(LocalProvisioner):
+        async def launch_kernel(self, cmd: list[str], **kwargs):
+            import asyncio
+
+            request = {
+                "connection_file": self.parent.connection_file,
+                "cwd": str(kwargs.get("cwd") or os.getcwd()),
+                "env": dict(kwargs.get("env") or os.environ),
+            }
+            reader, writer = await asyncio.open_unix_connection(str(address))
+            writer.write(json.dumps(request).encode() + b"\n")
+            await writer.drain()
+            reply = json.loads(await reader.readline())
+            writer.close()
+            self.process = ForkedProcess(reply["pid"])
+            self.pid = self.pgid = reply["pid"]  # the kernel leads a session of its own
+            self.cwd = request["cwd"]
+            return self.connection_info
+
+        async def send_signal(self, signum: int) -> None:
+            if self.process is not None and self.process.poll() is None:
+                await super().send_signal(signum)  # its process group, as for any kernel
+
+    return ForkProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))
