@@ -5,6 +5,7 @@
 - a study filtered or edited (in place, too) before the call gets its own result, never another's;
 - a hit is a fresh copy; an unreadable entry is computed again; a failed write leaves nothing;
 - without the environment variable, or when it names no folder, nothing is kept;
+- ``research run`` hands its kernels a memo folder of its own and removes it, whatever happened.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import dataclasses
 import pickle
 import random
+import tempfile
 import threading
 
 import numpy as np
@@ -244,3 +246,31 @@ def test_object_cells_of_another_kind_change_the_digest():
     numbers = pd.DataFrame({"x": pd.Series([1, 2], dtype=object)})
     assert memo.frame_digest(text) != memo.frame_digest(numbers)
 
+
+def test_a_run_gives_its_kernels_a_memo_folder_and_removes_it(demo_copy, tmp_path, monkeypatch):
+    from research.run import pipeline
+
+    seen = {}
+
+    class Pool:
+        def __init__(self, size, cwd, env=None, **kwargs):
+            seen["env"] = env
+
+        def __enter__(self):
+            folder = seen["folder"] = pipeline.Path(seen["env"][memo.ENV])
+            seen["existed"] = folder.is_dir() and not any(folder.iterdir())
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, *args, **kwargs):
+            (seen["folder"] / "entry.pickle").write_bytes(b"")
+            raise RuntimeError("a notebook failed")
+
+    monkeypatch.setattr(pipeline, "KernelPool", Pool)
+    with pytest.raises(RuntimeError, match="a notebook failed"):
+        pipeline.run(demo_copy, out=tmp_path / "r", processed=tmp_path / "p", progress=None)
+    assert seen["existed"]
+    assert str(seen["folder"]).startswith(tempfile.gettempdir())
+    assert not seen["folder"].exists()

@@ -8,6 +8,12 @@ first (the times of the last run, ``notebook_seconds.json``); each page is expor
 as its notebook has run. A notebook marked ``"research": {"stage": 2}`` in its metadata runs after
 every notebook of stage 1 (it may read their tables); when all are stage 1 they all run at once.
 
+The kernels of one run share a memo of analysis results (:mod:`research.analysis.memo`), a folder in
+the run's working folder that is removed when the run ends, so a first run computes everything.
+Longest first also suits the memo: 03 and 04, which compute most of the shared tables early on,
+start first, and the pages that mostly reuse them (05 to 07) run later, on the demo with every
+repeated table read back (none computed twice at once).
+
 Re-runs redo only what changed: each notebook writes into a staging folder of its own under
 ``<processed>/pages/`` and its page and files are kept there with the fingerprint of what it read
 (:mod:`research.run.fingerprint`); a notebook whose fingerprint is unchanged is reused (``[2/7]
@@ -324,10 +330,24 @@ class _LazyPool:
         self.pool = None
 
     def start(self) -> KernelPool:
+        """Start the pool (once). Its kernels share this run's memo of analysis results
+        (:mod:`research.analysis.memo`), a folder inside ``work``, which the run removes when it
+        ends: nothing is kept for the next run."""
         if self.pool is None:
+            from research.analysis.memo import ENV
+
             size = min(self.target.jobs, len(self.target.notebooks))
+            memo = self.work / "memo"
+            memo.mkdir(exist_ok=True)
             self.pool = self.stack.enter_context(
-                KernelPool(size, cwd=self.work, reuse=self.reuse, seed=self.seed, stderr=self.log)
+                KernelPool(
+                    size,
+                    cwd=self.work,
+                    reuse=self.reuse,
+                    seed=self.seed,
+                    stderr=self.log,
+                    env={ENV: str(memo)},
+                )
             )
         return self.pool
 
