@@ -72,6 +72,27 @@ def test_exported_page_fetches_nothing_has_the_style_and_the_table_script(tmp_pa
     assert 'alt="A rising line."' in body and "<b>Figure 1.</b> A line." in body
 
 
+def test_figure_text_is_read_without_decoding_the_pixels(tmp_path, monkeypatch):
+    from PIL import Image, ImageFile
+    from PIL.PngImagePlugin import PngInfo
+
+    show_figure(small_figure(), tmp_path, "saved", caption="Saved.", alt="What it shows.")
+    info = PngInfo()
+    info.add_text("Title", "No description.")
+    Image.new("RGB", (4, 4)).save(tmp_path / "figures" / "title.png", pnginfo=info)
+    (tmp_path / "figures" / "broken.png").write_bytes(b"not a png")
+    decoded = []
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: decoded.append(1) or load(im))
+    items = pages._figure_items(sorted((tmp_path / "figures").glob("*.png")))
+    assert "alt='broken'></a>broken: broken</li>" in items
+    assert "alt='No description.'></a>title: No description.</li>" in items
+    assert "alt='What it shows.'></a>saved: Saved.</li>" in items
+    # only title.png's pixels: a Description could follow them, which Image.text would read
+    assert len(decoded) == 1
+    plt.close("all")
+
+
 def test_show_figure_numbers_embeds_and_describes(tmp_path):
     page = Page(tmp_path)
     first = page.figure(small_figure(), "one", caption="First.", alt="What one shows.")

@@ -301,24 +301,34 @@ h2{break-after:avoid}}
 def figure_caption(path: Path) -> str:
     """The caption a figure was saved with (its PNG's ``Title`` text, see ``tables.save_figure``),
     else its file name in words."""
+    return _caption(path, _png_text(path))
+
+
+def _caption(path: Path, text: dict[str, str]) -> str:
+    return text.get("Title", "") or path.stem.replace("_", " ")
+
+
+#: The text chunks of a figure's PNG the index page shows: its caption and its alt text.
+_PNG_KEYS = ("Title", "Description")
+
+
+def _png_text(path: Path) -> dict[str, str]:
+    """The :data:`_PNG_KEYS` text chunks of the PNG at ``path`` (none when it cannot be read).
+
+    Opening a PNG, Pillow reads the chunks before the pixel data into ``image.info``;
+    ``image.text`` also has those after it, but decodes every pixel to get there. Pillow and
+    matplotlib write the text chunks first, so the pixels are decoded only for a PNG that lacks
+    one of the two before its pixel data.
+    """
     from PIL import Image
 
     try:
         with Image.open(path) as image:
-            text = image.text.get("Title", "")
+            if all(key in image.info for key in _PNG_KEYS):
+                return {key: image.info[key] for key in _PNG_KEYS}
+            return {key: image.text[key] for key in _PNG_KEYS if key in image.text}
     except OSError:
-        text = ""
-    return text or path.stem.replace("_", " ")
-
-
-def _figure_alt(path: Path) -> str:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            return image.text.get("Description", "") or figure_caption(path)
-    except OSError:
-        return figure_caption(path)
+        return {}
 
 
 def index_page(pages: list[dict], out_dir: Path, study, checksums: dict, when: str) -> Path:
@@ -403,9 +413,15 @@ def _downloads(out_dir: Path) -> list[str]:
 
 
 def _figure_items(figures: list[Path]) -> str:
-    """One list item per figure: its thumbnail linked to the PNG, its name and its caption."""
-    return "\n".join(
-        f"<li><a href='figures/{escape(p.name)}'><img src='figures/{escape(p.name)}' "
-        f"alt='{escape(_figure_alt(p))}'></a>{escape(p.stem)}: {escape(figure_caption(p))}</li>"
-        for p in figures
-    )
+    """One list item per figure: its thumbnail linked to the PNG, its name and its caption (the alt
+    text is the caption when the PNG has no ``Description``)."""
+    items = []
+    for p in figures:
+        text = _png_text(p)
+        caption = _caption(p, text)
+        items.append(
+            f"<li><a href='figures/{escape(p.name)}'><img src='figures/{escape(p.name)}' "
+            f"alt='{escape(text.get('Description', '') or caption)}'></a>{escape(p.stem)}: "
+            f"{escape(caption)}</li>"
+        )
+    return "\n".join(items)
