@@ -4,6 +4,7 @@ report folders, and figures with the same two role colours and labels that do no
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import stat
@@ -70,6 +71,107 @@ def test_exported_page_fetches_nothing_has_the_style_and_the_table_script(tmp_pa
     assert body.count("function setup(table)") == 1
     assert "x = 1" not in body  # code hidden
     assert 'alt="A rising line."' in body and "<b>Figure 1.</b> A line." in body
+
+
+def _accessible_notebook(tmp_path):
+    """A notebook with every kind of cell and output the accessibility attributes concern: a
+    markdown cell, a report figure, a bare PNG output (no alt), HTML with an image without alt
+    and ``<img>`` in a script, and text."""
+    page = Page(tmp_path)
+    shown = show_figure(small_figure(), tmp_path, "f", caption="A line.", alt="A line.", page=page)
+    png = (tmp_path / "figures" / "f.png").read_bytes()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\nText & <b>bold</b>."),
+        *[nbformat.v4.new_code_cell(str(k)) for k in range(3)],
+    ]
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output("display_data", {"text/html": shown.to_html()}),
+        nbformat.v4.new_output("stream", name="stdout", text="printed\n"),
+    ]
+    nb.cells[2].outputs = [
+        nbformat.v4.new_output("display_data", {"image/png": base64.b64encode(png).decode()})
+    ]
+    nb.cells[3].outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            {
+                "text/html": "<p>x</p>\n<IMG title='a > b' SRC=\"figures/f.png\">"
+                '<script>var s = "<img src=x>";</script>'
+            },
+        )
+    ]
+    plt.close("all")
+    return nb
+
+
+def _nbconvert_soup(html: str) -> str:
+    """What nbconvert 7.16's ``HTMLExporter.from_notebook_node`` does to the rendered page."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, features="html.parser")
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = "No description has been provided for this image"
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+    return str(soup)
+
+
+def test_exported_page_has_alt_on_every_image_and_focusable_inputs_and_outputs(tmp_path):
+    from bs4 import BeautifulSoup
+
+    body, _ = pages.html_exporter().from_notebook_node(
+        _accessible_notebook(tmp_path), resources=pages.export_resources("Title")
+    )
+    soup = BeautifulSoup(body, features="html.parser")
+    images = soup.find_all("img")
+    assert len(images) == 3 and all(img.has_attr("alt") for img in images)
+    assert [img["alt"] for img in images] == ["A line.", pages.NO_ALT, pages.NO_ALT]
+    focusable = soup.select("div.jp-Cell-inputWrapper, div.jp-OutputArea-output")
+    assert len(focusable) == 5 and all(div.get("tabindex") == "0" for div in focusable)
+    assert len(soup.select("[tabindex]")) == 5
+    assert 'var s = "<img src=x>";' in body  # a script's text is no markup
+
+
+def test_exported_page_is_what_nbconverts_html_exporter_gives_up_to_its_reserialization(tmp_path):
+    """nbconvert's ``HTMLExporter`` parses the page with BeautifulSoup, adds the attributes and
+    writes the page out again; the exporter's page, written out by BeautifulSoup, is the same."""
+    from nbconvert import HTMLExporter
+
+    nb = _accessible_notebook(tmp_path)
+    exporter = pages.html_exporter()
+    ours, _ = exporter.from_notebook_node(nb, resources=pages.export_resources("Title"))
+    theirs, _ = HTMLExporter.from_notebook_node(
+        exporter, nb, resources=pages.export_resources("Title")
+    )
+    assert ours != theirs and _nbconvert_soup(ours) == theirs
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<img src="a.png">',
+        "<IMG SRC=a.png />",
+        '<img title="x > y" src="a.png"><img alt src="b.png"><img alt="" src="c.png">',
+        "<!-- <img src=a.png> --><style>div>img{}</style><script>'<img src=x>'</script>",
+        "<body class=\"jp-Notebook\">\n\n  <div class='jp-OutputArea-output a'>x</div>\n"
+        '<div class="jp-Cell-inputWrapper" tabindex=\'0\'><div class="jp-Cell">'
+        '<img\nsrc="a.png"></div></div><p>\n<div class=jp-Cell-inputWrapper></div></body>',
+        '<body class="other"><div class="jp-OutputArea-output"></div></body>',
+        '<body class="jp-Notebook"></body><div class="jp-OutputArea-output"></div>',
+    ],
+)
+def test_accessible_adds_what_nbconvert_adds_and_leaves_the_rest(html):
+    from bs4 import BeautifulSoup
+
+    page, missing = pages.accessible(html)
+    assert _nbconvert_soup(page) == _nbconvert_soup(html)
+    assert missing == len(BeautifulSoup(html, features="html.parser").select("img:not([alt])"))
+    for inserted in (f' alt="{pages.NO_ALT}"', ' tabindex="0"'):
+        page = page.replace(inserted, "")
+    assert page == html
 
 
 def test_figure_text_is_read_without_decoding_the_pixels(tmp_path, monkeypatch):

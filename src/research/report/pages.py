@@ -12,9 +12,11 @@ follows, the table tools hidden and every row shown.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 from research.report.tables import escape
@@ -210,9 +212,12 @@ def external_requests(html: str) -> list[str]:
 
 def html_exporter():
     """nbconvert's lab template with the code hidden, cells tagged ``remove_cell`` removed, and
-    nothing fetched from another host (see :data:`TEMPLATE`)."""
+    nothing fetched from another host (see :data:`TEMPLATE`).
+
+    Its pages get the ``alt`` and ``tabindex`` attributes nbconvert's own ``HTMLExporter`` adds,
+    without its BeautifulSoup pass over the whole page (see :func:`accessible`).
+    """
     from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
 
@@ -221,7 +226,7 @@ def html_exporter():
     config.TagRemovePreprocessor.enabled = True
     config.HTMLExporter.mathjax_url = ""
     config.HTMLExporter.require_js_url = ""
-    exporter = HTMLExporter(
+    exporter = _exporter_class()(
         config=config,
         template_name="lab",
         extra_loaders=[DictLoader({"research_page.html.j2": TEMPLATE})],
@@ -233,6 +238,114 @@ def html_exporter():
     exporter.exclude_anchor_links = True
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
     return exporter
+
+
+@functools.cache
+def _exporter_class():
+    """``HTMLExporter`` whose pages are made accessible by :func:`accessible` instead of
+    BeautifulSoup (defined on first use: importing nbconvert takes a while)."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class PageExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            """``HTMLExporter.from_notebook_node`` (nbconvert 7.16) with :func:`accessible` in
+            place of its BeautifulSoup pass, which parses and rewrites the whole page."""
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+            )
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
+            )
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            html, missing_alt = accessible(html)
+            if missing_alt:
+                self.log.warning("Alternative text is missing on %s image(s).", missing_alt)
+            return html, resources
+
+    return PageExporter
+
+
+#: The alt text nbconvert's ``HTMLExporter`` gives an image that has none.
+NO_ALT = "No description has been provided for this image"
+
+#: The ``<div>`` classes nbconvert's ``HTMLExporter`` makes focusable inside ``.jp-Notebook``.
+FOCUSABLE = frozenset({"jp-Cell-inputWrapper", "jp-OutputArea-output"})
+
+
+class _StartTags(HTMLParser):
+    """Where :func:`accessible` inserts attributes, found with the tokenizer BeautifulSoup's
+    ``html.parser`` uses (``<script>``, ``<style>``, comments and a quoted ``>`` read alike)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.inserts: list[tuple[int, int, str]] = []  # (line, column after the tag name, text)
+        self.missing_alt = 0
+        self._in_notebook = False
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)  # a repeated attribute: the last one, as BeautifulSoup keeps it
+        classes = (values.get("class") or "").split()
+        if tag == "body":
+            self._in_notebook = "jp-Notebook" in classes
+        elif tag == "img" and "alt" not in values:
+            self._insert(tag, f' alt="{NO_ALT}"')
+            self.missing_alt += 1
+        elif (
+            tag == "div"
+            and self._in_notebook
+            and FOCUSABLE.intersection(classes)
+            and values.get("tabindex") != "0"
+        ):
+            self._insert(tag, ' tabindex="0"')
+
+    def handle_endtag(self, tag):
+        if tag == "body":
+            self._in_notebook = False
+
+    def _insert(self, tag: str, text: str) -> None:
+        line, column = self.getpos()
+        self.inserts.append((line, column + 1 + len(tag), text))
+
+
+def accessible(html: str) -> tuple[str, int]:
+    """``html`` with what nbconvert's ``HTMLExporter`` adds for keyboard and screen-reader users:
+    ``alt`` (:data:`NO_ALT`) on every ``<img>`` without one and ``tabindex="0"`` on the ``<div>``
+    of every cell input and output (:data:`FOCUSABLE`) in ``<body class="jp-Notebook">``. Returns
+    the page and the number of images that had no alt text.
+
+    nbconvert finds these elements by parsing the page with BeautifulSoup and writes the whole
+    page out again (attributes sorted, entities and blank space rewritten); here the attribute is
+    inserted right after the tag name and every other character is left as it is. A ``<div>`` with
+    another ``tabindex`` keeps it after the inserted one, which is the one browsers use.
+
+    Examples
+    --------
+    >>> accessible('<body class="jp-Notebook"><div class="jp-OutputArea-output x">')
+    ('<body class="jp-Notebook"><div tabindex="0" class="jp-OutputArea-output x">', 0)
+    >>> accessible('<img src="a.png"><script>"<img>"</script>')[0].replace(NO_ALT, "...")
+    '<img alt="..." src="a.png"><script>"<img>"</script>'
+    """
+    tags = _StartTags()
+    tags.feed(html)
+    tags.close()
+    if not tags.inserts:
+        return html, 0
+    line_starts = [0] + [m.end() for m in re.finditer("\n", html)]
+    parts, done = [], 0
+    for line, column, text in tags.inserts:
+        at = line_starts[line - 1] + column
+        parts += [html[done:at], text]
+        done = at
+    parts.append(html[done:])
+    return "".join(parts), tags.missing_alt
 
 
 def export_resources(title: str) -> dict:
