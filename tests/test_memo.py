@@ -247,6 +247,12 @@ def test_object_cells_of_another_kind_change_the_digest():
     assert memo.frame_digest(text) != memo.frame_digest(numbers)
 
 
+def test_the_order_of_categories_changes_the_digest():
+    low_first = pd.DataFrame({"x": pd.Categorical(["a", "b"], categories=["a", "b"], ordered=True)})
+    high_first = low_first.assign(x=low_first["x"].cat.reorder_categories(["b", "a"]))
+    assert memo.frame_digest(low_first) != memo.frame_digest(high_first)
+
+
 def test_a_run_gives_its_kernels_a_memo_folder_and_removes_it(demo_copy, tmp_path, monkeypatch):
     from research.run import pipeline
 

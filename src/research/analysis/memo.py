@@ -109,7 +109,8 @@ def canonical(value) -> str:
 
 def frame_digest(frame) -> str:
     """A SHA-256 of a data frame's (or series') content: its values and index
-    (``pandas.util.hash_pandas_object`` with the index), column names, dtypes and index names.
+    (``pandas.util.hash_pandas_object`` with the index), column names, dtypes (a categorical's
+    categories and their order too) and index names.
 
     ``hash_pandas_object`` hashes the cells of an object column by their text, so the kind of value
     each object column holds (``pandas.api.types.infer_dtype``) is hashed too. Raises
@@ -137,7 +138,7 @@ def frame_digest(frame) -> str:
         repr(
             (
                 [str(c) for c in frame.columns],
-                [str(d) for d in frame.dtypes],
+                [repr(d) for d in frame.dtypes],  # a categorical's categories and order too
                 kinds,
                 list(frame.index.names),
                 str(frame.index.dtype),
