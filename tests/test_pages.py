@@ -149,6 +149,16 @@ def test_exported_page_is_what_nbconverts_html_exporter_gives_up_to_its_reserial
     assert ours != theirs and _nbconvert_soup(ours) == theirs
 
 
+def test_exporter_validates_the_notebook_once_and_still_refuses_an_invalid_one():
+    exporter = pages.html_exporter()
+    assert exporter.optimistic_validation  # once after the preprocessors, not after each
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("1")]
+    nb.cells[0].outputs = [nbformat.from_dict({"output_type": "stream", "name": "stdout"})]
+    with pytest.raises(nbformat.ValidationError, match="'text' is a required property"):
+        exporter.from_notebook_node(nb, resources=pages.export_resources("Title"))
+
+
 @pytest.mark.parametrize(
     "html",
     [

@@ -226,6 +226,7 @@ def html_exporter():
     config.TagRemovePreprocessor.enabled = True
     config.HTMLExporter.mathjax_url = ""
     config.HTMLExporter.require_js_url = ""
+    config.HTMLExporter.optimistic_validation = True  # validate once, not after each preprocessor
     exporter = _exporter_class()(
         config=config,
         template_name="lab",
