@@ -42,6 +42,13 @@ INK = "#1d2433"
 sns.set_theme(style="whitegrid", context="notebook")
 
 
+def _title(ax, text: str, **kw) -> None:
+    """``ax.set_title`` at the top of the axes, where matplotlib would place it: given its height,
+    matplotlib does not search for tick labels above the axes (these figures have none there), a
+    search that measures the whole y axis again at every layout and drawing."""
+    ax.set_title(text, y=1.0, **kw)
+
+
 def _error_bars(estimate, low, high) -> list[np.ndarray]:
     """Error-bar lengths below and above each estimate, never negative (an interval that does not
     hold its estimate, such as a percentile bootstrap's, or a rounding hair below it, draws no bar
@@ -138,7 +145,7 @@ def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
     ax.set_xlim(-0.6, 1.9)
     ax.set_xlabel("")
     ax.set_ylabel(_labels(instrument).get(scale, scale))
-    ax.set_title(f"{instrument.title}: each respondent's score by function")
+    _title(ax, f"{instrument.title}: each respondent's score by function")
     fig.tight_layout()
     return fig
 
@@ -149,7 +156,7 @@ def stage_bars(counts: pd.DataFrame) -> plt.Figure:
     sns.barplot(data=counts, x="band", y="n", hue="role", palette=ROLE_COLORS, ax=ax)
     ax.set_xlabel("stage")
     ax.set_ylabel("respondents")
-    ax.set_title("Where respondents place the relationship")
+    _title(ax, "Where respondents place the relationship")
     ax.legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.tight_layout()
     return fig
@@ -248,7 +255,7 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
     ax.set_xlim(-1, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
     _likert_legend(ax, list(instrument.labels) or [f"{v:g}" for v in levels], colors, len(items))
-    ax.set_title(f"{instrument.title}: answers by item (M marketing, S sales)", fontsize=11)
+    _title(ax, f"{instrument.title}: answers by item (M marketing, S sales)", fontsize=11)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
@@ -282,7 +289,7 @@ def dumbbell(pairs: pd.DataFrame, scale_label: str) -> plt.Figure:
     ax.set_yticks(y, p["company_id"], fontsize=7)
     ax.set_ylim(-0.8, len(p) - 0.2)
     ax.set_xlabel(scale_label)
-    ax.set_title("Matched companies: how each function rates the same relationship")
+    _title(ax, "Matched companies: how each function rates the same relationship")
     ax.legend(
         loc="lower left",
         bbox_to_anchor=(0, 1.0),
@@ -323,7 +330,7 @@ def bland_altman_plot(points: pd.DataFrame, limits: dict, scale_label: str) -> p
     ax.axhline(0, color="#cbd5e0", linewidth=0.8)
     ax.set_xlabel(f"mean of the two functions ({scale_label})")
     ax.set_ylabel("marketing minus sales")
-    ax.set_title("Gap between the functions within each company (Bland–Altman)")
+    _title(ax, "Gap between the functions within each company (Bland–Altman)")
     fig.tight_layout()
     return fig
 
@@ -348,7 +355,7 @@ def forest(rows: pd.DataFrame, label_col: str, title: str) -> plt.Figure:
     ax.set_yticks(y, r[label_col], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("effect size and 95% interval (positive: marketing higher)")
-    ax.set_title(title)
+    _title(ax, title)
     fig.tight_layout()
     return fig
 
@@ -392,7 +399,7 @@ def perception_plot(gaps: pd.DataFrame) -> plt.Figure:
     ax.set_yticks(y, g["row"], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("mean rating (colour and shape: who rates; filled: the function rates itself)")
-    ax.set_title("Thought worlds: self-view against the other function's view")
+    _title(ax, "Thought worlds: self-view against the other function's view")
     _legend_below(ax, ncol=2)
     fig.tight_layout()
     return fig
@@ -423,7 +430,7 @@ def theme_prevalence(table: pd.DataFrame, unit: str = "interviews") -> plt.Figur
     ax.set_xlim(-0.02, 1.02)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel(f"share of {unit} raising the theme (95% Wilson interval)")
-    ax.set_title("What each function talks about")
+    _title(ax, "What each function talks about")
     ax.legend(
         loc="lower left",
         bbox_to_anchor=(0, 1.0),
@@ -454,7 +461,7 @@ def _share_heatmap(
     sns.heatmap(grid, annot=True, fmt=".0%", cmap=cmap, cbar=False, ax=ax, linewidths=0.5)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("")
-    ax.set_title(title)
+    _title(ax, title)
     fig.tight_layout()
     return fig
 
@@ -484,7 +491,7 @@ def company_map(summary: pd.DataFrame, instrument) -> plt.Figure:
     ax.set_xlim(instrument.scale_min * len(instrument.items), top)
     ax.set_xlabel("company total (mean of the two functions)")
     ax.set_ylabel("gap: marketing minus sales")
-    ax.set_title("Companies by stage and by how differently their two functions see it", pad=18)
+    _title(ax, "Companies by stage and by how differently their two functions see it", pad=18)
     fig.tight_layout()
     named = both[both["gap"].abs() >= 20]
     place_labels(
@@ -628,7 +635,7 @@ def response_surface_plot(
     ax.set_ylim(ends)
     ax.set_xlabel(f"marketing's {scale_label}")
     ax.set_ylabel(f"sales' {scale_label}")
-    ax.set_title(f"Response surface: {str(row['outcome']).replace('_', ' ')}")
+    _title(ax, f"Response surface: {str(row['outcome']).replace('_', ' ')}")
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
