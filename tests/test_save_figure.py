@@ -141,3 +141,21 @@ def test_a_laid_out_figure_whose_legend_overflows_is_still_whole(tmp_path):
     assert saved.size == expected.size
     assert saved.size[0] > 4 * FIGURE_DPI
     plt.close(fig)
+
+
+def test_an_opaque_figure_is_written_without_alpha_and_a_transparent_one_keeps_it(tmp_path):
+    fig = _forest()
+    drawn = np.asarray(_tight_png(fig).convert("RGB"))
+    saved = Image.open(save_figure(fig, tmp_path, "opaque"))
+    assert saved.mode == "RGB"  # every pixel opaque: the alpha channel would say nothing
+    assert saved.size == drawn.shape[1::-1]
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    fig.patch.set_alpha(0)
+    ax.patch.set_alpha(0)
+    ax.plot([0, 1], [0, 1])
+    fig.tight_layout()
+    clear = Image.open(save_figure(fig, tmp_path, "clear"))
+    assert clear.mode == "RGBA" and np.asarray(clear)[..., 3].min() == 0
+    plt.close(fig)
