@@ -178,6 +178,17 @@ def test_a_failed_write_leaves_no_entry_and_no_temporary_file(study, memo_dir, m
         assert_same(survey.scale_table(study), expected)
 
 
+def test_a_folder_that_cannot_be_written_to_is_no_error(study, memo_dir, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(memo.tempfile, "mkstemp", refuse)
+    with memo_off():
+        expected = survey.headline_table(study, 0.05)
+    assert_same(survey.headline_table(study, 0.05), expected)
+    assert list(memo_dir.iterdir()) == []
+
+
 def test_kernels_computing_one_key_at_once_agree(study, memo_dir):
     results = [None] * 4
 

@@ -217,8 +217,12 @@ def _read(path: Path):
 
 
 def _write(path: Path, value) -> None:
-    """Keep ``value`` at ``path`` atomically; a value that cannot be pickled is not kept."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    """Keep ``value`` at ``path`` atomically; a value that cannot be pickled, or a folder that
+    cannot be written to, keeps nothing (the caller has its value either way)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    except OSError:
+        return
     try:
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
