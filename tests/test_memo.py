@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import pickle
 import random
+import subprocess
+import sys
 import tempfile
 import threading
 
@@ -22,6 +25,7 @@ import pandas as pd
 import pytest
 
 from research.analysis import interviews, memo, survey
+from tests.conftest import DEMO
 
 #: Every memoised façade with the arguments the notebooks pass (besides the study).
 CALLS = {
@@ -250,6 +254,21 @@ def test_the_study_digest_sees_definitions_and_index(study):
     assert memo.study_digest(edited) != digest
     shifted = dataclasses.replace(study, scores=study.scores.set_axis(study.scores.index + 1))
     assert memo.study_digest(shifted) != digest
+
+
+def test_the_study_digest_is_the_same_in_another_process(demo_study):
+    # the kernels of a run are separate processes, each with its own string-hash seed
+    code = (
+        "from research.analysis.memo import study_digest\n"
+        "from research.inputs.study import read_study\n"
+        f"print(study_digest(read_study({str(DEMO)!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == memo.study_digest(demo_study)
+
+
+def test_dates_are_keyed():
+    assert memo.canonical(datetime.date(2026, 1, 2)) != memo.canonical(datetime.date(2026, 2, 1))
 
 
 def test_object_cells_of_another_kind_change_the_digest():

@@ -24,6 +24,7 @@ strip-plot jitter). ``tests/test_memo.py`` checks this for every memoised functi
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import hashlib
 import inspect
@@ -83,6 +84,8 @@ def canonical(value) -> str:
     import pandas as pd
 
     if value is None or isinstance(value, bool | int | float | str | bytes):
+        return repr(value)
+    if isinstance(value, datetime.date | datetime.time | datetime.timedelta):  # YAML dates
         return repr(value)
     if isinstance(value, np.generic):
         return f"{type(value).__name__}({value.item()!r})"
