@@ -159,3 +159,22 @@ def test_an_opaque_figure_is_written_without_alpha_and_a_transparent_one_keeps_i
     clear = Image.open(save_figure(fig, tmp_path, "clear"))
     assert clear.mode == "RGBA" and np.asarray(clear)[..., 3].min() == 0
     plt.close(fig)
+
+
+def test_a_report_figure_is_drawn_by_the_renderer_that_laid_it_out(tmp_path, monkeypatch):
+    """Made at 144 dpi and drawn on its own canvas, its text is measured once: matplotlib keeps
+    text measurements per renderer, and tight_layout's renderer is the one that draws."""
+    fig = _forest()
+    assert fig.dpi == FIGURE_DPI
+    laid_out = fig.canvas.get_renderer()
+    used = []
+    draw = matplotlib.figure.Figure.draw
+
+    def recording(self, renderer):
+        used.append(renderer)
+        return draw(self, renderer)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "draw", recording)
+    save_figure(fig, tmp_path, "forest")
+    assert used == [laid_out]
+    plt.close(fig)

@@ -19,6 +19,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from research.report.tables import FIGURE_DPI  # noqa: E402
+
 OKABE_ITO = {
     "orange": "#E69F00",
     "sky_blue": "#56B4E9",
@@ -40,6 +42,13 @@ BAND_COLORS = [
 INK = "#1d2433"
 
 sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _subplots(figsize: tuple[float, float]):
+    """A figure and its axes at the resolution the report draws them at (144 dpi, not matplotlib's
+    100): text is measured for the layout at the resolution it is drawn at, and matplotlib keeps
+    those measurements for the drawing (per renderer and resolution) instead of measuring twice."""
+    return plt.subplots(figsize=figsize, dpi=FIGURE_DPI)
 
 
 def _title(ax, text: str, **kw) -> None:
@@ -114,7 +123,7 @@ def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
     """Each respondent's total (or first scale) by role, over the instrument's bands."""
     scale = instrument.total["id"] if instrument.total else instrument.subscale_ids[0]
     part = scores[(scores["instrument"] == instrument.id) & scores[scale].notna()]
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = _subplots(figsize=(7, 3.8))
     if instrument.total:
         bands = instrument.total["bands"]
         top = instrument.scale_max * len(instrument.items)
@@ -152,7 +161,7 @@ def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
 
 def stage_bars(counts: pd.DataFrame) -> plt.Figure:
     """Respondents per stage (band), marketing and sales side by side."""
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = _subplots(figsize=(7, 3.5))
     sns.barplot(data=counts, x="band", y="n", hue="role", palette=ROLE_COLORS, ax=ax)
     ax.set_xlabel("stage")
     ax.set_ylabel("respondents")
@@ -229,7 +238,7 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
     items = [i for i in instrument.item_ids if i in shares.index.get_level_values(0)]
     reverse = {it.id for it in instrument.items if it.reverse}
     data, ys, roles = _likert_rows(shares, items)
-    fig, ax = plt.subplots(figsize=(9.5, 0.72 * len(items) + 1.8))
+    fig, ax = _subplots(figsize=(9.5, 0.72 * len(items) + 1.8))
     _likert_stacks(ax, data, ys, colors)
     for y, role in zip(ys, roles, strict=True):
         ax.text(
@@ -265,7 +274,7 @@ def dumbbell(pairs: pd.DataFrame, scale_label: str) -> plt.Figure:
     """One line per matched company from sales' score to marketing's, companies ordered by their
     mean."""
     p = pairs.assign(mid=(pairs["marketing"] + pairs["sales"]) / 2).sort_values("mid")
-    fig, ax = plt.subplots(figsize=(7, 0.22 * len(p) + 1.4))
+    fig, ax = _subplots(figsize=(7, 0.22 * len(p) + 1.4))
     y = np.arange(len(p))
     ax.hlines(y, p["sales"], p["marketing"], color="#a0aec0", linewidth=1.5)
     ax.scatter(
@@ -305,7 +314,7 @@ def dumbbell(pairs: pd.DataFrame, scale_label: str) -> plt.Figure:
 def bland_altman_plot(points: pd.DataFrame, limits: dict, scale_label: str) -> plt.Figure:
     """Difference (marketing minus sales) against the pair's mean, with the bias and 95% limits of
     agreement."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _subplots(figsize=(7, 4))
     ax.scatter(points["mean"], points["diff"], color="#4a5568", s=22)
     for value, style, text in (
         (limits["bias"], "-", "bias"),
@@ -339,7 +348,7 @@ def forest(rows: pd.DataFrame, label_col: str, title: str) -> plt.Figure:
     """Effect sizes with their intervals: one row per comparison, ``effect_size``, ``ci_low``,
     ``ci_high``, ``effect``."""
     r = rows.dropna(subset=["effect_size"]).reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7, 0.34 * len(r) + 1.4))
+    fig, ax = _subplots(figsize=(7, 0.34 * len(r) + 1.4))
     y = np.arange(len(r))
     ax.errorbar(
         r["effect_size"],
@@ -371,7 +380,7 @@ def perception_plot(gaps: pd.DataFrame) -> plt.Figure:
         textwrap.fill(f"{d.replace('_', ' ')}: {r} rated", 38)
         for d, r in zip(g["dimension"], g["rated_function"], strict=True)
     ]
-    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(g) + 1.9))
+    fig, ax = _subplots(figsize=(7.5, 0.42 * len(g) + 1.9))
     y = np.arange(len(g))
     ax.hlines(y, g["other_view"], g["self_view"], color="#a0aec0")
     for rated in ("marketing", "sales"):
@@ -408,7 +417,7 @@ def perception_plot(gaps: pd.DataFrame) -> plt.Figure:
 def theme_prevalence(table: pd.DataFrame, unit: str = "interviews") -> plt.Figure:
     """Share of interviews (or answers) with each theme, by role, with Wilson 95% intervals."""
     t = table.iloc[::-1].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7.5, 0.36 * len(t) + 1.6))
+    fig, ax = _subplots(figsize=(7.5, 0.36 * len(t) + 1.6))
     y = np.arange(len(t))
     for role, dy in (("marketing", 0.17), ("sales", -0.17)):
         share = t[f"share_{role}"]
@@ -457,7 +466,7 @@ def _share_heatmap(
     grid: pd.DataFrame, cmap: str, title: str, xlabel: str, width: float
 ) -> plt.Figure:
     """A heatmap of shares, one row per theme, annotated in percent."""
-    fig, ax = plt.subplots(figsize=(width, 0.34 * len(grid) + 1.5))
+    fig, ax = _subplots(figsize=(width, 0.34 * len(grid) + 1.5))
     sns.heatmap(grid, annot=True, fmt=".0%", cmap=cmap, cbar=False, ax=ax, linewidths=0.5)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("")
@@ -470,7 +479,7 @@ def company_map(summary: pd.DataFrame, instrument) -> plt.Figure:
     """Each company's total (x) against the gap between its functions (y), over the instrument's
     bands."""
     s = summary[summary["instrument"] == instrument.id]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = _subplots(figsize=(7.5, 4.2))
     bands = instrument.total["bands"]
     top = instrument.scale_max * len(instrument.items)
     for i, band in enumerate(bands):
@@ -609,7 +618,7 @@ def response_surface_plot(
         + row["b4"] * gx * gy
         + row["b5"] * gy**2
     )
-    fig, ax = plt.subplots(figsize=(6.2, 5.2))
+    fig, ax = _subplots(figsize=(6.2, 5.2))
     filled = ax.contourf(gx + midpoint, gy + midpoint, z, levels=12, cmap="viridis", alpha=0.85)
     fig.colorbar(filled, ax=ax, label=f"predicted {str(row['outcome']).replace('_', ' ')}")
     ax.scatter(

@@ -126,7 +126,7 @@ def _draw_cropped(fig, dpi: float):
     The pixels are ``None`` when what it shows reaches outside the figure (a title wider than the
     figure): only savefig, which moves the figure's contents, can show what lies there (a laid-out
     figure whose title is too wide is then measured without drawing, savefig drawing it once).
-    The figure keeps its canvas and resolution.
+    The figure keeps its canvas and resolution; an Agg canvas of its own is drawn on.
     """
     import matplotlib
     import numpy as np
@@ -135,7 +135,9 @@ def _draw_cropped(fig, dpi: float):
 
     pad = matplotlib.rcParams["savefig.pad_inches"]
     shown_canvas, shown_dpi = fig.canvas, fig.dpi
-    canvas = FigureCanvasAgg(fig)
+    # the figure's own Agg canvas (pyplot's, the inline backend's) keeps its renderer, and with it
+    # the text measured when the figure was laid out at this resolution
+    canvas = shown_canvas if isinstance(shown_canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     fig.set_dpi(dpi)  # text is measured at the resolution it is drawn at
     try:
         if _laid_out(fig) and _title_overflows(fig, canvas.get_renderer()):
