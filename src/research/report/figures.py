@@ -58,6 +58,39 @@ def _title(ax, text: str, **kw) -> None:
     ax.set_title(text, y=1.0, **kw)
 
 
+def _lay_out(fig) -> None:
+    """``fig.tight_layout()``; every axes title and x-axis label kept within the figure's width.
+
+    tight_layout cannot keep a centred title (or label) that is wider than its axes inside the
+    figure: shrinking the axes for it moves its centre only half as far. Such a text is moved
+    sideways just enough to lie within the figure (wrapped first when wider than the figure), so
+    the figure is drawn once as it is rather than saved moved to show what lies outside it.
+    """
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    texts = [(ax, t) for ax in fig.axes for t in (ax.title, ax.xaxis.label) if t.get_text()]
+    if any([_wrapped_to_fit(t, fig.bbox.width, renderer) for _, t in texts]):  # each, not the first
+        fig.tight_layout()
+    for ax, text in texts:
+        box = text.get_window_extent(renderer)
+        # a pixel's margin: the crop's own measurement of the text may round the other way
+        shift = max(0.0, 1 - box.x0) - max(0.0, box.x1 - fig.bbox.width + 1)
+        if shift:
+            text.set_x(text.get_position()[0] + shift / ax.bbox.width)
+
+
+def _wrapped_to_fit(text, width: float, renderer) -> bool:
+    """Wrap ``text`` onto more lines when it is wider than ``width`` pixels; whether it was."""
+    import textwrap
+
+    box = text.get_window_extent(renderer)
+    if box.width <= width - 2:
+        return False
+    words = text.get_text().replace("\n", " ")
+    text.set_text(textwrap.fill(words, max(1, int(len(words) * (width - 2) / box.width) - 1)))
+    return True
+
+
 def _error_bars(estimate, low, high) -> list[np.ndarray]:
     """Error-bar lengths below and above each estimate, never negative (an interval that does not
     hold its estimate, such as a percentile bootstrap's, or a rounding hair below it, draws no bar
@@ -155,7 +188,7 @@ def score_distribution(scores: pd.DataFrame, instrument) -> plt.Figure:
     ax.set_xlabel("")
     ax.set_ylabel(_labels(instrument).get(scale, scale))
     _title(ax, f"{instrument.title}: each respondent's score by function")
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
@@ -167,7 +200,7 @@ def stage_bars(counts: pd.DataFrame) -> plt.Figure:
     ax.set_ylabel("respondents")
     _title(ax, "Where respondents place the relationship")
     ax.legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
@@ -266,7 +299,7 @@ def likert_bars(responses: pd.DataFrame, instrument) -> plt.Figure:
     _likert_legend(ax, list(instrument.labels) or [f"{v:g}" for v in levels], colors, len(items))
     _title(ax, f"{instrument.title}: answers by item (M marketing, S sales)", fontsize=11)
     ax.grid(axis="y", visible=False)
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
@@ -307,7 +340,7 @@ def dumbbell(pairs: pd.DataFrame, scale_label: str) -> plt.Figure:
         fontsize=8.5,
         borderaxespad=1.6,
     )
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
@@ -340,7 +373,7 @@ def bland_altman_plot(points: pd.DataFrame, limits: dict, scale_label: str) -> p
     ax.set_xlabel(f"mean of the two functions ({scale_label})")
     ax.set_ylabel("marketing minus sales")
     _title(ax, "Gap between the functions within each company (Bland–Altman)")
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
@@ -365,7 +398,7 @@ def forest(rows: pd.DataFrame, label_col: str, title: str) -> plt.Figure:
     ax.invert_yaxis()
     ax.set_xlabel("effect size and 95% interval (positive: marketing higher)")
     _title(ax, title)
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
@@ -410,7 +443,7 @@ def perception_plot(gaps: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("mean rating (colour and shape: who rates; filled: the function rates itself)")
     _title(ax, "Thought worlds: self-view against the other function's view")
     _legend_below(ax, ncol=2)
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
@@ -448,7 +481,7 @@ def theme_prevalence(table: pd.DataFrame, unit: str = "interviews") -> plt.Figur
         fontsize=8.5,
         borderaxespad=1.6,
     )
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
@@ -471,7 +504,7 @@ def _share_heatmap(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("")
     _title(ax, title)
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
@@ -501,7 +534,7 @@ def company_map(summary: pd.DataFrame, instrument) -> plt.Figure:
     ax.set_xlabel("company total (mean of the two functions)")
     ax.set_ylabel("gap: marketing minus sales")
     _title(ax, "Companies by stage and by how differently their two functions see it", pad=18)
-    fig.tight_layout()
+    _lay_out(fig)
     named = both[both["gap"].abs() >= 20]
     place_labels(
         ax,
@@ -646,7 +679,7 @@ def response_surface_plot(
     ax.set_ylabel(f"sales' {scale_label}")
     _title(ax, f"Response surface: {str(row['outcome']).replace('_', ' ')}")
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3, fontsize=8, frameon=False)
-    fig.tight_layout()
+    _lay_out(fig)
     return fig
 
 
