@@ -107,3 +107,39 @@ def test_a_text_that_fits_stays_where_matplotlib_puts_it():
     assert ax.title.get_position()[0] == 0.5 and ax.xaxis.label.get_position()[0] == 0.5
     assert fig.dpi == FIGURE_DPI
     plt.close(fig)
+
+
+@pytest.mark.parametrize("rows", [3, 40])
+def test_the_share_heatmap_is_what_seaborn_draws(rows):
+    """Pixel for pixel seaborn's heatmap: missing cells left empty and unlabelled, annotation ink
+    by the cell's lightness, tick labels turned when they would overlap, every k-th row labelled
+    when there are too many to fit."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+    import seaborn as sns
+
+    values = np.linspace(0, 1, rows * 3).reshape(rows, 3)
+    values[1, 2] = np.nan
+    grid = pd.DataFrame(
+        values,
+        index=pd.Index([f"a theme of some length {i}" for i in range(rows)], name="theme"),
+        columns=["marketing people", "sales people, long", "both functions together"],
+    )
+
+    def png(draw) -> np.ndarray:
+        fig, ax = figures._subplots(figsize=(3, 2.5))
+        draw(ax)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+        plt.close(fig)
+        return np.asarray(Image.open(buffer))
+
+    ours = png(lambda ax: figures._heatmap(ax, grid, "Blues"))
+    theirs = png(
+        lambda ax: sns.heatmap(
+            grid, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=ax, linewidths=0.5
+        )
+    )
+    assert np.array_equal(ours, theirs)
