@@ -56,8 +56,13 @@ def _prepare() -> None:
     warm.warm_up()
 
 
-def _become_kernel(request: dict) -> None:
-    """In the forked child: the environment, folder and session of a new kernel, then the kernel."""
+def _become_kernel(request: dict, stream) -> None:
+    """In the forked child: the environment, folder and session of a new kernel, then the kernel.
+
+    The child answers the pool itself (its process id on ``stream``) once its sockets are bound, so
+    that the pool's client connects at once instead of retrying until they are (ZeroMQ retries
+    every 0.1 s and a subscriber that joins late misses the kernel's first messages).
+    """
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.setsid()
@@ -70,11 +75,15 @@ def _become_kernel(request: dict) -> None:
 
     # parent_handle's default was read from the environment when the template imported ipykernel
     argv = ["-f", request["connection_file"], f"--IPKernelApp.parent_handle={parent}"]
-    IPKernelApp.launch_instance(argv=argv)
+    app = IPKernelApp.instance()  # what IPKernelApp.launch_instance does, with the answer between
+    app.initialize(argv)
+    stream.write(json.dumps({"pid": os.getpid()}).encode() + b"\n")
+    stream.close()
+    app.start()
 
 
 def _fork_kernel(connection: socket.socket, listener: socket.socket, children: set) -> None:
-    """Read one request, fork a kernel for it and answer with the kernel's process id."""
+    """Read one request and fork a kernel for it (which answers with its process id)."""
     with connection, connection.makefile("rwb") as stream:
         request = json.loads(stream.readline())
         pid = os.fork()
@@ -82,14 +91,12 @@ def _fork_kernel(connection: socket.socket, listener: socket.socket, children: s
             code = 0
             try:
                 listener.close()
-                _become_kernel(request)
+                _become_kernel(request, stream)
             except BaseException:  # noqa: BLE001 - a child must never return into the server loop
                 code = 1
             finally:
                 os._exit(code)
         children.add(pid)
-        stream.write(json.dumps({"pid": pid}).encode() + b"\n")
-        stream.flush()
 
 
 def _reap(children: set) -> None:
@@ -105,7 +112,7 @@ def _reap(children: set) -> None:
 
 def serve(address: Path) -> None:
     """Prepare, listen at ``address``, say ``ready`` on stdout, fork a kernel per request; end when
-    stdin closes, killing the kernels."""
+    stdin closes, once the kernels are killed and gone."""
     import selectors
 
     _prepare()
@@ -127,12 +134,24 @@ def serve(address: Path) -> None:
                 elif not sys.stdin.buffer.read1(1024):  # the pool closed our stdin: its end
                     return
     finally:
-        for pid in children:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        _end_kernels(children)
         listener.close()
+
+
+def _end_kernels(children: set) -> None:
+    """Kill the kernels still running and wait until they are gone (so that once the template has
+    ended, no kernel of its runs)."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for pid in list(children):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for pid in list(children):
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
 
 
 class ForkedProcess:
@@ -211,12 +230,24 @@ def provisioner(km, address: Path):
             reader, writer = await asyncio.open_unix_connection(str(address))
             writer.write(json.dumps(request).encode() + b"\n")
             await writer.drain()
-            reply = json.loads(await reader.readline())
+            answer = await reader.readline()  # empty: the kernel failed before it could answer
             writer.close()
+            if not answer:
+                raise RuntimeError("the kernel template's kernel ended before it was ready")
+            reply = json.loads(answer)
             self.process = ForkedProcess(reply["pid"])
             self.pid = self.pgid = reply["pid"]  # the kernel leads a session of its own
             self.cwd = request["cwd"]
             return self.connection_info
+
+        async def wait(self) -> int | None:
+            """As LocalProvisioner's, looking every 0.01 s instead of every 0.1 s."""
+            import asyncio
+
+            while self.process is not None and self.process.poll() is None:
+                await asyncio.sleep(0.01)
+            self.process = None
+            return 0
 
         async def send_signal(self, signum: int) -> None:
             if self.process is not None and self.process.poll() is None:
@@ -227,3 +258,4 @@ def provisioner(km, address: Path):
 
 if __name__ == "__main__":
     serve(Path(sys.argv[1]))
+    os._exit(0)  # nothing to flush or finalise: tearing the stack down would only delay the pool
