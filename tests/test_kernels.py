@@ -230,6 +230,7 @@ print(json.dumps({
     "png": sorted(map(repr, shell.display_formatter.formatters["image/png"].type_printers)),
     "modules": sorted(m for m in sys.modules if m.startswith(("matplotlib", "ipykernel"))),
     "cwd": os.getcwd(),
+    "argv": [os.path.basename(sys.argv[0]), *sys.argv[1:2]],
 }))
 print(os.getpid(), os.getppid())
 """
@@ -253,6 +254,7 @@ def test_a_forked_kernel_is_set_up_as_a_started_one_and_ends_with_the_pool(tmp_p
     started, _, started_parent = _state(tmp_path, fork=False)
     assert started_parent == os.getpid() and parent not in (os.getpid(), pid)  # from a template
     assert forked["cwd"] == started["cwd"] == str(tmp_path)
+    assert forked["argv"] == started["argv"] == ["ipykernel_launcher.py", "-f"]
     for part in ("rc", "style", "events", "png"):
         assert forked[part] == started[part], part
     # the template imports more of ipykernel ahead, and nothing of matplotlib's backends

@@ -75,6 +75,10 @@ def _become_kernel(request: dict, stream) -> None:
 
     # parent_handle's default was read from the environment when the template imported ipykernel
     argv = ["-f", request["connection_file"], f"--IPKernelApp.parent_handle={parent}"]
+    import importlib.util
+
+    launcher = importlib.util.find_spec("ipykernel_launcher")
+    sys.argv = [launcher.origin if launcher else "ipykernel_launcher", *argv[:2]]  # as if started
     app = IPKernelApp.instance()  # what IPKernelApp.launch_instance does, with the answer between
     app.initialize(argv)
     stream.write(json.dumps({"pid": os.getpid()}).encode() + b"\n")
