@@ -19,8 +19,8 @@ Lifetimes: the template exits when the process that started it closes its standa
 dies), and kills its kernels then; a kernel exits when the template is gone (ipykernel's parent
 poller, through ``JPY_PARENT_PID``).
 
-Linux and macOS only (``os.fork``); elsewhere, and whenever the template cannot start, the pool
-starts its kernels as separate processes as before.
+Linux only (:func:`available`); elsewhere, and whenever the template cannot start, the pool starts
+its kernels as separate processes as before.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ READY = "ready"
 
 
 def available() -> bool:
-    """Whether kernels can be forked here (POSIX ``fork`` and Unix sockets)."""
-    return hasattr(os, "fork") and hasattr(socket, "AF_UNIX")
+    """Whether kernels are forked here: on Linux only. macOS has ``fork`` too, but its system
+    libraries (Accelerate, which numpy may use for linear algebra, and the Objective-C runtime) are
+    not safe to use in a forked child."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and hasattr(socket, "AF_UNIX")
 
 
 def template_command(address: Path) -> list[str]:
