@@ -4,6 +4,7 @@ formulas."""
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from research.analysis import agreement
 from research.spec.instruments import instrument_from_dict
@@ -195,3 +196,54 @@ def test_rwg_companies_counts_companies_with_two_complete_raters():
     assert summary.loc["a", "rwg_star_median"] == pytest.approx(
         by_company["rwg_star_j"].xs("a", level="scale").median()
     )
+
+
+def _pingouin_icc1(x: np.ndarray) -> tuple[float, float, float]:
+    """ICC(1,1) from pingouin's intraclass_corr, its interval recomputed unrounded from its F."""
+    import pingouin as pg
+
+    long = pd.DataFrame(x, columns=["marketing", "sales"]).rename_axis("t").reset_index()
+    long = long.melt(id_vars="t", var_name="role", value_name="score")
+    icc = pg.intraclass_corr(data=long, targets="t", raters="role", ratings="score").iloc[0]
+    f_low = icc["F"] / stats.f.ppf(0.975, icc["df1"], icc["df2"])
+    f_high = icc["F"] * stats.f.ppf(0.975, icc["df2"], icc["df1"])
+    return icc["ICC"], (f_low - 1) / (f_low + 1), (f_high - 1) / (f_high + 1)
+
+
+@pytest.mark.parametrize("n", [3, 4, 25, 200])
+def test_icc1_with_ci_equals_pingouin(n):
+    rng = np.random.default_rng(n)
+    level = rng.normal(0, 1, n)
+    x = np.column_stack([level + rng.normal(0, 0.7, n), level + 0.4 + rng.normal(0, 0.7, n)])
+    np.testing.assert_allclose(agreement.icc1_with_ci(x), _pingouin_icc1(x), rtol=1e-12)
+    # the Shrout & Fleiss interval narrows towards the estimate as n grows
+    icc, low, high = agreement.icc1_with_ci(x)
+    assert low < icc < high
+
+
+def test_partner_agreement_icc_equals_pingouin_on_every_scale(scores):
+    table = agreement.partner_agreement(scores, INST).set_index("scale")
+    for scale in ["a", "tot"]:
+        x = scores.pivot(index="company_id", columns="role", values=scale)[["marketing", "sales"]]
+        expected = _pingouin_icc1(x.to_numpy(float))
+        got = table.loc[scale, ["icc1", "icc1_ci_low", "icc1_ci_high"]].to_numpy(float)
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        r, p = stats.pearsonr(x["marketing"], x["sales"])
+        assert table.loc[scale, ["r", "r_p"]].tolist() == pytest.approx([r, p], rel=1e-12)
+
+
+def test_partner_agreement_edge_cases_leave_the_coefficients_missing(scores):
+    two = agreement.partner_agreement(scores[scores["company_id"].isin(["C00", "C01"])], INST)
+    assert (two["note"] == "2 matched companies (3 needed)").all()
+    assert two[["r", "r_p", "icc1", "icc1_ci_low", "icc1_ci_high"]].isna().all().all()
+    one = agreement.partner_agreement(scores[scores["company_id"] == "C00"], INST)
+    assert (one["n_pairs"] == 1).all() and (one["note"] == "1 matched companies (3 needed)").all()
+    flat = scores.assign(tot=np.where(scores["role"] == "sales", 7.0, scores["tot"]))
+    row = agreement.partner_agreement(flat, INST).set_index("scale")
+    assert row.loc["tot", "note"] == "no variance in one function's scores"
+    assert np.isnan(row.loc["tot", "icc1"]) and row.loc["a", "note"] == ""
+    # a company with only one function's score is not a pair
+    lone = scores[~((scores["company_id"] == "C03") & (scores["role"] == "sales"))]
+    assert agreement.partner_agreement(lone, INST).set_index("scale").loc["tot", "n_pairs"] == 24
+    empty = agreement.partner_agreement(scores[scores["role"] == "sales"], INST)
+    assert (empty["n_pairs"] == 0).all() and empty["icc1"].isna().all()

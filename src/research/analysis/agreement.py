@@ -113,19 +113,63 @@ def rwg_by_company(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     return out[["company_id", "scale", "n_raters", "n_items", "rwg_j", "rwg_star_j"]]
 
 
+def icc1_with_ci(x: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """ICC(1,1) of an ``n`` targets × ``k`` raters matrix without missing cells, and its F-based
+    interval: (icc, low, high).
+
+    From the two-way sums of squares as pingouin's ``intraclass_corr`` takes them (its balanced
+    ``anova``, one rating per cell): ``MSB = SS_targets / (n - 1)`` and ``MSW = (SS_raters +
+    SS_residual) / (n (k - 1))`` with ``SS_residual = SS_total - SS_targets - SS_raters``;
+    ``ICC = (MSB - MSW) / (MSB + (k - 1) MSW)``. The interval is Shrout & Fleiss's for case 1:
+    ``F = MSB/MSW``, ``F_L = F / F_{1-a/2}(n-1, n(k-1))``, ``F_U = F F_{1-a/2}(n(k-1), n-1)``,
+    bounds ``(F_L - 1) / (F_L + k - 1)`` and ``(F_U - 1) / (F_U + k - 1)``, unrounded (pingouin
+    rounds its own to two decimals).
+
+    References
+    ----------
+    Shrout, P. E. & Fleiss, J. L. (1979). Intraclass correlations: Uses in assessing rater
+    reliability. *Psychological Bulletin*, 86(2), 420-428. doi:10.1037/0033-2909.86.2.420
+
+    McGraw, K. O. & Wong, S. P. (1996). Forming inferences about some intraclass correlation
+    coefficients. *Psychological Methods*, 1(1), 30-46. doi:10.1037/1082-989X.1.1.30
+
+    Examples
+    --------
+    >>> x = np.array([[1, 2], [3, 3], [5, 6], [8, 7.0]])
+    >>> [round(v, 4) for v in icc1_with_ci(x)]
+    [0.9483, 0.5811, 0.9965]
+    """
+    n, k = x.shape
+    mu = x.mean()
+    ss_total = ((x - mu) ** 2).sum()
+    ss_targets = (k * (x.mean(axis=1) - mu) ** 2).sum()
+    ss_raters = (n * (x.mean(axis=0) - mu) ** 2).sum()
+    ss_residual = ss_total - (ss_targets + ss_raters)
+    df1, df2 = n - 1, n * (k - 1)
+    msb = ss_targets / df1
+    msw = (ss_raters + ss_residual) / ((k - 1) + (n - 1) * (k - 1))
+    f_stat = msb / msw
+    upper = 1 - (1 - confidence) / 2
+    f_low = f_stat / stats.f.ppf(upper, df1, df2)
+    f_high = f_stat * stats.f.ppf(upper, df2, df1)
+    return (
+        float((msb - msw) / (msb + (k - 1) * msw)),
+        float((f_low - 1) / (f_low + (k - 1))),
+        float((f_high - 1) / (f_high + (k - 1))),
+    )
+
+
 def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
     """Per scale over matched companies: Pearson partner correlation and ICC(1), with r_wg summaries
     added by :func:`agreement_summary`.
 
-    ICC(1) is the one-way random-effects, single-rater intraclass correlation of pingouin
-    (``intraclass_corr``, type ``ICC(1,1)``), companies as targets and the two functions as raters.
+    ICC(1) is the one-way random-effects, single-rater intraclass correlation (:func:`icc1_with_ci`,
+    pingouin's ``intraclass_corr`` type ``ICC(1,1)``), companies as targets and the two functions
+    as raters.
     """
-    import pingouin as pg
-
     pairs = dyads(scores, instrument)
     rows = []
-    for scale in instrument.scales:
-        p = pairs[pairs["scale"] == scale]
+    for scale, p in _by_scale(pairs, instrument):
         row = {
             "instrument": instrument.id,
             "scale": scale,
@@ -137,33 +181,22 @@ def partner_agreement(scores: pd.DataFrame, instrument) -> pd.DataFrame:
             "icc1_ci_high": np.nan,
             "note": "" if len(p) >= 3 else f"{len(p)} matched companies (3 needed)",
         }
-        if not row["note"] and not (p["marketing"].std() > 0 and p["sales"].std() > 0):
+        if not row["note"] and not (p[:, 0].std(ddof=1) > 0 and p[:, 1].std(ddof=1) > 0):
             row["note"] = "no variance in one function's scores"
         if not row["note"]:
-            r, rp = stats.pearsonr(p["marketing"], p["sales"])
-            long = p.melt(
-                id_vars="company_id",
-                value_vars=["marketing", "sales"],
-                var_name="role",
-                value_name="score",
-            )
-            icc = pg.intraclass_corr(
-                data=long, targets="company_id", raters="role", ratings="score"
-            ).iloc[0]
-            # pingouin rounds its interval; recompute it unrounded from its F (Shrout & Fleiss,
-            # ICC(1,1)).
-            f_stat, df1, df2 = float(icc["F"]), float(icc["df1"]), float(icc["df2"])
-            f_low = f_stat / stats.f.ppf(0.975, df1, df2)
-            f_high = f_stat * stats.f.ppf(0.975, df2, df1)
-            row.update(
-                r=float(r),
-                r_p=float(rp),
-                icc1=float(icc["ICC"]),
-                icc1_ci_low=(f_low - 1) / (f_low + 1),
-                icc1_ci_high=(f_high - 1) / (f_high + 1),
-            )
+            r, rp = stats.pearsonr(p[:, 0], p[:, 1])
+            icc, low, high = icc1_with_ci(p)
+            row.update(r=float(r), r_p=float(rp), icc1=icc, icc1_ci_low=low, icc1_ci_high=high)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _by_scale(pairs: pd.DataFrame, instrument):
+    """(scale, companies × [marketing, sales] float array) for every scale of the instrument."""
+    values = pairs[["marketing", "sales"]].to_numpy(float)
+    scale = pairs["scale"].to_numpy()
+    for name in instrument.scales:
+        yield name, values[scale == name]
 
 
 #: Words for the lead beside every r_wg(j) summary (column ``rwg_caution``).
