@@ -58,21 +58,25 @@ def _users_and_codes(project, study) -> None:
 def _texts(study, names: pd.DataFrame) -> tuple[dict[str, str], dict[str, dict]]:
     """Each interview's plain text (pseudonymised speakers, redacted turns) and its turns' spans."""
     redact = redactor(study)
-    texts, selections = {}, {}
     labels = {(r.interview_id, r.speaker): r.pseudonym for r in names.itertuples()}
-    for iid, turns in study.turns.groupby("interview_id", sort=False):
-        lines, spans, pos = [], {}, 0
-        for t in turns.itertuples():
-            # "Sales VP (C-014): ..." - a speaker label the plain-text transcript reader recognises
-            # again.
-            label = labels.get((iid, t.speaker), "Speaker").replace(", ", " (", 1)
-            label = label + ")" if "(" in label else label
-            line = f"{label}: {redact.redact(t.text)}"
-            spans[t.turn] = (pos, pos + len(line))
-            lines.append(line)
-            pos += len(line) + 1
-        texts[iid] = "\n".join(lines) + "\n"
-        selections[iid] = spans
+    lines, selections, ends = {}, {}, {}
+    turns = study.turns
+    # one pass over the columns, interviews in order of first appearance (as groupby(sort=False)
+    # gives them, turns without an interview left out), not a frame and a row tuple per turn
+    columns = (turns[c] for c in ("interview_id", "turn", "speaker", "text"))
+    for iid, turn, speaker, text in zip(*columns, strict=True):
+        if pd.isna(iid):
+            continue
+        # "Sales VP (C-014): ..." - a speaker label the plain-text transcript reader recognises
+        # again.
+        label = labels.get((iid, speaker), "Speaker").replace(", ", " (", 1)
+        label = label + ")" if "(" in label else label
+        line = f"{label}: {redact.redact(text)}"
+        pos = ends.get(iid, 0)
+        selections.setdefault(iid, {})[turn] = (pos, pos + len(line))
+        lines.setdefault(iid, []).append(line)
+        ends[iid] = pos + len(line) + 1
+    texts = {iid: "\n".join(part) + "\n" for iid, part in lines.items()}
     return texts, selections
 
 
@@ -95,18 +99,19 @@ def _cases(project, study, names: pd.DataFrame) -> None:
         _sub(case, "SourceRef", targetGUID=_guid("source", iv.interview_id))
 
 
-def _applied(
-    iid: str, coded_part: pd.DataFrame | None, manual: pd.DataFrame
-) -> list[tuple[int, str, str]]:
-    """(segment, coder, theme) of one interview: the automatic coding, then each human coder's."""
-    applied = []
-    if coded_part is not None:
-        for seg in coded_part.itertuples():
-            for theme in str(seg.themes).split(";"):
-                if theme:
-                    applied.append((int(seg.segment), AUTO_CODER, theme))
-    for m in manual[manual["interview_id"] == iid].itertuples():
-        applied.append((int(m.segment), m.coder, m.theme))
+def _applied(coded: pd.DataFrame, manual: pd.DataFrame) -> dict[str, set[tuple[int, str, str]]]:
+    """(segment, coder, theme) by interview: the automatic coding and each human coder's, read
+    from the columns in one pass each (not a filter of the coders' table per interview)."""
+    applied = {}
+    for iid, segment, themes in zip(
+        coded["interview_id"], coded["segment"], coded["themes"], strict=True
+    ):
+        for theme in str(themes).split(";"):
+            if theme:
+                applied.setdefault(iid, set()).add((int(segment), AUTO_CODER, theme))
+    columns = (manual[c] for c in ("interview_id", "segment", "coder", "theme"))
+    for iid, segment, coder, theme in zip(*columns, strict=True):
+        applied.setdefault(iid, set()).add((int(segment), coder, theme))
     return applied
 
 
@@ -114,7 +119,7 @@ def _sources(
     project, texts: dict, selections: dict, coded: pd.DataFrame, manual: pd.DataFrame
 ) -> None:
     """A ``TextSource`` per interview, a ``PlainTextSelection`` and ``Coding`` per code applied."""
-    by_interview = {iid: part for iid, part in coded.groupby("interview_id")}
+    applied = _applied(coded, manual)
     sources = _sub(project, "Sources")
     for iid in texts:
         src = _sub(
@@ -125,7 +130,7 @@ def _sources(
             plainTextPath=f"internal://{_guid('source', iid)}.txt",
         )
         spans = selections[iid]
-        for segment, coder, theme in sorted(set(_applied(iid, by_interview.get(iid), manual))):
+        for segment, coder, theme in sorted(applied.get(iid, ())):
             if segment not in spans:
                 continue
             start, end = spans[segment]
