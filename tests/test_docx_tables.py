@@ -213,3 +213,17 @@ def test_every_table_reads_back_cell_by_cell_with_its_rules_widths_and_face(tmp_
     for row in grid.rows[1:]:
         runs = row.cells[3].paragraphs[0].runs
         assert runs[0].text == "t" and runs[0].italic and not runs[1].italic
+
+
+def test_a_cell_keeps_its_tabs_line_breaks_and_edge_spaces(tmp_path):
+    """Cell text is written as python-docx writes a run's text: a tab as ``w:tab``, a line break as
+    ``w:br``, spaces at either end kept."""
+    frame = pd.DataFrame({"Item": ["first\tsecond", " padded "], "Note": ["one\ntwo", ""]})
+    path = write_tables_docx([ApaTable("Odd text", frame)], tmp_path / "odd.docx")
+    grid = Document(str(path)).tables[0]
+    assert [[c.text for c in row.cells] for row in grid.rows[1:]] == frame.values.tolist()
+    first, padded = grid.rows[1].cells[0]._tc, grid.rows[2].cells[0]._tc
+    assert first.find(f".//{qn('w:tab')}") is not None
+    assert grid.rows[1].cells[1]._tc.find(f".//{qn('w:br')}") is not None
+    assert padded.find(f".//{qn('w:t')}").get(qn("xml:space")) == "preserve"
+    assert grid.rows[2].cells[1]._tc.find(f".//{qn('w:r')}") is not None  # an empty run

@@ -19,7 +19,10 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.text.font import CT_RPr
+from docx.oxml.text.parfmt import CT_PPr
+from docx.oxml.text.run import _RunContentAppender
 from docx.shared import Inches, Pt
+from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from research.report.apa import ApaTable, _is_test_cell, symbol_runs
@@ -83,12 +86,25 @@ def _run_properties(size) -> CT_RPr:
     return run._r.rPr
 
 
+@functools.cache
+def _paragraph_properties(alignment) -> CT_PPr:
+    """A cell paragraph's properties (``w:pPr``) aligned by ``alignment``, made once through
+    python-docx and copied into each cell, as the runs' properties are."""
+    paragraph = Paragraph(OxmlElement("w:p"), None)
+    paragraph.alignment = alignment
+    return paragraph._p.pPr
+
+
 def _write_runs(paragraph, text: str, symbols: bool, size=TABLE_SIZE) -> None:
     parts = symbol_runs(text) if symbols else [(text, "")]
     properties = _run_properties(size)
     for part, style in parts:
-        run = paragraph.add_run(part)
-        run._r.insert(0, copy.deepcopy(properties))
+        # the run's properties, then its text as Paragraph.add_run writes it (Run.text would first
+        # search the new, empty run for content to clear)
+        r = paragraph._p.add_r()
+        r.append(copy.deepcopy(properties))
+        _RunContentAppender.append_to_run_from_text(r, part)
+        run = Run(r, paragraph)
         if style == "italic":
             run.italic = True
         elif style == "sub":
@@ -130,7 +146,8 @@ def _set_widths(grid, rows: list, widths: list) -> None:
 def _write_cell(cell, text: str, first: bool, symbols: bool) -> None:
     """A cell's text, the first column left-aligned and the others centred."""
     para = cell.paragraphs[0]
-    para.alignment = WD_ALIGN_PARAGRAPH.LEFT if first else WD_ALIGN_PARAGRAPH.CENTER
+    alignment = WD_ALIGN_PARAGRAPH.LEFT if first else WD_ALIGN_PARAGRAPH.CENTER
+    para._p.insert(0, copy.deepcopy(_paragraph_properties(alignment)))  # a new cell's empty w:p
     _write_runs(para, text, symbols=symbols)
 
 
