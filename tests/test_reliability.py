@@ -152,3 +152,145 @@ def test_two_item_scale_gets_spearman_brown_and_a_note():
     assert row["alpha"] == pytest.approx(alpha_by_hand(np.column_stack([a, b])))
     assert "alpha is not the recommended coefficient for two items" in row["note"]
     assert "omega not computed: fewer than three items (2)" in row["note"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_alpha_and_interval_equal_pingouin_with_missing_answers(seed):
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=80)
+    x = pd.DataFrame(
+        {f"i{k}": np.clip(np.rint(3 + f + rng.normal(0, 1, 80)), 1, 5) for k in range(5)}
+    )
+    x = x.mask(rng.random(x.shape) < 0.05)
+    expected, _ = pg.cronbach_alpha(data=x, nan_policy="listwise")
+    alpha, low, high, n = alpha_with_ci(x)
+    assert alpha == pytest.approx(expected, rel=1e-12, abs=1e-14)
+    # pingouin rounds its interval to three decimals; the unrounded one is within half a unit.
+    # (Given missing answers, pingouin's df count the rows before its listwise deletion; ours the
+    # complete rows, so it is given those.)
+    _, ci = pg.cronbach_alpha(data=x.dropna())
+    assert np.abs(np.array([low, high]) - ci).max() <= 0.0005 + 1e-12
+    assert n == len(x.dropna())
+
+
+def test_alpha_is_missing_for_one_item_few_rows_or_no_variance():
+    assert np.isnan(alpha_with_ci(pd.DataFrame({"a": [1.0, 2, 3, 4]}))[0])
+    assert alpha_with_ci(pd.DataFrame({"a": [1.0, 2, np.nan], "b": [2.0, 3, 4]}))[3] == 2
+    assert np.isnan(alpha_with_ci(pd.DataFrame({"a": [1.0, 2, np.nan], "b": [2.0, 3, 4]}))[1])
+    # item sums constant: no variance
+    assert np.isnan(alpha_with_ci(pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [4.0, 3, 2, 1]}))[0])
+
+
+def _inst(n_items, scale_id="s"):
+    from research.spec.instruments import instrument_from_dict
+
+    return instrument_from_dict(
+        {
+            "id": "q",
+            "response_scale": {"min": 1, "max": 5},
+            "subscales": [{"id": scale_id}],
+            "items": [{"id": f"X{i}", "subscale": scale_id} for i in range(n_items)],
+        }
+    )
+
+
+def _responses(x: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "respondent_id": f"r{i:03d}",
+                "role": "marketing" if i % 3 else "sales",
+                "instrument": "q",
+                "item": f"X{j}",
+                "keyed": x[i, j],
+            }
+            for i in range(x.shape[0])
+            for j in range(x.shape[1])
+        ]
+    )
+
+
+def test_reliability_rows_equal_pingouin_and_statsmodels_per_group():
+    from statsmodels.multivariate.factor import Factor
+
+    from research.analysis.reliability import reliability
+
+    rng = np.random.default_rng(4)
+    f = rng.normal(size=90)
+    x = np.column_stack([np.clip(np.rint(3 + f + rng.normal(0, 1, 90)), 1, 5) for _ in range(4)])
+    x[rng.random(x.shape) < 0.04] = np.nan
+    table = reliability(_responses(x), _inst(4)).set_index("group")
+    role = np.where(np.arange(90) % 3, "marketing", "sales")
+    for group, rows in [("all", slice(None)), ("marketing", role == "marketing")]:
+        data = pd.DataFrame(x[rows]).dropna()
+        row = table.loc[group]
+        assert row["n"] == len(data)
+        assert row["alpha"] == pytest.approx(pg.cronbach_alpha(data)[0], rel=1e-12)
+        fit = Factor(data.to_numpy(float), n_factor=1, method="ml").fit(rng=0)
+        s, u = abs(np.sum(fit.loadings)), np.sum(fit.uniqueness)
+        assert row["omega"] == pytest.approx(s**2 / (s**2 + u), rel=1e-12)
+        assert row["note"] == "" and row["omega_reason"] == ""
+
+
+def test_reliability_notes_for_few_respondents_and_a_constant_item():
+    from research.analysis.reliability import reliability
+
+    x = np.array([[1, 2, 3], [2, 2, 4], [3, 2, 5], [4, 2, 1], [5, 2, 2], [1, 2, 2.0]])
+    table = reliability(_responses(x), _inst(3)).set_index("group")
+    assert table.loc["all", "note"] == "omega not computed: constant item: X1"
+    # sales are respondents 0 and 3: two complete rows
+    assert table.loc["sales", "n"] == 2
+    assert table.loc["sales", "note"] == (
+        "alpha not computed: 2 complete respondents (3 needed); "
+        "omega not computed: too few respondents: 2 complete (5 needed)"
+    )
+    one = reliability(_responses(x[:, :1]), _inst(1)).set_index("group")
+    assert one.loc["all", "note"] == (
+        "alpha not computed: one item; omega not computed: fewer than three items (1)"
+    )
+
+
+@pytest.mark.parametrize("value", [0.1, 0.7, 3.3, 2.0])
+def test_a_constant_item_is_named_as_pandas_finds_its_sd_zero(value):
+    from research.analysis.reliability import omega_with_reason
+
+    rng = np.random.default_rng(3)
+    f = rng.normal(size=40)
+    x = pd.DataFrame({f"i{k}": f + rng.normal(0, 0.8, 40) for k in range(3)})
+    x["c"] = value
+    _, why = omega_with_reason(x)
+    assert (why == "constant item: c") == bool((x.std(ddof=1) == 0).any())
+
+
+def test_item_statistics_with_missing_answers_and_a_constant_item():
+    rng = np.random.default_rng(8)
+    f = rng.normal(size=30)
+    x = np.column_stack([np.clip(np.rint(3 + f + rng.normal(0, 1, 30)), 1, 5) for _ in range(3)])
+    x[:, 2] = 4.0  # constant: no item-rest correlation
+    x[[1, 5], 0] = np.nan
+    table = item_statistics(_responses(x), _inst(3)).set_index("item")
+    block = x[~np.isnan(x).any(axis=1)]
+    for j in range(3):
+        row = table.loc[f"X{j}"]
+        col = pd.Series(x[:, j]).dropna()
+        assert row["n"] == len(col) and row["mean"] == pytest.approx(col.mean(), rel=1e-12)
+        assert row["sd"] == pytest.approx(col.std(ddof=1), rel=1e-12)
+        rest = np.delete(block, j, axis=1)
+        if j == 2:
+            assert np.isnan(row["item_rest_r"])
+        else:
+            r = stats.pearsonr(block[:, j], rest.sum(axis=1))[0]
+            assert row["item_rest_r"] == pytest.approx(r, rel=1e-12)
+        assert row["alpha_if_dropped"] == pytest.approx(alpha_by_hand(rest), rel=1e-12)
+
+
+def test_item_statistics_of_short_scales_and_few_respondents():
+    x = np.array([[1, 2.0], [2, 3], [4, 4]])
+    two = item_statistics(_responses(x), _inst(2)).set_index("item")
+    assert two["alpha_if_dropped"].isna().all()
+    assert two.loc["X0", "item_rest_r"] == pytest.approx(np.corrcoef(x.T)[0, 1], rel=1e-12)
+    few = item_statistics(_responses(x[:2]), _inst(2)).set_index("item")
+    assert few["item_rest_r"].isna().all() and (few["n"] == 2).all()
+    one = item_statistics(_responses(x[:1, :1]), _inst(1)).iloc[0]
+    assert one["n"] == 1 and one["mean"] == 1 and np.isnan(one["sd"])
+    assert np.isnan(one["item_rest_r"]) and np.isnan(one["alpha_if_dropped"])

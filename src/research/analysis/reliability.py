@@ -62,25 +62,36 @@ def omega_with_reason(items: pd.DataFrame) -> tuple[float, str]:
     analysis: Comments on the causes of and solutions to Heywood cases. *Psychological Bulletin*,
     101(1), 126-135. doi:10.1037/0033-2909.101.1.126
     """
+    data = items.dropna()
+    return _omega(data.to_numpy(float), data.columns, lambda: data.std(ddof=1) == 0)
+
+
+def _omega(data: np.ndarray, columns, zero_sd) -> tuple[float, str]:
+    """:func:`omega_with_reason` on the listwise-complete rows ``data`` (columns named ``columns``).
+
+    ``zero_sd()`` says which columns have a zero standard deviation as pandas computes it; it is
+    asked only when a column holds one value (a constant that is not a whole number can have a
+    tiny non-zero SD, and the fit then goes ahead as it always has).
+    """
     from statsmodels.multivariate.factor import Factor
 
-    data = items.dropna()
     if data.shape[1] < 3:
         return float("nan"), f"fewer than three items ({data.shape[1]})"
     if len(data) < OMEGA_MIN_RESPONDENTS:
         return float(
             "nan"
         ), f"too few respondents: {len(data)} complete ({OMEGA_MIN_RESPONDENTS} needed)"
-    constant = [str(c) for c in data.columns[(data.std(ddof=1) == 0).to_numpy()]]
-    if constant:
-        return float(
-            "nan"
-        ), f"constant item{'s' if len(constant) > 1 else ''}: {', '.join(constant)}"
+    if (data == data[0]).all(axis=0).any():
+        constant = [str(c) for c in columns[np.asarray(zero_sd())]]
+        if constant:
+            return float(
+                "nan"
+            ), f"constant item{'s' if len(constant) > 1 else ''}: {', '.join(constant)}"
     caught = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = Factor(data.to_numpy(float), n_factor=1, method="ml").fit(rng=0)
+            fit = Factor(data, n_factor=1, method="ml").fit(rng=0)
     except (np.linalg.LinAlgError, ValueError, RuntimeError) as err:
         return float("nan"), f"the one-factor fit failed ({type(err).__name__}: {err})"
     warned = "; ".join(
@@ -90,7 +101,7 @@ def omega_with_reason(items: pd.DataFrame) -> tuple[float, str]:
     unique = np.asarray(fit.uniqueness).ravel()
     reason = ""
     if np.any(unique <= 1e-6):
-        names = ", ".join(str(c) for c in data.columns[unique <= 1e-6])
+        names = ", ".join(str(c) for c in columns[unique <= 1e-6])
         reason = f"Heywood case: uniqueness at or below zero for {names}"
     elif not fit.mle_retvals.success or not np.all(np.isfinite(loadings)):
         reason = "no convergence of the one-factor maximum-likelihood fit"
@@ -158,17 +169,34 @@ def spearman_brown(items: pd.DataFrame) -> float:
 
 def alpha_with_ci(items: pd.DataFrame, confidence: float = 0.95) -> tuple[float, float, float, int]:
     """Cronbach's alpha on the listwise-complete rows with Feldt's F-based interval: (alpha, low,
-    high, n)."""
-    data = items.dropna()
+    high, n).
+
+    ``alpha = k/(k-1) (1 - tr(C) / sum(C))``, ``C`` the items' covariance matrix, as pingouin's
+    ``cronbach_alpha`` computes it; the interval ``1 - (1 - alpha) F_{a/2}`` and ``1 - (1 - alpha)
+    F_{1-a/2}`` (upper quantiles of F with ``n - 1`` and ``(n - 1)(k - 1)`` df), unrounded (pingouin
+    rounds it to three decimals). Missing with fewer than two items, fewer than three complete
+    rows, or no variance in the sum of the items.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    *Psychometrika*, 16(3), 297-334. doi:10.1007/BF02310555
+
+    Feldt, L. S., Woodruff, D. J. & Salih, F. A. (1987). Statistical inference for coefficient
+    alpha. *Applied Psychological Measurement*, 11(1), 93-103. doi:10.1177/014662168701100107
+    """
+    return _alpha(items.dropna().to_numpy(float), confidence)
+
+
+def _alpha(data: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, int]:
+    """:func:`alpha_with_ci` on the listwise-complete rows ``data``."""
     n, k = data.shape
     if k < 2 or n < 3 or np.isclose(data.sum(axis=1).var(ddof=1), 0):
         return float("nan"), float("nan"), float("nan"), n
-    import pingouin as pg  # imported here: notebooks without reliability need not pay for it
     from scipy.stats import f
 
-    alpha, _ = pg.cronbach_alpha(data=data, nan_policy="listwise", ci=confidence)
-    # pingouin rounds its interval to three decimals; the interval is recomputed unrounded (same
-    # formula).
+    cov = np.cov(data.T, ddof=1)
+    alpha = (k / (k - 1)) * (1 - np.trace(cov) / cov.sum(axis=0).sum())
     df1, df2 = n - 1, (n - 1) * (k - 1)
     low = 1 - (1 - alpha) * f.isf((1 - confidence) / 2, df1, df2)
     high = 1 - (1 - alpha) * f.isf(1 - (1 - confidence) / 2, df1, df2)
@@ -197,32 +225,22 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     True
     """
     wide = _wide(responses, instrument)
+    values = wide[instrument.item_ids].to_numpy(float)
+    column = {item: j for j, item in enumerate(instrument.item_ids)}
+    groups = [(g, part, _rows(wide, part)) for g, part in _groups(wide)]
     rows = []
     for scale, items in instrument.scales.items():
-        for group, part in _groups(wide):
-            block = part[items]
-            alpha, low, high, n = alpha_with_ci(block)
-            omega, why = omega_with_reason(block)
-            sb = spearman_brown(block) if len(items) == 2 else float("nan")
-            notes = []
-            if np.isnan(alpha):
-                notes.append(
-                    "alpha not computed: "
-                    + (
-                        "one item"
-                        if len(items) < 2
-                        else f"{n} complete respondents (3 needed)"
-                        if n < 3
-                        else "no variance"
-                    )
-                )
-            if len(items) == 2:
-                notes.append(
-                    "two items: report the Spearman-Brown coefficient (spearman_brown); alpha is "
-                    "not the recommended coefficient for two items"
-                )
-            if np.isnan(omega):
-                notes.append(f"omega not computed: {why}")
+        cols = [column[i] for i in items]
+        for group, part, at in groups:
+            block = values[at][:, cols]
+            data = block[~np.isnan(block).any(axis=1)]
+            alpha, low, high, n = _alpha(data)
+            omega, why = _omega(
+                data,
+                pd.Index(items),
+                lambda part=part, items=items: part[items].dropna().std(ddof=1) == 0,
+            )
+            sb = spearman_brown(part[items]) if len(items) == 2 else float("nan")
             rows.append(
                 {
                     "instrument": instrument.id,
@@ -234,12 +252,40 @@ def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
                     "ci_low": low,
                     "ci_high": high,
                     "omega": omega,
-                    "note": "; ".join(notes),
+                    "note": _note(len(items), n, alpha, omega, why),
                     "spearman_brown": sb,
                     "omega_reason": why,
                 }
             )
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS + ["spearman_brown", "omega_reason"])
+
+
+def _rows(wide: pd.DataFrame, part: pd.DataFrame) -> np.ndarray:
+    """Positions in ``wide`` of the rows of ``part`` (one of :func:`_groups`)."""
+    return wide.index.get_indexer(part.index)
+
+
+def _note(n_items: int, n: int, alpha: float, omega: float, why: str) -> str:
+    notes = []
+    if np.isnan(alpha):
+        notes.append(
+            "alpha not computed: "
+            + (
+                "one item"
+                if n_items < 2
+                else f"{n} complete respondents (3 needed)"
+                if n < 3
+                else "no variance"
+            )
+        )
+    if n_items == 2:
+        notes.append(
+            "two items: report the Spearman-Brown coefficient (spearman_brown); alpha is "
+            "not the recommended coefficient for two items"
+        )
+    if np.isnan(omega):
+        notes.append(f"omega not computed: {why}")
+    return "; ".join(notes)
 
 
 def item_statistics(responses: pd.DataFrame, instrument) -> pd.DataFrame:
@@ -250,28 +296,41 @@ def item_statistics(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     other items (listwise-complete respondents of the scale).
     """
     wide = _wide(responses, instrument)
+    values = wide[instrument.item_ids].to_numpy(float)
+    column = {item: j for j, item in enumerate(instrument.item_ids)}
     rows = []
     for scale, items in instrument.scales.items():
-        block = wide[items].dropna()
-        for item in items:
-            rest = block.drop(columns=item)
+        block = values[:, [column[i] for i in items]]
+        block = block[~np.isnan(block).any(axis=1)]
+        total = block.sum(axis=1)
+        for j, item in enumerate(items):
             r = (
-                block[item].corr(rest.sum(axis=1))
+                _pearson(block[:, j], total - block[:, j])
                 if len(items) > 1 and len(block) > 2
                 else float("nan")
             )
-            dropped = alpha_with_ci(rest)[0] if len(items) > 2 else float("nan")
-            col = wide[item].dropna()
+            dropped = _alpha(np.delete(block, j, axis=1))[0] if len(items) > 2 else float("nan")
+            col = values[:, column[item]]
+            col = col[~np.isnan(col)]
             rows.append(
                 {
                     "instrument": instrument.id,
                     "scale": scale,
                     "item": item,
                     "n": len(col),
-                    "mean": col.mean(),
-                    "sd": col.std(ddof=1),
+                    "mean": col.mean() if len(col) else float("nan"),
+                    "sd": col.std(ddof=1) if len(col) > 1 else float("nan"),
                     "item_rest_r": r,
                     "alpha_if_dropped": dropped,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's r as pandas' ``Series.corr`` takes it: missing when either is constant, clipped to
+    [-1, 1]."""
+    a, b = a - a.mean(), b - b.mean()
+    if not a.any() or not b.any():
+        return float("nan")
+    return float(np.clip(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)), -1.0, 1.0))
