@@ -267,6 +267,21 @@ def test_the_study_digest_is_the_same_in_another_process(demo_study):
     assert out.stdout.strip() == memo.study_digest(demo_study)
 
 
+def test_a_saved_study_read_back_has_the_same_digest_in_another_process(demo_study, tmp_path):
+    # what the kernels of a run do: each reads the processed folder the run wrote
+    from research.inputs.study import Study
+
+    demo_study.save(tmp_path / "processed")
+    here = memo.study_digest(Study.load(tmp_path / "processed"))
+    code = (
+        "from research.analysis.memo import study_digest\n"
+        "from research.inputs.study import Study\n"
+        f"print(study_digest(Study.load({str(tmp_path / 'processed')!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == here
+
+
 def test_dates_are_keyed():
     assert memo.canonical(datetime.date(2026, 1, 2)) != memo.canonical(datetime.date(2026, 2, 1))
 
@@ -310,3 +325,79 @@ def test_a_run_gives_its_kernels_a_memo_folder_and_removes_it(demo_copy, tmp_pat
     assert seen["existed"]
     assert str(seen["folder"]).startswith(tempfile.gettempdir())
     assert not seen["folder"].exists()
+
+
+def text(values, dtype="str"):
+    return pd.DataFrame({"x": pd.array(values, dtype=dtype)})
+
+
+def test_equal_frames_share_a_digest_however_they_were_made():
+    whole = pd.DataFrame({"x": pd.array(["a", "bc", None, "d"], dtype="str"), "n": [1, 2, 3, 4]})
+    halves = pd.concat([whole.iloc[:2], whole.iloc[2:]], ignore_index=True)  # two Arrow chunks
+    assert halves["x"].array.__arrow_array__().num_chunks == 2
+    sliced = whole.iloc[1:].reset_index(drop=True)  # an Arrow slice of the whole
+    assert sliced["x"].array.__arrow_array__().chunk(0).offset == 1
+    fresh = pd.DataFrame({"x": pd.array(["bc", None, "d"], dtype="str"), "n": [2, 3, 4]})
+    assert memo.frame_digest(halves) == memo.frame_digest(whole)
+    assert memo.frame_digest(sliced) == memo.frame_digest(fresh)
+    assert memo.frame_digest(whole.copy()) == memo.frame_digest(whole)
+
+
+def test_text_is_hashed_cell_by_cell():
+    digest = memo.frame_digest
+    assert digest(text(["ab", "c"])) != digest(text(["a", "bc"]))
+    assert digest(text(["a", None])) != digest(text(["a", ""]))
+    assert digest(text(["a", None])) != digest(text([None, "a"]))
+    assert digest(text(["a", "b"])) != digest(text(["a", "b"], dtype="string"))
+    long = "x" * 300  # lengths past one byte
+    assert digest(text([long, "y"])) != digest(text([long + "y", ""]))
+    assert digest(text([long, "y"])) == digest(text([long, "y"]))
+
+
+def test_what_lies_under_a_missing_text_cell_is_not_hashed():
+    import pyarrow as pa
+
+    # "ab" then "c", the first marked missing: the same as [None, "c"] however it is stored
+    offsets = pa.py_buffer(np.array([0, 2, 3], dtype=np.int64).tobytes())
+    validity = pa.py_buffer(bytes([0b10]))
+    stored = pa.Array.from_buffers(
+        pa.large_string(), 2, [validity, offsets, pa.py_buffer(b"abc")], null_count=1
+    )
+    frame = pd.DataFrame({"x": pd.arrays.ArrowStringArray(pa.chunked_array([stored]))})
+    assert frame["x"].isna().tolist() == [True, False]
+    assert memo.frame_digest(frame) == memo.frame_digest(text([None, "c"], dtype="string"))
+
+
+def test_numbers_dates_and_other_columns_are_keyed():
+    digest = memo.frame_digest
+    base = pd.DataFrame(
+        {
+            "n": [1.0, 2.0],
+            "b": [True, False],
+            "d": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+            "i": pd.array([1, None], dtype="Int64"),
+            "o": pd.Series(["a", 1], dtype=object),
+        }
+    )
+    assert digest(base) == digest(base.copy())
+    for column, other in [
+        ("n", [1.0, 2.5]),
+        ("b", [True, True]),
+        ("d", pd.to_datetime(["2026-01-01", "2026-01-03"])),
+        ("i", pd.array([1, 2], dtype="Int64")),
+        ("o", pd.Series(["a", 2], dtype=object)),
+    ]:
+        assert digest(base.assign(**{column: other})) != digest(base), column
+    assert digest(base["n"]) != digest(base["n"].rename("m"))
+
+
+def test_an_index_of_labels_is_keyed():
+    frame = pd.DataFrame({"x": [1, 2]}, index=["a", "b"])
+    assert memo.frame_digest(frame) == memo.frame_digest(frame.copy())
+    assert memo.frame_digest(frame) != memo.frame_digest(frame.set_axis(["a", "c"]))
+    assert memo.frame_digest(frame) != memo.frame_digest(frame.reset_index(drop=True))
+
+
+def test_unhashable_cells_are_unkeyable():
+    with pytest.raises(memo.Unkeyable):
+        memo.frame_digest(pd.DataFrame({"x": pd.Series([[1], [2]], dtype=object)}))

@@ -57,6 +57,12 @@ STUDY_FRAMES = (
 STUDY_DEFINITIONS = ("config", "instruments", "codebook", "decision_table")
 
 
+_PLAIN = (bool, int, float, str, bytes)
+_DATES = (datetime.date, datetime.time, datetime.timedelta)
+#: Unsigned integer dtypes and the longest text (in bytes) each can give the length of.
+_LENGTH_WIDTHS = (("u1", 2**8 - 1), ("u2", 2**16 - 1), ("u4", 2**32 - 1), ("u8", 2**64 - 1))
+
+
 class Unkeyable(TypeError):
     """An argument the memo cannot key reliably; the call then runs unmemoised."""
 
@@ -80,19 +86,10 @@ def canonical(value) -> str:
     ...
     research.analysis.memo.Unkeyable: cannot key an argument of type object
     """
-    import numpy as np
-    import pandas as pd
-
-    if value is None or isinstance(value, bool | int | float | str | bytes):
+    if value is None or isinstance(value, _PLAIN):
         return repr(value)
-    if isinstance(value, datetime.date | datetime.time | datetime.timedelta):  # YAML dates
+    if isinstance(value, _DATES):  # YAML dates
         return repr(value)
-    if isinstance(value, np.generic):
-        return f"{type(value).__name__}({value.item()!r})"
-    if isinstance(value, PurePath):
-        return f"Path({str(value)!r})"
-    if isinstance(value, re.Pattern):
-        return f"re({value.pattern!r},{value.flags})"
     if isinstance(value, dict):
         return "{" + ",".join(f"{canonical(k)}:{canonical(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
@@ -100,23 +97,35 @@ def canonical(value) -> str:
         return open_ + ",".join(canonical(v) for v in value) + close
     if isinstance(value, set | frozenset):
         return "set(" + ",".join(sorted(canonical(v) for v in value)) + ")"
-    if isinstance(value, pd.DataFrame | pd.Series):
-        return f"frame({frame_digest(value)})"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = ",".join(
             f"{f.name}={canonical(getattr(value, f.name))}" for f in dataclasses.fields(value)
         )
         return f"{type(value).__module__}.{type(value).__qualname__}({fields})"
+    if isinstance(value, PurePath):
+        return f"Path({str(value)!r})"
+    if isinstance(value, re.Pattern):
+        return f"re({value.pattern!r},{value.flags})"
+    import numpy as np  # only here: the definitions hold thousands of plain values
+    import pandas as pd
+
+    if isinstance(value, np.generic):
+        return f"{type(value).__name__}({value.item()!r})"
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return f"frame({frame_digest(value)})"
     raise Unkeyable(f"cannot key an argument of type {type(value).__qualname__}")
 
 
 def frame_digest(frame) -> str:
-    """A SHA-256 of a data frame's (or series') content: its values and index
-    (``pandas.util.hash_pandas_object`` with the index), column names, dtypes (a categorical's
-    categories and their order too) and index names.
+    """A SHA-256 of a data frame's (or series') content: its values and index, column names, dtypes
+    (a categorical's categories and their order too) and index names.
 
-    ``hash_pandas_object`` hashes the cells of an object column by their text, so the kind of value
-    each object column holds (``pandas.api.types.infer_dtype``) is hashed too. Raises
+    Each column is hashed by the bytes of its values where they alone give its content (numbers,
+    dates and booleans held by numpy; text held by Arrow: :func:`_hash_values`), else by
+    ``pandas.util.hash_array``. The bytes hashed never depend on how the frame was made (its blocks,
+    Arrow chunks or slices) nor on the process, so equal frames share a digest in every kernel.
+    ``hash_array`` hashes the cells of an object column by their text, so the kind of value each
+    object column holds (``pandas.api.types.infer_dtype``) is hashed too. Raises
     :class:`Unkeyable` for cells it cannot hash (lists, dicts).
 
     Examples
@@ -133,27 +142,106 @@ def frame_digest(frame) -> str:
 
     frame = frame.to_frame() if isinstance(frame, pd.Series) else frame
     digest = hashlib.sha256()
+    dtypes = list(frame.dtypes)
     kinds = [
         pd.api.types.infer_dtype(frame.iloc[:, i]) if dtype == np.dtype(object) else ""
-        for i, dtype in enumerate(frame.dtypes)
+        for i, dtype in enumerate(dtypes)
     ]
+    index = frame.index
     digest.update(
         repr(
             (
-                [str(c) for c in frame.columns],
-                [repr(d) for d in frame.dtypes],  # a categorical's categories and order too
+                [str(c) for c in frame.columns.tolist()],
+                [repr(d) for d in dtypes],  # a categorical's categories and order too
                 kinds,
-                list(frame.index.names),
-                str(frame.index.dtype),
+                list(index.names),
+                str(index.dtype),
                 frame.shape,
+                (index.start, index.step) if isinstance(index, pd.RangeIndex) else None,
             )
         ).encode()
     )
     try:
-        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        for values in _column_arrays(frame):
+            _hash_values(digest, values)
+        if not isinstance(index, pd.RangeIndex):
+            digest.update(pd.util.hash_pandas_object(index).to_numpy())
     except TypeError as exc:  # unhashable cells
         raise Unkeyable(f"cannot hash the frame's cells: {exc}") from exc
     return digest.hexdigest()
+
+
+def _column_arrays(frame):
+    """The frame's columns' arrays, in order, without a series made for each (pandas' own
+    iterator, when it has it)."""
+    iterate = getattr(frame, "_iter_column_arrays", None)
+    if iterate is not None:
+        return iterate()
+    return (frame.iloc[:, i].array for i in range(frame.shape[1]))
+
+
+def _hash_values(digest, values) -> None:
+    """Add one column's values to ``digest``: their bytes for a numpy array of numbers, booleans or
+    dates and for Arrow-held text (:func:`_hash_arrow_text`), else ``pandas.util.hash_array``.
+
+    Its length and dtype are in the frame's header; each part written here is preceded by its
+    size, so that the bytes of two columns never run together ambiguously.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values, pd.arrays.NumpyExtensionArray):
+        values = values.to_numpy()
+    if isinstance(values, np.ndarray) and values.dtype.kind in "biufcmM":
+        _add(digest, np.ascontiguousarray(values).view(np.uint8))
+        return
+    if isinstance(values, pd.arrays.ArrowExtensionArray) and _hash_arrow_text(digest, values):
+        return
+    _add(digest, pd.util.hash_array(values).view(np.uint8))
+
+
+def _hash_arrow_text(digest, values) -> bool:
+    """Add an Arrow string or binary column to ``digest`` (False, nothing added, for other Arrow
+    types): which cells are missing, each cell's length and the cells' bytes run together.
+
+    Missing cells are hashed as a mask and their slots as empty, since Arrow leaves what lies under
+    a missing cell undefined; the lengths and bytes are read from the slice the array covers.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    chunks = values.__arrow_array__()
+    array = chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_binary(kind):
+        width = np.int32
+    elif pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
+        width = np.int64
+    else:
+        return False
+    if array.null_count:
+        _add(digest, array.is_null().to_numpy(zero_copy_only=False).view(np.uint8))
+        array = array.fill_null(b"" if "binary" in str(kind) else "")
+    else:
+        _add(digest, b"")  # no mask
+    _, offsets, data = array.buffers()
+    offsets = np.frombuffer(offsets, dtype=width)[array.offset : array.offset + len(array) + 1]
+    lengths = np.diff(offsets)
+    # the narrowest width that holds every length: fewer bytes to hash (the frame's header gives
+    # the number of cells, so the width is told by the part's size)
+    longest = int(lengths.max()) if len(lengths) else 0
+    width = next(code for code, most in _LENGTH_WIDTHS if longest <= most)
+    _add(digest, lengths.astype(width, copy=False).view(np.uint8))
+    first, last = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
+    _add(digest, memoryview(data)[first:last] if data is not None else b"")
+    return True
+
+
+def _add(digest, data) -> None:
+    """Add ``data`` (bytes or a buffer) to ``digest``, preceded by its size in bytes."""
+    view = memoryview(data)
+    digest.update(view.nbytes.to_bytes(8, "little"))
+    digest.update(view)
 
 
 def study_digest(study) -> str:
