@@ -412,3 +412,35 @@ def test_rerun_sequence(tmp_path, monkeypatch):
     lines = []
     pipeline.run(root, out=tmp_path / "r4", processed=processed, progress=lines.append, force=True)
     assert started(lines) == ALL and not reused(lines)
+
+
+def test_a_run_vouches_to_its_kernels_for_the_processed_data_it_checked(
+    demo_copy, tmp_path, monkeypatch
+):
+    import hashlib
+
+    seen = {}
+
+    class Pool:
+        def __init__(self, size, cwd, env=None, **kwargs):
+            seen["env"] = dict(env)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, *args, **kwargs):  # what the kernels find when notebooks run
+            seen["vouched"] = Path(seen["env"][study_module.VERIFIED_ENV]).read_text("utf-8")
+            raise RuntimeError("stop here")
+
+    monkeypatch.setattr(pipeline, "KernelPool", Pool)
+    processed = tmp_path / "p"
+    for _ in range(2):  # the study read and saved, then its processed data up to date
+        seen.clear()
+        with pytest.raises(RuntimeError, match="stop here"):
+            pipeline.run(demo_copy, out=tmp_path / "r", processed=processed, force=True)
+        manifest = (processed / "manifest.json").read_bytes()
+        assert seen["vouched"] == hashlib.sha256(manifest).hexdigest()
+        assert not Path(seen["env"][study_module.VERIFIED_ENV]).exists()  # removed with the run

@@ -357,3 +357,110 @@ def test_demo_study_has_every_planted_fault_once(demo_study):
         ".docx",
         ".txt",
     }
+
+
+# ---- the processed study, as notebooks open it ---------------------------------------------------
+
+
+def test_processed_tables_read_back_as_pandas_reads_them(tmp_path, demo_study):
+    from research.inputs import study as study_module
+
+    frame = pd.DataFrame(
+        {
+            "text": pd.array(["a", None], dtype="str"),
+            "string": pd.array(["b", None], dtype="string"),
+            "count": pd.array([1, None], dtype="Int64"),
+            "number": [1.5, float("nan")],
+            "flag": [True, False],
+            "level": pd.Categorical(["low", "high"], categories=["low", "high"], ordered=True),
+            "when": pd.to_datetime(["2026-01-01 10:00", "2026-01-02 00:00"]).tz_localize(
+                "Europe/Paris"
+            ),
+        }
+    )
+    frame.attrs = {"note": "kept"}
+    frame.to_parquet(tmp_path / "frame.parquet", index=False)
+    demo_study.save(tmp_path / "processed")
+    paths = [tmp_path / "frame.parquet", *sorted((tmp_path / "processed").glob("*.parquet"))]
+    for path in paths:
+        ours, theirs = study_module._read_parquet(path), pd.read_parquet(path)
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+        assert list(map(str, ours.dtypes)) == list(map(str, theirs.dtypes)), path.name
+        assert ours.attrs == theirs.attrs
+    assert study_module._read_parquet(paths[0]).attrs == {"note": "kept"}
+
+
+@pytest.fixture
+def opened(demo_copy, tmp_path, monkeypatch):
+    """The demo copy opened once (its processed folder written), and a count of the checksums of
+    its raw folder taken afterwards."""
+    from research.inputs import study as study_module
+
+    processed = tmp_path / "processed"
+    study_module.open_study(demo_copy, processed)
+    taken = []
+
+    def counted(root):
+        taken.append(root)
+        return checksum_folder(root)
+
+    monkeypatch.setattr(study_module, "checksum_folder", counted)
+    monkeypatch.delenv(study_module.VERIFIED_ENV, raising=False)
+    return demo_copy, processed, taken
+
+
+def test_open_study_checksums_the_raw_folder_unless_the_run_vouched_for_its_manifest(
+    opened, tmp_path, monkeypatch
+):
+    from research.inputs import study as study_module
+
+    root, processed, taken = opened
+    study_module.open_study(root, processed)
+    assert len(taken) == 1  # no run: checked
+    vouched = tmp_path / "verified"
+    monkeypatch.setenv(study_module.VERIFIED_ENV, str(vouched))
+    study_module.open_study(root, processed)
+    assert len(taken) == 2  # nothing vouched for yet: checked
+    assert study_module.vouch_for(processed, checksum_folder(root), vouched)
+    study = study_module.open_study(root, processed)
+    assert len(taken) == 2  # the manifest the run checked: not checked again
+    assert study.checksums == checksum_folder(root)
+    assert len(study.respondents) == len(read_study(root).respondents)
+
+
+def test_open_study_checksums_a_manifest_or_study_other_than_the_one_vouched_for(
+    opened, tmp_path, monkeypatch
+):
+    import shutil
+
+    from research.inputs import study as study_module
+
+    root, processed, taken = opened
+    vouched = tmp_path / "verified"
+    monkeypatch.setenv(study_module.VERIFIED_ENV, str(vouched))
+    assert study_module.vouch_for(processed, checksum_folder(root), vouched)
+    manifest = processed / "manifest.json"
+    manifest.write_text(manifest.read_text("utf-8") + "\n", "utf-8")  # the same data, other bytes
+    study_module.open_study(root, processed)
+    assert len(taken) == 1
+    assert study_module.vouch_for(processed, checksum_folder(root), vouched)
+    other = shutil.copytree(root, tmp_path / "other")  # the same files elsewhere
+    study_module.open_study(other, processed)
+    assert taken[-1] == other
+
+
+def test_a_raw_folder_changed_after_the_run_vouched_is_read_again_outside_the_run(
+    opened, tmp_path, monkeypatch
+):
+    from research.inputs import study as study_module
+
+    root, processed, taken = opened
+    vouched = tmp_path / "verified"
+    assert not study_module.vouch_for(processed, {}, vouched)  # other checksums: nothing vouched
+    assert not vouched.exists()
+    assert study_module.vouch_for(processed, checksum_folder(root), vouched)
+    respondents = next(root.glob("respondents.*"))
+    respondents.write_bytes(respondents.read_bytes() + b"\n")
+    before = (processed / "manifest.json").read_bytes()
+    study_module.open_study(root, processed)  # no run's variable: checked, rebuilt
+    assert (processed / "manifest.json").read_bytes() != before

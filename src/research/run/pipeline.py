@@ -222,6 +222,7 @@ def run(
         with contextlib.ExitStack() as stack:
             kernels = _LazyPool(stack, target, work, reuse_kernels, seed)
             summary = _study_summary(target, kernels, say, started)
+            _vouch(target, work)
             target.out.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{target.out.name}.tmp-", dir=target.out.parent))
             _readable(tmp)  # mkdtemp makes it 0700; the report is read like every other output
@@ -317,6 +318,21 @@ def _target(study, out, processed, notebooks, jobs) -> _Target:
     )
 
 
+#: ``research.inputs.study.VERIFIED_ENV``, written out: importing that module imports pandas, which
+#: would delay the kernels when they start before the study is read.
+_VERIFIED_ENV = "RESEARCH_VERIFIED_MANIFEST"
+_VERIFIED_FILE = "verified-manifest"
+
+
+def _vouch(target: _Target, work: Path) -> None:
+    """Vouch to the kernels for the processed data (:func:`research.inputs.study.vouch_for`): its
+    manifest holds the raw checksums this run took before its notebooks run (and takes again
+    after), so their ``open_study`` need not checksum the raw folder again."""
+    from research.inputs.study import vouch_for
+
+    vouch_for(target.processed, target.checksums, work / _VERIFIED_FILE)
+
+
 class _LazyPool:
     """The kernel pool, started on first need: no kernel at all when every page is reused. Keeps
     the notebooks' timing history (read before the processed folder is replaced) and the kernels'
@@ -332,13 +348,15 @@ class _LazyPool:
     def start(self) -> KernelPool:
         """Start the pool (once). Its kernels share this run's memo of analysis results
         (:mod:`research.analysis.memo`), a folder inside ``work``, which the run removes when it
-        ends: nothing is kept for the next run."""
+        ends: nothing is kept for the next run. They are told where the run vouches for the
+        processed data it checked (:func:`_vouch`)."""
         if self.pool is None:
             from research.analysis.memo import ENV
 
             size = min(self.target.jobs, len(self.target.notebooks))
             memo = self.work / "memo"
             memo.mkdir(exist_ok=True)
+            verified = {_VERIFIED_ENV: str(self.work / _VERIFIED_FILE)}
             self.pool = self.stack.enter_context(
                 KernelPool(
                     size,
@@ -346,7 +364,7 @@ class _LazyPool:
                     reuse=self.reuse,
                     seed=self.seed,
                     stderr=self.log,
-                    env={ENV: str(memo)},
+                    env={ENV: str(memo), **verified},
                 )
             )
         return self.pool
