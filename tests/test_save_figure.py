@@ -1,5 +1,6 @@
-"""Saving a figure: the PNG is cropped to what the figure shows as ``bbox_inches="tight"`` crops it
-(the same size, the same picture but for sub-pixel placement), though the figure is drawn once;
+"""Saving a figure: the PNG is the picture ``bbox_inches="tight"`` gives, though the figure is drawn
+once, cropped to its ink with ``savefig.pad_inches`` around it (savefig's box also holds text boxes'
+empty ascent and descent: a few pixels more); content outside the canvas is still found and shown;
 figures with a layout engine of their own keep it; the caption and alt text travel in the file."""
 
 from __future__ import annotations
@@ -30,12 +31,40 @@ def _pixels(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGBA"))
 
 
+def _ink(pixels: np.ndarray) -> tuple[slice, slice]:
+    """The rows and columns of what differs from the background (the corner's colour)."""
+    ink = (pixels != pixels[0, 0]).any(axis=2)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def _framed(pixels: np.ndarray) -> np.ndarray:
+    """The ink with the pad of background (14 px) around it."""
+    pad = round(matplotlib.rcParams["savefig.pad_inches"] * FIGURE_DPI)
+    ink = pixels[_ink(pixels)]
+    out = np.empty((ink.shape[0] + 2 * pad, ink.shape[1] + 2 * pad, 4), int)
+    out[...] = pixels[0, 0]
+    out[pad:-pad, pad:-pad] = ink
+    return out
+
+
 def _assert_same_picture(saved: Image.Image, expected: Image.Image) -> None:
-    """The size savefig's tight crop gives, and the same picture: cropped from one drawing rather
-    than drawn moved, the anti-aliased edges may differ by sub-pixel placement, nothing more (a
-    shift of a whole pixel or a part cut off would change far more pixels)."""
-    assert saved.size == expected.size
-    a, b = _pixels(saved).astype(int), _pixels(expected).astype(int)
+    """The same picture as savefig's tight crop, its ink (framed by the pad) the same size to a
+    pixel or two: cropped from one drawing rather than drawn moved, the anti-aliased edges may
+    differ by sub-pixel placement, nothing more (a shift of a whole pixel or a part cut off would
+    change far more pixels)."""
+    a, b = _framed(_pixels(saved).astype(int)), _framed(_pixels(expected).astype(int))
+    assert abs(a.shape[0] - b.shape[0]) <= 2 and abs(a.shape[1] - b.shape[1]) <= 2
+    height, width = min(a.shape[0], b.shape[0]) - 1, min(a.shape[1], b.shape[1]) - 1
+    # a faint anti-aliased pixel may start one ink box a pixel early: the best of those alignments
+    a, b = min(
+        (
+            (a[dy : dy + height, dx : dx + width], b[:height, :width])
+            for dy in (0, 1)
+            for dx in (0, 1)
+        ),
+        key=lambda pair: np.abs(pair[0] - pair[1]).mean(),
+    )
     assert np.abs(a - b).mean() < 3
     assert (np.abs(a - b).max(axis=2) > 64).mean() < 0.02
     # the same ink along each axis, nothing moved by more than a pixel or two, nothing cut off
@@ -44,6 +73,16 @@ def _assert_same_picture(saved: Image.Image, expected: Image.Image) -> None:
         profile_a, profile_b = ink_a.sum(axis=axis), ink_b.sum(axis=axis)
         drift = np.abs(np.cumsum(profile_a) - np.cumsum(profile_b)).max()
         assert drift <= 2 * profile_b.max() + 0.01 * profile_b.sum()
+
+
+def _assert_padded(saved: Image.Image) -> None:
+    """The pad (``savefig.pad_inches``, 14.4 px at 144 dpi) around the ink on every side: none of
+    it cut, none of it more than the pad."""
+    pixels = _pixels(saved)
+    rows, cols = _ink(pixels)
+    margins = (rows.start, pixels.shape[0] - rows.stop, cols.start, pixels.shape[1] - cols.stop)
+    pad = matplotlib.rcParams["savefig.pad_inches"] * FIGURE_DPI
+    assert all(np.floor(pad) <= m <= np.ceil(pad) for m in margins), margins
 
 
 def _overflowing():
@@ -79,6 +118,8 @@ def test_the_png_is_what_bbox_inches_tight_gives(make, tmp_path):
     saved.verify()  # a readable PNG
     saved = Image.open(path)
     _assert_same_picture(saved, expected)
+    if make is _forest:  # drawn once (the other is moved by savefig to show its title whole)
+        _assert_padded(saved)
     assert saved.info["Title"] == "A caption." and saved.info["Description"] == "What it shows."
     assert round(saved.info["dpi"][0]) == FIGURE_DPI
     # the figure keeps the placeholder tight_layout left, as after any savefig
@@ -145,10 +186,10 @@ def test_a_laid_out_figure_whose_legend_overflows_is_still_whole(tmp_path):
 
 def test_an_opaque_figure_is_written_without_alpha_and_a_transparent_one_keeps_it(tmp_path):
     fig = _forest()
-    drawn = np.asarray(_tight_png(fig).convert("RGB"))
+    drawn = _tight_png(fig).convert("RGB")
     saved = Image.open(save_figure(fig, tmp_path, "opaque"))
     assert saved.mode == "RGB"  # every pixel opaque: the alpha channel would say nothing
-    assert saved.size == drawn.shape[1::-1]
+    _assert_same_picture(saved, drawn)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(3, 2))
@@ -178,3 +219,69 @@ def test_a_report_figure_is_drawn_by_the_renderer_that_laid_it_out(tmp_path, mon
     save_figure(fig, tmp_path, "forest")
     assert used == [laid_out]
     plt.close(fig)
+
+
+def _wholly_outside_text():
+    fig, ax = figures._subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, 1])
+    fig.tight_layout()
+    fig.text(0.5, -0.15, "a note wholly below the figure", ha="center")
+    return fig
+
+
+def _tick_labels_wholly_outside():
+    fig, ax = figures._subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, 1])
+    ax.set_position([0.02, 0.2, 0.9, 0.7])  # the y tick labels left of the canvas, whole
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.tick_params(left=False)
+    return fig
+
+
+@pytest.mark.parametrize("make", [_wholly_outside_text, _tick_labels_wholly_outside])
+def test_content_wholly_outside_the_canvas_is_found_and_shown(make, tmp_path):
+    """It leaves no ink on the canvas (none reaching the edge), yet it is found, as
+    ``fig.get_tightbbox`` finds it, and savefig shows it."""
+    from research.report.tables import _ink_box
+
+    expected = _tight_png(make())
+    fig = make()
+    fig.canvas.draw()
+    assert _ink_box(fig, np.asarray(fig.canvas.buffer_rgba()), FIGURE_DPI) is not None
+    saved = Image.open(save_figure(fig, tmp_path, "outside"))
+    assert saved.size == expected.size
+    width, height = fig.get_size_inches() * FIGURE_DPI
+    assert saved.size[0] > width or saved.size[1] > height
+    plt.close("all")
+
+
+def test_a_face_that_is_not_opaque_is_cropped_as_savefig_crops_it(tmp_path):
+    """Its ink cannot be told from its face by the face's colour: measured by get_tightbbox."""
+
+    def make():
+        fig, ax = figures._subplots(figsize=(3, 2))
+        fig.patch.set_facecolor((0.2, 0.4, 0.6, 0.5))
+        ax.plot([0, 1], [0, 1])
+        fig.tight_layout()
+        return fig
+
+    expected = _tight_png(make())
+    saved = Image.open(save_figure(make(), tmp_path, "face"))
+    assert saved.size == expected.size and saved.mode == "RGBA"
+    plt.close("all")
+
+
+def test_the_demo_figures_keep_the_pad_around_their_ink(demo_study, tmp_path):
+    """Report figures cropped to their ink, the pad whole on every side."""
+    from research.analysis import companies
+
+    main = next(i for i in demo_study.instruments if i.total and i.total.get("bands"))
+    summary, _ = companies.company_summary(demo_study)
+    for name, fig in (
+        ("likert", figures.likert_bars(demo_study.responses, main)),
+        ("map", figures.company_map(summary, main)),
+        ("forest", _forest()),
+    ):
+        _assert_padded(Image.open(save_figure(fig, tmp_path, name)))
+        plt.close(fig)

@@ -119,10 +119,107 @@ def _crop(pixels, box, dpi: float, face):
     return Image.fromarray(out, "RGBA")
 
 
-def _draw_cropped(fig, dpi: float):
-    """Draw ``fig`` once at ``dpi`` on an Agg canvas; (its pixels cropped to the padded box that
-    ``bbox_inches="tight"`` gives, that box in inches).
+def _outside(box, width: float, height: float) -> bool:
+    """Whether ``box`` (pixels) reaches outside a canvas of ``width`` by ``height`` pixels; an
+    empty or infinite box, which ``get_tightbbox`` leaves out, does not."""
+    import numpy as np
 
+    return (
+        box is not None
+        and np.isfinite(box.extents).all()
+        and (box.width or box.height)
+        and (box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height)
+    )
+
+
+def _tick_room(ax, renderer) -> float:
+    """The most an axis' tick labels lie beyond the axes' edge before their text begins (tick
+    length outwards and label pad), in pixels."""
+    points = [
+        tick.get_tick_padding() + tick.get_pad()
+        for axis in (ax.xaxis, ax.yaxis)
+        for tick in axis.majorTicks[:1] + axis.minorTicks[:1]
+    ]
+    return renderer.points_to_pixels(max(points, default=0)) + 1
+
+
+def _may_reach_outside(fig, renderer) -> bool:
+    """Whether anything ``fig.get_tightbbox`` counts could lie wholly outside the canvas, where the
+    drawing leaves no ink: measured as ``get_tightbbox`` measures it, but for the tick labels.
+
+    A tick label begins within a few points of its axes' edge, so it can only lie wholly outside
+    when that edge is within those points of the canvas' edge; those axes, axes other than plain
+    ones (polar, 3D) and spines moved from the axes' edge are answered "may" (then measured)."""
+    from matplotlib.axes import Axes
+
+    width, height = fig.bbox.width, fig.bbox.height
+    for artist in fig.get_children():
+        if artist in fig.axes or not (artist.get_visible() and artist.get_in_layout()):
+            continue
+        if _outside(artist.get_tightbbox(renderer), width, height):
+            return True
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        moved = (
+            s.get_position() != ("outward", 0.0)
+            for s in ax.spines.values()
+            if s.spine_type in ("left", "right", "bottom", "top")  # a colorbar's outline is not
+        )
+        if type(ax) is not Axes or any(moved):
+            return True
+        box = ax.get_window_extent(renderer)
+        if ax.axison:
+            room = _tick_room(ax, renderer)
+            if min(box.x0, box.y0, width - box.x1, height - box.y1) < room:
+                return True
+        texts = [ax.title, ax._left_title, ax._right_title]  # as Axes.get_tightbbox takes them
+        texts += [t for axis in (ax.xaxis, ax.yaxis) for t in (axis.label, axis.offsetText)]
+        others = [a for a in ax.get_default_bbox_extra_artists() if a not in ax.spines.values()]
+        if _outside(box, width, height) or any(
+            _outside(t.get_window_extent(renderer), width, height)
+            for t in texts
+            if t.get_visible() and t.get_text()
+        ):
+            return True
+        if any(_outside(a.get_tightbbox(renderer), width, height) for a in others):
+            return True
+    return False
+
+
+def _ink_box(fig, pixels, dpi: float):
+    """The box (inches) of what the drawing ``pixels`` shows on the figure's opaque face; ``None``
+    when that face is not opaque or the ink reaches the canvas' edge (it may go on beyond)."""
+    import numpy as np
+    from matplotlib.colors import to_rgba
+    from matplotlib.transforms import Bbox
+
+    face = np.asarray(to_rgba(fig.patch.get_facecolor())) * 255
+    corner = pixels[0, 0]
+    if not fig.patch.get_visible() or face[3] < 255 or np.abs(corner - face).max() > 1:
+        return None
+    # one 32-bit word per pixel: a single comparison with the face's
+    ink = pixels.view(np.uint32)[..., 0] != corner.view(np.uint32)[0]
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return None
+    height, width = ink.shape
+    top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
+    if min(top, left) == 0 or bottom == height - 1 or right == width - 1:
+        return None
+    x0, x1 = left, right + 1
+    y0, y1 = height - bottom - 1, height - top
+    return Bbox.from_extents(x0 / dpi, y0 / dpi, x1 / dpi, y1 / dpi)
+
+
+def _draw_cropped(fig, dpi: float):
+    """Draw ``fig`` once at ``dpi`` on an Agg canvas; (its pixels cropped to its ink padded by
+    ``savefig.pad_inches``, that box in inches).
+
+    The crop is the box of the pixels that are not the figure's face, which is
+    ``bbox_inches="tight"``'s box but for text boxes' empty ascent and descent (a few pixels);
+    ``fig.get_tightbbox`` measures it (as savefig does) only when that ink reaches the canvas'
+    edge, the face is not opaque or something may lie wholly outside (:func:`_may_reach_outside`).
     The pixels are ``None`` when what it shows reaches outside the figure (a title wider than the
     figure): only savefig, which moves the figure's contents, can show what lies there (a laid-out
     figure whose title is too wide is then measured without drawing, savefig drawing it once).
@@ -140,15 +237,20 @@ def _draw_cropped(fig, dpi: float):
     canvas = shown_canvas if isinstance(shown_canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     fig.set_dpi(dpi)  # text is measured at the resolution it is drawn at
     try:
-        if _laid_out(fig) and _title_overflows(fig, canvas.get_renderer()):
+        renderer = canvas.get_renderer()
+        if _laid_out(fig) and _title_overflows(fig, renderer):
             # measured without drawing: savefig draws it once, moved to show what lies outside
-            return None, fig.get_tightbbox(canvas.get_renderer()).padded(pad, pad)
+            return None, fig.get_tightbbox(renderer).padded(pad, pad)
         canvas.draw()  # lays the figure out first when it has a layout engine of its own
-        content = fig.get_tightbbox(canvas.get_renderer())
-        if not _inside(content, fig):
-            return None, content.padded(pad, pad)
+        renderer = canvas.get_renderer()
+        pixels = np.asarray(canvas.buffer_rgba())
+        content = _ink_box(fig, pixels, dpi)
+        if content is None or _may_reach_outside(fig, renderer):
+            content = fig.get_tightbbox(renderer)
+            if not _inside(content, fig):
+                return None, content.padded(pad, pad)
         face = (to_rgba_array(fig.patch.get_facecolor())[0] * 255).round()
-        image = _crop(np.asarray(canvas.buffer_rgba()), content.padded(pad, pad), dpi, face)
+        image = _crop(pixels, content.padded(pad, pad), dpi, face)
     finally:
         fig.set_dpi(shown_dpi)
         fig.set_canvas(shown_canvas)
