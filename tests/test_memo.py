@@ -354,6 +354,15 @@ def test_text_is_hashed_cell_by_cell():
     assert digest(text([long, "y"])) == digest(text([long, "y"]))
 
 
+def test_empty_text_columns_are_keyed_however_stored():
+    import pyarrow as pa
+
+    no_chunk = pa.chunked_array([], type=pa.large_string())
+    stored = pd.DataFrame({"x": pd.arrays.ArrowStringArray(no_chunk)})
+    assert memo.frame_digest(stored) == memo.frame_digest(text([], dtype="string"))
+    assert memo.frame_digest(text([])) != memo.frame_digest(text([""]))
+
+
 def test_what_lies_under_a_missing_text_cell_is_not_hashed():
     import pyarrow as pa
 

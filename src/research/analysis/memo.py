@@ -225,14 +225,18 @@ def _hash_arrow_text(digest, values) -> bool:
     else:
         _add(digest, b"")  # no mask
     _, offsets, data = array.buffers()
+    if not len(array):  # no cells: no lengths, no bytes (and a buffer may be absent)
+        _add(digest, b"")
+        _add(digest, b"")
+        return True
     offsets = np.frombuffer(offsets, dtype=width)[array.offset : array.offset + len(array) + 1]
     lengths = np.diff(offsets)
     # the narrowest width that holds every length: fewer bytes to hash (the frame's header gives
     # the number of cells, so the width is told by the part's size)
-    longest = int(lengths.max()) if len(lengths) else 0
+    longest = int(lengths.max())
     width = next(code for code, most in _LENGTH_WIDTHS if longest <= most)
     _add(digest, lengths.astype(width, copy=False).view(np.uint8))
-    first, last = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
+    first, last = int(offsets[0]), int(offsets[-1])
     _add(digest, memoryview(data)[first:last] if data is not None else b"")
     return True
 
