@@ -789,6 +789,7 @@ def vouch_for(processed, checksums: dict, file) -> bool:
     True
     >>> vouch_for(folder / "processed", {}, folder / "verified")
     False
+    >>> shutil.rmtree(folder)
     """
     text = (Path(processed) / "manifest.json").read_bytes()
     saved = json.loads(text)
