@@ -96,6 +96,80 @@ def _type3_two_levels(wide: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _group_means(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Mean of ``values`` per label ``0..n-1`` (each present), summed as pandas' grouped mean sums
+    (pandas 3.1), so that the sums of squares built on them round as pingouin's do: labels already
+    in order by ``np.add.reduceat`` over the runs, otherwise in row order with Kahan's
+    compensation."""
+    if (np.diff(labels) >= 0).all():
+        starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+        return np.add.reduceat(values, starts) / np.diff(np.r_[starts, len(values)]).astype(float)
+    total, comp, count = [0.0] * n, [0.0] * n, [0] * n
+    for v, k in zip(values.tolist(), labels.tolist(), strict=True):
+        y = v - comp[k]
+        t = total[k] + y
+        comp[k] = t - total[k] - y
+        total[k] = t
+        count[k] += 1
+    return np.array(total) / np.array(count)
+
+
+def _type2_mixed(cells: pd.DataFrame) -> list[dict]:
+    """pingouin's ``mixed_anova`` (sums of squares, F, p, partial eta squared) for one dimension.
+
+    ``cells``: one row per respondent (index levels ``respondent_id``, ``rater``), one column per
+    rated function, each cell the respondent's mean rating; listwise complete. The sums of squares
+    are pingouin's, step for step: between (rater groups), within (targets), the residual of the
+    group × target cell means, the interaction as what remains of the total, the subjects' sum of
+    squares; the between error is subjects minus between, the within error the total minus within,
+    subjects and interaction. Numpy's warnings on the final divisions (a stratum without error
+    variance) are raised as pingouin raises them.
+
+    References
+    ----------
+    Vallat, R. (2018). Pingouin: statistics in Python. *Journal of Open Source Software*, 3(31),
+    1026. doi:10.21105/joss.01026
+    """
+    from scipy.stats import f
+
+    x = cells.to_numpy(float)
+    codes, levels = pd.factorize(cells.index.get_level_values("rater"), sort=True)
+    n_subj, n_rm = x.shape
+    g = len(levels)
+    # pingouin's long column: each rated function's respondents in turn, summed in that order
+    long = x.T.ravel()
+    rater = np.tile(codes, n_rm)
+    target = np.repeat(np.arange(n_rm), n_subj)
+    grand = long.mean()
+    ss_total = ((long - grand) ** 2).sum()
+    ss_betw = ((_group_means(long, rater, g) - grand) ** 2 * np.bincount(rater)).sum()
+    ss_with = ((_group_means(long, target, n_rm) - grand) ** 2 * np.bincount(target)).sum()
+    cell = rater * n_rm + target
+    ss_resall = ((long - _group_means(long, cell, g * n_rm)[cell]) ** 2).sum()
+    ss_inter = ss_total - (ss_resall + ss_with + ss_betw)
+    ss_subj = n_rm * ((x.mean(axis=1) - grand) ** 2).sum()
+    ss = np.array([ss_betw, ss_with, ss_inter])
+    ss_reswith = ss_total - (ss_with + ss_subj + ss_inter)
+    ss_err = np.array([ss_subj - ss_betw, ss_reswith, ss_reswith])
+    df_betw, df_with = g - 1, n_rm - 1
+    ddof1 = np.array([df_betw, df_with, df_with * df_betw])
+    ddof2 = np.array([n_subj - g] + [df_with * (n_subj - g)] * 2)
+    fval = ss / ddof1 / (ss_err / ddof2)
+    p_unc = f(ddof1, ddof2).sf(fval)
+    np2 = ss / (ss + ss_err)
+    return [
+        {
+            "Source": src,
+            "F": fval[i],
+            "DF1": ddof1[i],
+            "DF2": ddof2[i],
+            "p_unc": p_unc[i],
+            "np2": np2[i],
+        }
+        for i, src in enumerate(["rater", "target", "Interaction"])
+    ]
+
+
 def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.DataFrame:
     """Per dimension, a mixed ANOVA of rater function (between) × rated function (within).
 
@@ -109,7 +183,9 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
         :func:`perception_ratings`.
     ss_type : {2, 3}
         ``2`` (default, unchanged): pingouin's ``mixed_anova``, whose sums of squares are sequential
-        (between factor, within factor, then the interaction as the remainder). With every
+        (between factor, within factor, then the interaction as the remainder); computed by
+        :func:`_type2_mixed` step for step as pingouin does (pingouin itself is called only for
+        cells it does not cover, e.g. three rated functions). With every
         respondent rating both functions the within factor is orthogonal to the between factor, so
         these equal Type II (and Type I) sums of squares. ``3``: Type III with sum-to-zero
         contrasts, equal to R's ``afex::aov_ez(type = 3)`` / ``car::Anova(type = 3)``; computed by
@@ -122,7 +198,8 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
     DataFrame
         ``dimension``, ``source`` (rater function, rated function, rater × rated function), ``F``,
         ``df1``, ``df2``, ``p``, ``np2`` (partial eta squared), ``ss_type`` (2 or 3), ``note``
-        (warnings raised by pingouin, "" when none).
+        (numerical warnings raised by the computation, e.g. a division by zero when a stratum has no
+        error variance; "" when none).
 
     References
     ----------
@@ -135,8 +212,6 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
     Singmann, H. & Kellen, D. (2019). An introduction to mixed models for experimental psychology.
     In *New methods in cognitive psychology* (pp. 4-31). Routledge. doi:10.4324/9780429318405-2
     """
-    import pingouin as pg
-
     if ss_type not in (2, 3):
         raise ValueError(f"ss_type must be 2 or 3, not {ss_type!r}")
     rows = []
@@ -149,9 +224,7 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
         if ss_type == 2:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                records = pg.mixed_anova(
-                    data=d, dv="rating", within="target", between="rater", subject="respondent_id"
-                ).to_dict("records")
+                records = _type2_records(d)
         else:
             wide = d.pivot_table(
                 index=["respondent_id", "rater"], columns="target", values="rating", observed=True
@@ -159,6 +232,11 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
             if wide.shape[1] != 2:
                 raise ValueError("Type III here needs exactly two rated functions")
             records = _type3_two_levels(wide)
+        note = "; ".join(
+            dict.fromkeys(
+                f"{c.category.__name__}: {' '.join(str(c.message).split())}" for c in caught
+            )
+        )
         for rec in records:
             rows.append(
                 {
@@ -170,15 +248,30 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
                     "p": rec["p_unc"],
                     "np2": rec["np2"],
                     "ss_type": ss_type,
-                    "note": "; ".join(
-                        dict.fromkeys(
-                            f"{c.category.__name__}: {' '.join(str(c.message).split())}"
-                            for c in caught
-                        )
-                    ),
+                    "note": note,
                 }
             )
     return pd.DataFrame(rows, columns=ANOVA_COLUMNS + ["note"])
+
+
+def _type2_records(d: pd.DataFrame) -> list[dict]:
+    """:func:`_type2_mixed` on the respondents' cell means (pingouin's own pivot: mean rating per
+    respondent and rated function, listwise complete); pingouin's ``mixed_anova`` itself when the
+    cells are not two rated functions, two or more rater groups and one group per respondent."""
+    cells = (
+        d.groupby(["respondent_id", "rater", "target"], observed=True)["rating"]
+        .mean()
+        .unstack("target")
+        .dropna()
+    )
+    subjects = cells.index.get_level_values("respondent_id")
+    if cells.shape[1] == 2 and subjects.is_unique and cells.index.get_level_values(1).nunique() > 1:
+        return _type2_mixed(cells)
+    import pingouin as pg
+
+    return pg.mixed_anova(
+        data=d, dv="rating", within="target", between="rater", subject="respondent_id"
+    ).to_dict("records")
 
 
 def perception_gaps(ratings: pd.DataFrame) -> pd.DataFrame:
