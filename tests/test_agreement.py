@@ -247,3 +247,70 @@ def test_partner_agreement_edge_cases_leave_the_coefficients_missing(scores):
     assert agreement.partner_agreement(lone, INST).set_index("scale").loc["tot", "n_pairs"] == 24
     empty = agreement.partner_agreement(scores[scores["role"] == "sales"], INST)
     assert (empty["n_pairs"] == 0).all() and empty["icc1"].isna().all()
+
+
+def _random_responses(seed):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(9):
+        for r in range(int(rng.integers(1, 6))):  # one to five raters per company
+            for item in INST.item_ids:
+                value = np.nan if rng.random() < 0.08 else float(rng.integers(1, 6))
+                rows.append(
+                    {
+                        "respondent_id": f"K{c}-{r}",
+                        "company_id": f"K{c}",
+                        "role": "marketing" if r % 2 == 0 else "sales",
+                        "instrument": "t",
+                        "item": item,
+                        "keyed": value,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rwg_by_company_equals_the_formulas_written_out(seed):
+    responses = _random_responses(seed)
+    table = agreement.rwg_by_company(responses, INST).set_index(["company_id", "scale"])
+    wide = responses.pivot(index="respondent_id", columns="item", values="keyed")
+    company = responses.drop_duplicates("respondent_id").set_index("respondent_id")["company_id"]
+    for (c, scale), row in table.iterrows():
+        x = wide.loc[company.index[company == c], INST.scales[scale]].dropna().to_numpy(float)
+        assert row["n_raters"] == len(x) and row["n_items"] == 4
+        if len(x) < 2:
+            assert np.isnan(row["rwg_j"]) and np.isnan(row["rwg_star_j"])
+            continue
+        ratio = np.mean([np.var(x[:, k], ddof=1) for k in range(4)]) / 2.0  # (5² - 1) / 12
+        rwg = 0.0 if ratio >= 1 else 4 * (1 - ratio) / (4 * (1 - ratio) + ratio)
+        assert row["rwg_j"] == pytest.approx(rwg, rel=1e-12, abs=1e-15)
+        assert row["rwg_star_j"] == pytest.approx(1 - ratio, rel=1e-12, abs=1e-15)
+    assert list(table.index.get_level_values(0).unique()) == list(company.unique())
+    summary = agreement.agreement_summary(
+        pd.DataFrame(columns=["respondent_id", "company_id", "role", "instrument", "a", "tot"]),
+        responses,
+        INST,
+    ).set_index("scale")
+    for scale in ["a", "tot"]:
+        r = table.xs(scale, level="scale")["rwg_j"].dropna().to_numpy()
+        star = table.xs(scale, level="scale")["rwg_star_j"].dropna().to_numpy()
+        assert summary.loc[scale, "rwg_companies"] == len(r)
+        assert summary.loc[scale, "rwg_median"] == pytest.approx(np.median(r), rel=1e-12)
+        assert summary.loc[scale, "rwg_share_70"] == pytest.approx(np.mean(r >= 0.7))
+        assert summary.loc[scale, "rwg_star_median"] == pytest.approx(np.median(star), rel=1e-12)
+
+
+def test_rwg_summary_without_any_company_of_two_raters():
+    responses = _random_responses(0)
+    first = responses.drop_duplicates("company_id")["respondent_id"]
+    single = responses[responses["respondent_id"].isin(first)]
+    by_company = agreement.rwg_by_company(single, INST)
+    assert (by_company["n_raters"] <= 1).all() and by_company["rwg_j"].isna().all()
+    summary = agreement.agreement_summary(
+        pd.DataFrame(columns=["respondent_id", "company_id", "role", "instrument", "a", "tot"]),
+        single,
+        INST,
+    )
+    assert (summary["rwg_companies"] == 0).all() and summary["rwg_companies"].dtype.kind == "i"
+    assert summary[["rwg_median", "rwg_share_70", "rwg_star_median"]].isna().all().all()
+    assert (summary["note"] == "0 matched companies (3 needed)").all()

@@ -77,40 +77,56 @@ def rwg_by_company(responses: pd.DataFrame, instrument) -> pd.DataFrame:
     part = responses[(responses["instrument"] == instrument.id) & responses["company_id"].notna()]
     wide = part.pivot(index="respondent_id", columns="item", values="keyed")
     companies = part.drop_duplicates("respondent_id").set_index("respondent_id")["company_id"]
+    all_companies = pd.Index(part["company_id"].unique())
+    codes = all_companies.get_indexer(companies.reindex(wide.index))
     sigma = uniform_null_variance(instrument.n_points)
-    frames = []
-    for scale, items in instrument.scales.items():
-        block = wide.reindex(columns=items).dropna()
-        grouped = block.groupby(companies.reindex(block.index).to_numpy())
-        s2 = grouped.var(ddof=1).mean(axis=1)
-        n = grouped.size()
+    n_raters, rwg, star = [], [], []
+    for items in instrument.scales.values():
+        block = wide.reindex(columns=items).to_numpy(float)
+        complete = ~np.isnan(block).any(axis=1)
+        n, s2 = _mean_item_variance(block[complete], codes[complete], len(all_companies))
         j = len(items)
         ratio = s2 / sigma
-        rwg = (j * (1 - ratio) / (j * (1 - ratio) + ratio)).where(ratio < 1, 0.0).where(n >= 2)
-        star = (1 - ratio).where(n >= 2)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "company_id": n.index,
-                    "scale": scale,
-                    "n_raters": n.to_numpy(),
-                    "n_items": j,
-                    "rwg_j": rwg.reindex(n.index).to_numpy(),
-                    "rwg_star_j": star.reindex(n.index).to_numpy(),
-                }
-            )
-        )
-    all_companies = pd.Index(part["company_id"].unique())
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(ratio < 1, j * (1 - ratio) / (j * (1 - ratio) + ratio), 0.0)
+        n_raters.append(n)
+        rwg.append(np.where(n >= 2, value, np.nan))
+        star.append(np.where(n >= 2, 1 - ratio, np.nan))
     full = pd.MultiIndex.from_product(
         [all_companies, list(instrument.scales)], names=["company_id", "scale"]
     )
-    out = out.set_index(["company_id", "scale"]).reindex(full).reset_index()
-    out["n_raters"] = out["n_raters"].fillna(0).astype(int)
+    out = pd.DataFrame(
+        {
+            "n_raters": _by_company(n_raters, len(full)).astype(int),
+            "n_items": 0,
+            "rwg_j": _by_company(rwg, len(full)),
+            "rwg_star_j": _by_company(star, len(full)),
+        },
+        index=full,
+    ).reset_index()
     out["n_items"] = out["scale"].map({k: len(v) for k, v in instrument.scales.items()})
-    if "rwg_star_j" not in out:
-        out["rwg_star_j"] = np.nan
     return out[["company_id", "scale", "n_raters", "n_items", "rwg_j", "rwg_star_j"]]
+
+
+def _mean_item_variance(block: np.ndarray, codes: np.ndarray, n_groups: int):
+    """Per group (``codes`` 0..n_groups-1): the number of rows of ``block`` and the mean over its
+    columns of their variance (ddof 1; NaN below two rows)."""
+    n = np.bincount(codes, minlength=n_groups)
+    member = np.zeros((n_groups, len(codes)))
+    member[codes, np.arange(len(codes))] = 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = member @ block / n[:, None]
+        dev = block - means[codes]
+        var = member @ (dev * dev) / (n[:, None] - 1)
+    var[n < 2] = np.nan
+    return n, var.mean(axis=1) if block.shape[1] else np.full(n_groups, np.nan)
+
+
+def _by_company(per_scale: list, size: int) -> np.ndarray:
+    """Scale-major arrays (one per scale, one value per company) in company-major order."""
+    if not per_scale:
+        return np.full(size, np.nan)
+    return np.column_stack(per_scale).ravel().astype(float)
 
 
 def icc1_with_ci(x: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -231,19 +247,31 @@ def agreement_summary(scores: pd.DataFrame, responses: pd.DataFrame, instrument)
     interrater agreement. *Organizational Research Methods*, 11(4), 815-852.
     doi:10.1177/1094428106296642
     """
-    table = partner_agreement(scores, instrument)
+    out = partner_agreement(scores, instrument)
     rwg = rwg_by_company(responses, instrument)
-    summary = rwg.groupby("scale").agg(
-        rwg_median=("rwg_j", "median"),
-        rwg_share_70=("rwg_j", lambda s: (s.dropna() >= 0.7).mean() if s.notna().any() else np.nan),
-        rwg_companies=("rwg_j", "count"),
-        rwg_star_median=("rwg_star_j", "median"),
-    )
-    out = table.merge(summary.reset_index(), on="scale", how="left")
-    out["rwg_companies"] = out["rwg_companies"].fillna(0).astype(int)
+    of_scale = rwg["scale"].to_numpy()
+    summary = [_rwg_summary(rwg[of_scale == name]) for name in out["scale"]]
+    for k, column in enumerate(["rwg_median", "rwg_share_70", "rwg_companies", "rwg_star_median"]):
+        out[column] = [row[k] for row in summary]
+    out["rwg_companies"] = out["rwg_companies"].astype(int)
     out["rwg_n_items"] = out["scale"].map({k: len(v) for k, v in instrument.scales.items()})
     out["rwg_caution"] = RWG_CAUTION
     return out
+
+
+def _rwg_summary(rwg: pd.DataFrame) -> tuple[float, float, int, float]:
+    """Median r_wg(j), share at or above .70, companies counted, median r*_wg(j) of one scale's
+    rows of :func:`rwg_by_company` (missing values left out; NaN when none is left)."""
+    r = rwg["rwg_j"].to_numpy(float)
+    r = r[~np.isnan(r)]
+    star = rwg["rwg_star_j"].to_numpy(float)
+    star = star[~np.isnan(star)]
+    return (
+        float(np.median(r)) if len(r) else np.nan,
+        float((r >= 0.7).mean()) if len(r) else np.nan,
+        len(r),
+        float(np.median(star)) if len(star) else np.nan,
+    )
 
 
 def bland_altman(
