@@ -191,16 +191,24 @@ def alpha_with_ci(items: pd.DataFrame, confidence: float = 0.95) -> tuple[float,
 def _alpha(data: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, int]:
     """:func:`alpha_with_ci` on the listwise-complete rows ``data``."""
     n, k = data.shape
-    if k < 2 or n < 3 or np.isclose(data.sum(axis=1).var(ddof=1), 0):
-        return float("nan"), float("nan"), float("nan"), n
+    alpha = _alpha_value(data)
+    if np.isnan(alpha):
+        return alpha, float("nan"), float("nan"), n
     from scipy.stats import f
 
+    tail = (1 - confidence) / 2
+    upper = f.isf([tail, 1 - tail], n - 1, (n - 1) * (k - 1))
+    low, high = 1 - (1 - alpha) * upper
+    return alpha, float(low), float(high), n
+
+
+def _alpha_value(data: np.ndarray) -> float:
+    """Cronbach's alpha of the listwise-complete rows ``data`` alone (NaN as in :func:`_alpha`)."""
+    n, k = data.shape
+    if k < 2 or n < 3 or np.isclose(data.sum(axis=1).var(ddof=1), 0):
+        return float("nan")
     cov = np.cov(data.T, ddof=1)
-    alpha = (k / (k - 1)) * (1 - np.trace(cov) / cov.sum(axis=0).sum())
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    low = 1 - (1 - alpha) * f.isf((1 - confidence) / 2, df1, df2)
-    high = 1 - (1 - alpha) * f.isf(1 - (1 - confidence) / 2, df1, df2)
-    return float(alpha), float(low), float(high), n
+    return float((k / (k - 1)) * (1 - np.trace(cov) / cov.sum(axis=0).sum()))
 
 
 def reliability(responses: pd.DataFrame, instrument) -> pd.DataFrame:
@@ -309,7 +317,7 @@ def item_statistics(responses: pd.DataFrame, instrument) -> pd.DataFrame:
                 if len(items) > 1 and len(block) > 2
                 else float("nan")
             )
-            dropped = _alpha(np.delete(block, j, axis=1))[0] if len(items) > 2 else float("nan")
+            dropped = _alpha_value(np.delete(block, j, axis=1)) if len(items) > 2 else float("nan")
             col = values[:, column[item]]
             col = col[~np.isnan(col)]
             rows.append(
