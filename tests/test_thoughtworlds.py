@@ -178,3 +178,16 @@ def test_group_means_sum_as_pandas_does(sort):
         values = rng.integers(1, 8, 120) / rng.integers(1, 4, 120)
         expected = pd.Series(values).groupby(labels).mean().to_numpy()
         assert (thoughtworlds._group_means(values, labels, 3) == expected).all()
+
+
+@pytest.mark.parametrize("seed, n_marketing, n_sales", [(10, 9, 21), (11, 25, 6)])
+def test_type_iii_between_and_interaction_equal_pingouins_type_ii(seed, n_marketing, n_sales):
+    # Type II and III differ only for the within main effect (two rated functions); the within
+    # main effect itself is checked against afex above
+    ratings = _random_ratings(seed, n_marketing, n_sales, fractional=True)
+    table = thoughtworlds.mixed_anova_by_dimension(ratings, ss_type=3)
+    rows, _ = _pingouin_rows(ratings)
+    keep = table["source"] != "rated function"
+    got = table.loc[keep, ["F", "df1", "df2", "p", "np2"]].to_numpy(float)
+    np.testing.assert_allclose(got, rows[keep.to_numpy()], rtol=1e-9)
+    assert (table["ss_type"] == 3).all()

@@ -63,15 +63,15 @@ def _type3_two_levels(wide: pd.DataFrame) -> list[dict]:
     """
     from scipy import stats as st
 
-    a, b = wide.columns
-    m, d = (wide[a] + wide[b]) / 2, wide[a] - wide[b]
-    group = wide.index.get_level_values("rater")
-    n_g = d.groupby(group).size()
+    x = wide.to_numpy(float)
+    m, d = (x[:, 0] + x[:, 1]) / 2, x[:, 0] - x[:, 1]
+    codes, levels = pd.factorize(wide.index.get_level_values("rater"), sort=True)
+    n_g = np.bincount(codes, minlength=len(levels))
     big_n, g = len(d), len(n_g)
-    m_g, d_g = m.groupby(group).mean(), d.groupby(group).mean()
-    ss_err_b = 2 * ((m - m_g.reindex(group).to_numpy()) ** 2).sum()
+    m_g, d_g = _group_means(m, codes, g), _group_means(d, codes, g)
+    ss_err_b = 2 * ((m - m_g[codes]) ** 2).sum()
     ss_b = 2 * (n_g * (m_g - m.mean()) ** 2).sum()
-    ss_err_w = ((d - d_g.reindex(group).to_numpy()) ** 2).sum() / 2
+    ss_err_w = ((d - d_g[codes]) ** 2).sum() / 2
     contrast = d_g.mean()
     ss_w = contrast**2 / (1 / n_g / g**2).sum() / 2
     ss_i = (n_g * (d_g - d.mean()) ** 2).sum() / 2
@@ -226,9 +226,7 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
                 warnings.simplefilter("always")
                 records = _type2_records(d)
         else:
-            wide = d.pivot_table(
-                index=["respondent_id", "rater"], columns="target", values="rating", observed=True
-            ).dropna()
+            wide = _cells(d)
             if wide.shape[1] != 2:
                 raise ValueError("Type III here needs exactly two rated functions")
             records = _type3_two_levels(wide)
@@ -254,16 +252,22 @@ def mixed_anova_by_dimension(ratings: pd.DataFrame, ss_type: int = 2) -> pd.Data
     return pd.DataFrame(rows, columns=ANOVA_COLUMNS + ["note"])
 
 
-def _type2_records(d: pd.DataFrame) -> list[dict]:
-    """:func:`_type2_mixed` on the respondents' cell means (pingouin's own pivot: mean rating per
-    respondent and rated function, listwise complete); pingouin's ``mixed_anova`` itself when the
-    cells are not two rated functions, two or more rater groups and one group per respondent."""
-    cells = (
+def _cells(d: pd.DataFrame) -> pd.DataFrame:
+    """Each respondent's mean rating per rated function (rows ``respondent_id``, ``rater``; a column
+    per rated function), listwise complete: pingouin's pivot, by one grouped mean."""
+    return (
         d.groupby(["respondent_id", "rater", "target"], observed=True)["rating"]
         .mean()
         .unstack("target")
         .dropna()
     )
+
+
+def _type2_records(d: pd.DataFrame) -> list[dict]:
+    """:func:`_type2_mixed` on the respondents' cell means (pingouin's own pivot: mean rating per
+    respondent and rated function, listwise complete); pingouin's ``mixed_anova`` itself when the
+    cells are not two rated functions, two or more rater groups and one group per respondent."""
+    cells = _cells(d)
     subjects = cells.index.get_level_values("respondent_id")
     if cells.shape[1] == 2 and subjects.is_unique and cells.index.get_level_values(1).nunique() > 1:
         return _type2_mixed(cells)
