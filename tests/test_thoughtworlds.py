@@ -191,3 +191,30 @@ def test_type_iii_between_and_interaction_equal_pingouins_type_ii(seed, n_market
     got = table.loc[keep, ["F", "df1", "df2", "p", "np2"]].to_numpy(float)
     np.testing.assert_allclose(got, rows[keep.to_numpy()], rtol=1e-9)
     assert (table["ss_type"] == 3).all()
+
+
+def test_perception_gaps_are_welch_tests_of_self_against_other_view():
+    from scipy import stats
+
+    ratings = _random_ratings(12, 8, 14, fractional=True)
+    ratings["view"] = np.where(ratings["rater"] == ratings["target"], "self", "other")
+    ratings = ratings[~((ratings["dimension"] == "d2") & (ratings["view"] == "self"))]
+    gaps = thoughtworlds.perception_gaps(ratings).set_index(["dimension", "rated_function"])
+    assert len(gaps) == 4
+    for (dim, target), row in gaps.iterrows():
+        part = ratings[(ratings["dimension"] == dim) & (ratings["target"] == target)]
+        own = part.loc[part["view"] == "self", "rating"].to_numpy()
+        other = part.loc[part["view"] == "other", "rating"].to_numpy()
+        assert (row["n_self"], row["n_other"]) == (len(own), len(other))
+        if dim == "d2":  # nobody rated their own function here
+            assert np.isnan(row["self_view"]) and np.isnan(row["p"]) and np.isnan(row["gap"])
+            continue
+        res = stats.ttest_ind(own, other, equal_var=False)
+        assert row["gap"] == pytest.approx(own.mean() - other.mean(), rel=1e-12)
+        assert (row["statistic"], row["p"]) == pytest.approx((res.statistic, res.pvalue), rel=1e-12)
+        pooled = np.sqrt(
+            ((len(own) - 1) * own.var(ddof=1) + (len(other) - 1) * other.var(ddof=1))
+            / (len(own) + len(other) - 2)
+        )
+        g = (own.mean() - other.mean()) / pooled * (1 - 3 / (4 * (len(own) + len(other)) - 9))
+        assert row["effect_size"] == pytest.approx(g, rel=1e-12)

@@ -301,9 +301,10 @@ def perception_gaps(ratings: pd.DataFrame) -> pd.DataFrame:
     of Statistics, 6*(2), 65-70. https://doi.org/10.2307/4615733
     """
     rows = []
-    for (dim, target), d in ratings.groupby(["dimension", "target"], sort=False):
-        own = d.loc[d["view"] == "self", "rating"].to_numpy(float)
-        other = d.loc[d["view"] == "other", "rating"].to_numpy(float)
+    view, rating = ratings["view"].to_numpy(), ratings["rating"].to_numpy(float)
+    for (dim, target), at in ratings.groupby(["dimension", "target"], sort=False).indices.items():
+        own = rating[at[view[at] == "self"]]
+        other = rating[at[view[at] == "other"]]
         row = {
             "dimension": dim,
             "rated_function": target,
