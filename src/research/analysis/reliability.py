@@ -336,9 +336,13 @@ def item_statistics(responses: pd.DataFrame, instrument) -> pd.DataFrame:
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson's r as pandas' ``Series.corr`` takes it: missing when either is constant, clipped to
-    [-1, 1]."""
+    """Pearson's r as pandas' ``Series.corr`` computes it (each centred variable scaled by its
+    largest absolute value first): missing when either is constant, clipped to [-1, 1]."""
     a, b = a - a.mean(), b - b.mean()
-    if not a.any() or not b.any():
+    a_scale, b_scale = np.max(np.abs(a)), np.max(np.abs(b))
+    if a_scale == 0 or b_scale == 0:
         return float("nan")
-    return float(np.clip(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)), -1.0, 1.0))
+    a, b = a / a_scale, b / b_scale
+    fact = len(a) - 1
+    r = np.dot(a, b) / fact / np.sqrt(np.dot(a, a) / fact)
+    return float(np.clip(r / np.sqrt(np.dot(b, b) / fact), -1.0, 1.0))
