@@ -265,7 +265,7 @@ def run_section(repeat: int) -> tuple[list[str], list[str]]:
         "## `research run` on the demo\n",
         f"Each figure is the median of {repeat} runs (each run's time in brackets).\n",
         f"- floor: one kernel started with the stack imported ({len(list_notebooks())} notebooks, "
-        f"a pool of {min(default_jobs(), len(list_notebooks()))} warm kernels): "
+        f"a pool of {min(default_jobs(), len(list_notebooks()))} warm kernels, {pool_kind()}): "
         f"**{floor:.2f} s** ({times(floors)})",
         f"- `research run`, first run (nothing kept), end to end: **{full:.2f} s** = "
         f"{full / floor:.2f} × the floor ({times(first)})",
@@ -295,6 +295,15 @@ def run_section(repeat: int) -> tuple[list[str], list[str]]:
         f"(executed: {', '.join(ran_edited)}).",
     ]
     return lines, goals
+
+
+def pool_kind() -> str:
+    """How this machine's runs start their kernels (research.run.forkserver)."""
+    from research.run import forkserver
+
+    if forkserver.available():
+        return "forked from one process that imported the stack once"
+    return "each started and importing the stack itself"
 
 
 def machine() -> str:
