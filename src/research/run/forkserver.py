@@ -3,8 +3,8 @@
 Starting a Python kernel and importing the scientific stack in it costs about 2 CPU-seconds, and a
 pool of one kernel per core pays that once per kernel. Here one *template* process (this module run
 as a script) imports ipykernel and the stack once (:func:`research.run.warm.warm_up`) and then
-waits; each kernel of the pool is ``os.fork()`` of it, so the second kernel is ready about 0.1 s
-after the first instead of competing with it for the cores.
+waits; each kernel of the pool is an ``os.fork()`` of it, ready about 0.2 s after the template,
+instead of importing the stack again while the others do the same on the same cores.
 
 A forked child is an ordinary ipykernel (``IPKernelApp`` with the connection file that
 jupyter_client wrote): jupyter_client drives it through :class:`ForkProvisioner`, a
@@ -210,7 +210,10 @@ class ForkedProcess:
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
-            os.kill(self.pid, signum)
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signum)
+            else:
+                os.kill(self.pid, signum)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)

@@ -568,7 +568,8 @@ def _keep_and_use_page(
     return _use_page(path, target.cache, report, footer)
 
 
-#: The provenance footer as the exporter renders it (it rewrites the markup: quotes, entities).
+#: The provenance footer as the exporter renders it (Markdown to HTML: quotes and entities as
+#: mistune writes them).
 _FOOTER = re.compile(r"<footer\b[^>]*\bprovenance\b[^>]*>.*?</footer>", re.S)
 _PLACEHOLDER = re.compile(r"<footer\b[^>]*\bprovenance\b[^>]*>research-provenance-footer</footer>")
 
