@@ -248,6 +248,13 @@ def _state(tmp_path: Path, fork: bool) -> tuple[dict, int, int]:
     return json.loads(printed[0]), pid, parent
 
 
+forking = pytest.mark.skipif(
+    not __import__("research.run.forkserver", fromlist=["available"]).available(),
+    reason="kernels are forked on Linux only",
+)
+
+
+@forking
 def test_a_forked_kernel_is_set_up_as_a_started_one_and_ends_with_the_pool(tmp_path):
     forked, pid, parent = _state(tmp_path, fork=True)
     assert _kernel_children() == []  # the kernel and its template are gone with the pool
@@ -262,6 +269,7 @@ def test_a_forked_kernel_is_set_up_as_a_started_one_and_ends_with_the_pool(tmp_p
     assert not [m for m in forked["modules"] if m.startswith("matplotlib.backends.backend_")]
 
 
+@forking
 def test_a_pool_whose_template_cannot_start_starts_its_kernels_itself(tmp_path, monkeypatch):
     from research.run import forkserver
 
@@ -276,6 +284,7 @@ def test_a_pool_whose_template_cannot_start_starts_its_kernels_itself(tmp_path, 
     assert _kernel_children() == []
 
 
+@forking
 def test_forked_kernels_end_when_their_template_is_killed(tmp_path):
     path = notebook(tmp_path, "01-pid", "import os\nprint(os.getpid())")
     with KernelPool(1, tmp_path, fork=True) as pool:
@@ -296,6 +305,7 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+@forking
 def test_a_forked_process_is_polled_signalled_and_waited_for_by_its_id():
     from research.run.forkserver import ForkedProcess
 

@@ -58,10 +58,11 @@ def _prepare() -> None:
     warm.warm_up()
 
 
-def _become_kernel(request: dict, stream) -> None:
+def _become_kernel(request: dict, stream, connection: socket.socket) -> None:
     """In the forked child: the environment, folder and session of a new kernel, then the kernel.
 
-    The child answers the pool itself (its process id on ``stream``) once its sockets are bound, so
+    The child answers the pool itself (its process id on ``stream``, then closes ``connection``)
+    once its sockets are bound, so
     that the pool's client connects at once instead of retrying until they are (ZeroMQ retries
     every 0.1 s and a subscriber that joins late misses the kernel's first messages).
     """
@@ -81,10 +82,14 @@ def _become_kernel(request: dict, stream) -> None:
 
     launcher = importlib.util.find_spec("ipykernel_launcher")
     sys.argv = [launcher.origin if launcher else "ipykernel_launcher", *argv[:2]]  # as if started
+    import numpy as np
+
+    np.random.seed()  # numpy's global generator from fresh entropy, as in a started kernel
     app = IPKernelApp.instance()  # what IPKernelApp.launch_instance does, with the answer between
     app.initialize(argv)
     stream.write(json.dumps({"pid": os.getpid()}).encode() + b"\n")
     stream.close()
+    connection.close()
     app.start()
 
 
@@ -97,7 +102,7 @@ def _fork_kernel(connection: socket.socket, listener: socket.socket, children: s
             code = 0
             try:
                 listener.close()
-                _become_kernel(request, stream)
+                _become_kernel(request, stream, connection)
             except BaseException:  # noqa: BLE001 - a child must never return into the server loop
                 code = 1
             finally:
@@ -106,14 +111,16 @@ def _fork_kernel(connection: socket.socket, listener: socket.socket, children: s
 
 
 def _reap(children: set) -> None:
-    """Collect the kernels that ended (a zombie's process id would still look alive to a poll)."""
-    for pid in list(children):
+    """Collect every kernel that ended, known yet or not (one can end before its fork returns):
+    a zombie's process id would still look alive to a poll."""
+    while True:
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            done = pid
-        if done:
-            children.discard(pid)
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no child left
+            return
+        if not pid:
+            return
+        children.discard(pid)
 
 
 def serve(address: Path) -> None:
@@ -164,7 +171,9 @@ class ForkedProcess:
     """A forked kernel as jupyter_client's provisioner handles a ``Popen``: poll, wait, signal.
 
     The kernel is the template's child, not ours, so it is watched through a pidfd where Linux has
-    one (no process id reused by another process is ever signalled), else by ``kill(pid, 0)``.
+    one (else by ``kill(pid, 0)``), and signalled only while that says it is alive: through the
+    pidfd itself here, through its process group by :func:`provisioner` (as jupyter_client signals
+    any kernel), a group that cannot be another's while its leader lives.
     """
 
     stdin = stdout = stderr = None

@@ -92,7 +92,7 @@ class KernelPool:
     fork : bool, optional
         Fork the pool's kernels from one process that imported the stack once
         (:mod:`research.run.forkserver`) instead of starting each as a process of its own; the
-        default does so where it can (POSIX, the ipykernel kernel spec, ``reuse``) and falls back
+        default does so where it can (Linux, the ipykernel kernel spec, ``reuse``) and falls back
         to separate processes when the forking process does not start.
 
     Use as a context manager: kernels start (in the background) on entry and are shut down on exit,
@@ -127,7 +127,9 @@ class KernelPool:
         self.env = dict(env or {})
         self.fork = reuse and (fork if fork is not None else True)
         self._template = None  # the forking process, once started (research.run.forkserver)
-        self._template_address: Path | None = None
+        self._template_address: Path | None = None  # its socket, once it is ready
+        self._template_folder: Path | None = None  # the folder of that socket
+        self._template_watch = None  # its forkserver.ForkedProcess (a pidfd), to kill it last
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="research-kernels", daemon=True
@@ -191,14 +193,12 @@ class KernelPool:
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait(5)
-        if self._template is not None and self._template.returncode is None:
-            import os
-            import signal
+        if self._template_watch is not None:  # its kernels die with it (ipykernel's parent poller)
+            self._template_watch.kill()  # through the pidfd opened at its start: never a reused id
+        if self._template_folder is not None:
+            import shutil
 
-            try:
-                os.kill(self._template.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            shutil.rmtree(self._template_folder, ignore_errors=True)
         if not self._thread.is_alive():
             self._loop.close()
 
@@ -277,9 +277,15 @@ class KernelPool:
         import os
         import tempfile
 
+        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
         from research.run import forkserver
 
-        if not forkserver.available():
+        try:
+            spec = KernelSpecManager().get_kernel_spec(self.kernel_name)
+        except NoSuchKernel:  # the kernels' own start says so
+            return
+        if not (forkserver.available() and _forkable(spec)):
             return
         folder = Path(tempfile.mkdtemp(prefix="research-kernels-"))  # short: a socket's path
         try:
@@ -292,6 +298,7 @@ class KernelPool:
                 env={**os.environ, **self.env},
                 start_new_session=True,  # as jupyter_client starts kernels: no terminal's Ctrl-C
             )
+            self._template_watch = forkserver.ForkedProcess(self._template.pid)
             line = await asyncio.wait_for(self._template.stdout.readline(), self.startup_timeout)
         except (OSError, TimeoutError):
             line = b""
@@ -313,9 +320,10 @@ class KernelPool:
             except TimeoutError:
                 process.kill()
                 await process.wait()
-        folder = getattr(self, "_template_folder", None)
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+        if self._template_watch is not None:
+            self._template_watch.poll()  # it has ended: its pidfd is closed
+        if self._template_folder is not None:
+            shutil.rmtree(self._template_folder, ignore_errors=True)
 
     async def _run_code(self, kernel: _Kernel, code: str) -> None:
         """Run ``code`` silently (no output, no history, no execution count); raise on an error."""
