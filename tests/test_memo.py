@@ -410,3 +410,14 @@ def test_an_index_of_labels_is_keyed():
 def test_unhashable_cells_are_unkeyable():
     with pytest.raises(memo.Unkeyable):
         memo.frame_digest(pd.DataFrame({"x": pd.Series([[1], [2]], dtype=object)}))
+
+
+def test_column_names_and_index_labels_of_another_type_are_another_frame():
+    import pandas as pd
+
+    from research.analysis.memo import frame_digest
+
+    assert frame_digest(pd.DataFrame({1: [1.0]})) != frame_digest(pd.DataFrame({"1": [1.0]}))
+    as_numbers = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index([1, "b"], dtype=object))
+    as_text = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index(["1", "b"], dtype=object))
+    assert frame_digest(as_numbers) != frame_digest(as_text)

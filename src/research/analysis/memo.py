@@ -151,11 +151,13 @@ def frame_digest(frame) -> str:
     digest.update(
         repr(
             (
-                [str(c) for c in frame.columns.tolist()],
+                [repr(c) for c in frame.columns.tolist()],  # a column 1 is not a column "1"
+                repr(frame.columns.dtype),
                 [repr(d) for d in dtypes],  # a categorical's categories and order too
                 kinds,
                 list(index.names),
                 str(index.dtype),
+                pd.api.types.infer_dtype(index) if index.dtype == np.dtype(object) else "",
                 frame.shape,
                 (index.start, index.step) if isinstance(index, pd.RangeIndex) else None,
             )
