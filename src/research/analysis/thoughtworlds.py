@@ -97,21 +97,10 @@ def _type3_two_levels(wide: pd.DataFrame) -> list[dict]:
 
 
 def _group_means(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Mean of ``values`` per label ``0..n-1`` (each present), summed as pandas' grouped mean sums
-    (pandas 3.1), so that the sums of squares built on them round as pingouin's do: labels already
-    in order by ``np.add.reduceat`` over the runs, otherwise in row order with Kahan's
-    compensation."""
-    if (np.diff(labels) >= 0).all():
-        starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
-        return np.add.reduceat(values, starts) / np.diff(np.r_[starts, len(values)]).astype(float)
-    total, comp, count = [0.0] * n, [0.0] * n, [0] * n
-    for v, k in zip(values.tolist(), labels.tolist(), strict=True):
-        y = v - comp[k]
-        t = total[k] + y
-        comp[k] = t - total[k] - y
-        total[k] = t
-        count[k] += 1
-    return np.array(total) / np.array(count)
+    """Mean of ``values`` per label ``0..n-1`` (each present), by pandas' grouped mean: summed as
+    pandas sums them, so that the sums of squares built on them round as pingouin's do."""
+    means = pd.Series(values).groupby(labels, sort=True).mean()
+    return means.reindex(range(n)).to_numpy(float)
 
 
 def _type2_mixed(cells: pd.DataFrame) -> list[dict]:
