@@ -150,7 +150,15 @@ class KernelPool:
     def start(self) -> None:
         """Start the kernels in the background; notebooks submitted meanwhile wait for the first
         ready one."""
+        # jupyter_client is imported by this thread, never by two threads at once: its modules
+        # import each other, and two threads importing them at the same time can deadlock. The
+        # pool's thread imports it at once unless it first waits for its template (about 2 s).
+        forking = self._may_fork()
+        if not forking:
+            import jupyter_client.manager  # noqa: F401
         self._thread.start()
+        if forking:
+            import jupyter_client.manager  # noqa: F401, F811
         if self.reuse:
             self._call(self._start_pool())
 
@@ -201,6 +209,15 @@ class KernelPool:
             shutil.rmtree(self._template_folder, ignore_errors=True)
         if not self._thread.is_alive():
             self._loop.close()
+
+    def _may_fork(self) -> bool:
+        """Whether to start a template to fork kernels from: where forking works, for ipykernel's
+        own kernel spec (``python3``; each kernel's spec is checked again, :func:`_forkable`).
+        Looking a spec up would import jupyter_client before the template starts, and cost that
+        much of the run's start."""
+        from research.run import forkserver
+
+        return self.fork and self.kernel_name == "python3" and forkserver.available()
 
     def _call(self, coro) -> concurrent.futures.Future:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
@@ -277,15 +294,9 @@ class KernelPool:
         import os
         import tempfile
 
-        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
         from research.run import forkserver
 
-        try:
-            spec = KernelSpecManager().get_kernel_spec(self.kernel_name)
-        except NoSuchKernel:  # the kernels' own start says so
-            return
-        if not (forkserver.available() and _forkable(spec)):
+        if not self._may_fork():
             return
         folder = Path(tempfile.mkdtemp(prefix="research-kernels-"))  # short: a socket's path
         try:
