@@ -444,3 +444,13 @@ def test_a_run_vouches_to_its_kernels_for_the_processed_data_it_checked(
         manifest = (processed / "manifest.json").read_bytes()
         assert seen["vouched"] == hashlib.sha256(manifest).hexdigest()
         assert not Path(seen["env"][study_module.VERIFIED_ENV]).exists()  # removed with the run
+
+
+def test_a_first_run_orders_notebooks_by_the_seconds_their_metadata_expects(tmp_path):
+    shipped = {p.name: pipeline._expected_seconds(p, {}) for p in list_notebooks()}
+    assert max(shipped, key=shipped.get) == "03-comparisons.ipynb"  # the longest starts first
+    assert all(0 < s < 60 for s in shipped.values())
+    bare = tmp_path / "01-bare.ipynb"
+    bare.write_text(json.dumps({"metadata": {}, "cells": [{"cell_type": "code"}] * 3}), "utf-8")
+    assert pipeline._expected_seconds(bare, {}) == 3.0  # no prior: its code cells
+    assert pipeline._expected_seconds(bare, {"01-bare.ipynb": 0.25}) == 0.25  # its own history

@@ -612,12 +612,16 @@ def default_jobs() -> int:
 
 
 def _expected_seconds(path: Path, history: dict) -> float:
-    """How long a notebook is expected to take: its last run's time, else its number of code
-    cells."""
+    """How long a notebook is expected to take: its last run's time on this study, else the
+    seconds its metadata gives (``research.seconds``: its time on the demo study, in proportion
+    what a first run of any study expects), else its number of code cells."""
     if path.name in history:
         return float(history[path.name])
-    cells = json.loads(path.read_text("utf-8")).get("cells", [])
-    return float(sum(1 for c in cells if c.get("cell_type") == "code"))
+    notebook = json.loads(path.read_text("utf-8"))
+    prior = notebook.get("metadata", {}).get("research", {}).get("seconds")
+    if prior is not None:
+        return float(prior)
+    return float(sum(1 for c in notebook.get("cells", []) if c.get("cell_type") == "code"))
 
 
 def _execute_stages(
