@@ -322,3 +322,17 @@ def test_a_forked_process_is_polled_signalled_and_waited_for_by_its_id():
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_kernels_start_survives_a_garbage_collection_while_it_waits(tmp_path):
+    """asyncio holds tasks weakly: the pool must hold its start, or a collection while a kernel is
+    being forked destroys it ("Task was destroyed but it is pending!")."""
+    import gc
+
+    path = notebook(tmp_path, "01-gc", "print('ok')")
+    with KernelPool(2, tmp_path) as pool:
+        for _ in range(60):  # while the template imports the stack and the kernels are forked
+            gc.collect()
+            time.sleep(0.05)
+        printed = [outputs(pool.submit(parameterize(path, {}), "x").result(120)[0]) for _ in "ab"]
+    assert printed == [["ok"], ["ok"]]

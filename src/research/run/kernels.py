@@ -130,6 +130,7 @@ class KernelPool:
         self._template_address: Path | None = None  # its socket, once it is ready
         self._template_folder: Path | None = None  # the folder of that socket
         self._template_watch = None  # its forkserver.ForkedProcess (a pidfd), to kill it last
+        self._starting: concurrent.futures.Future | None = None  # the kernels' start
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="research-kernels", daemon=True
@@ -160,7 +161,10 @@ class KernelPool:
         if forking:
             import jupyter_client.manager  # noqa: F401, F811
         if self.reuse:
-            self._call(self._start_pool())
+            # held: asyncio keeps only weak references to tasks, and a stream reader is held
+            # weakly by its protocol, so a start waiting on its template's answer would otherwise
+            # be garbage ("Task was destroyed but it is pending!") and fail with GeneratorExit
+            self._starting = self._call(self._start_pool())
 
     def submit(
         self,
