@@ -177,17 +177,23 @@ def test_keyboard_interrupt_stops_every_kernel_and_keeps_the_previous_report(tmp
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C reaches a process started from a shell with SIGINT's default disposition; a test
+        # process may have inherited another (an ignored SIGINT is inherited across exec)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
+        seen = []
         for line in proc.stdout:
+            seen.append(line)
             if " started" in line:
                 break
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 1, err
+    ignored = [s for s in Path("/proc/self/status").read_text().splitlines() if "SigIgn" in s]
+    assert proc.returncode == 1, (err, "".join(seen) + out, ignored)
     assert "interrupted" in err
     assert (report / "index.html").read_text() == "the previous report"
     time.sleep(0.5)
